@@ -1,0 +1,52 @@
+/**
+ * Verdaccio middleware plugin: the tarball guard, read-only protection, listing filters and the
+ * /-/cordon/ API. Load it by id `cordon-guard` under `middlewares:` (see README).
+ */
+import type { Application, Request } from 'express';
+import type { Logger } from '../../server/logger';
+import { cordonRouter } from '../../server/http/router';
+import { HttpError, sendError } from '../../server/http/http-error';
+import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
+import { startSweeper } from '../../server/sweeper/sweeper';
+
+/** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
+interface VerdaccioStorage {
+  getPackage(options: { name: string; uplinksLook: boolean; req: Request; callback: (err: { status?: number; message?: string } | null) => void }): void;
+}
+
+export default class CordonGuardPlugin {
+  private readonly runtime: CordonRuntime | null = null;
+  private readonly startError: Error | null = null;
+
+  constructor(
+    settings: PluginSettings,
+    private readonly options: { logger: Logger },
+  ) {
+    try {
+      this.runtime = runtimeForPlugin(settings, options.logger);
+      if (this.runtime.ownedByPlugins) startSweeper(this.runtime, options.logger);
+    } catch (err) {
+      this.startError = err as Error;
+      options.logger.error({ err: (err as Error).message }, 'cordon: the guard cannot start; every tarball is refused until this is fixed');
+    }
+  }
+
+  register_middlewares(app: Application, _auth: unknown, storage: VerdaccioStorage): void {
+    const runtime = this.runtime;
+    if (!runtime) {
+      const message = `Cordon cannot start (${this.startError?.message}), so nothing is served. The operator must fix the mirror's configuration.`;
+      app.use((_req, res) => sendError(res, new HttpError('UNAVAILABLE', message)));
+      return;
+    }
+    const classify = (name: string, req: Request): Promise<void> =>
+      new Promise((resolve, reject) => {
+        storage.getPackage({
+          name,
+          uplinksLook: true,
+          req,
+          callback: (err) => (err && err.status !== 404 ? reject(new Error(err.message ?? `upstream answered ${err.status}`)) : resolve()),
+        });
+      });
+    app.use(cordonRouter(runtime, classify, this.options.logger));
+  }
+}

@@ -1,0 +1,4 @@
+/** Cordon's settings: read once, validated, frozen. */
+export { loadConfig, ConfigError, type CordonConfig, type ConfigErrorCode } from './load-config';
+export { parseDuration, formatDuration } from './duration';
+export { ruleFor, type PackageRule, type EffectiveRule } from './package-rules';

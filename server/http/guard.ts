@@ -1,0 +1,49 @@
+/** Refuses tarballs and single-version manifests of hidden versions with 403 and a reason, in every URL spelling. */
+import type { Request, RequestHandler } from 'express';
+import validateName from './package-name';
+import type { CordonRuntime } from '../runtime';
+import type { Logger } from '../logger';
+import { refusal } from '../quarantine/refusal';
+import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
+import { HttpError, sendError } from './http-error';
+
+/** Asks Verdaccio for a package it may never have seen, so the filter classifies its versions first. */
+export type Classify = (name: string, req: Request) => Promise<void>;
+
+export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger): RequestHandler {
+  const { quarantine, clock } = runtime;
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const parsed = parsePackagePath(req.originalUrl ?? req.url);
+    if (parsed === MALFORMED) return sendError(res, new HttpError('BAD_URL', `Cannot read the URL ${JSON.stringify(req.originalUrl)}: its percent-encoding is malformed. Fix the URL (or the lockfile it came from).`));
+    if (parsed === null || parsed.kind === 'packument' || !validateName(parsed.name)) return next();
+    if (parsed.kind === 'version' && !/^v?\d/.test(parsed.spec)) return next(); // a dist-tag: Verdaccio resolves it on the filtered packument
+
+    const run = async (): Promise<void> => {
+      const { name } = parsed;
+      if (!quarantine.knows(name)) await classify(name, req);
+      let version: string | null | undefined;
+      if (parsed.kind === 'tarball') {
+        version = versionFromFilename(name, parsed.filename) ?? quarantine.versionForTarball(name, parsed.filename);
+        if (!version) {
+          return sendError(res, new HttpError('NOT_FOUND', `Cordon knows no version of ${name} whose tarball is ${parsed.filename}. Check the name and version, or run npm install without the lockfile entry.`));
+        }
+      } else {
+        version = parsed.spec.replace(/^v/, '');
+      }
+      const now = clock.now();
+      const decision = quarantine.decision(name, version, now);
+      if (!decision) {
+        if (parsed.kind === 'version') return next(); // Verdaccio answers 404 from the filtered packument
+        return sendError(res, new HttpError('NOT_FOUND', `${name}@${version} is not listed upstream. Check the version, or run npm install without the lockfile entry.`));
+      }
+      if (decision.visible) return next();
+      res.status(403).set('Cache-Control', 'no-store').json(refusal(name, version, decision, now));
+    };
+    run().catch((err: unknown) => {
+      // Fail closed: if Cordon cannot tell, the version is not served.
+      logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: cannot classify a request; refusing it');
+      sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot check ${parsed.name} right now (${(err as Error)?.message ?? 'unknown error'}), so it is not served. Try again in a minute; if it persists, the mirror's upstream or store is down.`));
+    });
+  };
+}

@@ -1,0 +1,37 @@
+/** One error type for Cordon's HTTP answers and one middleware that turns it (or anything) into `{ error, code }`. */
+import type { ErrorRequestHandler, Response } from 'express';
+import { CordonError } from '../errors';
+import type { Logger } from '../logger';
+
+export type HttpErrorCode = 'BAD_URL' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'UNAVAILABLE' | 'INTERNAL';
+
+const STATUS: Record<HttpErrorCode, number> = {
+  BAD_URL: 400,
+  NOT_FOUND: 404,
+  READ_ONLY: 403,
+  REGISTRATION_DISABLED: 403,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** An error with a code that maps to an HTTP status; its message is shown to the client. */
+export class HttpError extends CordonError<HttpErrorCode> {
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+/** Sends `{ error, code, ...extra }` with the status for `code`. */
+export function sendError(res: Response, err: HttpError, extra: Record<string, unknown> = {}): void {
+  res.status(err.status).set('Cache-Control', 'no-store').json({ error: err.message, code: err.code, ...extra });
+}
+
+/** Error middleware for Cordon's own routes: known errors keep their code, anything else is a 500 without internals. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) return sendError(res, err);
+    logger.error({ err: (err as Error)?.message, url: req.originalUrl }, 'cordon: request failed');
+    return sendError(res, new HttpError('INTERNAL', 'Cordon failed to answer this request; the error is in the server log. Try again, and report it if it persists.'));
+  };
+}

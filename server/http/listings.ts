@@ -1,0 +1,93 @@
+/**
+ * Search results and the old `/-/all` listing are not filtered by Verdaccio: this rewrites their
+ * JSON so that no entry names a hidden version. A package Cordon has never classified keeps its name
+ * and description but loses every version field; a package with no visible version is left out.
+ */
+import type { RequestHandler, Response } from 'express';
+import { rewriteDistTags } from '../policy/dist-tags';
+import type { QuarantineService } from '../quarantine/quarantine-service';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+
+const LISTING = /^\/-\/(v1\/search|all(\/since)?)\/?$/;
+const VERSION_FIELDS = ['version', 'versions', 'dist-tags', 'time', 'date', 'dist'] as const;
+
+type Entry = Record<string, unknown>;
+
+/** Rewrites one listing entry (a search `package` object or an `/-/all` value); null drops it. */
+export function sanitizeEntry(entry: Entry, quarantine: QuarantineService, now: number): Entry | null {
+  const name = entry.name;
+  if (typeof name !== 'string') return null;
+  const out: Entry = { ...entry };
+  for (const key of VERSION_FIELDS) delete out[key];
+  if (!quarantine.knows(name)) return out;
+  const visible = [...quarantine.decisions(name, now)].filter(([, d]) => d.visible).map(([v]) => v);
+  if (visible.length === 0) return null;
+  const tags = rewriteDistTags({ latest: typeof entry.version === 'string' ? entry.version : (entry['dist-tags'] as Entry | undefined)?.latest ?? '' }, visible);
+  if (!tags.latest) return null;
+  out.version = tags.latest;
+  if (entry['dist-tags']) out['dist-tags'] = { latest: tags.latest };
+  return out;
+}
+
+function rewrite(body: unknown, quarantine: QuarantineService, now: number): unknown {
+  if (Array.isArray(body)) return body.map((e) => (e && typeof e === 'object' ? sanitizeEntry(e as Entry, quarantine, now) : null)).filter((e) => e !== null);
+  if (!body || typeof body !== 'object') return body;
+  const obj = body as Entry;
+  if (Array.isArray(obj.objects)) {
+    const objects = [];
+    for (const item of obj.objects as Entry[]) {
+      const pkg = item?.package;
+      const clean = pkg && typeof pkg === 'object' ? sanitizeEntry(pkg as Entry, quarantine, now) : null;
+      if (clean) objects.push({ ...item, package: clean });
+    }
+    return { ...obj, objects, total: objects.length };
+  }
+  const out: Entry = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (key.startsWith('_')) out[key] = value;
+    else if (value && typeof value === 'object') {
+      const clean = sanitizeEntry(value as Entry, quarantine, now);
+      if (clean) out[key] = clean;
+    }
+  }
+  return out;
+}
+
+/** Buffers the response body of a listing request and sends the rewritten JSON instead. */
+function interceptJson(res: Response, transform: (body: unknown) => unknown, onError: (err: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.write = ((chunk: unknown, encoding?: unknown) => {
+    if (chunk) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    return true;
+  }) as Response['write'];
+  res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    let text: string;
+    try {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      text = res.statusCode >= 200 && res.statusCode < 300 && raw ? JSON.stringify(transform(JSON.parse(raw))) : raw;
+    } catch (err) {
+      onError(err);
+      res.statusCode = 503;
+      text = JSON.stringify({ error: 'Cordon could not check these results against its quarantine, so none are shown. Try again.', code: 'UNAVAILABLE' });
+    }
+    if (!res.headersSent) {
+      res.removeHeader('ETag');
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+    }
+    write(text, 'utf8');
+    return end(typeof cb === 'function' ? (cb as () => void) : typeof encoding === 'function' ? (encoding as () => void) : undefined);
+  }) as Response['end'];
+}
+
+/** Middleware for `/-/v1/search` and `/-/all[/since]`. */
+export function hideInListings(quarantine: QuarantineService, clock: Clock, logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'GET' || !LISTING.test(req.path)) return next();
+    interceptJson(res, (body) => rewrite(body, quarantine, clock.now()), (err) => logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: could not filter a listing'));
+    next();
+  };
+}

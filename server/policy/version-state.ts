@@ -1,0 +1,37 @@
+/** The lifecycle states of a (package, version) and the record the policy decides on. */
+export const VERSION_STATES = ['quarantined', 'held', 'released', 'approved', 'rejected', 'blocked'] as const;
+export type VersionState = (typeof VERSION_STATES)[number];
+
+/** States in which a version may be installed. Everything else, including a state this code does not know, is hidden. */
+export const VISIBLE_STATES: ReadonlySet<string> = new Set<VersionState>(['released', 'approved']);
+
+/** One (package, version) as storage keeps it. Times are epoch milliseconds. */
+export interface VersionRecord {
+  readonly package: string;
+  readonly version: string;
+  readonly state: VersionState;
+  /** Upstream publish time; null when upstream gave none or an unparsable one. */
+  readonly publishedAt: number | null;
+  readonly firstSeenAt: number;
+  /** Subresource-integrity string of the tarball (`sha512-… sha1-…`), null when upstream gave none. */
+  readonly integrity: string | null;
+  /** Basename of the upstream tarball URL, to map a tarball request back to its version. */
+  readonly tarball: string | null;
+  readonly reason: string;
+  readonly updatedAt: number;
+}
+
+/** The refusal codes a client sees for a hidden version. */
+export type RefusalCode = 'QUARANTINED' | 'HELD' | 'REJECTED' | 'BLOCKED';
+
+/** What the policy says about one version at one instant. */
+export interface VersionDecision {
+  readonly visible: boolean;
+  /** The state as of `now`: a quarantined version whose cooldown is over reads `released` before the sweeper writes it. */
+  readonly state: VersionState;
+  /** Why the version is hidden; undefined when visible. */
+  readonly code?: RefusalCode;
+  /** When the cooldown ends (epoch ms); null when time alone will never release it. */
+  readonly releaseAt: number | null;
+  readonly reason: string;
+}

@@ -1,0 +1,73 @@
+/**
+ * The shared state of one Cordon instance (settings, store, policy service, clock). `npm start` builds it
+ * and hands its id to the plugins; a stock Verdaccio that loads the plugins without one gets one built
+ * from the plugin's settings, shared by both plugins through this module.
+ */
+import { join } from 'node:path';
+import { loadConfig, type CordonConfig } from './config';
+import { systemClock, type Clock } from './clock';
+import type { Logger } from './logger';
+import { openDatabase, VersionStore, type Db } from '../storage';
+import { QuarantineService } from './quarantine/quarantine-service';
+
+export interface CordonRuntime {
+  readonly id: string;
+  readonly config: CordonConfig;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly store: VersionStore;
+  readonly quarantine: QuarantineService;
+  /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
+  readonly ownedByPlugins: boolean;
+  close(): void;
+}
+
+const runtimes = new Map<string, CordonRuntime>();
+
+/** The SQLite file inside a data folder. */
+export function databaseFile(dataDir: string): string {
+  return join(dataDir, 'cordon.sqlite');
+}
+
+/** Opens the store and builds the services for `config`, registered under `id`. */
+export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean } = {}): CordonRuntime {
+  const id = options.id ?? `cordon:${config.dataDir}`;
+  const existing = runtimes.get(id);
+  if (existing) return existing;
+  const db = openDatabase(databaseFile(config.dataDir));
+  const store = new VersionStore(db);
+  const runtime: CordonRuntime = {
+    id,
+    config,
+    clock: options.clock ?? systemClock,
+    db,
+    store,
+    quarantine: new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules }),
+    ownedByPlugins: options.ownedByPlugins ?? false,
+    close() {
+      runtimes.delete(id);
+      if (db.open) db.close();
+    },
+  };
+  runtimes.set(id, runtime);
+  return runtime;
+}
+
+/** Settings a plugin entry in Verdaccio's config may carry. */
+export interface PluginSettings {
+  /** Id of a runtime built by `npm start` (or a test) in this process. */
+  runtime?: string;
+  /** Path of a cordon.yaml; otherwise CORDON_CONFIG / ./cordon.yaml and the CORDON_* variables apply. */
+  config?: string;
+}
+
+/** The runtime a plugin works with: the registered one named in its settings, or one built from them. */
+export function runtimeForPlugin(settings: PluginSettings | undefined, _logger: Logger): CordonRuntime {
+  if (settings?.runtime) {
+    const found = runtimes.get(settings.runtime);
+    if (!found) throw new Error(`cordon: no runtime "${settings.runtime}" in this process; start Cordon with "npm start" or drop the runtime setting`);
+    return found;
+  }
+  const env = settings?.config ? { ...process.env, CORDON_CONFIG: settings.config } : process.env;
+  return createRuntime(loadConfig(env), { ownedByPlugins: true });
+}

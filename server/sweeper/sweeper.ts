@@ -1,0 +1,84 @@
+/**
+ * The sweeper: on the CORDON_SWEEP schedule it writes down releases that time has decided and
+ * re-reads upstream for every package that still has versions in quarantine, so first sight and the
+ * clock do not wait for a consumer to ask.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { CordonRuntime } from '../runtime';
+import type { Logger } from '../logger';
+import type { Packument } from '../policy/manifest';
+
+/** Reads one packument from upstream; null when upstream does not have the package. */
+export type FetchPackument = (name: string) => Promise<Packument | null>;
+
+export interface SweepResult {
+  readonly released: number;
+  readonly refreshed: number;
+  readonly failed: number;
+}
+
+/** One pass of the sweeper at the runtime's `now`. */
+export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPackument, logger: Logger): Promise<SweepResult> {
+  const { quarantine, clock } = runtime;
+  let refreshed = 0;
+  let failed = 0;
+  for (const name of quarantine.packagesInQuarantine()) {
+    try {
+      const packument = await fetchPackument(name);
+      if (packument) quarantine.observe(packument, clock.now());
+      quarantine.markRefreshed(name, clock.now());
+      refreshed++;
+    } catch (err) {
+      failed++;
+      logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper could not refresh a package from upstream');
+    }
+  }
+  const released = quarantine.releaseDue(clock.now());
+  for (const t of released) logger.info({ package: t.package, version: t.version }, 'cordon: released after cooldown');
+  return { released: released.length, refreshed, failed };
+}
+
+/** Reads packuments from the configured upstream with a timeout; full documents, since the `time` field is needed. */
+export function upstreamFetcher(upstream: string, timeoutMs = 30_000): FetchPackument {
+  return async (name) => {
+    const url = `${upstream}${name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name)}`;
+    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`upstream answered ${res.status} for ${name}`);
+    const body = (await res.json()) as Packument;
+    if (!body || typeof body !== 'object' || body.name !== name || typeof body.versions !== 'object') throw new Error(`upstream sent a malformed packument for ${name}`);
+    return body;
+  };
+}
+
+export interface Sweeper {
+  /** Runs a pass now (skipped if one is running) and resolves its result. */
+  runNow(): Promise<SweepResult | null>;
+  stop(): Promise<void>;
+}
+
+/** Schedules the sweeper on `runtime.config.sweep`. */
+export function startSweeper(runtime: CordonRuntime, logger: Logger, fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream)): Sweeper {
+  let running: Promise<SweepResult> | null = null;
+  const runNow = async (): Promise<SweepResult | null> => {
+    if (running) return null;
+    running = sweepOnce(runtime, fetchPackument, logger);
+    try {
+      return await running;
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'cordon: sweeper pass failed');
+      return null;
+    } finally {
+      running = null;
+    }
+  };
+  const task: ScheduledTask = schedule(runtime.config.sweep, () => runNow(), { name: 'cordon-sweeper', noOverlap: true });
+  return {
+    runNow,
+    async stop() {
+      await task.stop();
+      await task.destroy();
+      if (running) await running.catch(() => undefined);
+    },
+  };
+}

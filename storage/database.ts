@@ -1,0 +1,45 @@
+/** Opens Cordon's SQLite file: WAL mode, foreign keys, and every pending migration applied in one transaction each. */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CordonError } from '../server/errors';
+import { migrations, type Migration } from './migrations';
+
+export type Db = Database.Database;
+
+export type StorageErrorCode = 'STORE_UNAVAILABLE' | 'STORE_TOO_NEW';
+
+/** The database cannot be opened or is of a newer schema than this code knows. */
+export class StorageError extends CordonError<StorageErrorCode> {}
+
+/** Opens (creating if needed) the database at `file` (`:memory:` for tests) and migrates it. */
+export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
+  let db: Db;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+  } catch (err) {
+    throw new StorageError('STORE_UNAVAILABLE', `Cannot open the Cordon database ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`, { cause: err });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id));
+  const newest = list.length ? list[list.length - 1]!.id : 0;
+  const unknown = [...applied].filter((id) => id > newest);
+  if (unknown.length) {
+    db.close();
+    throw new StorageError('STORE_TOO_NEW', `The database ${file} has schema migration ${Math.max(...unknown)}, newer than this Cordon knows (${newest}). Run the newer Cordon, or restore a backup.`);
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of list) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.id, migration.name, Date.now());
+    })();
+  }
+  return db;
+}

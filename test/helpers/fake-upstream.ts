@@ -1,0 +1,129 @@
+/**
+ * A fake upstream registry: a real HTTP server on 127.0.0.1:0 serving packuments and tarballs built
+ * during the test, with integrity and shasum computed from the real bytes. Requests it does not know
+ * are answered 404 and recorded in `unexpected`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { distOf, packTarball } from './pack-tarball';
+
+export interface VersionSpec {
+  /** Publish time (epoch ms or ISO); omitted means no `time` entry for the version. */
+  time?: number | string;
+  files?: Record<string, string | Buffer>;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  /** Extra fields merged into the version manifest. */
+  manifest?: Record<string, unknown>;
+}
+
+interface StoredVersion {
+  manifest: Record<string, unknown>;
+  tarball: Buffer;
+  time?: string;
+}
+
+export class FakeUpstream {
+  readonly requests: string[] = [];
+  readonly unexpected: string[] = [];
+  private readonly packages = new Map<string, { versions: Map<string, StoredVersion>; tags: Record<string, string>; extra: Record<string, unknown> }>();
+  private server: Server | null = null;
+  url = '';
+
+  /** Adds (or replaces) a version, packing its tarball now. */
+  publish(name: string, version: string, spec: VersionSpec = {}): { integrity: string; shasum: string; tarball: Buffer } {
+    const pkg = this.packages.get(name) ?? { versions: new Map<string, StoredVersion>(), tags: {} as Record<string, string>, extra: {} };
+    this.packages.set(name, pkg);
+    const packageJson = { name, version, scripts: spec.scripts, dependencies: spec.dependencies, ...spec.manifest };
+    const files = { 'package.json': JSON.stringify(packageJson, null, 2), 'index.js': `module.exports = ${JSON.stringify(version)};\n`, ...spec.files };
+    const tarball = packTarball(files);
+    const dist = distOf(tarball);
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    pkg.versions.set(version, {
+      manifest: { ...packageJson, _id: `${name}@${version}`, dist: { ...dist, tarball: `${this.url}${name}/-/${base}-${version}.tgz` } },
+      tarball,
+      time: spec.time === undefined ? undefined : new Date(spec.time).toISOString(),
+    });
+    if (!/-/.test(version)) {
+      const current = pkg.tags.latest;
+      if (!current || compareLoose(version, current) > 0) pkg.tags.latest = version;
+    }
+    return { ...dist, tarball };
+  }
+
+  /** Sets a dist-tag. */
+  tag(name: string, tag: string, version: string): void {
+    this.packages.get(name)!.tags[tag] = version;
+  }
+
+  /** Removes a version, as an unpublish or a takedown would. */
+  withdraw(name: string, version: string): void {
+    this.packages.get(name)?.versions.delete(version);
+  }
+
+  /** The packument as served now. */
+  packument(name: string): Record<string, unknown> | undefined {
+    const pkg = this.packages.get(name);
+    if (!pkg) return undefined;
+    const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = {};
+    for (const [v, stored] of pkg.versions) {
+      versions[v] = stored.manifest;
+      if (stored.time) time[v] = stored.time;
+    }
+    const times = Object.values(time).sort();
+    if (times.length) {
+      time.created = times[0]!;
+      time.modified = times[times.length - 1]!;
+    }
+    return { _id: name, name, 'dist-tags': { ...pkg.tags }, versions, time, ...pkg.extra };
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      this.requests.push(`${req.method} ${url}`);
+      const path = decodeURIComponent(url.split('?')[0]!).replace(/^\/+/, '');
+      const tarballMatch = /^(.+)\/-\/([^/]+)$/.exec(path);
+      if (tarballMatch) {
+        const pkg = this.packages.get(tarballMatch[1]!);
+        for (const [v, stored] of pkg?.versions ?? []) {
+          if ((stored.manifest.dist as { tarball: string }).tarball.endsWith(`/${tarballMatch[2]}`)) {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stored.tarball.length });
+            res.end(req.method === 'HEAD' ? undefined : stored.tarball);
+            return;
+          }
+          void v;
+        }
+      } else {
+        const doc = this.packument(path);
+        if (doc) {
+          const body = JSON.stringify(doc);
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+          return;
+        }
+      }
+      this.unexpected.push(`${req.method} ${url}`);
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found' }));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = null;
+  }
+}
+
+function compareLoose(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map(Number);
+  const pb = b.split(/[.-]/).map(Number);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}

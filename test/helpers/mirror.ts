@@ -1,0 +1,48 @@
+/** Starts a real Cordon mirror (Verdaccio + plugins + SQLite) in this process against a fake upstream. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type CordonConfig } from '../../server/config';
+import { ManualClock } from '../../server/clock';
+import { silentLogger } from '../../server/logger';
+import { startMirror, type Mirror } from '../../server/mirror';
+import { FakeUpstream } from './fake-upstream';
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+export interface TestMirror {
+  mirror: Mirror;
+  upstream: FakeUpstream;
+  clock: ManualClock;
+  config: CordonConfig;
+  dataDir: string;
+  /** Stops the mirror (keeping the data folder unless `removeData`). */
+  stop(removeData?: boolean): Promise<void>;
+}
+
+/** Settings for a test mirror: env-style overrides on top of a temp data folder and the fake upstream. */
+export function testConfig(upstream: FakeUpstream, dataDir: string, env: Record<string, string> = {}): CordonConfig {
+  return loadConfig({ CORDON_UPSTREAM: upstream.url, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_COOLDOWN: '72h', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...env }, dataDir);
+}
+
+/** A mirror on a fresh data folder (or `dataDir`), with a clock at `now`. */
+export async function startTestMirror(options: { upstream?: FakeUpstream; now?: number; env?: Record<string, string>; dataDir?: string; clock?: ManualClock } = {}): Promise<TestMirror> {
+  const upstream = options.upstream ?? (await new FakeUpstream().start());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cordon-test-'));
+  const clock = options.clock ?? new ManualClock(options.now ?? Date.parse('2026-11-20T12:00:00Z'));
+  const config = testConfig(upstream, dataDir, options.env);
+  const mirror = await startMirror(config, { clock, logger: silentLogger });
+  return {
+    mirror,
+    upstream,
+    clock,
+    config,
+    dataDir,
+    async stop(removeData = true) {
+      await mirror.close();
+      if (!options.upstream) await upstream.stop();
+      if (removeData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
