@@ -19,6 +19,8 @@ export interface CordonRuntime {
   readonly quarantine: QuarantineService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
+  /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
+  onClose(fn: () => void): void;
   close(): void;
 }
 
@@ -36,6 +38,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   if (existing) return existing;
   const db = openDatabase(databaseFile(config.dataDir));
   const store = new VersionStore(db);
+  const closers: Array<() => void> = [];
   const runtime: CordonRuntime = {
     id,
     config,
@@ -44,13 +47,22 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     store,
     quarantine: new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules }),
     ownedByPlugins: options.ownedByPlugins ?? false,
+    onClose(fn) {
+      closers.push(fn);
+    },
     close() {
       runtimes.delete(id);
+      for (const fn of closers.splice(0)) fn();
       if (db.open) db.close();
     },
   };
   runtimes.set(id, runtime);
   return runtime;
+}
+
+/** Closes every runtime of this process (tests, and a stock Verdaccio shutting down). */
+export function closeAllRuntimes(): void {
+  for (const runtime of [...runtimes.values()]) runtime.close();
 }
 
 /** Settings a plugin entry in Verdaccio's config may carry. */

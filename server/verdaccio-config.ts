@@ -14,7 +14,7 @@ export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record
     self_path: join(config.dataDir, 'verdaccio.yaml'),
     storage: join(config.dataDir, 'storage'),
     plugins: PLUGINS_DIR,
-    uplinks: { upstream: { url: config.upstream, maxage: '2m', timeout: '30s', fail_timeout: '1m', max_fails: 5, cache: true } },
+    uplinks: { upstream: { url: config.upstream, maxage: `${config.upstreamMaxAgeMs}ms`, timeout: '30s', fail_timeout: '1m', max_fails: 5, cache: true } },
     packages: { '@*/*': access, '**': access },
     filters: { 'cordon-filter': { runtime: runtimeId } },
     middlewares: { 'cordon-guard': { runtime: runtimeId } },

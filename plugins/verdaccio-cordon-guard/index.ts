@@ -24,7 +24,10 @@ export default class CordonGuardPlugin {
   ) {
     try {
       this.runtime = runtimeForPlugin(settings, options.logger);
-      if (this.runtime.ownedByPlugins) startSweeper(this.runtime, options.logger);
+      if (this.runtime.ownedByPlugins) {
+        const sweeper = startSweeper(this.runtime, options.logger);
+        this.runtime.onClose(() => void sweeper.stop());
+      }
     } catch (err) {
       this.startError = err as Error;
       options.logger.error({ err: (err as Error).message }, 'cordon: the guard cannot start; every tarball is refused until this is fixed');

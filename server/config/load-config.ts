@@ -16,6 +16,8 @@ export interface CordonConfig {
   /** Absolute folder for Verdaccio's storage and the SQLite file. */
   readonly dataDir: string;
   readonly cooldownMs: number;
+  /** How long Verdaccio may answer from its cached copy of an upstream packument before asking again. */
+  readonly upstreamMaxAgeMs: number;
   /** node-cron expression (5 or 6 fields) for the sweeper. */
   readonly sweep: string;
   readonly rules: readonly PackageRule[];
@@ -35,7 +37,7 @@ export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE';
 export class ConfigError extends CordonError<ConfigErrorCode> {}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] as const;
-const FILE_KEYS = new Set(['host', 'port', 'upstream', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration', 'logLevel']);
+const FILE_KEYS = new Set(['host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration', 'logLevel']);
 
 type Raw = Record<string, unknown>;
 
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const host = str(...pick('CORDON_HOST', 'host', '127.0.0.1'));
   const portValue = port(...pick('CORDON_PORT', 'port', 4873));
   const upstream = upstreamUrl(...pick('CORDON_UPSTREAM', 'upstream', 'https://registry.npmjs.org/'));
+  const upstreamMaxAgeMs = duration(...pick('CORDON_UPSTREAM_MAXAGE', 'upstreamMaxAge', '2m'));
   const dataDirRaw = str(...pick('CORDON_DATA_DIR', 'dataDir', './data'));
   const cooldownMs = duration(...pick('CORDON_COOLDOWN', 'cooldown', '72h'));
   const [sweepKey, sweepValue] = pick('CORDON_SWEEP', 'sweep', '* * * * *');
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     host,
     port: portValue,
     upstream,
+    upstreamMaxAgeMs,
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
     cooldownMs,
     sweep,

@@ -72,7 +72,7 @@ export function startSweeper(runtime: CordonRuntime, logger: Logger, fetchPackum
       running = null;
     }
   };
-  const task: ScheduledTask = schedule(runtime.config.sweep, () => runNow(), { name: 'cordon-sweeper', noOverlap: true });
+  const task: ScheduledTask = schedule(runtime.config.sweep, () => runNow(), { name: 'cordon-sweeper', noOverlap: true, unref: true });
   return {
     runNow,
     async stop() {

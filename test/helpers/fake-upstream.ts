@@ -15,6 +15,8 @@ export interface VersionSpec {
   dependencies?: Record<string, string>;
   /** Extra fields merged into the version manifest. */
   manifest?: Record<string, unknown>;
+  /** Prebuilt tarball bytes served instead of packing `files` (benchmarks reuse one for thousands of versions). */
+  tarball?: Buffer;
 }
 
 interface StoredVersion {
@@ -36,7 +38,7 @@ export class FakeUpstream {
     this.packages.set(name, pkg);
     const packageJson = { name, version, scripts: spec.scripts, dependencies: spec.dependencies, ...spec.manifest };
     const files = { 'package.json': JSON.stringify(packageJson, null, 2), 'index.js': `module.exports = ${JSON.stringify(version)};\n`, ...spec.files };
-    const tarball = packTarball(files);
+    const tarball = spec.tarball ?? packTarball(files);
     const dist = distOf(tarball);
     const base = name.slice(name.lastIndexOf('/') + 1);
     pkg.versions.set(version, {
@@ -84,6 +86,16 @@ export class FakeUpstream {
       const url = req.url ?? '/';
       this.requests.push(`${req.method} ${url}`);
       const path = decodeURIComponent(url.split('?')[0]!).replace(/^\/+/, '');
+      if (path === '-/v1/search') {
+        const text = new URL(url, 'http://x').searchParams.get('text') ?? '';
+        const objects = [...this.packages.keys()]
+          .filter((name) => name.includes(text))
+          .map((name) => ({ package: { name, version: this.packages.get(name)!.tags.latest, description: `${name} package` }, score: { final: 1 }, searchScore: 1 }));
+        const body = JSON.stringify({ objects, total: objects.length, time: new Date().toUTCString() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+        return;
+      }
       const tarballMatch = /^(.+)\/-\/([^/]+)$/.exec(path);
       if (tarballMatch) {
         const pkg = this.packages.get(tarballMatch[1]!);

@@ -23,7 +23,7 @@ export interface TestMirror {
 
 /** Settings for a test mirror: env-style overrides on top of a temp data folder and the fake upstream. */
 export function testConfig(upstream: FakeUpstream, dataDir: string, env: Record<string, string> = {}): CordonConfig {
-  return loadConfig({ CORDON_UPSTREAM: upstream.url, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_COOLDOWN: '72h', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...env }, dataDir);
+  return loadConfig({ CORDON_UPSTREAM: upstream.url, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_COOLDOWN: '72h', CORDON_UPSTREAM_MAXAGE: '0', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...env }, dataDir);
 }
 
 /** A mirror on a fresh data folder (or `dataDir`), with a clock at `now`. */
