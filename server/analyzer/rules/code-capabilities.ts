@@ -1,0 +1,115 @@
+import type { Signal } from '../code/signal';
+import { snippet } from '../evidence';
+import type { FileView, PackageView } from '../package-view';
+import { raise } from '../severity';
+import type { Finding } from '../types';
+
+/** Scans a file (memoised by content hash); null for files that are not code. */
+export type ScanFn = (file: FileView) => { signals: readonly Signal[]; parsed: boolean } | null;
+
+// A changed file is parsed only if one of its new lines could carry a capability.
+const TRIGGER = /require|import|eval|Function\s*\(|process|exec|spawn|fetch|XMLHttp|WebSocket|EventSource|https?:|\b(?:net|tls|dgram|dns|http2?|vm)\b|[Ss]ocket|Buffer|atob|fromCharCode|base64|\\x|\\u|:\/\/|\d+\.\d+\.\d+\.\d+|env|[Tt][Oo][Kk][Ee][Nn]|SECRET|[Ss]ecret|npmrc|ssh|aws|kube|proc\/|run[A-Z]|curl|wget|powershell|certutil|\bbun\b|_0x|[A-Za-z0-9+/=]{40,}/;
+const LONG_LINE = 1000;
+const READABLE = 500;
+const MINIFIED = 5000;
+
+function maxLineLength(lines: readonly string[]): number {
+  let max = 0;
+  for (const l of lines) if (l.length > max) max = l.length;
+  return max;
+}
+
+interface Hit { readonly file: FileView; readonly signal: Signal }
+
+/** Line numbers of `next` whose text does not occur anywhere in `pred`. */
+function newLineNumbers(next: FileView, pred: FileView): Set<number> {
+  const old = new Set(pred.lines());
+  const out = new Set<number>();
+  next.lines().forEach((l, i) => { if (!old.has(l)) out.add(i + 1); });
+  return out;
+}
+
+function lineSignals(next: FileView, pred: FileView | undefined, newLines: Set<number> | null): Signal[] {
+  const lines = next.lines();
+  const out: Signal[] = [];
+  if (pred) {
+    const predMax = maxLineLength(pred.lines());
+    if (predMax < READABLE) {
+      for (const n of newLines ?? []) {
+        if (lines[n - 1]!.length > LONG_LINE) {
+          out.push({ key: `rel:long-line:${next.path}`, category: 'obfuscation', rule: 'obfuscation/long-line-injected', severity: 'high', line: n, column: 0,
+            message: `a ${lines[n - 1]!.length}-character line was added to a file whose lines were all short (hidden payload?)` });
+          break;
+        }
+      }
+      if (lines.length < 20 && maxLineLength(lines) > MINIFIED) {
+        out.push({ key: `rel:minified:${next.path}`, category: 'obfuscation', rule: 'obfuscation/minified-replaces-readable', severity: 'medium', line: 1, column: 0,
+          message: 'a readable file became one huge line' });
+      }
+    }
+  } else if (maxLineLength(lines) > MINIFIED && lines.length < 20) {
+    out.push({ key: 'minified-file', category: 'obfuscation', rule: 'obfuscation/new-minified-file', severity: 'low', line: 1, column: 0, message: 'adds a minified file where the package had none' });
+  }
+  return out;
+}
+
+/**
+ * Capabilities of the new version's code that no file of the previous version had. Files
+ * identical to a previous file are skipped; a changed file only counts its new lines, and is
+ * not parsed at all when none of them could carry a capability; the previous version is
+ * scanned lazily, only until every candidate is explained.
+ */
+export function codeFindings(prev: PackageView | null, next: PackageView, scan: ScanFn, installFiles: ReadonlySet<string>): { findings: Finding[]; changed: number } {
+  const candidates = new Map<string, Hit[]>();
+  let changed = 0;
+  for (const file of next.byPath.values()) {
+    if (prev?.hashes.has(file.hash)) continue;
+    changed++;
+    const pred = prev?.byPath.get(file.path);
+    let newLines: Set<number> | null = null;
+    if (pred) {
+      newLines = newLineNumbers(file, pred);
+      if (newLines.size === 0) continue;
+      const lines = file.lines();
+      let triggered = false;
+      for (const n of newLines) { const l = lines[n - 1]!; if (l.length > LONG_LINE || TRIGGER.test(l)) { triggered = true; break; } }
+      if (!triggered) continue;
+    }
+    const result = scan(file);
+    if (!result) continue;
+    const signals = [...result.signals, ...lineSignals(file, pred, newLines)];
+    if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
+    for (const signal of signals) {
+      if (newLines && !newLines.has(signal.line) && !signal.key.startsWith('rel:')) continue;
+      const hits = candidates.get(signal.key) ?? [];
+      if (!hits.some((h) => h.file === file)) hits.push({ file, signal });
+      candidates.set(signal.key, hits);
+    }
+  }
+  if (prev && candidates.size > 0) explainByPrevious(prev, next, scan, candidates);
+  const findings: Finding[] = [];
+  for (const hits of candidates.values()) {
+    for (const { file, signal } of hits.slice(0, 3)) {
+      const atInstall = installFiles.has(file.path);
+      findings.push({
+        category: signal.category, rule: signal.rule, severity: atInstall ? raise(signal.severity) : signal.severity,
+        message: atInstall ? `runs at install time: ${signal.message}` : signal.message,
+        file: file.path, line: signal.line, evidence: snippet(file.lines()[signal.line - 1] ?? '', signal.column),
+      });
+    }
+  }
+  return { findings, changed };
+}
+
+function explainByPrevious(prev: PackageView, next: PackageView, scan: ScanFn, candidates: Map<string, Hit[]>): void {
+  const changedPaths = new Set([...next.byPath.values()].filter((f) => !prev.hashes.has(f.hash)).map((f) => f.path));
+  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)));
+  for (const file of ordered) {
+    if (![...candidates.keys()].some((k) => !k.startsWith('rel:'))) return;
+    if (candidates.has('minified-file') && file.lines().length < 20 && maxLineLength(file.lines()) > MINIFIED) candidates.delete('minified-file');
+    const result = scan(file);
+    if (!result) continue;
+    if (!result.parsed) candidates.delete('unparsable');
+    for (const s of result.signals) candidates.delete(s.key);
+  }
+}

@@ -1,0 +1,92 @@
+import type { TarballAnomaly } from '../tarball/read-tarball';
+
+/** Severity levels, lowest first. */
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+/** What kind of capability a finding is about. */
+export type Category =
+  | 'install-script'
+  | 'network'
+  | 'process'
+  | 'credentials'
+  | 'dynamic-code'
+  | 'obfuscation'
+  | 'binary'
+  | 'dependency'
+  | 'metadata';
+
+/** One thing the new version can do that the previous one could not. */
+export interface Finding {
+  readonly category: Category;
+  /** Stable id, e.g. 'install-script/new-postinstall'. */
+  readonly rule: string;
+  readonly severity: Severity;
+  /** What a reviewer needs to know, in one or two sentences. */
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  /** A short snippet (capped), never a whole minified line. */
+  readonly evidence?: string;
+}
+
+/** The registry's version object (packument `versions[v]`), or the tarball's package.json. */
+export interface Manifest {
+  readonly name?: string;
+  readonly version?: string;
+  readonly scripts?: Readonly<Record<string, string>>;
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
+  readonly peerDependencies?: Readonly<Record<string, string>>;
+  readonly devDependencies?: Readonly<Record<string, string>>;
+  readonly bundleDependencies?: readonly string[] | boolean;
+  readonly bundledDependencies?: readonly string[] | boolean;
+  readonly bin?: string | Readonly<Record<string, string>>;
+  readonly gypfile?: boolean;
+  readonly _npmUser?: { readonly name?: string; readonly email?: string };
+  readonly maintainers?: ReadonlyArray<{ readonly name?: string; readonly email?: string }>;
+  readonly dist?: {
+    readonly integrity?: string;
+    readonly shasum?: string;
+    readonly tarball?: string;
+    readonly attestations?: unknown;
+    readonly signatures?: unknown;
+  };
+  readonly [key: string]: unknown;
+}
+
+/** A file of the package, its path relative to the package root. */
+export interface PackageFile {
+  readonly path: string;
+  readonly bytes: Uint8Array | string;
+  readonly mode?: number;
+}
+
+/** One side of the comparison: a version as published. */
+export interface PackageSide {
+  /** The registry manifest; null when only a tarball is known (then metadata checks are skipped). */
+  readonly manifest: Manifest | null;
+  readonly files: readonly PackageFile[];
+  /** Entries the tarball reader refused (links, traversal, ...). */
+  readonly anomalies?: readonly TarballAnomaly[];
+}
+
+/** The analyzer's answer for one (previous, next) pair. */
+export interface Report {
+  readonly analyzerVersion: string;
+  readonly name?: string;
+  readonly previousVersion?: string;
+  readonly version?: string;
+  /** Sorted deterministically (severity desc, then rule, file, line). */
+  readonly findings: readonly Finding[];
+  /** Highest severity among the findings, or null when there are none. */
+  readonly maxSeverity: Severity | null;
+  /** sha256 hex over the canonical JSON of `findings`; an approval binds to it. */
+  readonly digest: string;
+  /** How much work was done (for the bench and for the reviewer's trust in a quiet report). */
+  readonly stats: {
+    readonly filesNext: number;
+    readonly filesChanged: number;
+    readonly filesParsed: number;
+    readonly filesUnparsable: number;
+  };
+}
