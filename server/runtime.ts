@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { openDatabase, VersionStore, type Db } from '../storage';
+import { AnalysisStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 
 export interface CordonRuntime {
@@ -16,6 +16,8 @@ export interface CordonRuntime {
   readonly clock: Clock;
   readonly db: Db;
   readonly store: VersionStore;
+  readonly analyses: AnalysisStore;
+  readonly jobs: JobStore;
   readonly quarantine: QuarantineService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
@@ -45,6 +47,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     clock: options.clock ?? systemClock,
     db,
     store,
+    analyses: new AnalysisStore(db),
+    jobs: new JobStore(db),
     quarantine: new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules }),
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {

@@ -2,6 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { VersionRecord, VersionState } from '../server/policy/version-state';
 import type { Db } from './database';
+import { AuditLog, type AuditEntry } from './audit-log';
 
 /** A change of state, written together with its audit entry. */
 export interface Transition {
@@ -16,16 +17,13 @@ export interface Transition {
   readonly detail?: Record<string, unknown>;
 }
 
-/** One audit log entry. */
-export interface AuditEntry {
-  readonly id: number;
-  readonly at: number;
+/** An analysis to queue together with a first sighting (the outbox both queue runners drain). */
+export interface JobSpec {
+  readonly id: string;
   readonly package: string;
-  readonly version: string | null;
-  readonly fromState: VersionState | null;
-  readonly toState: VersionState | null;
-  readonly cause: string;
-  readonly detail: Record<string, unknown> | null;
+  readonly version: string;
+  readonly integrity: string;
+  readonly previousVersion: string | null;
 }
 
 interface VersionRow {
@@ -38,17 +36,10 @@ interface VersionRow {
   tarball: string | null;
   reason: string;
   updated_at: number;
-}
-
-interface AuditRow {
-  id: number;
-  at: number;
-  package: string;
-  version: string | null;
-  from_state: VersionState | null;
-  to_state: VersionState | null;
-  cause: string;
-  detail: string | null;
+  analysis: VersionRecord['analysis'];
+  max_severity: string | null;
+  findings_digest: string | null;
+  publisher: string | null;
 }
 
 const toRecord = (r: VersionRow): VersionRecord => ({
@@ -61,24 +52,19 @@ const toRecord = (r: VersionRow): VersionRecord => ({
   tarball: r.tarball,
   reason: r.reason,
   updatedAt: r.updated_at,
-});
-
-const toAudit = (r: AuditRow): AuditEntry => ({
-  id: r.id,
-  at: r.at,
-  package: r.package,
-  version: r.version,
-  fromState: r.from_state,
-  toState: r.to_state,
-  cause: r.cause,
-  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+  analysis: r.analysis,
+  maxSeverity: r.max_severity,
+  findingsDigest: r.findings_digest,
+  publisher: r.publisher,
 });
 
 /** The lifecycle store. All writes that belong together run in one transaction. */
 export class VersionStore {
   private readonly stmt: Record<string, Statement>;
+  readonly auditLog: AuditLog;
 
   constructor(private readonly db: Db) {
+    this.auditLog = new AuditLog(db);
     this.stmt = {
       packageExists: db.prepare('SELECT 1 FROM packages WHERE name = ?'),
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
@@ -89,13 +75,14 @@ export class VersionStore {
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
       insertVersion: db.prepare(
-        `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, reason, updated_at)
-         VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @reason, @updatedAt)`,
+        `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, reason, updated_at, analysis, max_severity, findings_digest, publisher)
+         VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
       ),
       setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
-      audit: db.prepare('INSERT INTO audit_log (at, package, version, from_state, to_state, cause, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      auditOf: db.prepare('SELECT * FROM audit_log WHERE package = ? AND id > ? ORDER BY id LIMIT ?'),
-      auditAll: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
+      insertJob: db.prepare(
+        `INSERT OR IGNORE INTO jobs (id, package, version, integrity, previous_version, status, attempts, run_after, created_at, updated_at)
+         VALUES (@id, @package, @version, @integrity, @previousVersion, 'waiting', 0, @at, @at, @at)`,
+      ),
     };
   }
 
@@ -136,14 +123,17 @@ export class VersionStore {
    * (each with a `first-sight` audit entry) and state changes. One transaction; returns the transitions
    * that applied (a transition whose `from` no longer matches is skipped).
    */
-  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[]): Transition[] {
+  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[], jobs: readonly JobSpec[] = []): Transition[] {
     return this.db.transaction(() => {
       this.stmt.insertPackage!.run(name, at);
+      const inserted = new Set<string>();
       for (const record of inserts) {
         // Another process may have recorded the same sighting first; its row stands.
         if (this.stmt.insertVersion!.run(record).changes === 0) continue;
-        this.stmt.audit!.run(at, record.package, record.version, null, record.state, 'first-sight', JSON.stringify({ reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity }));
+        inserted.add(record.version);
+        this.auditLog.append({ at, package: record.package, version: record.version, fromState: null, toState: record.state, cause: 'first-sight', detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity } });
       }
+      for (const job of jobs) if (inserted.has(job.version)) this.stmt.insertJob!.run({ ...job, at });
       return transitions.filter((t) => this.applyTransition(t));
     })();
   }
@@ -156,7 +146,7 @@ export class VersionStore {
   private applyTransition(t: Transition): boolean {
     const changed = this.stmt.setState!.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes > 0;
     if (changed) {
-      this.stmt.audit!.run(t.at, t.package, t.version, t.from, t.to, t.cause, JSON.stringify({ reason: t.reason, ...t.detail }));
+      this.auditLog.append({ at: t.at, package: t.package, version: t.version, fromState: t.from, toState: t.to, cause: t.cause, detail: { reason: t.reason, ...t.detail } });
     }
     return changed;
   }
@@ -168,11 +158,6 @@ export class VersionStore {
 
   /** Audit entries of one package after `afterId`, oldest first. */
   auditOf(name: string, afterId = 0, limit = 100): AuditEntry[] {
-    return (this.stmt.auditOf!.all(name, afterId, limit) as AuditRow[]).map(toAudit);
-  }
-
-  /** Audit entries of every package after `afterId`, oldest first. */
-  audit(afterId = 0, limit = 100): AuditEntry[] {
-    return (this.stmt.auditAll!.all(afterId, limit) as AuditRow[]).map(toAudit);
+    return this.auditLog.ofPackage(name, afterId, limit);
   }
 }

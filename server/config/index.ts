@@ -2,3 +2,4 @@
 export { loadConfig, ConfigError, type CordonConfig, type ConfigErrorCode } from './load-config';
 export { parseDuration, formatDuration } from './duration';
 export { ruleFor, type PackageRule, type EffectiveRule } from './package-rules';
+export type { Approver, ApproverKeyType, Quorum, QuorumSeverity } from './approvers';

@@ -3,9 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
-import { CordonError } from '../errors';
-import { parseDuration } from './duration';
+import { parseApprovers, parseQuorum, SEVERITIES, type Approver, type Quorum, type QuorumSeverity } from './approvers';
+import { ConfigError } from './config-error';
 import { isValidPattern, type PackageRule } from './package-rules';
+import { bool, duration, httpUrl, integer, invalid, mapping, oneOf, str, type Raw } from './parse-values';
 
 /** Settings after parsing and validation; frozen, so nothing downstream can change them. */
 export interface CordonConfig {
@@ -13,11 +14,11 @@ export interface CordonConfig {
   readonly port: number;
   /** Upstream registry URL, always ending in `/`. */
   readonly upstream: string;
+  /** How long Verdaccio may answer from its cached copy of an upstream packument before asking again. */
+  readonly upstreamMaxAgeMs: number;
   /** Absolute folder for Verdaccio's storage and the SQLite file. */
   readonly dataDir: string;
   readonly cooldownMs: number;
-  /** How long Verdaccio may answer from its cached copy of an upstream packument before asking again. */
-  readonly upstreamMaxAgeMs: number;
   /** node-cron expression (5 or 6 fields) for the sweeper. */
   readonly sweep: string;
   readonly rules: readonly PackageRule[];
@@ -27,23 +28,36 @@ export interface CordonConfig {
   readonly allowRegistration: boolean;
   /** Verdaccio's log level. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'http' | 'debug' | 'trace';
+  /** A finding at or above this severity holds a version for a person. */
+  readonly holdAt: QuorumSeverity;
+  /** Redis for BullMQ (REDIS_URL); null runs the embedded queue. */
+  readonly redisUrl: string | null;
+  /** BullMQ queue name (and prefix of its keys). */
+  readonly queueName: string;
+  /** Analyses run at once in this process (embedded runner, or one `npm run worker`). */
+  readonly analysisConcurrency: number;
+  /** Attempts per analysis before the version is held as unanalysable. */
+  readonly analysisAttempts: number;
+  /** Longest one analysis attempt may take. */
+  readonly analysisTimeoutMs: number;
+  /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
+  readonly burst: { readonly windowMs: number; readonly versions: number };
+  /** The id decisions are bound to; null: a random one is kept in the store. */
+  readonly mirrorId: string | null;
+  readonly approvers: readonly Approver[];
+  readonly quorum: Quorum;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
 
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE';
-
-/** A setting that cannot be used; the message names the key and the value. */
-export class ConfigError extends CordonError<ConfigErrorCode> {}
+export { ConfigError, type ConfigErrorCode } from './config-error';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] as const;
-const FILE_KEYS = new Set(['host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration', 'logLevel']);
-
-type Raw = Record<string, unknown>;
-
-function invalid(key: string, value: unknown, expected: string): never {
-  throw new ConfigError('CONFIG_INVALID', `Invalid setting ${key}=${JSON.stringify(value)}: expected ${expected}.`);
-}
+const FILE_KEYS = [
+  'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
+  'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'burst', 'mirrorId',
+  'approvers', 'quorum', 'fastTrackQuorum',
+];
 
 function readFile(path: string, explicit: boolean): Raw {
   if (!existsSync(path)) {
@@ -59,45 +73,16 @@ function readFile(path: string, explicit: boolean): Raw {
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) invalid(path, parsed, 'a YAML mapping at the top level');
   for (const key of Object.keys(parsed as Raw)) {
-    if (!FILE_KEYS.has(key)) invalid(`${path}: ${key}`, (parsed as Raw)[key], `one of the known keys (${[...FILE_KEYS].join(', ')})`);
+    if (!FILE_KEYS.includes(key)) invalid(`${path}: ${key}`, (parsed as Raw)[key], `one of the known keys (${FILE_KEYS.join(', ')})`);
   }
   return parsed as Raw;
 }
 
-function str(key: string, value: unknown): string {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (typeof value === 'number') return String(value);
-  return invalid(key, value, 'a non-empty string');
-}
-
-function bool(key: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  return invalid(key, value, 'true or false');
-}
-
-function duration(key: string, value: unknown): number {
-  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
-  return ms ?? invalid(key, value, 'a duration such as 90s, 30m, 72h, 7d, or 0');
-}
-
-function port(key: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : invalid(key, value, 'a port number from 0 to 65535');
-}
-
 function upstreamUrl(key: string, value: unknown): string {
-  const text = str(key, value);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return invalid(key, value, 'an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid(key, value, 'an http(s) URL');
+  const href = httpUrl(key, value);
+  const url = new URL(href);
   if (url.search || url.hash) invalid(key, value, 'a URL without query or fragment');
-  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+  return href.endsWith('/') ? href : `${href}/`;
 }
 
 function rules(key: string, value: unknown): PackageRule[] {
@@ -105,11 +90,7 @@ function rules(key: string, value: unknown): PackageRule[] {
   if (!Array.isArray(value)) return invalid(key, value, 'a list of { match, cooldown?, approval? }');
   return value.map((entry, i) => {
     const at = `${key}[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return invalid(at, entry, 'a mapping');
-    const raw = entry as Raw;
-    for (const k of Object.keys(raw)) {
-      if (!['match', 'cooldown', 'approval'].includes(k)) invalid(`${at}.${k}`, raw[k], 'one of match, cooldown, approval');
-    }
+    const raw = mapping(at, entry, ['match', 'cooldown', 'approval']);
     const match = str(`${at}.match`, raw.match);
     if (!isValidPattern(match)) invalid(`${at}.match`, raw.match, 'a package name, scope (@acme/*) or glob');
     const rule: { match: string; cooldownMs?: number; approval?: 'always' } = { match };
@@ -127,40 +108,55 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const explicit = env.CORDON_CONFIG !== undefined && env.CORDON_CONFIG !== '';
   const configFile = resolve(cwd, explicit ? env.CORDON_CONFIG! : 'cordon.yaml');
   const file = readFile(configFile, explicit);
-  const fromFile = existsSync(configFile) ? configFile : null;
+  const inFile = (key: string): string => `${key} (in ${configFile})`;
   // An env variable wins over the file; the key in messages says where the bad value came from.
-  const pick = (envKey: string, fileKey: string, fallback: unknown): [string, unknown] => {
-    const fromEnv = env[envKey];
-    if (fromEnv !== undefined && fromEnv !== '') return [envKey, fromEnv];
-    if (file[fileKey] !== undefined) return [`${fileKey} (in ${configFile})`, file[fileKey]];
-    return [fileKey, fallback];
+  const pick = (envKey: string | null, fileKey: string, fallback: unknown): [string, unknown] => {
+    const fromEnv = envKey ? env[envKey] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') return [envKey!, fromEnv];
+    if (file[fileKey] !== undefined) return [inFile(fileKey), file[fileKey]];
+    return [envKey ?? fileKey, fallback];
   };
 
-  const host = str(...pick('CORDON_HOST', 'host', '127.0.0.1'));
-  const portValue = port(...pick('CORDON_PORT', 'port', 4873));
-  const upstream = upstreamUrl(...pick('CORDON_UPSTREAM', 'upstream', 'https://registry.npmjs.org/'));
-  const upstreamMaxAgeMs = duration(...pick('CORDON_UPSTREAM_MAXAGE', 'upstreamMaxAge', '2m'));
-  const dataDirRaw = str(...pick('CORDON_DATA_DIR', 'dataDir', './data'));
-  const cooldownMs = duration(...pick('CORDON_COOLDOWN', 'cooldown', '72h'));
   const [sweepKey, sweepValue] = pick('CORDON_SWEEP', 'sweep', '* * * * *');
   const sweep = str(sweepKey, sweepValue);
   if (!validateCron(sweep)) invalid(sweepKey, sweepValue, 'a node-cron expression with 5 or 6 fields, e.g. "* * * * *" or "*/30 * * * * *"');
-  const [logKey, logValue] = pick('CORDON_LOG_LEVEL', 'logLevel', 'warn');
-  const logLevel = str(logKey, logValue) as CordonConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) invalid(logKey, logValue, LOG_LEVELS.join(', '));
+  const [redisKey, redisValue] = pick('REDIS_URL', 'redisUrl', null);
+  const dataDir = str(...pick('CORDON_DATA_DIR', 'dataDir', './data'));
+  const burst = file.burst === undefined ? {} : mapping(inFile('burst'), file.burst, ['window', 'versions']);
+  const [mirrorKey, mirrorValue] = pick('CORDON_MIRROR_ID', 'mirrorId', null);
+  const mirrorId = mirrorValue === null ? null : str(mirrorKey, mirrorValue);
+  if (mirrorId !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(mirrorId)) invalid(mirrorKey, mirrorValue, 'letters, digits and . _ : - (at most 128)');
 
   return Object.freeze({
-    host,
-    port: portValue,
-    upstream,
-    upstreamMaxAgeMs,
-    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
-    cooldownMs,
+    host: str(...pick('CORDON_HOST', 'host', '127.0.0.1')),
+    port: integer(...pick('CORDON_PORT', 'port', 4873), 0, 65535),
+    upstream: upstreamUrl(...pick('CORDON_UPSTREAM', 'upstream', 'https://registry.npmjs.org/')),
+    upstreamMaxAgeMs: duration(...pick('CORDON_UPSTREAM_MAXAGE', 'upstreamMaxAge', '2m')),
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
+    cooldownMs: duration(...pick('CORDON_COOLDOWN', 'cooldown', '72h')),
     sweep,
-    rules: Object.freeze(rules(`packages (in ${configFile})`, file.packages)),
+    rules: Object.freeze(rules(inFile('packages'), file.packages)),
     allowPublish: bool(...pick('CORDON_ALLOW_PUBLISH', 'allowPublish', false)),
     allowRegistration: bool(...pick('CORDON_ALLOW_REGISTRATION', 'allowRegistration', false)),
-    logLevel,
-    configFile: fromFile,
+    logLevel: oneOf(...pick('CORDON_LOG_LEVEL', 'logLevel', 'warn'), LOG_LEVELS),
+    holdAt: oneOf(...pick('CORDON_HOLD_AT', 'holdAt', 'medium'), SEVERITIES),
+    redisUrl: redisValue === null ? null : httpUrl(redisKey, redisValue, ['redis:', 'rediss:']),
+    queueName: oneOfPattern(...pick('CORDON_QUEUE', 'queue', 'cordon-analysis')),
+    analysisConcurrency: integer(...pick('CORDON_ANALYSIS_CONCURRENCY', 'analysisConcurrency', 2), 1, 64),
+    analysisAttempts: integer(...pick('CORDON_ANALYSIS_ATTEMPTS', 'analysisAttempts', 5), 1, 100),
+    analysisTimeoutMs: duration(...pick('CORDON_ANALYSIS_TIMEOUT', 'analysisTimeout', '5m')),
+    burst: Object.freeze({
+      windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
+      versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),
+    }),
+    mirrorId,
+    approvers: Object.freeze(parseApprovers(inFile('approvers'), file.approvers)),
+    quorum: parseQuorum(inFile('quorum'), file.quorum, inFile('fastTrackQuorum'), file.fastTrackQuorum),
+    configFile: existsSync(configFile) ? configFile : null,
   });
+}
+
+function oneOfPattern(key: string, value: unknown): string {
+  const name = str(key, value);
+  return /^[A-Za-z0-9_-]{1,64}$/.test(name) ? name : invalid(key, value, 'letters, digits, _ and - (at most 64)');
 }

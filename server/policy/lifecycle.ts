@@ -55,8 +55,12 @@ export function decide(record: VersionRecord, rule: EffectiveRule, now: number):
         return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt: null, reason: `every new version of packages matching "${rule.matchedBy}" needs a signed approval` };
       }
       const releaseAt = cooldownEndsAt(record, rule);
-      if (now >= releaseAt) return { visible: true, state: 'released', releaseAt, reason: 'cooldown ended' };
-      return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt, reason: `published less than the ${formatDuration(rule.cooldownMs)} cooldown ago` };
+      if (record.analysis === 'flagged') return { visible: false, state: 'held', code: 'HELD', releaseAt: null, reason: record.reason };
+      if (record.analysis === 'failed') return { visible: false, state: 'held', code: 'HELD', releaseAt: null, reason: 'its analysis failed; a person must review it' };
+      if (now < releaseAt) return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt, reason: `published less than the ${formatDuration(rule.cooldownMs)} cooldown ago` };
+      // Time alone is not enough: only a finished, clean analysis of these bytes releases a version.
+      if (record.analysis === 'clean') return { visible: true, state: 'released', releaseAt, reason: 'cooldown ended and its analysis is clean' };
+      return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt, reason: 'its cooldown is over but its analysis has not finished' };
     }
     case 'held':
     case 'rejected':

@@ -19,7 +19,18 @@ export interface VersionRecord {
   readonly tarball: string | null;
   readonly reason: string;
   readonly updatedAt: number;
+  /** Outcome of the latest analysis of these bytes; null for a baseline version that needs none. */
+  readonly analysis: AnalysisOutcome | null;
+  /** Most severe finding of that analysis (null: none, or not analysed). */
+  readonly maxSeverity: string | null;
+  /** Digest of that analysis's findings, which approvals bind to. */
+  readonly findingsDigest: string | null;
+  /** Upstream `_npmUser.name` of the version, for burst detection. */
+  readonly publisher: string | null;
 }
+
+/** Where the analysis of a version stands. */
+export type AnalysisOutcome = 'pending' | 'clean' | 'flagged' | 'failed';
 
 /** The refusal codes a client sees for a hidden version. */
 export type RefusalCode = 'QUARANTINED' | 'HELD' | 'REJECTED' | 'BLOCKED';

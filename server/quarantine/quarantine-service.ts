@@ -1,8 +1,10 @@
 /** Joins the pure policy to the store: records what upstream shows and answers which versions are visible. */
 import { ruleFor, type EffectiveRule, type PackageRule } from '../config/package-rules';
-import type { VersionStore, Transition } from '../../storage';
+import { createHash } from 'node:crypto';
+import semver from 'semver';
+import type { VersionStore, Transition, JobSpec } from '../../storage';
 import { decide, initialState } from '../policy/lifecycle';
-import { integrityChanged, integrityOf, publishTime, tarballBasename, type Packument } from '../policy/manifest';
+import { integrityChanged, integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
 
 export interface QuarantineSettings {
@@ -26,38 +28,49 @@ export class QuarantineService {
 
   /**
    * Records a packument as upstream (or Verdaccio's cache of it) shows it at `now`: versions seen for
-   * the first time get their initial state, versions whose integrity changed are blocked. Costs one
-   * indexed read; writes only when something is new. Returns the decision for every known version.
+   * the first time get their initial state and, when quarantined, an analysis job in the same
+   * transaction; versions whose integrity changed are blocked. With `complete` (the packument came
+   * straight from upstream, not from Verdaccio's merged cache) versions upstream withdrew, or a
+   * security placeholder, block what is not yet visible. Costs one indexed read; writes only when
+   * something changed. Returns the decision for every known version.
    */
-  observe(packument: Readonly<Packument>, now: number): Decisions {
+  observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean } = {}): Decisions {
     const name = packument.name;
     const rule = this.ruleFor(name);
     const known = new Map(this.store.versionsOf(name).map((r) => [r.version, r]));
     const packageIsNew = known.size === 0 && !this.store.hasPackage(name);
     const inserts: VersionRecord[] = [];
     const transitions: Transition[] = [];
-    for (const [version, manifest] of Object.entries(packument.versions ?? {})) {
+    const upstreamVersions = packument.versions ?? {};
+    for (const [version, manifest] of Object.entries(upstreamVersions)) {
       const integrity = integrityOf(manifest);
       const existing = known.get(version);
       if (!existing) {
         const seen = { publishedAt: publishTime(packument, version), firstSeenAt: now };
-        const { state, reason } = initialState(seen, rule, packageIsNew);
-        inserts.push({ package: name, version, state, ...seen, integrity, tarball: tarballBasename(manifest?.dist?.tarball), reason, updatedAt: now });
-      } else if (existing.state !== 'blocked' && integrityChanged(existing.integrity, integrity)) {
-        transitions.push({
+        const initial = initialState(seen, rule, packageIsNew);
+        const noBytes = initial.state === 'quarantined' && integrity === null;
+        inserts.push({
           package: name,
           version,
-          from: existing.state,
-          to: 'blocked',
-          reason: 'upstream now serves different bytes under this version number (tarball integrity changed)',
-          cause: 'integrity-changed',
-          at: now,
-          detail: { before: existing.integrity, after: integrity },
+          ...seen,
+          state: noBytes ? 'held' : initial.state,
+          reason: noBytes ? 'upstream gives no integrity for its tarball, so its bytes cannot be verified or analysed' : initial.reason,
+          integrity,
+          tarball: tarballBasename(manifest?.dist?.tarball),
+          updatedAt: now,
+          analysis: initial.state === 'quarantined' ? (noBytes ? 'failed' : 'pending') : null,
+          maxSeverity: null,
+          findingsDigest: null,
+          publisher: publisherOf(manifest),
         });
+      } else if (existing.state !== 'blocked' && integrityChanged(existing.integrity, integrity)) {
+        transitions.push(block(existing, now, 'integrity-changed', 'upstream now serves different bytes under this version number (tarball integrity changed)', { before: existing.integrity, after: integrity }));
       }
     }
+    if (options.complete) transitions.push(...this.withdrawn(packument, known, rule, now));
+    const jobs = this.jobsFor(inserts, known, rule, now);
     if (inserts.length || transitions.length || packageIsNew) {
-      this.store.recordSighting(name, now, inserts, transitions);
+      this.store.recordSighting(name, now, inserts, transitions, jobs);
       for (const record of inserts) known.set(record.version, record);
       for (const t of transitions) {
         const fresh = this.store.versionOf(name, t.version);
@@ -65,6 +78,37 @@ export class QuarantineService {
       }
     }
     return this.decideAll(known.values(), rule, now);
+  }
+
+  /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
+  private withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Transition[] {
+    const listed = packument.versions ?? {};
+    const placeholder = Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
+    const out: Transition[] = [];
+    for (const record of known.values()) {
+      if (record.state === 'blocked' || record.state === 'rejected') continue;
+      if (placeholder && !/^0\.0\.1-security/.test(record.version)) {
+        out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
+      } else if (!(record.version in listed) && !decide(record, rule, now).visible) {
+        out.push(block(record, now, 'withdrawn-upstream', 'upstream withdrew this version before it was released here', {}));
+      }
+    }
+    return out;
+  }
+
+  /** An analysis job for each new quarantined version, against the highest visible version below it. */
+  private jobsFor(inserts: readonly VersionRecord[], known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): JobSpec[] {
+    const pending = inserts.filter((r) => r.analysis === 'pending' && r.integrity);
+    if (pending.length === 0) return [];
+    const visible = [...known.values()].filter((r) => decide(r, rule, now).visible).map((r) => r.version);
+    visible.push(...inserts.filter((r) => r.state === 'released').map((r) => r.version));
+    return pending.map((r) => ({
+      id: jobId(r.package, r.version, r.integrity!),
+      package: r.package,
+      version: r.version,
+      integrity: r.integrity!,
+      previousVersion: previousVersion(r.version, visible),
+    }));
   }
 
   /** Decisions for every version the store knows of a package (empty when never seen). */
@@ -103,9 +147,9 @@ export class QuarantineService {
     return made;
   }
 
-  /** Packages that still have versions waiting in quarantine: the ones the sweeper refreshes. */
+  /** Packages with versions not yet visible (quarantined or held): the ones the sweeper refreshes. */
   packagesInQuarantine(): string[] {
-    return this.store.packagesInState('quarantined');
+    return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held')])].sort();
   }
 
   /** Notes that upstream metadata of `name` was fetched. */
@@ -118,4 +162,28 @@ export class QuarantineService {
     for (const record of records) out.set(record.version, { ...decide(record, rule, now), record });
     return out;
   }
+}
+
+/** The id of the analysis of one version's bytes: equal ids collapse duplicate jobs in both queues. */
+export function jobId(name: string, version: string, integrity: string): string {
+  return createHash('sha256').update(`${name}@${version}@${integrity}`).digest('hex');
+}
+
+/** The highest of `candidates` below `version` in semver order, or null. */
+export function previousVersion(version: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const c of candidates) {
+    if (!semver.valid(c) || !semver.valid(version) || !semver.lt(c, version)) continue;
+    if (best === null || semver.gt(c, best)) best = c;
+  }
+  return best;
+}
+
+function publisherOf(manifest: VersionManifest | undefined): string | null {
+  const user = manifest?._npmUser as { name?: unknown } | undefined;
+  return typeof user?.name === 'string' ? user.name : null;
+}
+
+function block(record: VersionRecord, at: number, cause: string, reason: string, detail: Record<string, unknown>): Transition {
+  return { package: record.package, version: record.version, from: record.state, to: 'blocked', reason, cause, at, detail };
 }

@@ -25,7 +25,8 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   for (const name of quarantine.packagesInQuarantine()) {
     try {
       const packument = await fetchPackument(name);
-      if (packument) quarantine.observe(packument, clock.now());
+      // A package upstream no longer has at all withdraws every version it had.
+      quarantine.observe(packument ?? { name, versions: {} }, clock.now(), { complete: true });
       quarantine.markRefreshed(name, clock.now());
       refreshed++;
     } catch (err) {

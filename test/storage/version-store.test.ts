@@ -8,7 +8,7 @@ import type { VersionRecord } from '../../server/policy/version-state';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, reason: 'new version in cooldown', updatedAt: T,
+  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
 });
 
 test('migrations apply once, in WAL mode, and survive reopening', () => {
@@ -18,7 +18,7 @@ test('migrations apply once, in WAL mode, and survive reopening', () => {
   new VersionStore(db).recordSighting('demo', T, [rec('1.0.0')], []);
   db.close();
   const again = openDatabase(file);
-  assert.deepEqual(again.prepare('SELECT id FROM schema_migrations').all(), [{ id: 1 }]);
+  assert.deepEqual(again.prepare('SELECT id FROM schema_migrations ORDER BY id').all(), [{ id: 1 }, { id: 2 }]);
   assert.equal(new VersionStore(again).versionsOf('demo').length, 1);
   again.close();
 });

@@ -1,0 +1,98 @@
+/** Analysis results: the findings of one version's bytes, and the outcome written onto its version row. */
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database';
+import type { AnalysisOutcome } from '../server/policy/version-state';
+import type { Transition } from './version-store';
+import { AuditLog } from './audit-log';
+
+export interface StoredFinding {
+  readonly category: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly evidence?: string;
+}
+
+/** One finished analysis. */
+export interface StoredAnalysis {
+  readonly package: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly previousVersion: string | null;
+  readonly findings: readonly StoredFinding[];
+  readonly digest: string;
+  readonly maxSeverity: string | null;
+  readonly analyzerVersion: string;
+  readonly timings: Readonly<Record<string, number>>;
+  readonly finishedAt: number;
+}
+
+interface AnalysisRow {
+  package: string;
+  version: string;
+  integrity: string;
+  previous_version: string | null;
+  findings: string;
+  digest: string;
+  max_severity: string | null;
+  analyzer_version: string;
+  timings: string;
+  finished_at: number;
+}
+
+const toAnalysis = (r: AnalysisRow): StoredAnalysis => ({
+  package: r.package,
+  version: r.version,
+  integrity: r.integrity,
+  previousVersion: r.previous_version,
+  findings: JSON.parse(r.findings) as StoredFinding[],
+  digest: r.digest,
+  maxSeverity: r.max_severity,
+  analyzerVersion: r.analyzer_version,
+  timings: JSON.parse(r.timings) as Record<string, number>,
+  finishedAt: r.finished_at,
+});
+
+export class AnalysisStore {
+  private readonly stmt: Record<string, Statement>;
+  private readonly auditLog: AuditLog;
+
+  constructor(private readonly db: Db) {
+    this.auditLog = new AuditLog(db);
+    this.stmt = {
+      upsert: db.prepare(
+        `INSERT OR REPLACE INTO analyses (package, version, integrity, previous_version, findings, digest, max_severity, analyzer_version, timings, finished_at)
+         VALUES (@package, @version, @integrity, @previousVersion, @findings, @digest, @maxSeverity, @analyzerVersion, @timings, @finishedAt)`,
+      ),
+      get: db.prepare('SELECT * FROM analyses WHERE package = ? AND version = ? AND integrity = ?'),
+      outcome: db.prepare('UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ?'),
+      setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
+    };
+  }
+
+  /** The analysis of one version's bytes, or undefined. */
+  analysisOf(name: string, version: string, integrity: string): StoredAnalysis | undefined {
+    const row = this.stmt.get!.get(name, version, integrity) as AnalysisRow | undefined;
+    return row && toAnalysis(row);
+  }
+
+  /**
+   * Stores an analysis, writes its outcome on the version row (only if the row still has the same
+   * integrity: results for bytes that are no longer current change nothing) and applies `transition`,
+   * all in one transaction. Returns false when the version's bytes changed meanwhile.
+   */
+  record(analysis: StoredAnalysis, outcome: AnalysisOutcome, transition: Transition | null): boolean {
+    return this.db.transaction(() => {
+      const changed = this.stmt.outcome!.run(outcome, analysis.maxSeverity, analysis.digest, analysis.finishedAt, analysis.package, analysis.version, analysis.integrity).changes;
+      if (changed === 0) return false;
+      this.stmt.upsert!.run({ ...analysis, findings: JSON.stringify(analysis.findings), timings: JSON.stringify(analysis.timings) });
+      this.auditLog.append({ at: analysis.finishedAt, package: analysis.package, version: analysis.version, fromState: null, toState: null, cause: 'analysis-finished', detail: { outcome, digest: analysis.digest, maxSeverity: analysis.maxSeverity, findings: analysis.findings.length, analyzerVersion: analysis.analyzerVersion } });
+      if (transition && this.stmt.setState!.run(transition.to, transition.reason, transition.at, transition.package, transition.version, transition.from).changes > 0) {
+        this.auditLog.append({ at: transition.at, package: transition.package, version: transition.version, fromState: transition.from, toState: transition.to, cause: transition.cause, detail: { reason: transition.reason, ...transition.detail } });
+      }
+      return true;
+    })();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The analysis queue in SQLite: an outbox filled in the same transaction as a first sighting. The
+ * embedded runner claims jobs from it; the BullMQ runner hands them to Redis and waits for results.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database';
+
+export type JobStatus = 'waiting' | 'active' | 'done' | 'failed';
+
+export interface Job {
+  readonly id: string;
+  readonly package: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly previousVersion: string | null;
+  readonly status: JobStatus;
+  readonly attempts: number;
+  readonly runAfter: number;
+  readonly lockedUntil: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: number;
+}
+
+interface JobRow {
+  id: string;
+  package: string;
+  version: string;
+  integrity: string;
+  previous_version: string | null;
+  status: JobStatus;
+  attempts: number;
+  run_after: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  package: r.package,
+  version: r.version,
+  integrity: r.integrity,
+  previousVersion: r.previous_version,
+  status: r.status,
+  attempts: r.attempts,
+  runAfter: r.run_after,
+  lockedUntil: r.locked_until,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+});
+
+export class JobStore {
+  private readonly stmt: Record<string, Statement>;
+
+  constructor(private readonly db: Db) {
+    this.stmt = {
+      get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      nextReady: db.prepare("SELECT * FROM jobs WHERE status = 'waiting' AND run_after <= ? ORDER BY run_after, created_at LIMIT ?"),
+      claim: db.prepare("UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_until = ?, updated_at = ? WHERE id = ? AND status = 'waiting'"),
+      finish: db.prepare("UPDATE jobs SET status = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
+      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
+      recover: db.prepare("UPDATE jobs SET status = 'waiting', locked_until = NULL, updated_at = ? WHERE status = 'active' AND (locked_until IS NULL OR locked_until < ?)"),
+      active: db.prepare("SELECT * FROM jobs WHERE status = 'active' ORDER BY created_at"),
+      counts: db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status'),
+      nextRunAfter: db.prepare("SELECT MIN(run_after) AS t FROM jobs WHERE status = 'waiting'"),
+      forVersion: db.prepare('SELECT * FROM jobs WHERE package = ? AND version = ? ORDER BY created_at DESC LIMIT 1'),
+    };
+  }
+
+  get(id: string): Job | undefined {
+    const row = this.stmt.get!.get(id) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  /** The newest job of a version, for the status API. */
+  latestFor(name: string, version: string): Job | undefined {
+    const row = this.stmt.forVersion!.get(name, version) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  /** Claims up to `limit` ready jobs at `now`, locked until `now + lockMs` (a crash frees them after that). */
+  claim(now: number, lockMs: number, limit: number): Job[] {
+    return this.db.transaction(() => {
+      const ready = (this.stmt.nextReady!.all(now, limit) as JobRow[]).map(toJob);
+      return ready.filter((job) => this.stmt.claim!.run(now + lockMs, now, job.id).changes > 0).map((job) => ({ ...job, status: 'active' as const, attempts: job.attempts + 1, lockedUntil: now + lockMs }));
+    })();
+  }
+
+  /** Marks a job done or failed for good. */
+  finish(id: string, status: 'done' | 'failed', error: string | null, now: number): void {
+    this.stmt.finish!.run(status, error, now, id);
+  }
+
+  /** Puts a job back in the queue to run again at `runAfter`. */
+  retry(id: string, runAfter: number, error: string, now: number): void {
+    this.stmt.retry!.run(runAfter, error, now, id);
+  }
+
+  /** Makes jobs left active by a crashed process (lock expired, or every active job when `all`) ready again. */
+  recover(now: number, all = false): number {
+    return this.stmt.recover!.run(now, all ? Number.MAX_SAFE_INTEGER : now).changes;
+  }
+
+  /** Jobs handed out and not finished (the BullMQ runner checks them on start). */
+  active(): Job[] {
+    return (this.stmt.active!.all() as JobRow[]).map(toJob);
+  }
+
+  /** How many jobs are in each status. */
+  counts(): Record<JobStatus, number> {
+    const out: Record<JobStatus, number> = { waiting: 0, active: 0, done: 0, failed: 0 };
+    for (const row of this.stmt.counts!.all() as { status: JobStatus; n: number }[]) out[row.status] = row.n;
+    return out;
+  }
+
+  /** When the next waiting job becomes ready, or null when none waits. */
+  nextRunAfter(): number | null {
+    return (this.stmt.nextRunAfter!.get() as { t: number | null }).t;
+  }
+}
