@@ -7,6 +7,8 @@ import type { Clock } from './clock';
 import { consoleLogger, type Logger } from './logger';
 import { createRuntime, type CordonRuntime } from './runtime';
 import { startSweeper, type FetchPackument, type Sweeper } from './sweeper/sweeper';
+import { createPipeline, type Runner } from './pipeline';
+import type { Execute } from './pipeline/embedded-runner';
 import { verdaccioConfig } from './verdaccio-config';
 
 export interface Mirror {
@@ -15,6 +17,8 @@ export interface Mirror {
   readonly server: Server;
   readonly runtime: CordonRuntime;
   readonly sweeper: Sweeper;
+  /** The analysis queue runner (embedded, or BullMQ when REDIS_URL is set). */
+  readonly pipeline: Runner;
   close(): Promise<void>;
 }
 
@@ -23,6 +27,8 @@ export interface MirrorOptions {
   readonly logger?: Logger;
   /** Replaces the sweeper's upstream reader (tests). */
   readonly fetchPackument?: FetchPackument;
+  /** Replaces the embedded runner's worker threads (tests). */
+  readonly execute?: Execute;
 }
 
 let instances = 0;
@@ -45,6 +51,14 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
     runtime.close();
     throw err;
   }
+  const pipeline = createPipeline(runtime, logger, { execute: options.execute });
+  try {
+    await pipeline.start();
+  } catch (err) {
+    server.close();
+    runtime.close();
+    throw err;
+  }
   const sweeper = startSweeper(runtime, logger, options.fetchPackument);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -53,8 +67,10 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
     server,
     runtime,
     sweeper,
+    pipeline,
     async close() {
       await sweeper.stop();
+      await pipeline.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections?.();

@@ -70,6 +70,7 @@ export class VersionStore {
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
       markRefreshed: db.prepare('UPDATE packages SET refreshed_at = ? WHERE name = ?'),
       versionsOf: db.prepare('SELECT * FROM versions WHERE package = ?'),
+      byPublisher: db.prepare('SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000'),
       versionOf: db.prepare('SELECT * FROM versions WHERE package = ? AND version = ?'),
       byTarball: db.prepare('SELECT * FROM versions WHERE package = ? AND tarball = ?'),
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
@@ -94,6 +95,11 @@ export class VersionStore {
   /** Every known version of a package: one indexed lookup. */
   versionsOf(name: string): VersionRecord[] {
     return (this.stmt.versionsOf!.all(name) as VersionRow[]).map(toRecord);
+  }
+
+  /** Versions one publisher published between `from` and `to` (epoch ms), oldest first. */
+  versionsByPublisher(publisher: string, from: number, to: number): VersionRecord[] {
+    return (this.stmt.byPublisher!.all(publisher, from, to) as VersionRow[]).map(toRecord);
   }
 
   /** One version, or undefined. */

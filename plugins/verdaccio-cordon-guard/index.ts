@@ -8,6 +8,7 @@ import { cordonRouter } from '../../server/http/router';
 import { HttpError, sendError } from '../../server/http/http-error';
 import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
 import { startSweeper } from '../../server/sweeper/sweeper';
+import { createPipeline } from '../../server/pipeline';
 
 /** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
 interface VerdaccioStorage {
@@ -25,8 +26,14 @@ export default class CordonGuardPlugin {
     try {
       this.runtime = runtimeForPlugin(settings, options.logger);
       if (this.runtime.ownedByPlugins) {
+        // In a stock Verdaccio nobody else runs the sweeper and the analyses: the guard does.
         const sweeper = startSweeper(this.runtime, options.logger);
-        this.runtime.onClose(() => void sweeper.stop());
+        const pipeline = createPipeline(this.runtime, options.logger);
+        pipeline.start().catch((err: unknown) => options.logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
+        this.runtime.onClose(() => {
+          void sweeper.stop();
+          void pipeline.stop();
+        });
       }
     } catch (err) {
       this.startError = err as Error;

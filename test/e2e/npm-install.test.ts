@@ -60,7 +60,8 @@ describe('the real npm client through the mirror', () => {
     });
   }
 
-  test('once the cooldown is over, npm install gets the newest version', async () => {
+  test('once the cooldown is over and the analysis is clean, npm install gets the newest version', async () => {
+    await m.mirror.pipeline.drain();
     m.clock.advance(72 * HOUR);
     for (const name of ['cooldown-demo', '@acme/scoped-demo']) {
       npm.reset();

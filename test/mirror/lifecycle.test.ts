@@ -36,6 +36,8 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
     upstream.publish('lib', '1.0.0', { time: NOW - 30 * DAY });
     upstream.publish('lib', '1.1.0', { time: NOW - HOUR });
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0']);
+    await m.mirror.pipeline.drain();
+    assert.equal(m.mirror.runtime.store.versionOf('lib', '1.1.0')?.analysis, 'clean');
 
     m.clock.advance(71 * HOUR - 1);
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0'], 'one ms before the end');
@@ -49,6 +51,7 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
     assert.deepEqual(audit.map((e) => [e.version, e.toState, e.cause]), [
       ['1.0.0', 'released', 'first-sight'],
       ['1.1.0', 'quarantined', 'first-sight'],
+      ['1.1.0', null, 'analysis-finished'],
       ['1.1.0', 'released', 'cooldown-ended'],
     ]);
     upstream.publish('lib', '1.2.0', { time: m.clock.now() });
@@ -86,6 +89,7 @@ test('the sweeper sees new versions and changed bytes upstream without a consume
     assert.equal(entry?.version, '1.1.0');
     assert.ok(entry?.detail?.before && entry.detail.after && entry.detail.before !== entry.detail.after);
 
+    await m.mirror.pipeline.drain();
     m.clock.advance(100 * DAY);
     const res = await fetch(`${m.mirror.url}lib/-/lib-1.1.0.tgz`);
     assert.equal(res.status, 403);
@@ -109,7 +113,8 @@ test('per-package rules: zero cooldown for an internal scope, approval always fo
       await fetch(`${m.mirror.url}${name}`);
       m.upstream.publish(name, '1.0.1', { time: NOW });
     }
-    m.clock.advance(3 * 60_000); // past Verdaccio's 2m uplink cache
+    await fetch(`${m.mirror.url}@acme%2ftool`);
+    await m.mirror.pipeline.drain();
     assert.deepEqual(await versionsOf(`${m.mirror.url}@acme%2ftool`), ['1.0.0', '1.0.1']);
     m.clock.advance(365 * DAY);
     assert.deepEqual(await versionsOf(`${m.mirror.url}pay-sdk`), ['1.0.0'], 'waits for an approval whatever the time');

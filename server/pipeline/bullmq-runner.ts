@@ -1,0 +1,137 @@
+/**
+ * The BullMQ runner (REDIS_URL set): the mirror hands jobs from its SQLite outbox to a BullMQ queue,
+ * `npm run worker` processes on any number of machines, and results come back through BullMQ's
+ * events; a periodic reconciliation catches anything an event missed (mirror restarts included).
+ */
+import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
+import type IORedis from 'ioredis';
+import type { CordonRuntime } from '../runtime';
+import type { Logger } from '../logger';
+import type { Job } from '../../storage';
+import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { redisConnection } from './bullmq-connection';
+import type { ResultRecorder } from './record-result';
+import type { Runner } from './runner';
+
+const DISPATCH_LOCK_MS = 365 * 24 * 3_600_000; // a dispatched job belongs to BullMQ until it reports back
+
+export class BullmqRunner implements Runner {
+  readonly kind = 'bullmq' as const;
+  private readonly connections: IORedis[] = [];
+  private queue: Queue | null = null;
+  private events: QueueEvents | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastReconcile = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly runtime: CordonRuntime,
+    private readonly recorder: ResultRecorder,
+    private readonly logger: Logger,
+    private readonly pollMs = 250,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config } = this.runtime;
+    const url = config.redisUrl!;
+    const queueConn = redisConnection(url);
+    const eventsConn = redisConnection(url);
+    this.connections.push(queueConn, eventsConn);
+    this.queue = new Queue(config.queueName, { connection: queueConn });
+    this.events = new QueueEvents(config.queueName, { connection: eventsConn });
+    await this.events.waitUntilReady();
+    this.events.on('completed', ({ jobId }) => this.serial(() => this.settle(jobId)));
+    this.events.on('failed', ({ jobId }) => this.serial(() => this.settle(jobId)));
+    await this.serial(() => this.reconcile());
+    this.schedule(0);
+  }
+
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.serial(async () => {
+        await this.dispatch();
+        await this.reconcile();
+      });
+      const counts = this.runtime.jobs.counts();
+      const next = this.runtime.jobs.nextRunAfter();
+      if (counts.active === 0 && (next === null || next > this.runtime.clock.now())) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy.catch(() => undefined);
+    await this.events?.close();
+    await this.queue?.close();
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  /** Runs store work one step at a time, so an event and the reconciler never record the same job twice. */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.busy.then(fn, fn).catch((err: unknown) => {
+      this.logger.error({ err: (err as Error).message }, 'cordon: BullMQ runner step failed');
+    });
+    this.busy = next;
+    return next;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.serial(async () => {
+        await this.dispatch();
+        if (Date.now() - this.lastReconcile > 5_000) await this.reconcile();
+      }).finally(() => this.schedule(this.pollMs));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private data(job: Job): AnalysisJobData {
+    return { id: job.id, package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, upstream: this.runtime.config.upstream };
+  }
+
+  /** Moves ready jobs from the SQLite outbox to BullMQ; the job id collapses duplicates. */
+  private async dispatch(): Promise<void> {
+    const { jobs, clock, config } = this.runtime;
+    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100)) {
+      try {
+        await this.queue!.add('analyze', this.data(job), {
+          jobId: job.id,
+          attempts: config.analysisAttempts,
+          backoff: { type: 'exponential', delay: 2_000 },
+          removeOnComplete: { age: 7 * 24 * 3600 },
+          removeOnFail: { age: 30 * 24 * 3600 },
+        });
+      } catch (err) {
+        jobs.retry(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
+      }
+    }
+  }
+
+  /** Checks every dispatched job against BullMQ: finished ones are recorded, lost ones are sent again. */
+  private async reconcile(): Promise<void> {
+    this.lastReconcile = Date.now();
+    for (const job of this.runtime.jobs.active()) await this.settle(job.id);
+  }
+
+  private async settle(jobId: string): Promise<void> {
+    const { jobs, clock } = this.runtime;
+    const local = jobs.get(jobId);
+    if (!local || local.status !== 'active') return;
+    const remote = await BullJob.fromId<AnalysisJobData, AnalysisOutput>(this.queue!, jobId);
+    if (!remote) {
+      jobs.retry(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
+      return;
+    }
+    const state = await remote.getState();
+    if (state === 'completed') {
+      const output = typeof remote.returnvalue === 'string' ? (JSON.parse(remote.returnvalue) as AnalysisOutput) : remote.returnvalue;
+      this.recorder.succeeded(this.data(local), output);
+    } else if (state === 'failed') {
+      this.recorder.failed(this.data(local), parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'), remote.attemptsMade);
+    }
+  }
+}

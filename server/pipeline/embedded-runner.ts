@@ -1,0 +1,117 @@
+/**
+ * The default runner: jobs persisted in SQLite, processed in this process on worker threads. A job
+ * left active by a crash or kill runs again at the next start, so nothing is released unanalysed.
+ */
+import type { CordonRuntime } from '../runtime';
+import type { Logger } from '../logger';
+import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import type { ResultRecorder } from './record-result';
+import { backoffMs, type Runner } from './runner';
+import type { Job } from '../../storage';
+
+/** Runs one job; the default sends it to a worker thread. */
+export type Execute = (job: AnalysisJobData) => Promise<AnalysisOutput>;
+
+export class EmbeddedRunner implements Runner {
+  readonly kind = 'embedded' as const;
+  private running = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly runtime: CordonRuntime,
+    private readonly recorder: ResultRecorder,
+    private readonly execute: Execute,
+    private readonly logger: Logger,
+    /** Releases what `execute` holds (the thread pool) once the runner has stopped. */
+    private readonly release: () => Promise<void> = async () => {},
+    private readonly pollMs = 250,
+  ) {}
+
+  async start(): Promise<void> {
+    const recovered = this.runtime.jobs.recover(this.runtime.clock.now(), true);
+    if (recovered) this.logger.info({ jobs: recovered }, 'cordon: resuming analyses interrupted by the last stop');
+    this.schedule(0);
+  }
+
+  async drain(): Promise<void> {
+    for (;;) {
+      this.tick();
+      const next = this.runtime.jobs.nextRunAfter();
+      const ready = next !== null && next <= this.runtime.clock.now();
+      if (this.running === 0 && !ready) return;
+      await Promise.race([...this.inflight, new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inflight]);
+    await this.release();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.tick();
+      this.schedule(this.pollMs);
+    }, ms);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const { jobs, clock, config } = this.runtime;
+    const free = config.analysisConcurrency - this.running;
+    if (free <= 0) return;
+    let claimed: Job[];
+    try {
+      claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'cordon: cannot read the analysis queue');
+      return;
+    }
+    for (const job of claimed) {
+      this.running++;
+      const p = this.runOne(job).finally(() => {
+        this.running--;
+        this.inflight.delete(p);
+      });
+      this.inflight.add(p);
+    }
+  }
+
+  private async runOne(job: Job): Promise<void> {
+    const { config, clock, jobs } = this.runtime;
+    const data: AnalysisJobData = { id: job.id, package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, upstream: config.upstream };
+    let output: AnalysisOutput;
+    try {
+      output = await this.execute(data);
+    } catch (err) {
+      if (this.stopped) return; // left active: the next start runs it again
+      const failure = toFailure(err);
+      const retryable = err instanceof AnalysisError ? err.retryable : true;
+      try {
+        if (retryable && job.attempts < config.analysisAttempts) {
+          jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
+          this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: failure.message }, 'cordon: analysis failed, will retry');
+        } else {
+          this.recorder.failed(data, failure, job.attempts);
+        }
+      } catch (writeErr) {
+        this.logger.error({ err: (writeErr as Error).message, package: job.package }, 'cordon: cannot record an analysis failure');
+      }
+      return;
+    }
+    if (this.stopped) return;
+    try {
+      this.recorder.succeeded(data, output);
+    } catch (err) {
+      // The job stays active; the next start (or lock expiry) runs it again. Nothing is released meanwhile.
+      this.logger.error({ err: (err as Error).message, package: job.package }, 'cordon: cannot record an analysis result');
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/** A small pool of worker threads running analyses, so unpacking and parsing never stall request serving. */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AnalysisError, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+
+type Reply = { ok: true; output: AnalysisOutput } | { ok: false; failure: AnalysisFailure };
+
+export class ThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly script: string = join(__dirname, 'analysis-thread.js'),
+  ) {}
+
+  /** Runs one job on a free thread; a thread that exceeds `timeoutMs` is terminated and replaced. */
+  async run(job: AnalysisJobData, timeoutMs: number): Promise<AnalysisOutput> {
+    if (this.closed) throw new AnalysisError('TRANSIENT', 'the analysis pool is shutting down');
+    if (this.all.size - this.idle.length >= this.size) throw new AnalysisError('TRANSIENT', 'no free analysis thread');
+    const worker = this.idle.pop() ?? this.spawn();
+    return new Promise<AnalysisOutput>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.discard(worker);
+        reject(new AnalysisError('TIMEOUT', `the analysis of ${job.package}@${job.version} took longer than ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (reply: Reply): void => {
+        cleanup();
+        if (this.closed) this.discard(worker);
+        else this.idle.push(worker);
+        if (reply.ok) resolve(reply.output);
+        else reject(new AnalysisError(reply.failure.code, reply.failure.message));
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        this.discard(worker);
+        reject(new AnalysisError('TRANSIENT', `the analysis thread crashed: ${err.message}`, { cause: err }));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(this.script);
+    this.all.add(worker);
+    return worker;
+  }
+
+  private discard(worker: Worker): void {
+    this.all.delete(worker);
+    const i = this.idle.indexOf(worker);
+    if (i >= 0) this.idle.splice(i, 1);
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `npm run worker`: a BullMQ worker that analyses versions for a Cordon mirror. It needs only Redis
+ * (REDIS_URL) and the upstream registry (CORDON_UPSTREAM is carried in each job), not the SQLite file,
+ * so any number of them can run on any machines.
+ */
+import { UnrecoverableError, Worker } from 'bullmq';
+import { loadConfig, ConfigError } from '../config';
+import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { redisConnection } from './bullmq-connection';
+import { processAnalysis } from './process-analysis';
+
+/** The BullMQ processor: transient faults are retried with backoff, everything else fails for good. */
+export async function bullmqProcessor(data: AnalysisJobData, timeoutMs: number): Promise<AnalysisOutput> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      processAnalysis(data),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AnalysisError('TIMEOUT', `the analysis took longer than ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const failure = toFailure(err);
+    const text = `${failure.code}: ${failure.message}`;
+    if (err instanceof AnalysisError && !err.retryable) throw new UnrecoverableError(text);
+    throw new Error(text);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cordon worker: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (!config.redisUrl) {
+    process.stderr.write('cordon worker: REDIS_URL is not set. Set it to the Redis the mirror uses (e.g. REDIS_URL=redis://127.0.0.1:6379) and start again.\n');
+    process.exit(2);
+  }
+  const connection = redisConnection(config.redisUrl);
+  const worker = new Worker<AnalysisJobData, AnalysisOutput>(config.queueName, (job) => bullmqProcessor(job.data, config.analysisTimeoutMs), {
+    connection,
+    concurrency: config.analysisConcurrency,
+  });
+  worker.on('failed', (job, err) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.package, version: job?.data.version, attempt: job?.attemptsMade, err: err.message })}\n`));
+  worker.on('completed', (job) => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.package, version: job.data.version })}\n`));
+  await worker.waitUntilReady();
+  process.stdout.write(`cordon worker: processing queue "${config.queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
+  const stop = (): void => {
+    worker.close().then(
+      () => connection.quit().finally(() => process.exit(0)),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`cordon worker: cannot start: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
