@@ -40,6 +40,8 @@ export interface CordonConfig {
   readonly analysisAttempts: number;
   /** Longest one analysis attempt may take. */
   readonly analysisTimeoutMs: number;
+  /** How long a BullMQ worker's claim on a job lasts without renewal: a killed worker's job runs again after it. */
+  readonly analysisLockMs: number;
   /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
   readonly burst: { readonly windowMs: number; readonly versions: number };
   /** The id decisions are bound to; null: a random one is kept in the store. */
@@ -55,7 +57,7 @@ export { ConfigError, type ConfigErrorCode } from './config-error';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] as const;
 const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
-  'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'burst', 'mirrorId',
+  'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum',
 ];
 
@@ -145,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     analysisConcurrency: integer(...pick('CORDON_ANALYSIS_CONCURRENCY', 'analysisConcurrency', 2), 1, 64),
     analysisAttempts: integer(...pick('CORDON_ANALYSIS_ATTEMPTS', 'analysisAttempts', 5), 1, 100),
     analysisTimeoutMs: duration(...pick('CORDON_ANALYSIS_TIMEOUT', 'analysisTimeout', '5m')),
+    analysisLockMs: duration(...pick('CORDON_ANALYSIS_LOCK', 'analysisLock', '30s')),
     burst: Object.freeze({
       windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
       versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),

@@ -4,8 +4,32 @@ import semver from 'semver';
 import type { CordonRuntime } from '../runtime';
 import { HttpError } from './http-error';
 import validateName from './package-name';
+import type { VersionRecord } from '../policy/version-state';
+import type { StoredFinding } from '../../storage';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Where the analysis of a version stands, and what it found. */
+function analysisView(runtime: CordonRuntime, record: VersionRecord): { analysis: Record<string, unknown>; findings: readonly StoredFinding[] } {
+  if (record.analysis === null) return { analysis: { state: 'not-required' }, findings: [] };
+  const stored = record.integrity ? runtime.analyses.analysisOf(record.package, record.version, record.integrity) : undefined;
+  const job = runtime.jobs.latestFor(record.package, record.version);
+  const state = record.analysis === 'pending' ? (job?.status === 'active' ? 'running' : 'pending') : record.analysis;
+  return {
+    analysis: {
+      state,
+      attempts: job?.attempts ?? 0,
+      lastError: job?.lastError ?? null,
+      previousVersion: stored?.previousVersion ?? job?.previousVersion ?? null,
+      analyzerVersion: stored?.analyzerVersion ?? null,
+      maxSeverity: record.maxSeverity,
+      findingsDigest: record.findingsDigest,
+      finishedAt: iso(stored?.finishedAt ?? null),
+      timings: stored?.timings ?? null,
+    },
+    findings: stored?.findings ?? [],
+  };
+}
 
 /** The router for `/-/cordon/api/v1`. */
 export function statusApi(runtime: CordonRuntime): Router {
@@ -26,6 +50,7 @@ export function statusApi(runtime: CordonRuntime): Router {
     const versions = [...decisions.values()]
       .sort((a, b) => (semver.valid(a.record.version) && semver.valid(b.record.version) ? semver.compare(a.record.version, b.record.version) : a.record.version.localeCompare(b.record.version)))
       .map((d) => ({
+        ...analysisView(runtime, d.record),
         version: d.record.version,
         state: d.state,
         visible: d.visible,
@@ -34,7 +59,8 @@ export function statusApi(runtime: CordonRuntime): Router {
         releaseAt: iso(d.releaseAt),
         integrity: d.record.integrity,
         reason: d.reason,
-      }));
+      }))
+      .map(({ analysis, findings, ...rest }) => ({ ...rest, analysis, findings }));
     res.set('Cache-Control', 'no-store').json({ name, versions });
   });
   router.use((req) => {

@@ -48,7 +48,9 @@ export class EmbeddedRunner implements Runner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([...this.inflight]);
+    // Results that arrive after a stop are ignored and their jobs stay active, to run again at the next
+    // start; so a stuck analysis only gets a short grace period before its threads are terminated.
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await this.release();
   }
 

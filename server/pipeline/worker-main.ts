@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   const worker = new Worker<AnalysisJobData, AnalysisOutput>(config.queueName, (job) => bullmqProcessor(job.data, config.analysisTimeoutMs), {
     connection,
     concurrency: config.analysisConcurrency,
+    lockDuration: config.analysisLockMs,
+    stalledInterval: config.analysisLockMs,
   });
   worker.on('failed', (job, err) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.package, version: job?.data.version, attempt: job?.attemptsMade, err: err.message })}\n`));
   worker.on('completed', (job) => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.package, version: job.data.version })}\n`));

@@ -25,7 +25,9 @@ export function refusal(name: string, version: string, decision: VersionDecision
       error =
         releaseAt === null
           ? `${id} is quarantined by Cordon: ${decision.reason}. It stays unavailable until an approver signs it off (cordon approve ${id}); until then ${earlier}.`
-          : `${id} is quarantined by Cordon: ${decision.reason}. It becomes installable at ${releaseAt} (in ${formatDuration(decision.releaseAt! - now)}) if its review finds nothing; until then ${earlier}, or ask an approver to fast-track it.`;
+          : decision.releaseAt! <= now
+            ? `${id} is quarantined by Cordon: ${decision.reason}. Its cooldown ended at ${releaseAt}; it becomes installable as soon as its analysis finishes clean. Until then ${earlier}.`
+            : `${id} is quarantined by Cordon: ${decision.reason}. It becomes installable at ${releaseAt} (in ${formatDuration(decision.releaseAt! - now)}) if its analysis finds nothing; until then ${earlier}, or ask an approver to fast-track it.`;
       break;
     case 'HELD':
       error = `${id} is held by Cordon for review: ${decision.reason}. Time alone will not release it; an approver must review it (cordon show ${id}). Until then ${earlier}.`;

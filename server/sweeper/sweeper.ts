@@ -7,6 +7,8 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import type { Packument } from '../policy/manifest';
+import { fetchPackument } from '../upstream/registry-client';
+import { UpstreamError } from '../upstream/errors';
 
 /** Reads one packument from upstream; null when upstream does not have the package. */
 export type FetchPackument = (name: string) => Promise<Packument | null>;
@@ -39,16 +41,17 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   return { released: released.length, refreshed, failed };
 }
 
-/** Reads packuments from the configured upstream with a timeout; full documents, since the `time` field is needed. */
-export function upstreamFetcher(upstream: string, timeoutMs = 30_000): FetchPackument {
+/** Reads full packuments (the `time` field is needed) from the configured upstream; null when it has no such package. */
+export function upstreamFetcher(upstream: string): FetchPackument {
   return async (name) => {
-    const url = `${upstream}${name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name)}`;
-    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new Error(`upstream answered ${res.status} for ${name}`);
-    const body = (await res.json()) as Packument;
-    if (!body || typeof body !== 'object' || body.name !== name || typeof body.versions !== 'object') throw new Error(`upstream sent a malformed packument for ${name}`);
-    return body;
+    try {
+      const packument = (await fetchPackument(upstream, name)) as unknown as Packument;
+      if (packument.name !== name) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `upstream answered for ${JSON.stringify(packument.name)} when asked for ${name}`);
+      return packument;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return null;
+      throw err;
+    }
   };
 }
 

@@ -31,6 +31,12 @@ export class FakeUpstream {
   private readonly packages = new Map<string, { versions: Map<string, StoredVersion>; tags: Record<string, string>; extra: Record<string, unknown> }>();
   private server: Server | null = null;
   url = '';
+  /** Milliseconds to wait before answering a tarball request (to catch a worker mid-job). */
+  tarballDelayMs = 0;
+  /** Answer this many upcoming tarball requests with 503 (a transient upstream fault). */
+  failTarballs = 0;
+  /** Replace the bytes served for these tarball basenames (a hostile or corrupted upstream). */
+  readonly tarballOverrides = new Map<string, Buffer>();
 
   /** Adds (or replaces) a version, packing its tarball now. */
   publish(name: string, version: string, spec: VersionSpec = {}): { integrity: string; shasum: string; tarball: Buffer } {
@@ -97,12 +103,21 @@ export class FakeUpstream {
         return;
       }
       const tarballMatch = /^(.+)\/-\/([^/]+)$/.exec(path);
+      if (tarballMatch && this.failTarballs > 0) {
+        this.failTarballs--;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":"try again"}');
+        return;
+      }
       if (tarballMatch) {
         const pkg = this.packages.get(tarballMatch[1]!);
         for (const [v, stored] of pkg?.versions ?? []) {
           if ((stored.manifest.dist as { tarball: string }).tarball.endsWith(`/${tarballMatch[2]}`)) {
-            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stored.tarball.length });
-            res.end(req.method === 'HEAD' ? undefined : stored.tarball);
+            const bytes = this.tarballOverrides.get(tarballMatch[2]!) ?? stored.tarball;
+            setTimeout(() => {
+              res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+              res.end(req.method === 'HEAD' ? undefined : bytes);
+            }, this.tarballDelayMs);
             return;
           }
           void v;

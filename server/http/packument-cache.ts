@@ -1,0 +1,198 @@
+/**
+ * Answers repeated packument GETs from memory: the exact bytes Verdaccio last sent (already filtered
+ * by Cordon and with its tarball URLs), plus a gzip of them made once. Verdaccio otherwise re-reads,
+ * re-parses, re-filters, re-serializes and re-compresses the whole packument on every request.
+ *
+ * An entry is served only while nothing it depends on can have changed:
+ * - the version store: any write (this process or another) changes `generation()`;
+ * - time: it expires when the first hidden version's cooldown ends (`nextChange`), and is not used if
+ *   the clock reads earlier than when it was made;
+ * - upstream: it lives at most `maxAgeMs` (monotonic time), so Verdaccio still refreshes its uplink cache.
+ * Anything unexpected (an error, an answer that is not a plain 200) is not cached: the request takes
+ * Verdaccio's path, which has its own fail-closed filter.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { gzipSync } from 'node:zlib';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Decisions } from '../quarantine/quarantine-service';
+import { MALFORMED, parsePackagePath } from './request-path';
+
+export interface PackumentCacheOptions {
+  /** A value that changes whenever anything in the version store changes, by any connection. */
+  generation(): number | string;
+  /** The earliest instant after `now` at which a version of `name` changes visibility by time alone; null when none will. */
+  nextChange(name: string, now: number): number | null;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Longest life of an entry in ms; keep it below Verdaccio's uplink `maxage` (2m). Default 30s. */
+  readonly maxAgeMs?: number;
+  /** Memory bound for all entries (bytes of identity + gzip bodies). Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** Monotonic milliseconds, for `maxAgeMs`; injectable for tests. */
+  readonly monotonicNow?: () => number;
+}
+
+interface Entry {
+  readonly generation: number | string;
+  /** Clock time the entry was computed for; visibility is only known to hold from here to `validUntil`. */
+  readonly madeAt: number;
+  readonly validUntil: number;
+  readonly expiresAt: number;
+  readonly contentType: string;
+  readonly etag: string | undefined;
+  readonly body: Buffer;
+  gzip: Buffer | null;
+}
+
+const DEFAULT_MAX_AGE_MS = 30_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** When the visibility in `decisions` next changes by time alone: the earliest future cooldown end of a hidden version. */
+export function nextVisibilityChange(decisions: Decisions, now: number): number | null {
+  let next: number | null = null;
+  for (const decision of decisions.values()) {
+    if (decision.visible || decision.releaseAt === null || decision.releaseAt <= now) continue;
+    if (next === null || decision.releaseAt < next) next = decision.releaseAt;
+  }
+  return next;
+}
+
+/** True when the client takes gzip (`Accept-Encoding` lists it without `q=0`). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    return !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+}
+
+/** The key of an answer: everything in the request Verdaccio's packument answer depends on. */
+function keyOf(req: Request, url: string): string {
+  const h = req.headers;
+  return [url, h.accept ?? '', req.protocol, h.host ?? '', h['x-forwarded-proto'] ?? '', h['x-forwarded-host'] ?? ''].join('\0');
+}
+
+/** Middleware for `GET /<package>`; place it after the read-only and listing middlewares, before Verdaccio's routes. */
+export function packumentCache(options: PackumentCacheOptions): RequestHandler {
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const monotonic = options.monotonicNow ?? (() => performance.now());
+  const entries = new Map<string, Entry>();
+  let bytes = 0;
+
+  const drop = (key: string): void => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    bytes -= entry.body.length + (entry.gzip?.length ?? 0);
+  };
+  const account = (key: string, entry: Entry, added: number): void => {
+    bytes += added;
+    // Oldest first: Map keeps insertion order and a hit re-inserts.
+    for (const oldest of entries.keys()) {
+      if (bytes <= maxBytes || oldest === key) break;
+      drop(oldest);
+    }
+    if (bytes > maxBytes && entries.get(key) === entry) drop(key);
+  };
+
+  return (req, res, next) => {
+    if (req.method !== 'GET') return next();
+    // Answers for a logged-in user may differ (package access rules); never share them.
+    if (req.headers.authorization || req.headers.cookie) return next();
+    const url = req.originalUrl ?? req.url;
+    if (url.includes('?')) return next();
+    const parsed = parsePackagePath(url);
+    if (parsed === null || parsed === MALFORMED || parsed.kind !== 'packument') return next();
+
+    let generation: number | string;
+    let now: number;
+    try {
+      generation = options.generation();
+      now = options.clock.now();
+    } catch (err) {
+      options.logger.warn({ err: (err as Error)?.message }, 'cordon: packument cache cannot read the store generation; not caching');
+      return next();
+    }
+    const key = keyOf(req, url);
+    const entry = entries.get(key);
+    if (entry && entry.generation === generation && now >= entry.madeAt && now < entry.validUntil && monotonic() < entry.expiresAt) {
+      entries.delete(key);
+      entries.set(key, entry);
+      return serve(req, res, entry, (added) => account(key, entry, added));
+    }
+    if (entry) drop(key);
+    capture(res, (status, body) => {
+      if (status !== 200 || res.getHeader('set-cookie') !== undefined) return;
+      const contentType = String(res.getHeader('content-type') ?? '');
+      if (!/json/i.test(contentType) || body.length === 0 || body.length > maxBytes / 4) return;
+      let validUntil: number;
+      try {
+        validUntil = options.nextChange(parsed.name, now) ?? Number.POSITIVE_INFINITY;
+      } catch (err) {
+        options.logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: packument cache cannot read decisions; not caching');
+        return;
+      }
+      const etag = res.getHeader('etag');
+      const made: Entry = { generation, madeAt: now, validUntil, expiresAt: monotonic() + maxAgeMs, contentType, etag: etag === undefined ? undefined : String(etag), body, gzip: null };
+      drop(key);
+      entries.set(key, made);
+      account(key, made, body.length);
+    });
+    next();
+  };
+}
+
+/** Sends a cached answer, honouring If-None-Match and gzip. `grew` reports bytes added by a first gzip. */
+function serve(req: Request, res: Response, entry: Entry, grew: (added: number) => void): void {
+  res.setHeader('Content-Type', entry.contentType);
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (entry.etag) {
+    res.setHeader('ETag', entry.etag);
+    if (req.headers['if-none-match'] === entry.etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+  }
+  let body = entry.body;
+  if (acceptsGzip(req.headers['accept-encoding'])) {
+    if (!entry.gzip) {
+      entry.gzip = gzipSync(entry.body);
+      grew(entry.gzip.length);
+    }
+    body = entry.gzip;
+    // Set before writing, so Verdaccio's compression middleware leaves the bytes alone.
+    res.setHeader('Content-Encoding', 'gzip');
+  }
+  res.setHeader('Content-Length', body.length);
+  res.statusCode = 200;
+  res.end(body);
+}
+
+/** Passes the response through unchanged and hands its status and uncompressed body to `done` once it ends. */
+function capture(res: Response, done: (status: number, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  const keep = (chunk: unknown, encoding: unknown): void => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+  };
+  res.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+    keep(chunk, encoding);
+    return (write as (...args: unknown[]) => boolean)(chunk, encoding, cb);
+  }) as Response['write'];
+  res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
+    keep(chunk, encoding);
+    const result = (end as (...args: unknown[]) => Response)(chunk, encoding, cb);
+    try {
+      done(res.statusCode, Buffer.concat(chunks));
+    } catch {
+      // Caching is an optimisation; the answer has been sent either way.
+    }
+    return result;
+  }) as Response['end'];
+}
