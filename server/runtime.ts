@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { AnalysisStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
+import { ApprovalService } from './approvals/approval-service';
 
 export interface CordonRuntime {
   readonly id: string;
@@ -19,6 +20,8 @@ export interface CordonRuntime {
   readonly analyses: AnalysisStore;
   readonly jobs: JobStore;
   readonly quarantine: QuarantineService;
+  /** Signed decisions: statements, acceptance, quorum, the waiting queue. */
+  readonly approvals: ApprovalService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
   /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
@@ -41,15 +44,18 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const db = openDatabase(databaseFile(config.dataDir));
   const store = new VersionStore(db);
   const closers: Array<() => void> = [];
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
+  const clock = options.clock ?? systemClock;
   const runtime: CordonRuntime = {
     id,
     config,
-    clock: options.clock ?? systemClock,
+    clock,
     db,
     store,
     analyses: new AnalysisStore(db),
     jobs: new JobStore(db),
-    quarantine: new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules }),
+    quarantine,
+    approvals: new ApprovalService({ config, clock, store, approvals: new ApprovalStore(db), quarantine }),
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);

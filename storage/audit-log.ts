@@ -1,7 +1,15 @@
-/** The append-only audit log: every store that changes state writes through this one appender. */
+/**
+ * The append-only audit log: every store that changes state writes through this one appender. Entries
+ * are hash-chained (each names the hash of the one before), so an edited or deleted entry is detected.
+ */
+import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { VersionState } from '../server/policy/version-state';
+import { canonicalJson } from '../server/approvals/canonical-json';
+
+/** `prev_hash` of the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
 
 /** What to append; `at` in epoch ms. */
 export interface AuditInput {
@@ -17,6 +25,15 @@ export interface AuditInput {
 /** One audit log entry as stored. */
 export interface AuditEntry extends AuditInput {
   readonly id: number;
+  /** Hash of the entry before (GENESIS_HASH for the first). */
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** sha256 hex over the canonical JSON of every field of the entry and the hash before it. */
+export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
+  const { id, at, package: pkg, version, fromState, toState, cause, detail, prevHash } = entry;
+  return createHash('sha256').update(canonicalJson({ v: 'cordon-audit/1', id, at, package: pkg, version, fromState, toState, cause, detail, prevHash }), 'utf8').digest('hex');
 }
 
 interface AuditRow {
@@ -28,6 +45,8 @@ interface AuditRow {
   to_state: VersionState | null;
   cause: string;
   detail: string | null;
+  prev_hash: string;
+  hash: string;
 }
 
 const toAudit = (r: AuditRow): AuditEntry => ({
@@ -39,6 +58,8 @@ const toAudit = (r: AuditRow): AuditEntry => ({
   toState: r.to_state,
   cause: r.cause,
   detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+  prevHash: r.prev_hash,
+  hash: r.hash,
 });
 
 export class AuditLog {
@@ -46,15 +67,33 @@ export class AuditLog {
 
   constructor(db: Db) {
     this.stmt = {
-      insert: db.prepare('INSERT INTO audit_log (at, package, version, from_state, to_state, cause, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO audit_log (id, at, package, version, from_state, to_state, cause, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      last: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
       ofPackage: db.prepare('SELECT * FROM audit_log WHERE package = ? AND id > ? ORDER BY id LIMIT ?'),
       all: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
     };
   }
 
-  /** Appends one entry; call inside the transaction that makes the change it records. */
-  append(entry: AuditInput): void {
-    this.stmt.insert!.run(entry.at, entry.package, entry.version, entry.fromState, entry.toState, entry.cause, entry.detail === null ? null : JSON.stringify(entry.detail));
+  /**
+   * Appends one entry chained to the last; call inside the transaction that makes the change it
+   * records. (A unique index on prev_hash makes a second writer that raced for the same tail fail.)
+   */
+  append(entry: AuditInput): AuditEntry {
+    const last = this.stmt.last!.get() as { id: number; hash: string } | undefined;
+    // Stored as parsed back, so the hash covers exactly what a reader gets (undefined fields dropped).
+    const detailText = entry.detail === null ? null : JSON.stringify(entry.detail);
+    const stored: Omit<AuditEntry, 'hash'> = {
+      id: (last?.id ?? 0) + 1, at: entry.at, package: entry.package, version: entry.version, fromState: entry.fromState, toState: entry.toState, cause: entry.cause,
+      detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>), prevHash: last?.hash ?? GENESIS_HASH,
+    };
+    const hash = auditEntryHash(stored);
+    this.stmt.insert!.run(stored.id, stored.at, stored.package, stored.version, stored.fromState, stored.toState, stored.cause, detailText, stored.prevHash, hash);
+    return { ...stored, hash };
+  }
+
+  /** The newest entry's id and hash (what an auditor writes down to detect a truncated tail later). */
+  head(): { id: number; hash: string } | null {
+    return (this.stmt.last!.get() as { id: number; hash: string } | undefined) ?? null;
   }
 
   /** Entries of one package after `afterId`, oldest first. */

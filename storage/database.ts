@@ -38,6 +38,7 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
     if (applied.has(migration.id)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       record.run(migration.id, migration.name, Date.now());
     })();
   }

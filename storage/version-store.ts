@@ -70,6 +70,7 @@ export class VersionStore {
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
       markRefreshed: db.prepare('UPDATE packages SET refreshed_at = ? WHERE name = ?'),
       versionsOf: db.prepare('SELECT * FROM versions WHERE package = ?'),
+      generation: db.prepare('SELECT total_changes() AS c, data_version AS d FROM pragma_data_version'),
       byPublisher: db.prepare('SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000'),
       versionOf: db.prepare('SELECT * FROM versions WHERE package = ? AND version = ?'),
       byTarball: db.prepare('SELECT * FROM versions WHERE package = ? AND tarball = ?'),
@@ -85,6 +86,12 @@ export class VersionStore {
          VALUES (@id, @package, @version, @integrity, @previousVersion, 'waiting', 0, @at, @at, @at)`,
       ),
     };
+  }
+
+  /** Changes whenever anything in the database changes, by this connection or another; for caches. */
+  generation(): string {
+    const row = this.stmt.generation!.get() as { c: number; d: number };
+    return `${row.d}:${row.c}`;
   }
 
   /** True when the package has been seen before. */

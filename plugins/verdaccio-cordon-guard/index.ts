@@ -4,13 +4,20 @@
  */
 import type { Application, Request } from 'express';
 import type { Logger } from '../../server/logger';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { cordonRouter } from '../../server/http/router';
+import type { DirectTarballs } from '../../server/http/guard';
+import { TarballCache } from '../../server/http/tarball-cache';
 import { HttpError, sendError } from '../../server/http/http-error';
 import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
 import { startSweeper } from '../../server/sweeper/sweeper';
 import { createPipeline } from '../../server/pipeline';
 
 /** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
+interface VerdaccioAuth {
+  allow_access(pkg: { packageName: string }, user: unknown, callback: (err: unknown, allowed?: boolean) => void): void;
+}
+
 interface VerdaccioStorage {
   getPackage(options: { name: string; uplinksLook: boolean; req: Request; callback: (err: { status?: number; message?: string } | null) => void }): void;
 }
@@ -21,7 +28,7 @@ export default class CordonGuardPlugin {
 
   constructor(
     settings: PluginSettings,
-    private readonly options: { logger: Logger },
+    private readonly options: { logger: Logger; config?: { storage?: string; configPath?: string; self_path?: string } },
   ) {
     try {
       this.runtime = runtimeForPlugin(settings, options.logger);
@@ -41,7 +48,7 @@ export default class CordonGuardPlugin {
     }
   }
 
-  register_middlewares(app: Application, _auth: unknown, storage: VerdaccioStorage): void {
+  register_middlewares(app: Application, auth: VerdaccioAuth, storage: VerdaccioStorage): void {
     const runtime = this.runtime;
     if (!runtime) {
       const message = `Cordon cannot start (${this.startError?.message}), so nothing is served. The operator must fix the mirror's configuration.`;
@@ -57,6 +64,22 @@ export default class CordonGuardPlugin {
           callback: (err) => (err && err.status !== 404 ? reject(new Error(err.message ?? `upstream answered ${err.status}`)) : resolve()),
         });
       });
-    app.use(cordonRouter(runtime, classify, this.options.logger));
+    app.use(cordonRouter(runtime, classify, this.options.logger, this.directTarballs(auth)));
+  }
+
+  /** Serving cached tarballs directly needs Verdaccio's storage folder (local storage) and its access check. */
+  private directTarballs(auth: VerdaccioAuth): DirectTarballs | undefined {
+    const config = this.options.config;
+    if (!config?.storage || !auth?.allow_access) return undefined;
+    const base = config.configPath ?? config.self_path;
+    const storageDir = isAbsolute(config.storage) ? config.storage : base ? resolve(dirname(base), config.storage) : null;
+    if (!storageDir) return undefined;
+    return {
+      cache: new TarballCache(storageDir),
+      mayAccess: (name, req) =>
+        new Promise((done) => {
+          auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) => done(!err && allowed === true));
+        }),
+    };
   }
 }

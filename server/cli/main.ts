@@ -3,12 +3,26 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./analyze')).analyzeCommand,
+  keygen: async () => (await import('./keygen')).keygenCommand,
+  queue: async () => (await import('./queue')).queueCommand,
+  show: async () => (await import('./show')).showCommand,
+  approve: async () => (await import('./approve')).approveCommand,
+  reject: async () => (await import('./reject')).rejectCommand,
+  audit: async () => (await import('./audit')).auditCommand,
 };
 
 const usage = `usage: cordon <command> [options]
 
 commands:
   analyze <old.tgz|-|pkg@ver> <new.tgz|pkg@ver>   report what the new version can do that the old one could not
+  keygen [--file PATH] [--name NAME]               a new Ed25519 approver key and the line for cordon.yaml
+  queue                                            versions waiting: state, time left, worst finding, approvals
+  show <pkg@ver> [--diff]                          findings and the file diff against the previous version
+  approve <pkg@ver> [--reason TEXT] [--key FILE]   sign and send an approval
+  reject <pkg@ver> --reason TEXT [--key FILE]      sign and send a rejection
+  audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen
+
+The approval commands talk to --registry URL, or CORDON_URL, or http://127.0.0.1:4873.
 `;
 
 /** Runs the CLI with `argv` (without node and script) and resolves the exit code. */

@@ -6,11 +6,21 @@ import type { Logger } from '../logger';
 import { refusal } from '../quarantine/refusal';
 import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
 import { HttpError, sendError } from './http-error';
+import type { TarballCache } from './tarball-cache';
 
 /** Asks Verdaccio for a package it may never have seen, so the filter classifies its versions first. */
 export type Classify = (name: string, req: Request) => Promise<void>;
 
-export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger): RequestHandler {
+/** Asks Verdaccio's auth whether the request may read the package (the cached-tarball path skips Verdaccio's routes). */
+export type MayAccess = (name: string, req: Request) => Promise<boolean>;
+
+/** How the guard serves tarballs of visible versions itself; absent, every visible tarball goes to Verdaccio. */
+export interface DirectTarballs {
+  readonly cache: TarballCache;
+  readonly mayAccess: MayAccess;
+}
+
+export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): RequestHandler {
   const { quarantine, clock } = runtime;
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
@@ -37,7 +47,16 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
         if (parsed.kind === 'version') return next(); // Verdaccio answers 404 from the filtered packument
         return sendError(res, new HttpError('NOT_FOUND', `${name}@${version} is not listed upstream. Check the version, or run npm install without the lockfile entry.`));
       }
-      if (decision.visible) return next();
+      if (decision.visible) {
+        if (parsed.kind !== 'tarball' || !direct || !decision.record.integrity || !(await direct.mayAccess(name, req))) return next();
+        const result = await direct.cache.serve(name, parsed.filename, decision.record.integrity, req, res);
+        if (result === 'not-cached') return next();
+        if (result === 'mismatch') {
+          logger.error({ package: name, version }, 'cordon: the cached tarball does not match the released integrity; refusing it');
+          return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses to serve ${name}@${version}: the mirror's cached tarball does not match the integrity that was released. Tell the mirror's operator; the cache may have been tampered with.`));
+        }
+        return undefined;
+      }
       res.status(403).set('Cache-Control', 'no-store').json(refusal(name, version, decision, now));
     };
     run().catch((err: unknown) => {

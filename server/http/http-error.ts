@@ -3,13 +3,14 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { CordonError } from '../errors';
 import type { Logger } from '../logger';
 
-export type HttpErrorCode = 'BAD_URL' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'UNAVAILABLE' | 'INTERNAL';
+export type HttpErrorCode = 'BAD_URL' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'INTEGRITY_MISMATCH' | 'UNAVAILABLE' | 'INTERNAL';
 
 const STATUS: Record<HttpErrorCode, number> = {
   BAD_URL: 400,
   NOT_FOUND: 404,
   READ_ONLY: 403,
   REGISTRATION_DISABLED: 403,
+  INTEGRITY_MISMATCH: 502,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -1,14 +1,19 @@
 /** Numbered schema migrations, applied in order at start-up; never edit one that has shipped, add the next. */
 import * as m0001 from './0001-versions';
 import * as m0002 from './0002-analysis';
+import * as m0003 from './0003-approvals';
+import type { Db } from '../database';
 
 export interface Migration {
   readonly id: number;
   readonly name: string;
   readonly sql: string;
+  /** Code to run after `sql`, in the same transaction (backfills). */
+  readonly run?: (db: Db) => void;
 }
 
 export const migrations: readonly Migration[] = [
   { id: 1, name: '0001-versions', sql: m0001.sql },
   { id: 2, name: '0002-analysis', sql: m0002.sql },
+  { id: 3, name: '0003-approvals', sql: m0003.sql, run: m0003.run },
 ];

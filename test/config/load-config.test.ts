@@ -91,3 +91,44 @@ test('parseDuration', () => {
   assert.equal(parseDuration('h'), null);
   assert.equal(parseDuration(''), null);
 });
+
+test('pipeline and approval settings', () => {
+  const c = loadConfig({ CORDON_HOLD_AT: 'high', REDIS_URL: 'redis://127.0.0.1:6379', CORDON_QUEUE: 'q1', CORDON_ANALYSIS_CONCURRENCY: '4', CORDON_ANALYSIS_ATTEMPTS: '3', CORDON_ANALYSIS_TIMEOUT: '90s', CORDON_MIRROR_ID: 'prod-1' }, dir);
+  assert.deepEqual([c.holdAt, c.redisUrl, c.queueName, c.analysisConcurrency, c.analysisAttempts, c.analysisTimeoutMs, c.mirrorId], ['high', 'redis://127.0.0.1:6379', 'q1', 4, 3, 90_000, 'prod-1']);
+  const d = loadConfig({}, dir);
+  assert.deepEqual([d.holdAt, d.redisUrl, d.analysisConcurrency, d.burst.windowMs, d.burst.versions, d.quorum.bySeverity.critical, d.quorum.fastTrack], ['medium', null, 2, 600_000, 10, 1, null]);
+
+  const file = join(dir, 'approvers.yaml');
+  const key = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString('base64')} alice@laptop`;
+  writeFileSync(file, `approvers:\n  - name: alice\n    key: "${key}"\nquorum:\n  critical: 2\nfastTrackQuorum: 3\nburst:\n  window: 5m\n  versions: 20\n`);
+  const e = loadConfig({ CORDON_CONFIG: file }, dir);
+  assert.equal(e.approvers[0]!.name, 'alice');
+  assert.equal(e.approvers[0]!.keyType, 'ssh-ed25519');
+  assert.deepEqual([e.quorum.bySeverity.critical, e.quorum.bySeverity.high, e.quorum.fastTrack, e.burst.windowMs, e.burst.versions], [2, 1, 3, 300_000, 20]);
+});
+
+describe('bad pipeline and approval settings name the key', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ CORDON_HOLD_AT: 'severe' }, /CORDON_HOLD_AT="severe"/],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL/],
+    [{ CORDON_QUEUE: 'has space' }, /CORDON_QUEUE/],
+    [{ CORDON_ANALYSIS_CONCURRENCY: '0' }, /CORDON_ANALYSIS_CONCURRENCY/],
+    [{ CORDON_MIRROR_ID: 'a b' }, /CORDON_MIRROR_ID/],
+  ];
+  for (const [env, pattern] of cases) {
+    test(JSON.stringify(env), () => assert.throws(() => loadConfig(env, dir), (err: unknown) => err instanceof ConfigError && pattern.test(err.message)));
+  }
+  const fileCases: Array<[string, RegExp]> = [
+    ['approvers:\n  - name: a\n    key: "ssh-rsa AAAAB3NzaC1yc2E= a"\n', /approvers.*\[0\]\.key/],
+    ['approvers:\n  - name: a\n    key: "ssh-ed25519 bm90IGEga2V5"\n', /complete OpenSSH public key/],
+    ['quorum:\n  critical: 0\n', /quorum.*critical/],
+    ['quorum:\n  severe: 2\n', /quorum.*severe/],
+  ];
+  for (const [text, pattern] of fileCases) {
+    test(`file: ${JSON.stringify(text)}`, () => {
+      const file = join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(file, text);
+      assert.throws(() => loadConfig({ CORDON_CONFIG: file }, dir), (err: unknown) => err instanceof ConfigError && pattern.test(err.message));
+    });
+  }
+});

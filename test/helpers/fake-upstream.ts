@@ -30,6 +30,7 @@ export class FakeUpstream {
   readonly unexpected: string[] = [];
   private readonly packages = new Map<string, { versions: Map<string, StoredVersion>; tags: Record<string, string>; extra: Record<string, unknown> }>();
   private server: Server | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
   /** Milliseconds to wait before answering a tarball request (to catch a worker mid-job). */
   tarballDelayMs = 0;
@@ -114,10 +115,12 @@ export class FakeUpstream {
         for (const [v, stored] of pkg?.versions ?? []) {
           if ((stored.manifest.dist as { tarball: string }).tarball.endsWith(`/${tarballMatch[2]}`)) {
             const bytes = this.tarballOverrides.get(tarballMatch[2]!) ?? stored.tarball;
-            setTimeout(() => {
+            const timer = setTimeout(() => {
+              this.timers.delete(timer);
               res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
               res.end(req.method === 'HEAD' ? undefined : bytes);
             }, this.tarballDelayMs);
+            this.timers.add(timer);
             return;
           }
           void v;
@@ -142,6 +145,8 @@ export class FakeUpstream {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = null;

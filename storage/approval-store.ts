@@ -1,0 +1,144 @@
+/** Signed decisions (append-only, with statement and signature), the mirror's id, and reads of the chained audit log. */
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database';
+import { AuditLog, type AuditEntry } from './audit-log';
+import type { Transition } from './version-store';
+
+/** One accepted decision as stored. */
+export interface StoredDecision {
+  readonly id: number;
+  readonly package: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly findingsDigest: string;
+  readonly decision: 'approve' | 'reject';
+  readonly approver: string;
+  /** Wire blob of the signing key, base64. */
+  readonly publicKey: string;
+  /** The exact signed text. */
+  readonly statement: string;
+  /** The armoured SSHSIG signature. */
+  readonly signature: string;
+  readonly nonce: string;
+  readonly issuedAt: number;
+  readonly acceptedAt: number;
+  /** The audit log entry that records it. */
+  readonly auditId: number;
+}
+
+export type NewDecision = Omit<StoredDecision, 'id' | 'auditId'> & {
+  /** Extra facts for the audit entry (key line, fast-track, approvals so far). */
+  readonly auditDetail: Record<string, unknown>;
+};
+
+interface DecisionRow {
+  id: number;
+  package: string;
+  version: string;
+  integrity: string;
+  findings_digest: string;
+  decision: 'approve' | 'reject';
+  approver: string;
+  public_key: string;
+  statement: string;
+  signature: string;
+  nonce: string;
+  issued_at: number;
+  accepted_at: number;
+  audit_id: number;
+}
+
+const toDecision = (r: DecisionRow): StoredDecision => ({
+  id: r.id, package: r.package, version: r.version, integrity: r.integrity, findingsDigest: r.findings_digest, decision: r.decision, approver: r.approver,
+  publicKey: r.public_key, statement: r.statement, signature: r.signature, nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
+});
+
+/** The audit log cause of an accepted signed decision; its detail carries statement, signature and key. */
+export const DECISION_CAUSE = 'decision-signed';
+
+export class ApprovalStore {
+  private readonly stmt: Record<string, Statement>;
+  readonly auditLog: AuditLog;
+
+  constructor(private readonly db: Db) {
+    this.auditLog = new AuditLog(db);
+    this.stmt = {
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+      nonce: db.prepare('SELECT 1 FROM decisions WHERE nonce = ?'),
+      ofVersion: db.prepare('SELECT * FROM decisions WHERE package = ? AND version = ? ORDER BY id'),
+      insert: db.prepare(
+        `INSERT INTO decisions (package, version, integrity, findings_digest, decision, approver, public_key, statement, signature, nonce, issued_at, accepted_at, audit_id)
+         VALUES (@package, @version, @integrity, @findingsDigest, @decision, @approver, @publicKey, @statement, @signature, @nonce, @issuedAt, @acceptedAt, @auditId)`,
+      ),
+      setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
+    };
+  }
+
+  /** The mirror's id: the stored one, or `generate()`'s, stored on first use (first writer wins). */
+  mirrorId(generate: () => string): string {
+    const found = this.stmt.getMeta!.get('mirror-id') as { value: string } | undefined;
+    if (found) return found.value;
+    this.stmt.putMeta!.run('mirror-id', generate());
+    return (this.stmt.getMeta!.get('mirror-id') as { value: string }).value;
+  }
+
+  /** True when a decision with this nonce was accepted. */
+  nonceUsed(nonce: string): boolean {
+    return this.stmt.nonce!.get(nonce) !== undefined;
+  }
+
+  /** Every accepted decision about one version, oldest first. */
+  decisionsOf(name: string, version: string): StoredDecision[] {
+    return (this.stmt.ofVersion!.all(name, version) as DecisionRow[]).map(toDecision);
+  }
+
+  /**
+   * Runs `fn` in one write transaction taken up front (BEGIN IMMEDIATE), so what it read cannot change
+   * before it writes: checks and acceptance of a decision happen atomically even across processes.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * Keeps an accepted decision and its audit entry and, when it completes a quorum or rejects,
+   * the state change with its own audit entry. One transaction. Returns the decision as stored and
+   * whether the transition applied.
+   */
+  accept(input: NewDecision, transition: Transition | null): { decision: StoredDecision; transitioned: boolean } {
+    return this.db.transaction(() => {
+      const { auditDetail, ...d } = input;
+      const entry = this.auditLog.append({
+        at: d.acceptedAt, package: d.package, version: d.version, fromState: null, toState: null, cause: DECISION_CAUSE,
+        detail: { ...auditDetail, decision: d.decision, approver: d.approver, publicKey: d.publicKey, integrity: d.integrity, findingsDigest: d.findingsDigest, nonce: d.nonce, statement: d.statement, signature: d.signature },
+      });
+      const id = Number(this.stmt.insert!.run({ ...d, auditId: entry.id }).lastInsertRowid);
+      let transitioned = false;
+      if (transition && this.stmt.setState!.run(transition.to, transition.reason, transition.at, transition.package, transition.version, transition.from).changes > 0) {
+        this.auditLog.append({ at: transition.at, package: transition.package, version: transition.version, fromState: transition.from, toState: transition.to, cause: transition.cause, detail: { reason: transition.reason, ...transition.detail } });
+        transitioned = true;
+      }
+      return { decision: { ...d, id, auditId: entry.id }, transitioned };
+    })();
+  }
+}
+
+/**
+ * Every audit entry of a Cordon SQLite file, opened read-only (no migration, no write): for
+ * `cordon audit verify --db` on a copy or on the live file of a stopped or running mirror.
+ */
+export function readAuditFile(file: string): { entries: AuditEntry[]; sequence: number | null } {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const log = new AuditLog(db);
+    const entries: AuditEntry[] = [];
+    for (let page = log.page(0, 1000); page.length; page = log.page(page[page.length - 1]!.id, 1000)) entries.push(...page);
+    // AUTOINCREMENT remembers the highest id ever used: a deleted tail shows as a gap here.
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").get() as { seq: number } | undefined;
+    return { entries, sequence: seq?.seq ?? null };
+  } finally {
+    db.close();
+  }
+}

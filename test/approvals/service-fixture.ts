@@ -1,0 +1,72 @@
+/** An approval service over an in-memory store, with versions and analyses put in place through the stores. */
+import { ManualClock } from '../../server/clock';
+import { loadConfig, type Approver, type CordonConfig } from '../../server/config';
+import { findingsDigest, type Finding } from '../../server/analyzer';
+import { ApprovalService } from '../../server/approvals/approval-service';
+import { QuarantineService } from '../../server/quarantine/quarantine-service';
+import type { VersionRecord } from '../../server/policy/version-state';
+import { AnalysisStore, ApprovalStore, openDatabase, VersionStore, type Db } from '../../storage';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export const T0 = Date.parse('2026-11-20T12:00:00Z');
+export const HOUR = 3_600_000;
+
+export const postinstall: Finding = { category: 'install-script', rule: 'install-script/new-postinstall', severity: 'critical', message: 'a new postinstall runs node x.js', file: 'package.json', line: 3, evidence: '"postinstall": "node x.js"' };
+export const newDep: Finding = { category: 'dependency', rule: 'dependency/new', severity: 'low', message: 'a new dependency', file: 'package.json' };
+
+/** cordon.yaml with these approvers and quorum, loaded the way production loads it. */
+export function configWith(approvers: readonly Approver[], extra: Record<string, unknown> = {}, env: Record<string, string> = {}): CordonConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-approvals-'));
+  const file = join(dir, 'cordon.yaml');
+  writeFileSync(file, stringify({ approvers: approvers.map((a) => ({ name: a.name, key: a.line })), ...extra }));
+  return loadConfig({ CORDON_CONFIG: file, CORDON_DATA_DIR: dir, CORDON_COOLDOWN: '72h', ...env }, dir);
+}
+
+export interface Fixture {
+  readonly db: Db;
+  readonly clock: ManualClock;
+  readonly store: VersionStore;
+  readonly analyses: AnalysisStore;
+  readonly approvals: ApprovalStore;
+  readonly service: ApprovalService;
+  /** Puts a version in place: first seen one hour before T0, analysed with `findings` and held (or quarantined when clean). */
+  seed(name: string, version: string, findings: readonly Finding[], over?: Partial<VersionRecord>): VersionRecord;
+  /** A re-analysis with other findings (as the pipeline would write it). */
+  reanalyse(name: string, version: string, findings: readonly Finding[]): void;
+  /** Every row of the audit log and the decisions table, to compare before and after. */
+  snapshot(): unknown;
+}
+
+export function fixture(config: CordonConfig, now = T0): Fixture {
+  const db = openDatabase(':memory:');
+  const clock = new ManualClock(now);
+  const store = new VersionStore(db);
+  const analyses = new AnalysisStore(db);
+  const approvals = new ApprovalStore(db);
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
+  const service = new ApprovalService({ config, clock, store, approvals, quarantine });
+  const record = (name: string, version: string, findings: readonly Finding[]) => {
+    const worst = findings.length ? [...findings].sort((a, b) => ['info', 'low', 'medium', 'high', 'critical'].indexOf(b.severity) - ['info', 'low', 'medium', 'high', 'critical'].indexOf(a.severity))[0]!.severity : null;
+    const flagged = findings.some((f) => ['medium', 'high', 'critical'].includes(f.severity));
+    const current = store.versionOf(name, version)!;
+    analyses.record(
+      { package: name, version, integrity: current.integrity!, previousVersion: '1.0.0', findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: 'test', timings: {}, finishedAt: clock.now() },
+      flagged ? 'flagged' : 'clean',
+      flagged && current.state === 'quarantined' ? { package: name, version, from: 'quarantined', to: 'held', reason: 'analysis found something', cause: 'analysis-flagged', at: clock.now() } : null,
+    );
+  };
+  return {
+    db, clock, store, analyses, approvals, service,
+    seed(name, version, findings, over = {}) {
+      const seen = now - HOUR;
+      store.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`, tarball: `${version}.tgz`, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null, ...over }], []);
+      if (over.analysis !== 'pending') record(name, version, findings);
+      return store.versionOf(name, version)!;
+    },
+    reanalyse: record,
+    snapshot: () => ({ audit: db.prepare('SELECT * FROM audit_log ORDER BY id').all(), decisions: db.prepare('SELECT * FROM decisions ORDER BY id').all(), versions: db.prepare('SELECT * FROM versions ORDER BY package, version').all() }),
+  };
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestMirror, DAY, HOUR } from '../helpers/mirror';
+import { matchesIntegrity } from '../../server/http/tarball-cache';
+import { distOf } from '../helpers/pack-tarball';
+
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const versionsOf = async (url: string): Promise<string[]> => Object.keys(((await (await fetch(url)).json()) as { versions: object }).versions).sort();
+
+test('matchesIntegrity uses the strongest algorithm present', () => {
+  const bytes = Buffer.from('hello');
+  const { integrity, shasum } = distOf(bytes);
+  const sha1 = `sha1-${Buffer.from(shasum, 'hex').toString('base64')}`;
+  assert.equal(matchesIntegrity(bytes, `${integrity} ${sha1}`), true);
+  assert.equal(matchesIntegrity(Buffer.from('other'), `${integrity} ${sha1}`), false);
+  assert.equal(matchesIntegrity(bytes, `sha512-AAAA ${sha1}`), false, 'a matching sha1 does not rescue a wrong sha512');
+  assert.equal(matchesIntegrity(bytes, sha1), true);
+  assert.equal(matchesIntegrity(bytes, 'md5-xyz'), false);
+});
+
+test('cached packuments never outlive a visibility change', async () => {
+  const m = await startTestMirror({ now: NOW, env: { CORDON_UPSTREAM_MAXAGE: '1m' } });
+  try {
+    m.upstream.publish('cached', '1.0.0', { time: NOW - 30 * DAY });
+    m.upstream.publish('cached', '1.1.0', { time: NOW - HOUR });
+    assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);
+    const before = m.upstream.requests.length;
+    assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);
+    assert.equal(m.upstream.requests.length, before, 'the second answer came from memory');
+
+    await m.mirror.pipeline.drain(); // a store write: the cached answer is stale
+    m.clock.advance(72 * HOUR - HOUR - 1);
+    assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);
+    m.clock.advance(1); // the cooldown ends: no store write, the entry expires by time
+    assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0', '1.1.0']);
+  } finally {
+    await m.stop();
+  }
+});
+
+test('a visible tarball is served from the cache only while its bytes match what was released', async () => {
+  const m = await startTestMirror({ now: NOW });
+  try {
+    m.upstream.publish('tgz', '1.0.0', { time: NOW - 30 * DAY });
+    const first = await fetch(`${m.mirror.url}tgz/-/tgz-1.0.0.tgz`);
+    assert.equal(first.status, 200);
+    const original = Buffer.from(await first.arrayBuffer());
+    const again = await fetch(`${m.mirror.url}tgz/-/tgz-1.0.0.tgz`);
+    assert.deepEqual(Buffer.from(await again.arrayBuffer()), original);
+    assert.equal((await fetch(`${m.mirror.url}tgz/-/tgz-1.0.0.tgz`, { method: 'HEAD' })).headers.get('content-length'), String(original.length));
+
+    const dir = join(m.dataDir, 'storage', 'tgz');
+    assert.ok(readdirSync(dir).includes('tgz-1.0.0.tgz'));
+    writeFileSync(join(dir, 'tgz-1.0.0.tgz'), Buffer.from('tampered'));
+    const tampered = await fetch(`${m.mirror.url}tgz/-/tgz-1.0.0.tgz`);
+    assert.equal(tampered.status, 502);
+    const body = (await tampered.json()) as { code: string; error: string };
+    assert.equal(body.code, 'INTEGRITY_MISMATCH');
+    assert.match(body.error, /tgz@1\.0\.0/);
+  } finally {
+    await m.stop();
+  }
+});
