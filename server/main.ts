@@ -1,18 +1,10 @@
 /** `npm start`: read the settings, start the mirror, stop cleanly on SIGINT/SIGTERM. */
-import { loadConfig, ConfigError, formatDuration } from './config';
+import { formatDuration } from './config';
+import { loadConfigOrExit } from './config/load-or-exit';
 import { startMirror } from './mirror';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cordon: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('cordon');
   const mirror = await startMirror(config);
   process.stdout.write(
     `cordon: mirror of ${config.upstream} listening on ${mirror.url} (cooldown ${formatDuration(config.cooldownMs)}, data in ${config.dataDir})\n` +

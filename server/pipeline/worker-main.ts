@@ -4,7 +4,7 @@
  * so any number of them can run on any machines.
  */
 import { UnrecoverableError, Worker } from 'bullmq';
-import { loadConfig, ConfigError } from '../config';
+import { loadConfigOrExit } from '../config/load-or-exit';
 import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import { processAnalysis } from './process-analysis';
@@ -30,16 +30,7 @@ export async function bullmqProcessor(data: AnalysisJobData, timeoutMs: number):
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cordon worker: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('cordon worker');
   if (!config.redisUrl) {
     process.stderr.write('cordon worker: REDIS_URL is not set. Set it to the Redis the mirror uses (e.g. REDIS_URL=redis://127.0.0.1:6379) and start again.\n');
     process.exit(2);

@@ -46,3 +46,8 @@ export async function startTestMirror(options: { upstream?: FakeUpstream; now?: 
     },
   };
 }
+
+/** The versions a packument served at `url` lists, sorted. */
+export async function visibleVersions(url: string): Promise<string[]> {
+  return Object.keys(((await (await fetch(url)).json()) as { versions: object }).versions).sort();
+}

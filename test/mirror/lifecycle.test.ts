@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestMirror, DAY, HOUR } from '../helpers/mirror';
+import { startTestMirror, DAY, HOUR, visibleVersions } from '../helpers/mirror';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { upstreamFetcher } from '../../server/sweeper/sweeper';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
-const versionsOf = async (url: string): Promise<string[]> => Object.keys(((await (await fetch(url)).json()) as { versions: object }).versions).sort();
+const versionsOf = visibleVersions;
 
 test('a lockfile install on a fresh mirror: the tarball is classified before it is served', async () => {
   const m = await startTestMirror({ now: NOW });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { startTestMirror, DAY, HOUR, type TestMirror } from '../helpers/mirror';
+import { startTestMirror, DAY, HOUR, type TestMirror, visibleVersions } from '../helpers/mirror';
 import { redisConnection } from '../../server/pipeline/bullmq-connection';
 
 const REDIS_URL = process.env.CORDON_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -30,7 +30,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
-const versionsOf = async (url: string): Promise<string[]> => Object.keys(((await (await fetch(url)).json()) as { versions: object }).versions).sort();
+const versionsOf = visibleVersions;
 
 let m: TestMirror;
 const workers: ChildProcess[] = [];

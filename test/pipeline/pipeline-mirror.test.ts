@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestMirror, DAY, HOUR } from '../helpers/mirror';
+import { startTestMirror, DAY, HOUR, visibleVersions } from '../helpers/mirror';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { packTarball } from '../helpers/pack-tarball';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
-const versionsOf = async (url: string): Promise<string[]> => Object.keys(((await (await fetch(url)).json()) as { versions: object }).versions).sort();
+const versionsOf = visibleVersions;
 const status = async (base: string, name: string): Promise<Record<string, any>> => {
   const body = (await (await fetch(`${base}-/cordon/api/v1/packages/${name}`)).json()) as { versions: Array<Record<string, any>> };
   return Object.fromEntries(body.versions.map((v) => [v.version, v]));
