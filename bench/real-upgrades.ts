@@ -1,6 +1,6 @@
 /**
- * `npm run bench:real-upgrades`: runs the analyzer on the latest upgrade (previous stable →
- * latest) of a sample of popular packages and on known install-script introductions, and
+ * `npm run bench:real-upgrades`: runs the analyzer on the last PAIRS (env, default 5) consecutive
+ * stable upgrades up to latest of a sample of popular packages and on known install-script introductions, and
  * prints which would be held at holdAt=medium and by which rules. Tarballs and packuments are
  * cached in .cache/real-upgrades (outside git).
  */
@@ -16,6 +16,7 @@ import { fetchPackument, fetchTarball, type Packument } from '../server/upstream
 const UPSTREAM = 'https://registry.npmjs.org/';
 const CACHE = join(resolve(__dirname, '..', '..'), '.cache', 'real-upgrades');
 const HOLD_AT = 'medium';
+const PAIRS = Math.max(1, Number(process.env.PAIRS ?? 5));
 const SAMPLE = [
   'react', 'react-dom', 'lodash', 'express', 'axios', 'chalk', 'debug', 'commander', 'yargs', 'semver', 'uuid', 'dotenv',
   'moment', 'dayjs', 'eslint', 'prettier', 'webpack', 'rollup', 'vite', 'esbuild', 'jest', 'mocha', 'ws', 'body-parser',
@@ -61,29 +62,35 @@ async function main(): Promise<void> {
   let held = 0;
   let done = 0;
   const causes = new Map<string, number>();
-  console.log(`ordinary upgrades (previous stable → latest), held when a finding is ≥ ${HOLD_AT}\n`);
+  console.log(`ordinary upgrades (the last ${PAIRS} consecutive stable upgrades up to latest), held when a finding is ≥ ${HOLD_AT}\n`);
+  const heldPackages = new Set<string>();
   for (const name of SAMPLE) {
     try {
       const doc = await packument(name);
       const latest = doc['dist-tags']?.latest;
       const versions = stableVersions(doc).filter((v) => !latest || semver.lte(v, latest));
-      const [from, to] = versions.slice(-2);
-      if (!from || !to) continue;
-      const { report, ms } = await run(name, from, to, doc);
-      const rules = holdRules(report);
-      done++;
-      if (rules.length > 0) held++;
-      for (const r of rules) causes.set(r.split(':')[0]!, (causes.get(r.split(':')[0]!) ?? 0) + 1);
-      const low = report.findings.filter((f) => !severityAtLeast(f.severity, HOLD_AT)).length;
-      console.log(`${rules.length ? 'HELD ' : 'quiet'} ${name} ${from}→${to} (${ms.toFixed(0)} ms, ${low} below ${HOLD_AT})${rules.length ? ` ${rules.join(', ')}` : ''}`);
-      for (const f of report.findings.filter((x) => severityAtLeast(x.severity, HOLD_AT)).slice(0, 4)) {
-        console.log(`        ${f.rule} ${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.evidence ?? ''}`.slice(0, 200));
+      const tail = versions.slice(-(PAIRS + 1));
+      for (let i = 1; i < tail.length; i++) {
+        const [from, to] = [tail[i - 1]!, tail[i]!];
+        const { report, ms } = await run(name, from, to, doc);
+        const rules = holdRules(report);
+        done++;
+        if (rules.length > 0) {
+          held++;
+          heldPackages.add(name);
+        }
+        for (const r of rules) causes.set(r.split(':')[0]!, (causes.get(r.split(':')[0]!) ?? 0) + 1);
+        const low = report.findings.filter((f) => !severityAtLeast(f.severity, HOLD_AT)).length;
+        console.log(`${rules.length ? 'HELD ' : 'quiet'} ${name} ${from}→${to} (${ms.toFixed(0)} ms, ${low} below ${HOLD_AT})${rules.length ? ` ${rules.join(', ')}` : ''}`);
+        for (const f of report.findings.filter((x) => severityAtLeast(x.severity, HOLD_AT)).slice(0, 4)) {
+          console.log(`        ${f.rule} ${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.evidence ?? ''}`.slice(0, 200));
+        }
       }
     } catch (err) {
       console.log(`error ${name}: ${(err as Error).message}`);
     }
   }
-  console.log(`\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(0)}%)`);
+  console.log(`\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(1)}%), in ${heldPackages.size} of ${SAMPLE.length} packages`);
   console.log(`rules causing holds: ${[...causes].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ×${n}`).join(', ') || 'none'}\n`);
   console.log('known install-script introductions\n');
   for (const name of INTRODUCTIONS) {
