@@ -10,6 +10,7 @@ import type { FakeUpstream } from '../test/helpers/fake-upstream';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/** Names and counts of the fixture. */
 export interface PipelineFixture {
   /** Packages with versions to analyse. */
   readonly packages: readonly string[];
@@ -22,8 +23,9 @@ export interface PipelineFixture {
   readonly serveVersions: number;
 }
 
-const SOURCE_FILES = 36;
-const CHANGED_PER_VERSION = 4;
+/** Source files per tarball, and how many of them each new version rewrites. */
+export const SOURCE_FILES = 36;
+export const CHANGED_PER_VERSION = 4;
 const INSTALL_EVERY = 5;
 
 /** One function of generated library code, ~300 bytes; `salt` varies names and constants. */
@@ -82,7 +84,7 @@ function filesOf(pkg: number, v: number): Record<string, string> {
   return files;
 }
 
-/** Builds the fixture's numbers without publishing (the parent and the mirror child both need them). */
+/** The fixture's names and counts, without publishing anything. */
 export function pipelineFixture(packages: number, versionsPerPackage: number): PipelineFixture {
   const newVersions = Array.from({ length: versionsPerPackage }, (_, i) => `1.0.${i + 1}`);
   return {

@@ -4,6 +4,7 @@ import type { AnalysisReport, DrainResult, ServeStats, Timings } from './pipelin
 
 type Percentile = (sorted: readonly number[], p: number) => number;
 
+/** Everything measured for one runner. */
 export interface PipelineRow {
   readonly label: string;
   /** Analysis concurrency per process (threads of the embedded runner, jobs per BullMQ worker). */
@@ -67,7 +68,7 @@ export function formatPipelineTable(rows: readonly PipelineRow[], pct: Percentil
       num(r.busyMirror.cpuPct, 0),
     ]);
   }
-  const groups: Array<[string, number]> = [['', 1], ['analyses', 7], ['packument, pipeline idle', 5], ['packument, while analysing', 5], ['busy/idle', 2], ['mirror loop p99', 2], ['', 1]];
+  const groups: Array<[string, number]> = [['', 1], ['analyses', 7], ['packument, pipeline idle', 5], ['packument, while analysing', 5], ['busy/idle', 2], ['mirror lag p99', 2], ['', 1]];
   return render(groups, lines).join('\n');
 }
 
