@@ -70,7 +70,7 @@ export class VersionStore {
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
       markRefreshed: db.prepare('UPDATE packages SET refreshed_at = ? WHERE name = ?'),
       versionsOf: db.prepare('SELECT * FROM versions WHERE package = ?'),
-      generation: db.prepare('SELECT total_changes() AS c, data_version AS d FROM pragma_data_version'),
+      generation: db.prepare('SELECT generation FROM packages WHERE name = ?'),
       byPublisher: db.prepare('SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000'),
       versionOf: db.prepare('SELECT * FROM versions WHERE package = ? AND version = ?'),
       byTarball: db.prepare('SELECT * FROM versions WHERE package = ? AND tarball = ?'),
@@ -88,10 +88,10 @@ export class VersionStore {
     };
   }
 
-  /** Changes whenever anything in the database changes, by this connection or another; for caches. */
-  generation(): string {
-    const row = this.stmt.generation!.get() as { c: number; d: number };
-    return `${row.d}:${row.c}`;
+  /** Changes whenever any version of the package changes, by any connection (a trigger keeps it); -1 for an unknown package. */
+  generation(name: string): number {
+    const row = this.stmt.generation!.get(name) as { generation: number } | undefined;
+    return row ? row.generation : -1;
   }
 
   /** True when the package has been seen before. */

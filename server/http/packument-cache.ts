@@ -4,7 +4,7 @@
  * re-parses, re-filters, re-serializes and re-compresses the whole packument on every request.
  *
  * An entry is served only while nothing it depends on can have changed:
- * - the version store: any write (this process or another) changes `generation()`;
+ * - the package's versions: any write to them (this process or another) changes `generation(name)`;
  * - time: it expires when the first hidden version's cooldown ends (`nextChange`), and is not used if
  *   the clock reads earlier than when it was made;
  * - upstream: it lives at most `maxAgeMs` (monotonic time), so Verdaccio still refreshes its uplink cache.
@@ -19,8 +19,8 @@ import type { Decisions } from '../quarantine/quarantine-service';
 import { MALFORMED, parsePackagePath } from './request-path';
 
 export interface PackumentCacheOptions {
-  /** A value that changes whenever anything in the version store changes, by any connection. */
-  generation(): number | string;
+  /** A value that changes whenever anything about the package's versions changes, by any connection. */
+  generation(name: string): number | string;
   /** The earliest instant after `now` at which a version of `name` changes visibility by time alone; null when none will. */
   nextChange(name: string, now: number): number | null;
   readonly clock: Clock;
@@ -110,7 +110,7 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     let generation: number | string;
     let now: number;
     try {
-      generation = options.generation();
+      generation = options.generation(parsed.name);
       now = options.clock.now();
     } catch (err) {
       options.logger.warn({ err: (err as Error)?.message }, 'cordon: packument cache cannot read the store generation; not caching');

@@ -23,7 +23,7 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
   if (maxAgeMs > 0) router.use(
     packumentCache({
       maxAgeMs,
-      generation: () => runtime.store.generation(),
+      generation: (name) => runtime.store.generation(name),
       nextChange: (name, now) => nextVisibilityChange(runtime.quarantine.decisions(name, now), now),
       clock: runtime.clock,
       logger,

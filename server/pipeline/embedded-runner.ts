@@ -81,6 +81,8 @@ export class EmbeddedRunner implements Runner {
       const p = this.runOne(job).finally(() => {
         this.running--;
         this.inflight.delete(p);
+        // A free thread takes the next ready job at once instead of waiting for the poll.
+        setImmediate(() => this.tick());
       });
       this.inflight.add(p);
     }

@@ -7,25 +7,21 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config/load-or-exit';
 import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
-import { processAnalysis } from './process-analysis';
+import { ThreadPool } from './thread-pool';
 
-/** The BullMQ processor: transient faults are retried with backoff, everything else fails for good. */
-export async function bullmqProcessor(data: AnalysisJobData, timeoutMs: number): Promise<AnalysisOutput> {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * The BullMQ processor: runs the shared processor on a worker thread (so a long parse never stops the
+ * worker from renewing its job locks, and a timed-out analysis is really stopped); transient faults are
+ * retried with backoff, everything else fails for good.
+ */
+export async function bullmqProcessor(data: AnalysisJobData, run: (job: AnalysisJobData) => Promise<AnalysisOutput>): Promise<AnalysisOutput> {
   try {
-    return await Promise.race([
-      processAnalysis(data),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AnalysisError('TIMEOUT', `the analysis took longer than ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    return await run(data);
   } catch (err) {
     const failure = toFailure(err);
     const text = `${failure.code}: ${failure.message}`;
     if (err instanceof AnalysisError && !err.retryable) throw new UnrecoverableError(text);
     throw new Error(text);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -36,7 +32,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const connection = redisConnection(config.redisUrl);
-  const worker = new Worker<AnalysisJobData, AnalysisOutput>(config.queueName, (job) => bullmqProcessor(job.data, config.analysisTimeoutMs), {
+  const pool = new ThreadPool(config.analysisConcurrency);
+  const worker = new Worker<AnalysisJobData, AnalysisOutput>(config.queueName, (job) => bullmqProcessor(job.data, (data) => pool.run(data, config.analysisTimeoutMs)), {
     connection,
     concurrency: config.analysisConcurrency,
     lockDuration: config.analysisLockMs,
@@ -48,7 +45,7 @@ async function main(): Promise<void> {
   process.stdout.write(`cordon worker: processing queue "${config.queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
   const stop = (): void => {
     worker.close().then(
-      () => connection.quit().finally(() => process.exit(0)),
+      () => pool.close().then(() => connection.quit()).finally(() => process.exit(0)),
       () => process.exit(1),
     );
   };
