@@ -81,6 +81,20 @@ function npmDiff(a: string, b: string): { ms: number; rssMB: number; detail: str
   }
 }
 
+/** `cordon analyze` as a user runs it: a whole process, timed like npm diff (start-up and module loading included). */
+function cliWhole(a: string, b: string): { ms: number; rssMB: number; detail: string } {
+  const bin = join(resolve(__dirname, '..', '..'), 'bin', 'cordon.js');
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'analyze', a, b, '--fail-on', 'critical'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    runs.push({ ms, rssMB: Number(r.stderr.trim().split('\n').pop()) / 1024, detail: `exit ${r.status}, whole process` });
+  }
+  runs.sort((x, y) => x.ms - y.ms);
+  return runs[Math.floor(runs.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   const idle = measure('idle', __filename, __filename);
   console.log(`median of ${RUNS} runs; each in its own process (an idle node process peaks at ${idle.rssMB.toFixed(0)} MB)\n`);
@@ -88,7 +102,7 @@ async function main(): Promise<void> {
   for (const [name, from, to] of PAIRS) {
     const a = await cached(name, from);
     const b = await cached(name, to);
-    const rows = { 'gunzip only': measure('gunzip', a, b), 'gunzip+untar': measure('untar', a, b), 'cordon analyze': measure('analyze', a, b), 'npm diff': npmDiff(a, b) };
+    const rows = { 'gunzip only': measure('gunzip', a, b), 'gunzip+untar': measure('untar', a, b), 'cordon analyze': measure('analyze', a, b), 'cordon analyze (CLI)': cliWhole(a, b), 'npm diff': npmDiff(a, b) };
     const base = rows['gunzip+untar'].ms;
     for (const [step, r] of Object.entries(rows)) {
       console.log([`${name} ${from}→${to}`, step, r.ms.toFixed(0), r.rssMB.toFixed(0), `${(r.ms / base).toFixed(1)}×`, r.detail].join('\t'));

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const causes = new Map<string, number>();
   console.log(`ordinary upgrades (the last ${PAIRS} consecutive stable upgrades up to latest), held when a finding is ≥ ${HOLD_AT}\n`);
   const heldPackages = new Set<string>();
+  const measuredPackages = new Set<string>();
   for (const name of SAMPLE) {
     try {
       const doc = await packument(name);
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
         const { report, ms } = await run(name, from, to, doc);
         const rules = holdRules(report);
         done++;
+        measuredPackages.add(name);
         if (rules.length > 0) {
           held++;
           heldPackages.add(name);
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
       console.log(`error ${name}: ${(err as Error).message}`);
     }
   }
-  console.log(`\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(1)}%), in ${heldPackages.size} of ${SAMPLE.length} packages`);
+  console.log(`\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(1)}%), in ${heldPackages.size} of ${measuredPackages.size} packages measured (${SAMPLE.length - measuredPackages.size} of the sample failed or had too few versions)`);
   console.log(`rules causing holds: ${[...causes].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ×${n}`).join(', ') || 'none'}\n`);
   console.log('known install-script introductions\n');
   for (const name of INTRODUCTIONS) {

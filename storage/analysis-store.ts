@@ -2,7 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { AnalysisOutcome } from '../server/policy/version-state';
-import type { Transition } from './version-store';
+import { TransitionWriter, type Transition } from './transitions';
 import { AuditLog } from './audit-log';
 
 export interface StoredFinding {
@@ -58,17 +58,20 @@ const toAnalysis = (r: AnalysisRow): StoredAnalysis => ({
 export class AnalysisStore {
   private readonly stmt: Record<string, Statement>;
   private readonly auditLog: AuditLog;
+  private readonly transitions: TransitionWriter;
 
   constructor(private readonly db: Db) {
     this.auditLog = new AuditLog(db);
+    this.transitions = new TransitionWriter(db, this.auditLog);
     this.stmt = {
       upsert: db.prepare(
         `INSERT OR REPLACE INTO analyses (package, version, integrity, previous_version, findings, digest, max_severity, analyzer_version, timings, finished_at)
          VALUES (@package, @version, @integrity, @previousVersion, @findings, @digest, @maxSeverity, @analyzerVersion, @timings, @finishedAt)`,
       ),
       get: db.prepare('SELECT * FROM analyses WHERE package = ? AND version = ? AND integrity = ?'),
-      outcome: db.prepare('UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ?'),
-      setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
+      // Only a version not yet released or approved takes a result: a late or repeated job cannot rewrite
+      // the findings an approval was bound to, nor the outcome that released a version.
+      outcome: db.prepare("UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ? AND state IN ('quarantined', 'held')"),
     };
   }
 
@@ -80,7 +83,7 @@ export class AnalysisStore {
 
   /**
    * Stores an analysis, writes its outcome on the version row (only if the row still has the same
-   * integrity: results for bytes that are no longer current change nothing) and applies `transition`,
+   * integrity and is not yet released or approved: stale or late results change nothing) and applies `transition`,
    * all in one transaction. Returns false when the version's bytes changed meanwhile.
    */
   record(analysis: StoredAnalysis, outcome: AnalysisOutcome, transition: Transition | null): boolean {
@@ -89,9 +92,7 @@ export class AnalysisStore {
       if (changed === 0) return false;
       this.stmt.upsert!.run({ ...analysis, findings: JSON.stringify(analysis.findings), timings: JSON.stringify(analysis.timings) });
       this.auditLog.append({ at: analysis.finishedAt, package: analysis.package, version: analysis.version, fromState: null, toState: null, cause: 'analysis-finished', detail: { outcome, digest: analysis.digest, maxSeverity: analysis.maxSeverity, findings: analysis.findings.length, analyzerVersion: analysis.analyzerVersion } });
-      if (transition && this.stmt.setState!.run(transition.to, transition.reason, transition.at, transition.package, transition.version, transition.from).changes > 0) {
-        this.auditLog.append({ at: transition.at, package: transition.package, version: transition.version, fromState: transition.from, toState: transition.to, cause: transition.cause, detail: { reason: transition.reason, ...transition.detail } });
-      }
+      if (transition) this.transitions.apply(transition);
       return true;
     })();
   }

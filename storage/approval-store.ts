@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
-import type { Transition } from './version-store';
+import { TransitionWriter, type Transition } from './transitions';
 
 /** One accepted decision as stored. */
 export interface StoredDecision {
@@ -59,10 +59,12 @@ export const DECISION_CAUSE = 'decision-signed';
 
 export class ApprovalStore {
   private readonly stmt: Record<string, Statement>;
-  readonly auditLog: AuditLog;
+  private readonly auditLog: AuditLog;
+  private readonly transitions: TransitionWriter;
 
   constructor(private readonly db: Db) {
     this.auditLog = new AuditLog(db);
+    this.transitions = new TransitionWriter(db, this.auditLog);
     this.stmt = {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       putMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
@@ -72,7 +74,6 @@ export class ApprovalStore {
         `INSERT INTO decisions (package, version, integrity, findings_digest, decision, approver, public_key, statement, signature, nonce, issued_at, accepted_at, audit_id)
          VALUES (@package, @version, @integrity, @findingsDigest, @decision, @approver, @publicKey, @statement, @signature, @nonce, @issuedAt, @acceptedAt, @auditId)`,
       ),
-      setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
     };
   }
 
@@ -115,11 +116,7 @@ export class ApprovalStore {
         detail: { ...auditDetail, decision: d.decision, approver: d.approver, publicKey: d.publicKey, integrity: d.integrity, findingsDigest: d.findingsDigest, nonce: d.nonce, statement: d.statement, signature: d.signature },
       });
       const id = Number(this.stmt.insert!.run({ ...d, auditId: entry.id }).lastInsertRowid);
-      let transitioned = false;
-      if (transition && this.stmt.setState!.run(transition.to, transition.reason, transition.at, transition.package, transition.version, transition.from).changes > 0) {
-        this.auditLog.append({ at: transition.at, package: transition.package, version: transition.version, fromState: transition.from, toState: transition.to, cause: transition.cause, detail: { reason: transition.reason, ...transition.detail } });
-        transitioned = true;
-      }
+      const transitioned = transition !== null && this.transitions.apply(transition);
       return { decision: { ...d, id, auditId: entry.id }, transitioned };
     })();
   }

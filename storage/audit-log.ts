@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { VersionState } from '../server/policy/version-state';
-import { canonicalJson } from '../server/approvals/canonical-json';
+import { canonicalJson } from '../server/canonical-json';
 
 /** `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -3,19 +3,9 @@ import type { Statement } from 'better-sqlite3';
 import type { VersionRecord, VersionState } from '../server/policy/version-state';
 import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
+import { TransitionWriter, type Transition } from './transitions';
 
-/** A change of state, written together with its audit entry. */
-export interface Transition {
-  readonly package: string;
-  readonly version: string;
-  readonly from: VersionState;
-  readonly to: VersionState;
-  readonly reason: string;
-  /** Short machine-readable cause for the audit log (`first-sight`, `cooldown-ended`, `integrity-changed`, …). */
-  readonly cause: string;
-  readonly at: number;
-  readonly detail?: Record<string, unknown>;
-}
+export type { Transition } from './transitions';
 
 /** An analysis to queue together with a first sighting (the outbox both queue runners drain). */
 export interface JobSpec {
@@ -62,9 +52,11 @@ const toRecord = (r: VersionRow): VersionRecord => ({
 export class VersionStore {
   private readonly stmt: Record<string, Statement>;
   readonly auditLog: AuditLog;
+  private readonly transitions: TransitionWriter;
 
   constructor(private readonly db: Db) {
     this.auditLog = new AuditLog(db);
+    this.transitions = new TransitionWriter(db, this.auditLog);
     this.stmt = {
       packageExists: db.prepare('SELECT 1 FROM packages WHERE name = ?'),
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
@@ -80,7 +72,6 @@ export class VersionStore {
         `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, reason, updated_at, analysis, max_severity, findings_digest, publisher)
          VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
       ),
-      setState: db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?'),
       insertJob: db.prepare(
         `INSERT OR IGNORE INTO jobs (id, package, version, integrity, previous_version, status, attempts, run_after, created_at, updated_at)
          VALUES (@id, @package, @version, @integrity, @previousVersion, 'waiting', 0, @at, @at, @at)`,
@@ -115,10 +106,9 @@ export class VersionStore {
     return row && toRecord(row);
   }
 
-  /** The version whose upstream tarball has this basename, or undefined. */
-  versionByTarball(name: string, tarball: string): VersionRecord | undefined {
-    const row = this.stmt.byTarball!.get(name, tarball) as VersionRow | undefined;
-    return row && toRecord(row);
+  /** The versions whose upstream tarball has this basename (normally one). */
+  versionsByTarball(name: string, tarball: string): VersionRecord[] {
+    return (this.stmt.byTarball!.all(name, tarball) as VersionRow[]).map(toRecord);
   }
 
   /** Every version in `state`, ordered by package and version. */
@@ -147,21 +137,13 @@ export class VersionStore {
         this.auditLog.append({ at, package: record.package, version: record.version, fromState: null, toState: record.state, cause: 'first-sight', detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity } });
       }
       for (const job of jobs) if (inserted.has(job.version)) this.stmt.insertJob!.run({ ...job, at });
-      return transitions.filter((t) => this.applyTransition(t));
+      return transitions.filter((t) => this.transitions.apply(t));
     })();
   }
 
   /** Applies one state change if the version is still in `from`; true when it applied. */
   transition(t: Transition): boolean {
-    return this.db.transaction(() => this.applyTransition(t))();
-  }
-
-  private applyTransition(t: Transition): boolean {
-    const changed = this.stmt.setState!.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes > 0;
-    if (changed) {
-      this.auditLog.append({ at: t.at, package: t.package, version: t.version, fromState: t.from, toState: t.to, cause: t.cause, detail: { reason: t.reason, ...t.detail } });
-    }
-    return changed;
+    return this.db.transaction(() => this.transitions.apply(t))();
   }
 
   /** Notes that upstream metadata of a package was fetched at `at`. */

@@ -13,11 +13,12 @@ import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../..
 import { startSweeper } from '../../server/sweeper/sweeper';
 import { createPipeline } from '../../server/pipeline';
 
-/** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
+/** The slice of Verdaccio's auth the guard uses before serving a cached tarball itself. */
 interface VerdaccioAuth {
   allow_access(pkg: { packageName: string }, user: unknown, callback: (err: unknown, allowed?: boolean) => void): void;
 }
 
+/** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
 interface VerdaccioStorage {
   getPackage(options: { name: string; uplinksLook: boolean; req: Request; callback: (err: { status?: number; message?: string } | null) => void }): void;
 }

@@ -11,8 +11,7 @@ import { metadataFindings } from './rules/metadata';
 import { anomalyFindings } from './rules/tarball-anomalies';
 import { SignalSink } from './code/signal';
 import { scanText } from './code/scan-text';
-import { maxOf } from './severity';
-import type { Finding, PackageSide, Report, Severity } from './types';
+import type { Finding, PackageSide, Report } from './types';
 import { ANALYZER_VERSION } from './version';
 
 /** Options of `analyze`; the cache lets a caller reuse scans across calls (same content hash). */
@@ -30,21 +29,28 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   const cache = options.cache ?? new Map<string, FileScan | null>();
   const prev = previous ? viewOf(previous) : null;
   const cur = viewOf(next);
-  let parsed = 0;
-  let unparsable = 0;
+  let parsedNow = 0;
+  // Distinct files of the new version that were scanned, whether or not the cache had them.
+  const scanned = new Set<string>();
+  const unparsable = new Set<string>();
   const scan = (file: FileView): FileScan | null => {
-    const cached = cache.get(file.hash);
-    if (cached !== undefined) return cached;
-    const kind = kindOf(file.path, file.text().slice(0, 200));
-    const result = kind === 'other' ? null : scanCode(file.text(), kind, file.path);
-    if (result) { parsed++; if (!result.parsed) unparsable++; }
-    cache.set(file.hash, result);
+    let result = cache.get(file.hash);
+    if (result === undefined) {
+      const kind = kindOf(file.path, file.text().slice(0, 200));
+      result = kind === 'other' ? null : scanCode(file.text(), kind, file.path);
+      cache.set(file.hash, result);
+      if (result) parsedNow++;
+    }
+    if (result && cur.hashes.has(file.hash)) {
+      scanned.add(file.hash);
+      if (!result.parsed) unparsable.add(file.hash);
+    }
     return result;
   };
 
   const { installFiles, reach } = installReach(cur, scan);
   const changes = installChanges(prev, cur);
-  const code = codeFindings(prev, cur, scan, changes.length > 0 || installFiles.size > 0 ? installFiles : new Set());
+  const code = codeFindings(prev, cur, scan, installFiles);
   const findings: Finding[] = [
     ...installFindings(changes, reach),
     ...gypFindings(prev, cur),
@@ -62,9 +68,9 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     ...(typeof prevManifest?.version === 'string' ? { previousVersion: prevManifest.version } : {}),
     ...(typeof manifest.version === 'string' ? { version: manifest.version } : {}),
     findings,
-    maxSeverity: findings.reduce<Severity | null>((m, f) => (m ? maxOf(m, f.severity) : f.severity), null),
+    maxSeverity: findings[0]?.severity ?? null, // sorted most severe first
     digest: findingsDigest(findings),
-    stats: { filesNext: cur.byPath.size, filesChanged: code.changed, filesParsed: parsed, filesUnparsable: unparsable },
+    stats: { filesNext: cur.byPath.size, filesChanged: code.changed, filesParsed: parsedNow, filesScanned: scanned.size, filesUnparsable: unparsable.size },
   };
 }
 

@@ -19,7 +19,7 @@ function cmp(a: string, b: string): number {
 }
 
 /** JSON with keys in a fixed order and absent fields omitted, so equal findings hash equally. */
-export function canonicalJson(findings: readonly Finding[]): string {
+function canonicalFindingsJson(findings: readonly Finding[]): string {
   const keys = ['category', 'rule', 'severity', 'message', 'file', 'line', 'evidence'] as const;
   return JSON.stringify(
     [...findings].sort(compareFindings).map((f) => {
@@ -32,5 +32,5 @@ export function canonicalJson(findings: readonly Finding[]): string {
 
 /** sha256 hex of the canonical findings. */
 export function findingsDigest(findings: readonly Finding[]): string {
-  return createHash('sha256').update(canonicalJson(findings)).digest('hex');
+  return createHash('sha256').update(canonicalFindingsJson(findings)).digest('hex');
 }

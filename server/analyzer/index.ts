@@ -1,6 +1,6 @@
 /** The diff analyzer: what a new version can do that the previous one could not. */
 export { analyze, type AnalyzeOptions } from './analyze';
 export { SEVERITY_ORDER, severityAtLeast, severityRank, isSeverity } from './severity';
-export { findingsDigest, canonicalJson, compareFindings } from './digest';
+export { findingsDigest, compareFindings } from './digest';
 export { ANALYZER_VERSION } from './version';
 export type { Category, Finding, Manifest, PackageFile, PackageSide, Report, Severity } from './types';

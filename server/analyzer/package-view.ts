@@ -41,7 +41,8 @@ function fileView(file: PackageFile): FileView {
 function parseJson(view: FileView | undefined): Manifest | null {
   if (!view) return null;
   try {
-    const value: unknown = JSON.parse(view.text());
+    // npm strips a byte-order mark before parsing; so must we, or its scripts would go unread.
+    const value: unknown = JSON.parse(view.text().replace(/^\uFEFF/, ''));
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Manifest) : null;
   } catch {
     return null;

@@ -13,11 +13,6 @@ export function severityAtLeast(a: Severity, b: Severity): boolean {
   return severityRank(a) >= severityRank(b);
 }
 
-/** The higher of two severities. */
-export function maxOf(a: Severity, b: Severity): Severity {
-  return severityAtLeast(a, b) ? a : b;
-}
-
 /** One level up, capped at critical. */
 export function raise(s: Severity): Severity {
   return SEVERITY_ORDER[Math.min(severityRank(s) + 1, SEVERITY_ORDER.length - 1)]!;

@@ -86,7 +86,11 @@ export interface Report {
   readonly stats: {
     readonly filesNext: number;
     readonly filesChanged: number;
+    /** Files parsed by this call (either side); a warm cache makes it smaller. */
     readonly filesParsed: number;
+    /** Distinct files of the new version whose code was examined, from the cache or not. */
+    readonly filesScanned: number;
+    /** Of those, the ones no parser accepted (scanned as text). */
     readonly filesUnparsable: number;
   };
 }

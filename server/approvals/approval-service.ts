@@ -102,12 +102,12 @@ export class ApprovalService {
       const accepted = { package: name, version, integrity: statement.integrity, findingsDigest: statement.findingsDigest, decision: statement.decision, approver: approver.name, publicKey: approver.publicKey };
       const approvedBy = countingApprovers([...previous, accepted], config.approvers, current.integrity!, current.findingsDigest!);
       const transition = this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
-      const { decision } = approvals.accept(
+      const { decision, transitioned } = approvals.accept(
         { ...accepted, statement: statementText, signature, nonce: statement.nonce, issuedAt: Date.parse(statement.issuedAt), acceptedAt: now,
           auditDetail: { keyLine: approver.line, reason: statement.reason, fastTrack, required, approvedBy } },
         transition,
       );
-      return { decision, transition, status: this.status(name, version)! };
+      return { decision, transition: transitioned ? transition : null, status: this.status(name, version)! };
     });
   }
 

@@ -27,14 +27,18 @@ export type ApprovalErrorCode =
   // Keys on the approver's side
   | 'KEY_UNREADABLE'
   | 'KEY_UNSUPPORTED'
-  | 'KEY_ENCRYPTED'
   | 'SSH_KEYGEN_FAILED';
 
 /** A refused decision or an unusable key/signature; `code` is what tests, the API and the CLI switch on. */
-export class ApprovalError extends CordonError<ApprovalErrorCode> {}
+export class ApprovalError extends CordonError<ApprovalErrorCode> {
+  /** The HTTP status the API answers this refusal with. */
+  get status(): number {
+    return APPROVAL_HTTP_STATUS[this.code];
+  }
+}
 
 /** HTTP status for each code the API can answer with. */
-export const APPROVAL_HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
+const APPROVAL_HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
   BAD_REQUEST: 400,
   NO_SUCH_ROUTE: 404,
   UNKNOWN_VERSION: 404,
@@ -56,6 +60,5 @@ export const APPROVAL_HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> =
   ALREADY_SIGNED: 409,
   KEY_UNREADABLE: 400,
   KEY_UNSUPPORTED: 400,
-  KEY_ENCRYPTED: 400,
   SSH_KEYGEN_FAILED: 500,
 };

@@ -57,8 +57,3 @@ export function fingerprint(blob: Buffer): string {
 export function ed25519KeyObject(raw: Buffer): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
-
-/** Constant-shape comparison of two key blobs (both public, so plain equality is enough). */
-export function sameKey(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && a.equals(b);
-}

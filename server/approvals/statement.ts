@@ -1,6 +1,6 @@
 /** The statement an approver signs: one decision about exactly one tarball and one set of findings. */
 import { randomBytes } from 'node:crypto';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../canonical-json';
 import { ApprovalError } from './errors';
 
 export const STATEMENT_TYPE = 'cordon-decision/v1';

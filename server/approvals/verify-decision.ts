@@ -5,6 +5,7 @@
 import type { Approver } from '../config';
 import type { VersionRecord } from '../policy/version-state';
 import { ApprovalError } from './errors';
+import { formatDuration } from '../config/duration';
 import { parseSignature, verifySignature, type SshSignature } from './sshsig';
 import { parseStatement, type Decision, type Statement } from './statement';
 
@@ -70,7 +71,7 @@ export function verifyDecision(statementText: string, armoredSignature: string, 
   if (statement.version !== ctx.target.version) throw new ApprovalError('WRONG_VERSION', `The statement is about version ${statement.version}, not ${ctx.target.version}. Post it to the URL of the version it names.`);
 
   const issued = Date.parse(statement.issuedAt);
-  if (ctx.now - issued > STATEMENT_TTL_MS) throw new ApprovalError('STATEMENT_EXPIRED', `The statement was issued at ${statement.issuedAt}, more than 10 minutes ago. Fetch a fresh statement and sign it again.`);
+  if (ctx.now - issued > STATEMENT_TTL_MS) throw new ApprovalError('STATEMENT_EXPIRED', `The statement was issued at ${statement.issuedAt}, more than ${formatDuration(STATEMENT_TTL_MS)} ago. Fetch a fresh statement and sign it again.`);
   if (issued - ctx.now > CLOCK_SKEW_MS) throw new ApprovalError('STATEMENT_FROM_FUTURE', `The statement claims to be issued at ${statement.issuedAt}, later than the mirror's clock (${new Date(ctx.now).toISOString()}). Fetch the statement from the mirror instead of writing it by hand.`);
   if (ctx.nonceUsed(statement.nonce)) throw new ApprovalError('NONCE_REUSED', 'This statement (its nonce) has already been used for a decision. Fetch a fresh statement; a signed decision cannot be replayed.');
 

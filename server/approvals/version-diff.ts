@@ -26,7 +26,7 @@ const MAX_DIFF_BYTES = 1024 * 1024;
 
 const isText = (bytes: Uint8Array): boolean => bytes.length <= MAX_DIFF_BYTES && !bytes.subarray(0, 8000).includes(0);
 
-async function filesOf(upstream: string, packument: Awaited<ReturnType<typeof fetchPackument>>, version: string, integrity: string | null): Promise<Map<string, TarballFile>> {
+async function filesOf(packument: Awaited<ReturnType<typeof fetchPackument>>, version: string, integrity: string | null): Promise<Map<string, TarballFile>> {
   const dist = packument.versions[version]?.dist;
   if (!dist?.tarball) throw new UpstreamError('UPSTREAM_NOT_FOUND', `upstream no longer lists ${packument.name}@${version}`);
   const bytes = await fetchTarball(dist.tarball);
@@ -45,8 +45,8 @@ export async function versionDiff(
   unifiedFor: readonly string[],
 ): Promise<VersionDiff> {
   const packument = await fetchPackument(upstream, name);
-  const next = await filesOf(upstream, packument, version, integrity);
-  const old = previous ? await filesOf(upstream, packument, previous.version, previous.integrity) : new Map<string, TarballFile>();
+  const next = await filesOf(packument, version, integrity);
+  const old = previous ? await filesOf(packument, previous.version, previous.integrity) : new Map<string, TarballFile>();
   const files: FileChange[] = [];
   for (const path of [...new Set([...old.keys(), ...next.keys()])].sort()) {
     const a = old.get(path);

@@ -11,6 +11,8 @@ import { fingerprint, encodePublicKeyBlob } from '../approvals/ssh-key';
 import { parseStatement, type Decision, type Statement } from '../approvals/statement';
 import { COMMON_OPTIONS, CordonClient, mirrorUrl, parseCommand, versionSpec } from './cordon-client';
 import { EXIT, printable, reportError, UsageError } from './error-text';
+import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
+import { formatDuration } from '../config/duration';
 
 const usage = (d: Decision) => `usage: cordon ${d} <pkg@version> ${d === 'reject' ? '--reason TEXT' : '[--reason TEXT]'} [--key FILE] [--ssh-keygen] [--yes] [--registry URL] [--json]
 
@@ -31,7 +33,7 @@ function describe(s: Statement, via: string, keyFingerprint: string): string {
     `  findings digest ${s.findingsDigest}`,
     `  reason          ${s.reason || '(none)'}`,
     `  mirror          ${s.mirrorId}`,
-    `  issued          ${s.issuedAt} (valid 10 minutes, once)`,
+    `  issued          ${s.issuedAt} (valid ${formatDuration(STATEMENT_TTL_MS)}, once)`,
     '',
   ].join('\n');
 }

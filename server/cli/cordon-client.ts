@@ -72,10 +72,6 @@ export class CordonClient {
     return json as T;
   }
 
-  mirror(): Promise<{ mirrorId: string; namespace: string; approvers: Array<{ name: string; key: string }> }> {
-    return this.request('GET', '/mirror');
-  }
-
   statement(name: string, version: string, decision: 'approve' | 'reject', reason: string, key: string): Promise<{ statement: Statement; text: string; expiresAt: string }> {
     return this.request('GET', '/statement', { package: name, version, decision, reason, key });
   }

@@ -20,7 +20,7 @@ export const EXIT = {
 export class UsageError extends CordonError<'USAGE'> {}
 
 const UNAVAILABLE = new Set(['MIRROR_UNREACHABLE', 'MIRROR_BAD_RESPONSE', 'MIRROR_HTTP_ERROR', 'INTERNAL', 'UNAVAILABLE']);
-const USAGE = new Set(['USAGE', 'MIRROR_URL_INVALID', 'KEY_UNREADABLE', 'KEY_UNSUPPORTED', 'KEY_ENCRYPTED', 'SSH_KEYGEN_FAILED', 'NO_SUCH_ROUTE', 'BAD_REQUEST']);
+const USAGE = new Set(['USAGE', 'MIRROR_URL_INVALID', 'KEY_UNREADABLE', 'KEY_UNSUPPORTED', 'SSH_KEYGEN_FAILED', 'NO_SUCH_ROUTE', 'BAD_REQUEST']);
 
 /** Extra advice for codes whose message alone does not carry the next step. */
 const NEXT_STEP: Readonly<Record<string, string>> = {

@@ -6,7 +6,7 @@ export function formatReport(report: Report): string {
   const title = `${report.name ?? 'package'} ${report.previousVersion ?? '(none)'} → ${report.version ?? '?'}`;
   const out = [`cordon analyze: ${title}`];
   if (report.findings.length === 0) {
-    out.push('', 'Nothing new: this version cannot do anything the previous one could not.');
+    out.push('', 'Nothing new found: no rule saw a capability this version adds.');
   }
   for (const severity of [...SEVERITY_ORDER].reverse()) {
     const group = report.findings.filter((f) => f.severity === severity);
@@ -18,7 +18,7 @@ export function formatReport(report: Report): string {
       if (f.evidence) out.push(`    > ${f.evidence}`);
     }
   }
-  out.push('', `files: ${report.stats.filesNext} (${report.stats.filesChanged} changed, ${report.stats.filesParsed} scanned, ${report.stats.filesUnparsable} unparsable)`,
+  out.push('', `files: ${report.stats.filesNext} (${report.stats.filesChanged} changed, ${report.stats.filesScanned} scanned, ${report.stats.filesUnparsable} unparsable)`,
     `analyzer ${report.analyzerVersion}, digest ${report.digest}`, '');
   return out.join('\n');
 }

@@ -1,5 +1,5 @@
 /** `cordon keygen`: a new Ed25519 key in OpenSSH format, and the line to add to cordon.yaml. */
-import { openSync, writeSync, closeSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,16 +15,6 @@ const USAGE = `usage: cordon keygen [--file PATH] [--name NAME]
 The private key is written unencrypted with mode 0600. To protect it with a passphrase run
 "ssh-keygen -p -f PATH" afterwards; cordon approve then signs through ssh-keygen.
 `;
-
-/** Writes `text` to a file that must not exist yet, created with `mode` (no window where it is readable by others). */
-function writeNew(path: string, text: string, mode: number): void {
-  const fd = openSync(path, 'wx', mode);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export async function keygenCommand(argv: string[]): Promise<number> {
   try {
@@ -47,7 +37,8 @@ export async function keygenCommand(argv: string[]): Promise<number> {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const comment = `${name}@${hostname()}`;
     const { privateText, publicKey } = generateKey(comment);
-    writeNew(path, privateText, 0o600);
+    // 'wx' with the mode: created 0600 and never over an existing file, so it is never readable by others.
+    writeFileSync(path, privateText, { mode: 0o600, flag: 'wx' });
     const line = publicKeyLine(publicKey, comment);
     writeFileSync(`${path}.pub`, `${line}\n`, { mode: 0o644, flag: 'wx' });
     process.stdout.write(

@@ -3,12 +3,13 @@
  * signed decision, a version's decisions and findings (with the file diff), the waiting queue and the
  * audit log. Reads are open; the only write is a decision, and it needs a valid signature.
  */
-import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
-import { APPROVAL_HTTP_STATUS, ApprovalError } from '../approvals/errors';
+import { ApprovalError } from '../approvals/errors';
 import { DECISIONS, type Decision } from '../approvals/statement';
 import { NAMESPACE } from '../approvals/sshsig';
+import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
 import { versionDiff } from '../approvals/version-diff';
 import { CordonError } from '../errors';
 import validateName from './package-name';
@@ -49,7 +50,7 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     if (!(DECISIONS as readonly string[]).includes(decision)) throw new ApprovalError('BAD_REQUEST', 'decision must be "approve" or "reject".');
     const key = param(req, 'key');
     const { statement, text } = approvals.statementFor(name, version, decision as Decision, param(req, 'reason', false), key);
-    res.json({ statement, text, namespace: NAMESPACE, expiresAt: new Date(Date.parse(statement.issuedAt) + 10 * 60_000).toISOString() });
+    res.json({ statement, text, namespace: NAMESPACE, expiresAt: new Date(Date.parse(statement.issuedAt) + STATEMENT_TTL_MS).toISOString() });
   });
 
   router.post('/decisions', express.json({ limit: '64kb' }), (req, res) => {
@@ -98,14 +99,6 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
   router.use((req) => {
     throw new ApprovalError('NO_SUCH_ROUTE', `No approvals API at ${req.method} ${req.originalUrl}. See README "Approvals" for the routes.`);
   });
-  const errors: ErrorRequestHandler = (err, _req, res, next) => {
-    if (err instanceof ApprovalError) return void res.status(APPROVAL_HTTP_STATUS[err.code]).json({ error: err.message, code: err.code });
-    if ((err as { type?: string })?.type === 'entity.parse.failed' || (err as { type?: string })?.type === 'entity.too.large') {
-      return void res.status(400).json({ error: 'The body must be JSON { package, version, statement, signature } of at most 64 kB.', code: 'BAD_REQUEST' });
-    }
-    return next(err);
-  };
-  router.use(errors);
   return router;
 }
 

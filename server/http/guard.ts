@@ -7,6 +7,9 @@ import { refusal } from '../quarantine/refusal';
 import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
 import { HttpError, sendError } from './http-error';
 import type { TarballCache } from './tarball-cache';
+import type { VersionDecision, VersionRecord } from '../policy/version-state';
+
+type Decision = VersionDecision & { record: VersionRecord };
 
 /** Asks Verdaccio for a package it may never have seen, so the filter classifies its versions first. */
 export type Classify = (name: string, req: Request) => Promise<void>;
@@ -31,33 +34,37 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
 
     const run = async (): Promise<void> => {
       const { name } = parsed;
-      if (!quarantine.knows(name)) await classify(name, req);
-      let version: string | null | undefined;
-      if (parsed.kind === 'tarball') {
-        version = versionFromFilename(name, parsed.filename) ?? quarantine.versionForTarball(name, parsed.filename);
-        if (!version) {
-          return sendError(res, new HttpError('NOT_FOUND', `Cordon knows no version of ${name} whose tarball is ${parsed.filename}. Check the name and version, or run npm install without the lockfile entry.`));
-        }
-      } else {
-        version = parsed.spec.replace(/^v/, '');
+      const spelled = parsed.kind === 'tarball' ? versionFromFilename(name, parsed.filename) : parsed.spec.replace(/^v/, '');
+      // Every version the URL can stand for; a file name two versions share is served only if all are visible.
+      const lookup = (now: number): Decision[] =>
+        parsed.kind === 'tarball' ? quarantine.tarballDecisions(name, parsed.filename, spelled, now) : [quarantine.decision(name, spelled!, now)].filter((d): d is Decision => d !== undefined);
+      let now = clock.now();
+      let decisions = lookup(now);
+      if (decisions.length === 0 && !quarantine.knows(name)) {
+        await classify(name, req);
+        now = clock.now();
+        decisions = lookup(now);
       }
-      const now = clock.now();
-      const decision = quarantine.decision(name, version, now);
-      if (!decision) {
+      if (decisions.length === 0) {
         if (parsed.kind === 'version') return next(); // Verdaccio answers 404 from the filtered packument
-        return sendError(res, new HttpError('NOT_FOUND', `${name}@${version} is not listed upstream. Check the version, or run npm install without the lockfile entry.`));
+        const what = spelled ? `${name}@${spelled} is not listed upstream` : `Cordon knows no version of ${name} whose tarball is ${parsed.filename}`;
+        return sendError(res, new HttpError('NOT_FOUND', `${what}. Check the name and version, or run npm install without the lockfile entry.`));
       }
-      if (decision.visible) {
-        if (parsed.kind !== 'tarball' || !direct || !decision.record.integrity || !(await direct.mayAccess(name, req))) return next();
-        const result = await direct.cache.serve(name, parsed.filename, decision.record.integrity, req, res);
-        if (result === 'not-cached') return next();
-        if (result === 'mismatch') {
-          logger.error({ package: name, version }, 'cordon: the cached tarball does not match the released integrity; refusing it');
-          return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses to serve ${name}@${version}: the mirror's cached tarball does not match the integrity that was released. Tell the mirror's operator; the cache may have been tampered with.`));
-        }
+      const hidden = decisions.find((d) => !d.visible);
+      if (hidden) {
+        res.status(403).set('Cache-Control', 'no-store').json(refusal(name, hidden.record.version, hidden, now));
         return undefined;
       }
-      res.status(403).set('Cache-Control', 'no-store').json(refusal(name, version, decision, now));
+      if (parsed.kind !== 'tarball' || !direct) return next();
+      const served = decisions.find((d) => d.record.tarball === parsed.filename) ?? decisions[0]!;
+      if (!served.record.integrity || !(await direct.mayAccess(name, req))) return next();
+      const result = await direct.cache.serve(name, parsed.filename, served.record.integrity, req, res);
+      if (result === 'not-cached') return next();
+      if (result === 'mismatch') {
+        logger.error({ package: name, version: served.record.version }, 'cordon: the cached tarball does not match the released integrity; refusing it');
+        return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses to serve ${name}@${served.record.version}: the mirror's cached tarball does not match the integrity that was released. Tell the mirror's operator; the cache may have been tampered with.`));
+      }
+      return undefined;
     };
     run().catch((err: unknown) => {
       // Fail closed: if Cordon cannot tell, the version is not served.

@@ -15,7 +15,7 @@ const VERSION_FIELDS = ['version', 'versions', 'dist-tags', 'time', 'date', 'dis
 type Entry = Record<string, unknown>;
 
 /** Rewrites one listing entry (a search `package` object or an `/-/all` value); null drops it. */
-export function sanitizeEntry(entry: Entry, quarantine: QuarantineService, now: number): Entry | null {
+function sanitizeEntry(entry: Entry, quarantine: QuarantineService, now: number): Entry | null {
   const name = entry.name;
   if (typeof name !== 'string') return null;
   const out: Entry = { ...entry };

@@ -50,7 +50,6 @@ export function statusApi(runtime: CordonRuntime): Router {
     const versions = [...decisions.values()]
       .sort((a, b) => (semver.valid(a.record.version) && semver.valid(b.record.version) ? semver.compare(a.record.version, b.record.version) : a.record.version.localeCompare(b.record.version)))
       .map((d) => ({
-        ...analysisView(runtime, d.record),
         version: d.record.version,
         state: d.state,
         visible: d.visible,
@@ -59,8 +58,8 @@ export function statusApi(runtime: CordonRuntime): Router {
         releaseAt: iso(d.releaseAt),
         integrity: d.record.integrity,
         reason: d.reason,
-      }))
-      .map(({ analysis, findings, ...rest }) => ({ ...rest, analysis, findings }));
+        ...analysisView(runtime, d.record),
+      }));
     res.set('Cache-Control', 'no-store').json({ name, versions });
   });
   router.use((req) => {

@@ -4,23 +4,13 @@
  * re-filter the whole packument for every tarball request when a filter plugin is loaded (about 100×
  * slower for a package with thousands of versions); and this way a tampered cache is never served.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Request, Response } from 'express';
+import { matchesIntegrity } from '../policy/manifest';
 
 export type CachedTarballResult = 'served' | 'not-cached' | 'mismatch';
-
-/** True when `bytes` match the SRI string, using its strongest algorithm. */
-export function matchesIntegrity(bytes: Buffer, sri: string): boolean {
-  const parts = sri.split(/\s+/).map((p) => [p.slice(0, p.indexOf('-')), p.slice(p.indexOf('-') + 1)] as const);
-  for (const algo of ['sha512', 'sha384', 'sha256', 'sha1']) {
-    const expected = parts.filter(([a]) => a === algo).map(([, d]) => d);
-    if (expected.length) return expected.includes(createHash(algo).update(bytes).digest('base64'));
-  }
-  return false;
-}
 
 export class TarballCache {
   /** Files already checked, by path: `size:mtime:integrity`, so each file is hashed once. */

@@ -3,10 +3,10 @@
  * the integrity the mirror recorded and upstream still publishes, read them in memory, diff them.
  */
 import { analyze, type AnalyzeOptions } from '../analyzer';
-import { integrityChanged, integrityOf } from '../policy/manifest';
+import { integrityChanged, integrityOf, matchesIntegrity } from '../policy/manifest';
 import { readTarball } from '../tarball/read-tarball';
 import { TarballError } from '../tarball/errors';
-import { fetchPackument, fetchTarball, verifyIntegrity, type Packument } from '../upstream/registry-client';
+import { fetchPackument, fetchTarball, type Packument } from '../upstream/registry-client';
 import { UpstreamError } from '../upstream/errors';
 import { AnalysisError, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 
@@ -18,19 +18,11 @@ export interface ProcessorDeps {
   readonly cache?: AnalyzeOptions['cache'];
 }
 
-export const defaultDeps: ProcessorDeps = { fetchPackument: (u, n) => fetchPackument(u, n), fetchTarball: (url) => fetchTarball(url) };
+const defaultDeps: ProcessorDeps = { fetchPackument: (u, n) => fetchPackument(u, n), fetchTarball: (url) => fetchTarball(url) };
 
-/** Checks bytes against an SRI string as the mirror stores it (`sha512-… sha1-…`). */
+/** Checks bytes against the integrity the mirror recorded (`sha512-… sha1-…`). */
 function verifyAgainst(bytes: Buffer, sri: string, what: string): void {
-  const parts = sri.split(/\s+/);
-  const strong = parts.filter((p) => /^sha(256|384|512)-/.test(p));
-  const sha1 = parts.find((p) => p.startsWith('sha1-'));
-  const dist = strong.length ? { integrity: strong.join(' ') } : sha1 ? { shasum: Buffer.from(sha1.slice(5), 'base64').toString('hex') } : {};
-  try {
-    verifyIntegrity(bytes, dist);
-  } catch (err) {
-    throw new AnalysisError('INTEGRITY_MISMATCH', `the tarball of ${what} does not match its recorded integrity ${sri}`, { cause: err });
-  }
+  if (!matchesIntegrity(bytes, sri)) throw new AnalysisError('INTEGRITY_MISMATCH', `the tarball of ${what} does not match its recorded integrity ${sri}`);
 }
 
 function tarballUrl(packument: Packument, version: string, what: string): string {

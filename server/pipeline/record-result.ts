@@ -11,10 +11,6 @@ function describe(f: Finding): string {
   return `analysis found ${f.rule} [${f.severity}]: ${f.message}${where}`;
 }
 
-function maxSeverity(findings: readonly Finding[]): Severity | null {
-  return findings.length ? [...findings].sort(compareFindings)[0]!.severity : null;
-}
-
 export class ResultRecorder {
   constructor(
     private readonly runtime: CordonRuntime,
@@ -40,7 +36,7 @@ export class ResultRecorder {
       if (burst) findings.push(burst);
     }
     findings.sort(compareFindings);
-    const worst = maxSeverity(findings);
+    const worst: Severity | null = findings[0]?.severity ?? null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const transition: Transition | null =
       flagged && record.state === 'quarantined'

@@ -14,7 +14,7 @@ import { ThreadPool } from './thread-pool';
  * worker from renewing its job locks, and a timed-out analysis is really stopped); transient faults are
  * retried with backoff, everything else fails for good.
  */
-export async function bullmqProcessor(data: AnalysisJobData, run: (job: AnalysisJobData) => Promise<AnalysisOutput>): Promise<AnalysisOutput> {
+async function bullmqProcessor(data: AnalysisJobData, run: (job: AnalysisJobData) => Promise<AnalysisOutput>): Promise<AnalysisOutput> {
   try {
     return await run(data);
   } catch (err) {

@@ -20,9 +20,9 @@ export function filterManifest(packument: Readonly<Packument>, isVisible: (versi
     const time: Record<string, unknown> = {};
     let modified: string | undefined;
     for (const [key, value] of Object.entries(packument.time)) {
-      if (TIME_KEYS_KEPT.has(key) || (key in versions)) {
+      if (TIME_KEYS_KEPT.has(key) || Object.hasOwn(versions, key)) {
         time[key] = value;
-        if (key in versions && typeof value === 'string' && (!modified || value > modified)) modified = value;
+        if (Object.hasOwn(versions, key) && typeof value === 'string' && (!modified || value > modified)) modified = value;
       }
     }
     // `modified` would reveal that something newer exists; it becomes the newest visible publish time.
@@ -35,7 +35,7 @@ export function filterManifest(packument: Readonly<Packument>, isVisible: (versi
   out['dist-tags'] = rewritten;
 
   const originalLatest = tags.latest;
-  if (typeof originalLatest === 'string' && !(originalLatest in versions)) {
+  if (typeof originalLatest === 'string' && !Object.hasOwn(versions, originalLatest)) {
     // The top-level readme is the one of the hidden latest: show the new latest's, or none.
     const latest = rewritten.latest;
     const readme = latest ? versions[latest]?.readme : undefined;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The parts of a registry packument Cordon reads; everything else passes through untouched. */
 export interface VersionManifest {
   name?: string;
@@ -61,6 +63,20 @@ function digests(sri: string): Map<string, Set<string>> {
     map.get(algo)!.add(digest);
   }
   return map;
+}
+
+/**
+ * True when `bytes` match an integrity string, checked with its strongest algorithm only (a matching
+ * sha1 does not rescue a wrong sha512). No usable digest at all is no match.
+ */
+export function matchesIntegrity(bytes: Uint8Array, sri: string | null): boolean {
+  if (!sri) return false;
+  const map = digests(sri);
+  for (const algo of ['sha512', 'sha384', 'sha256', 'sha1']) {
+    const expected = map.get(algo);
+    if (expected) return expected.has(createHash(algo).update(bytes).digest('base64'));
+  }
+  return false;
 }
 
 /**

@@ -3,9 +3,11 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { emptyManifest, filterManifest } from '../policy/filter-manifest';
 import type { Packument } from '../policy/manifest';
+import { VISIBLE_STATES } from '../policy/version-state';
 import type { QuarantineService } from './quarantine-service';
 
-const FALLBACK_ENTRIES = 5_000;
+// Bounds the fallback memory by versions kept, not packages: one package can have thousands.
+const FALLBACK_VERSIONS = 500_000;
 
 /**
  * Builds the filter. On an internal error it serves only the versions it last knew to be visible
@@ -13,6 +15,21 @@ const FALLBACK_ENTRIES = 5_000;
  */
 export function createPackumentFilter(quarantine: QuarantineService, clock: Clock, logger: Logger): (packument: Readonly<Packument>) => Packument {
   const lastVisible = new Map<string, ReadonlySet<string>>();
+  let kept = 0;
+  const remember = (name: string, versions: ReadonlySet<string>): void => {
+    const old = lastVisible.get(name);
+    if (old) {
+      lastVisible.delete(name); // re-inserted below, so the map's order is least recently seen first
+      kept -= old.size;
+    }
+    lastVisible.set(name, versions);
+    kept += versions.size;
+    for (const [oldest, set] of lastVisible) {
+      if (kept <= FALLBACK_VERSIONS || oldest === name) break;
+      lastVisible.delete(oldest);
+      kept -= set.size;
+    }
+  };
 
   return (packument) => {
     try {
@@ -22,9 +39,8 @@ export function createPackumentFilter(quarantine: QuarantineService, clock: Cloc
       }
       const decisions = quarantine.observe(packument, clock.now());
       const durable = new Set<string>();
-      for (const [version, d] of decisions) if (d.visible && (d.record.state === 'released' || d.record.state === 'approved')) durable.add(version);
-      if (lastVisible.size >= FALLBACK_ENTRIES) lastVisible.delete(lastVisible.keys().next().value as string);
-      lastVisible.set(packument.name, durable);
+      for (const [version, d] of decisions) if (d.visible && VISIBLE_STATES.has(d.record.state)) durable.add(version);
+      remember(packument.name, durable);
       return filterManifest(packument, (v) => decisions.get(v)?.visible === true);
     } catch (err) {
       try {

@@ -89,7 +89,7 @@ export class QuarantineService {
       if (record.state === 'blocked' || record.state === 'rejected') continue;
       if (placeholder && !/^0\.0\.1-security/.test(record.version)) {
         out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
-      } else if (!(record.version in listed) && !decide(record, rule, now).visible) {
+      } else if (!Object.hasOwn(listed, record.version) && !decide(record, rule, now).visible) {
         out.push(block(record, now, 'withdrawn-upstream', 'upstream withdrew this version before it was released here', {}));
       }
     }
@@ -122,9 +122,18 @@ export class QuarantineService {
     return record && { ...decide(record, this.ruleFor(name), now), record };
   }
 
-  /** The version a tarball basename belongs to, or undefined. */
-  versionForTarball(name: string, filename: string): string | undefined {
-    return this.store.versionByTarball(name, filename)?.version;
+  /**
+   * Decisions for every version a tarball file name can stand for: the version its name spells (if it
+   * is known) and every version whose upstream tarball has that name. Empty when none is known.
+   */
+  tarballDecisions(name: string, filename: string, spelledVersion: string | null, now: number): Array<VersionDecision & { record: VersionRecord }> {
+    const rule = this.ruleFor(name);
+    const records = this.store.versionsByTarball(name, filename);
+    if (spelledVersion && !records.some((r) => r.version === spelledVersion)) {
+      const spelled = this.store.versionOf(name, spelledVersion);
+      if (spelled) records.push(spelled);
+    }
+    return records.map((record) => ({ ...decide(record, rule, now), record }));
   }
 
   /** True when the package has been seen before. */

@@ -49,7 +49,9 @@ export function readTarball(bytes: Uint8Array, limits: TarballLimits = DEFAULT_T
       anomalies.push({ kind: 'absolute-path', path: entry.path });
       continue;
     }
-    const segments = entry.path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.');
+    // npm splits on "/" only on Linux and on both on Windows: a backslash makes the layout depend on the OS.
+    if (entry.path.includes('\\')) throw new TarballError('TARBALL_CORRUPT', `the entry ${JSON.stringify(entry.path.slice(0, 120))} has a backslash in its path; npm lays it out differently on Windows and elsewhere`);
+    const segments = entry.path.split('/').filter((s) => s !== '' && s !== '.');
     if (segments.includes('..')) {
       anomalies.push({ kind: 'path-traversal', path: entry.path });
       continue;

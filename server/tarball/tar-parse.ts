@@ -35,16 +35,13 @@ function parseNumeric(block: Buffer, start: number, length: number): number {
   return parseInt(text, 8);
 }
 
+// Only the unsigned sum counts: npm's extractor rejects a header that only the signed sum accepts, so a
+// header Cordon read and npm skipped (or the reverse) would make the two see different files.
 function checksumOk(block: Buffer): boolean {
   const stored = parseNumeric(block, 148, 8);
   let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
-  }
-  return stored === unsigned || stored === signed;
+  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return stored === unsigned;
 }
 
 function isZeroBlock(buf: Buffer, offset: number): boolean {
@@ -86,6 +83,9 @@ function kindOf(typeflag: string): TarEntryKind {
  * Walks a tar stream held in memory and returns its entries, applying ustar prefixes,
  * GNU long names ('L'/'K') and pax headers ('x'/'g'). Fails on a bad checksum, data past
  * the end, or a missing end-of-archive marker, so a damaged stream never looks complete.
+ * Where tar readers are known to disagree (a lone zero block, a global pax path, a pax path
+ * and a GNU long name for one entry) it fails too: the analysis must see exactly the files
+ * npm would install, and a tarball that can be read two ways is held for a person instead.
  */
 export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
   const entries: RawTarEntry[] = [];
@@ -99,7 +99,12 @@ export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
     if (offset + BLOCK > buf.length) {
       throw new TarballError('TARBALL_TRUNCATED', 'the tar stream ends before its end-of-archive marker; download the tarball again');
     }
-    if (isZeroBlock(buf, offset)) return entries;
+    if (isZeroBlock(buf, offset)) {
+      // The end is two zero blocks; after one, some readers stop and others read on.
+      if (offset + 2 * BLOCK > buf.length) throw new TarballError('TARBALL_TRUNCATED', 'the tar stream ends inside its end-of-archive marker; download the tarball again');
+      if (!isZeroBlock(buf, offset + BLOCK)) throw new TarballError('TARBALL_CORRUPT', `a single zero block at byte ${offset} is followed by more entries; tar readers disagree on where this archive ends`);
+      return entries;
+    }
     if (++headers > limits.maxEntries) {
       throw new TarballError('TARBALL_TOO_MANY_FILES', `the tarball has more than ${limits.maxEntries} entries`);
     }
@@ -122,13 +127,26 @@ export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
       if (typeflag === 'L') longName = cString(data, 0, data.length);
       else if (typeflag === 'K') longLink = cString(data, 0, data.length);
       else if (typeflag === 'x') localPax = parsePax(data);
-      else Object.assign(globalPax, parsePax(data));
+      else {
+        const global = parsePax(data);
+        for (const key of ['path', 'linkpath', 'size']) {
+          if (key in global) throw new TarballError('TARBALL_CORRUPT', `a global pax header sets "${key}"; tar readers disagree on whether it applies to later entries`);
+        }
+        Object.assign(globalPax, global);
+      }
       continue;
     }
     let path = cString(block, 0, 100);
-    if (block.toString('ascii', 257, 262) === 'ustar') {
+    // Only the POSIX magic ("ustar\0") has a prefix field; GNU headers ("ustar  ") keep other data there.
+    if (block.toString('latin1', 257, 263) === 'ustar\0') {
       const prefix = cString(block, 345, 155);
       if (prefix) path = `${prefix}/${path}`;
+    }
+    if (pax.path !== undefined && longName !== undefined && pax.path !== longName) {
+      throw new TarballError('TARBALL_CORRUPT', `an entry has both a pax path (${JSON.stringify(pax.path.slice(0, 80))}) and a different GNU long name; tar readers disagree on which wins`);
+    }
+    if (pax.linkpath !== undefined && longLink !== undefined && pax.linkpath !== longLink) {
+      throw new TarballError('TARBALL_CORRUPT', 'an entry has both a pax linkpath and a different GNU long link name; tar readers disagree on which wins');
     }
     path = pax.path ?? longName ?? path;
     const linkname = pax.linkpath ?? longLink ?? cString(block, 157, 100);

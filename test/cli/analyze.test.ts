@@ -13,6 +13,7 @@ const pkg = (version: string, scripts: object = {}) => JSON.stringify({ name: 'd
 const files = {
   old: packTarball({ 'package.json': pkg('1.0.0'), 'index.js': 'module.exports = 1;\n' }),
   quiet: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = 2;\n' }),
+  risky: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = process.env.NPM_TOKEN;\n' }),
   hostile: packTarball({ 'package.json': pkg('1.0.1', { postinstall: 'node x.js' }), 'index.js': 'module.exports = 1;\n', 'x.js': "require('https').get('https://webhook.site/x')" }),
 };
 for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, `${name}.tgz`), bytes);
@@ -31,21 +32,24 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 }
 
 const p = (name: string) => join(dir, `${name}.tgz`);
-const cases: Array<{ name: string; args: () => string[]; code: number; out?: RegExp }> = [
+const cases: Array<{ name: string; args: () => string[]; code: number; out?: RegExp; err?: RegExp }> = [
   { name: 'quiet upgrade', args: () => [p('old'), p('quiet')], code: 0, out: /Nothing new/ },
   { name: 'new postinstall', args: () => [p('old'), p('hostile')], code: 1, out: /CRITICAL[\s\S]*install-script\/new-postinstall[\s\S]*package\.json/ },
-  { name: 'below --fail-on', args: () => [p('old'), p('hostile'), '--fail-on', 'critical'], code: 1 },
+  { name: 'a critical finding at --fail-on critical', args: () => [p('old'), p('hostile'), '--fail-on', 'critical'], code: 1 },
+  { name: 'a high finding below --fail-on critical', args: () => [p('old'), p('risky'), '--fail-on', 'critical'], code: 0, out: /HIGH[\s\S]*credentials\/token-name/ },
   { name: 'first version with -', args: () => ['-', p('quiet')], code: 0 },
-  { name: 'truncated tarball', args: () => [p('old'), p('truncated')], code: 2 },
-  { name: 'missing file', args: () => [p('old'), join(dir, 'nope.tgz')], code: 2 },
-  { name: 'bad --fail-on', args: () => [p('old'), p('quiet'), '--fail-on', 'severe'], code: 2 },
-  { name: 'one argument', args: () => [p('old')], code: 2 },
+  // Exit 2 also follows a crash, so each of these checks the error the CLI meant to give.
+  { name: 'truncated tarball', args: () => [p('old'), p('truncated')], code: 2, err: /\[TARBALL_TRUNCATED\]/ },
+  { name: 'missing file', args: () => [p('old'), join(dir, 'nope.tgz')], code: 2, err: /cannot read .*nope\.tgz.*\[USAGE\]/ },
+  { name: 'bad --fail-on', args: () => [p('old'), p('quiet'), '--fail-on', 'severe'], code: 2, err: /severe/ },
+  { name: 'one argument', args: () => [p('old')], code: 2, err: /usage: cordon analyze/ },
 ];
 for (const c of cases) {
   test(`cordon analyze: ${c.name} exits ${c.code}`, async () => {
     const r = await run(c.args());
     assert.equal(r.code, c.code, r.stderr + r.stdout);
     if (c.out) assert.match(r.stdout, c.out);
+    if (c.err) assert.match(r.stderr, c.err);
   });
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestMirror, DAY, HOUR, visibleVersions } from '../helpers/mirror';
-import { matchesIntegrity } from '../../server/http/tarball-cache';
+import { matchesIntegrity } from '../../server/policy/manifest';
 import { distOf } from '../helpers/pack-tarball';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { startTestMirror, DAY, HOUR, visibleVersions } from '../helpers/mirror';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { upstreamFetcher } from '../../server/sweeper/sweeper';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 const versionsOf = visibleVersions;
@@ -23,6 +25,26 @@ test('a lockfile install on a fresh mirror: the tarball is classified before it 
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { error: string }).error, /dep@9\.9\.9 is not listed upstream/);
     assert.equal((await fetch(`${m.mirror.url}no-such-package/-/no-such-package-1.0.0.tgz`)).status, 404);
+  } finally {
+    await m.stop();
+  }
+});
+
+test('a tarball file name that a hidden version shares with a visible one is refused', async () => {
+  const m = await startTestMirror({ now: NOW });
+  try {
+    m.upstream.publish('shared', '1.0.0', { time: NOW - 30 * DAY });
+    await fetch(`${m.mirror.url}shared`);
+    // A hostile or broken upstream lists a new version under the old version's tarball name.
+    m.mirror.runtime.quarantine.observe(
+      { name: 'shared', versions: { '2.0.0': { dist: { tarball: `${m.upstream.url}shared/-/shared-1.0.0.tgz`, integrity: 'sha512-AAAA' } } }, time: { '2.0.0': new Date(NOW).toISOString() } },
+      NOW,
+    );
+    const res = await fetch(`${m.mirror.url}shared/-/shared-1.0.0.tgz`);
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as { version: string; code: string };
+    assert.equal(body.version, '2.0.0');
+    assert.equal(body.code, 'QUARANTINED');
   } finally {
     await m.stop();
   }
@@ -153,6 +175,15 @@ test('the upstream reader refuses malformed packuments', async () => {
     const fetchPackument = upstreamFetcher(upstream.url);
     assert.equal((await fetchPackument('lib'))?.name, 'lib');
     assert.equal(await fetchPackument('missing'), null);
+    // An answer about another package than the one asked for is refused, not observed.
+    const liar = createServer((_req, res) => res.end(JSON.stringify({ name: 'other', versions: {} })));
+    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+    try {
+      const fromLiar = upstreamFetcher(`http://127.0.0.1:${(liar.address() as AddressInfo).port}/`);
+      await assert.rejects(fromLiar('lib'), /answered for "other" when asked for lib/);
+    } finally {
+      liar.close();
+    }
   } finally {
     await upstream.stop();
   }

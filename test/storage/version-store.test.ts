@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, StorageError, VersionStore } from '../../storage';
+import { AnalysisStore, openDatabase, StorageError, VersionStore } from '../../storage';
 import { migrations } from '../../storage/migrations';
 import type { VersionRecord } from '../../server/policy/version-state';
 
@@ -38,7 +38,7 @@ test('sightings, transitions and the audit log', () => {
   store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0')], []);
   assert.equal(store.hasPackage('demo'), true);
   assert.deepEqual(store.versionsOf('demo').map((r) => [r.version, r.state]).sort(), [['1.0.0', 'released'], ['1.1.0', 'quarantined']]);
-  assert.equal(store.versionByTarball('demo', 'demo-1.1.0.tgz')?.version, '1.1.0');
+  assert.deepEqual(store.versionsByTarball('demo', 'demo-1.1.0.tgz').map((r) => r.version), ['1.1.0']);
   assert.deepEqual(store.packagesInState('quarantined'), ['demo']);
 
   // The same sighting again (another process got there first) changes nothing.
@@ -66,4 +66,26 @@ test('the audit log is append-only and states are constrained', () => {
   assert.throws(() => db.prepare('UPDATE audit_log SET cause = ?').run('forged'), /append-only/);
   assert.throws(() => db.prepare('DELETE FROM audit_log').run(), /append-only/);
   assert.throws(() => db.prepare("UPDATE versions SET state = 'visible'").run(), /CHECK constraint/);
+});
+
+test('the store refuses an approval or rejection that no signed decision backs', () => {
+  const store = new VersionStore(openDatabase(':memory:'));
+  store.recordSighting('demo', T, [rec('1.1.0')], []);
+  for (const to of ['approved', 'rejected'] as const) {
+    assert.throws(() => store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to, reason: 'forged', cause: 'forged', at: T }), /only through a signed decision/);
+  }
+  assert.equal(store.versionOf('demo', '1.1.0')?.state, 'quarantined');
+  assert.ok(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'held', reason: 'r', cause: 'c', at: T }), 'other transitions still apply');
+});
+
+test('a late analysis result cannot rewrite a released version', () => {
+  const db = openDatabase(':memory:');
+  const store = new VersionStore(db);
+  const analyses = new AnalysisStore(db);
+  store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0')], []);
+  const result = (version: string) => ({ package: 'demo', version, integrity: 'sha512-AAAA', previousVersion: null, findings: [], digest: 'd', maxSeverity: null, analyzerVersion: 't', timings: {}, finishedAt: T });
+  assert.equal(analyses.record(result('1.0.0'), 'flagged', null), false);
+  assert.equal(store.versionOf('demo', '1.0.0')?.analysis, 'pending', 'unchanged');
+  assert.equal(analyses.record(result('1.1.0'), 'clean', null), true);
+  assert.equal(store.versionOf('demo', '1.1.0')?.analysis, 'clean');
 });

@@ -83,6 +83,50 @@ const hostile: Array<{ name: string; bytes: Buffer; limits?: TarballLimits; code
   { name: 'nested too deep', bytes: packTarball({ 'a/b/c/d/e/f.js': '' }), limits: small, code: 'TARBALL_TOO_DEEP' },
 ];
 
+/** The entries of a tar stream without its end-of-archive marker. */
+const entriesOnly = (entries: Parameters<typeof tarBytes>[0]): Buffer => tarBytes(entries).subarray(0, -1024);
+const END = Buffer.alloc(1024);
+const benign = entriesOnly([{ path: 'package/package.json', content: '{"name":"a"}' }]);
+const evil = entriesOnly([{ path: 'package/package.json', content: '{"name":"a","scripts":{"postinstall":"node evil.js"}}' }, { path: 'package/evil.js', content: 'require("child_process")' }]);
+
+/** Rewrites the checksum of the header at `at` (signed sums are what some old tools wrote). */
+function rechecksum(tar: Buffer, at: number, signed = false): Buffer {
+  const out = Buffer.from(tar);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : out[at + i]!;
+    sum += signed && byte > 127 ? byte - 256 : byte;
+  }
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 8, 'ascii');
+  return out;
+}
+
+const highBytes = Buffer.from(tarBytes([{ path: 'package/\u00ff\u00ff.bin', content: 'x' }]));
+// Where tar readers disagree, npm could install files the analysis never saw: such archives are refused.
+hostile.push(
+  { name: 'a lone zero block followed by more entries', bytes: Buffer.concat([benign, Buffer.alloc(512), evil, END]), code: 'TARBALL_CORRUPT' },
+  { name: 'a header only a signed checksum accepts', bytes: rechecksum(highBytes, 0, true), code: 'TARBALL_CORRUPT' },
+  { name: 'a global pax header that sets a path', bytes: Buffer.concat([entriesOnly([{ path: 'g', typeflag: 'g', content: paxRecord('path', 'package/README.md') }]), evil, END]), code: 'TARBALL_CORRUPT' },
+  {
+    name: 'a pax path and a different GNU long name for one entry',
+    bytes: tarBytes([
+      { path: 'x', typeflag: 'x', content: paxRecord('path', 'package/README.md') },
+      { path: '././@LongLink', typeflag: 'L', content: 'package/package.json\0' },
+      { path: 'package/short', content: '{"scripts":{"postinstall":"node evil.js"}}' },
+    ]),
+    code: 'TARBALL_CORRUPT',
+  },
+  { name: 'a backslash in an entry path', bytes: tarBytes([{ path: 'package\\x/package.json', content: '{}' }]), code: 'TARBALL_CORRUPT' },
+);
+
+test('the prefix field counts only in POSIX ustar headers, as in npm', () => {
+  const tar = Buffer.from(tarBytes([{ path: 'package/x.js', content: '1' }]));
+  tar.write('ustar  \0', 257, 8, 'latin1'); // GNU magic: bytes 345.. are not a prefix there
+  tar.write('elsewhere', 345, 155, 'utf8');
+  assert.deepEqual(readTarball(rechecksum(tar, 0)).files.map((f) => f.path), ['x.js']);
+  assert.deepEqual(readTarball(rechecksum(highBytes, 0)).files.map((f) => f.path), ['\u00ff\u00ff.bin'], 'the unsigned checksum of the same header is accepted');
+});
+
 for (const c of hostile) {
   test(`refuses ${c.name} with ${c.code}`, () => {
     assert.throws(() => readTarball(c.bytes, c.limits), (err: unknown) => err instanceof TarballError && err.code === c.code);
@@ -93,9 +137,13 @@ test('keeps memory bounded on a 100 MB unpacked tarball', () => {
   const chunk = Buffer.alloc(10 * 1024 * 1024, 0x61);
   const bytes = gzipSync(tarBytes(Array.from({ length: 10 }, (_, i) => ({ path: `package/big${i}.bin`, content: chunk }))));
   const before = process.memoryUsage().rss;
-  const { unpackedBytes } = readTarball(bytes);
+  const { unpackedBytes, files } = readTarball(bytes);
   const grown = process.memoryUsage().rss - before;
   assert.equal(unpackedBytes, 100 * 1024 * 1024);
+  // The files are views into one unpacked buffer, never copies (RSS alone is too coarse to show a copy).
+  const buffers = new Set(files.map((f) => f.bytes.buffer));
+  assert.equal(buffers.size, 1);
+  assert.ok([...buffers][0]!.byteLength >= 100 * 1024 * 1024);
   // one copy of the unpacked stream, files are views into it
   assert.ok(grown < 260 * 1024 * 1024, `rss grew by ${Math.round(grown / 1e6)} MB`);
 });

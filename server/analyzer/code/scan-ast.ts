@@ -10,8 +10,9 @@ const VM_CALLS = new Set(['runInThisContext', 'runInNewContext', 'runInContext',
 const ENUMERATORS = new Set(['keys', 'entries', 'values', 'stringify', 'assign', 'getOwnPropertyNames']);
 const HEX_ID = /^_0x[0-9a-f]{3,}$/i;
 
-function pos(node: N): { line: number; column: number } {
-  return { line: node.loc?.start.line ?? 0, column: node.loc?.start.column ?? 0 };
+function pos(node: N): { line: number; column: number; endLine: number } {
+  const line = node.loc?.start.line ?? 0;
+  return { line, column: node.loc?.start.column ?? 0, endLine: node.loc?.end?.line ?? line };
 }
 
 function propName(member: N): string | undefined {

@@ -12,6 +12,8 @@ export interface Signal {
   readonly message: string;
   readonly line: number;
   readonly column: number;
+  /** Last line of the code that carries it (a call can span lines); `line` when absent. */
+  readonly endLine?: number;
 }
 
 /** Everything one file can do, computed once per content hash. */
@@ -23,16 +25,34 @@ export interface FileScan {
   readonly parsed: boolean;
 }
 
-/** Collects signals without duplicating the same key on the same line. */
+const PER_KEY = 50;
+const TOTAL = 20_000;
+
+/**
+ * Collects signals without duplicating the same key on the same line. The cap is per capability, so a
+ * file full of one harmless kind of signal cannot crowd out a different one; a file that hits the
+ * overall cap gets a signal of its own instead of a silent cut.
+ */
 export class SignalSink {
   private readonly seen = new Set<string>();
+  private readonly perKey = new Map<string, number>();
+  private truncated = false;
   readonly signals: Signal[] = [];
   readonly relativeImports: string[] = [];
 
   add(signal: Signal): void {
     const id = `${signal.key}@${signal.line}`;
-    if (this.seen.has(id) || this.signals.length >= 5000) return;
+    const count = this.perKey.get(signal.key) ?? 0;
+    if (this.seen.has(id) || count >= PER_KEY) return;
+    if (this.signals.length >= TOTAL) {
+      if (!this.truncated) {
+        this.truncated = true;
+        this.signals.push({ key: 'scan-truncated', category: 'obfuscation', rule: 'obfuscation/too-many-signals', severity: 'high', line: signal.line, column: signal.column, message: `has more than ${TOTAL} capability sites; not all of them were examined` });
+      }
+      return;
+    }
     this.seen.add(id);
+    this.perKey.set(signal.key, count + 1);
     this.signals.push(signal);
   }
 }

@@ -83,6 +83,7 @@ export function tryDecodeLiteral(s: string): string | null {
 export interface StringSite {
   readonly line: number;
   readonly column: number;
+  readonly endLine?: number;
   /** The string was obtained by statically decoding base64/hex/char codes or folding concatenation. */
   readonly decoded: boolean;
 }
@@ -155,7 +156,7 @@ export function classifyDecoded(text: string, site: StringSite, sink: SignalSink
   if (sink.signals.length > before) {
     sink.add({
       key: 'decoded-payload', category: 'obfuscation', rule: 'obfuscation/decoded-string', severity: 'high',
-      message: 'hides a URL, command or credential name in an encoded literal', line: site.line, column: site.column,
+      message: 'hides a URL, command or credential name in an encoded literal', line: site.line, column: site.column, endLine: site.endLine,
     });
   }
 }

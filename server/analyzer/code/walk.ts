@@ -1,7 +1,7 @@
 /** The subset of a Babel node the walker relies on. */
 export interface AstNode {
   readonly type: string;
-  readonly loc?: { readonly start: { readonly line: number; readonly column: number } } | null;
+  readonly loc?: { readonly start: { readonly line: number; readonly column: number }; readonly end?: { readonly line: number } } | null;
   readonly [key: string]: unknown;
 }
 

@@ -22,6 +22,17 @@ function maxLineLength(lines: readonly string[]): number {
 interface Hit { readonly file: FileView; readonly signal: Signal }
 
 /** Line numbers of `next` whose text does not occur anywhere in `pred`. */
+/** True when any line of the code carrying the signal is new (a call split over lines counts on each). */
+function touchesNewLine(signal: Signal, newLines: ReadonlySet<number>): boolean {
+  const end = Math.max(signal.line, signal.endLine ?? signal.line);
+  if (end - signal.line < newLines.size) {
+    for (let n = signal.line; n <= end; n++) if (newLines.has(n)) return true;
+    return false;
+  }
+  for (const n of newLines) if (n >= signal.line && n <= end) return true;
+  return false;
+}
+
 function newLineNumbers(next: FileView, pred: FileView): Set<number> {
   const old = new Set(pred.lines());
   const out = new Set<number>();
@@ -80,7 +91,7 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scan: 
     const signals = [...result.signals, ...lineSignals(file, pred, newLines)];
     if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
     for (const signal of signals) {
-      if (newLines && !newLines.has(signal.line) && !signal.key.startsWith('rel:')) continue;
+      if (newLines && !touchesNewLine(signal, newLines) && !signal.key.startsWith('rel:')) continue;
       const hits = candidates.get(signal.key) ?? [];
       if (!hits.some((h) => h.file === file)) hits.push({ file, signal });
       candidates.set(signal.key, hits);

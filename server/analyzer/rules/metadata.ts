@@ -39,6 +39,10 @@ export function manifestMismatches(view: PackageView): string[] {
 /** Publisher, maintainers, provenance and manifest confusion; needs registry manifests. */
 export function metadataFindings(prev: PackageView | null, next: PackageView): Finding[] {
   const findings: Finding[] = [];
+  if (next.byPath.has('package.json') && next.packageJson === null) {
+    findings.push({ category: 'metadata', rule: 'metadata/unreadable-package-json', severity: 'high', file: 'package.json',
+      message: 'the package.json inside the tarball does not parse as a JSON object: what it makes npm run cannot be checked' });
+  }
   const before = new Set(prev ? manifestMismatches(prev) : []);
   for (const mismatch of manifestMismatches(next)) {
     if (before.has(mismatch)) continue;
