@@ -1,6 +1,6 @@
 /** How many approvals a version needs, and whose approvals count: pure. */
 import type { Approver, Quorum, QuorumSeverity } from '../config';
-import { SEVERITY_ORDER } from '../analyzer/severity';
+import { isSeverity } from '../analyzer/severity';
 
 /** One accepted decision as the quorum sees it. */
 export interface CountedDecision {
@@ -17,7 +17,8 @@ export interface CountedDecision {
  * Before the cooldown ends (`fastTrack`) the fast-track quorum applies when it is higher.
  */
 export function requiredApprovals(quorum: Quorum, maxSeverity: string | null, fastTrack: boolean): number {
-  const key: QuorumSeverity | 'none' = maxSeverity === null ? 'none' : (SEVERITY_ORDER as readonly string[]).includes(maxSeverity) ? (maxSeverity as QuorumSeverity) : 'critical';
+  // A severity this code does not know counts as the worst.
+  const key: QuorumSeverity | 'none' = maxSeverity === null ? 'none' : isSeverity(maxSeverity) ? maxSeverity : 'critical';
   const base = quorum.bySeverity[key];
   return fastTrack && quorum.fastTrack !== null ? Math.max(base, quorum.fastTrack) : base;
 }

@@ -7,6 +7,7 @@ import { CordonError } from '../errors';
 import { readTarball } from '../tarball/read-tarball';
 import { fetchPackument, fetchTarball, verifyIntegrity } from '../upstream/registry-client';
 import { formatReport } from './format-report';
+import { printable } from './error-text';
 
 const USAGE = `usage: cordon analyze <old.tgz|-|pkg@version> <new.tgz|pkg@version> [--json] [--fail-on <severity>]
 
@@ -85,7 +86,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const previous = args.old === '-' ? null : await loadSide(args.old, upstream);
     const next = await loadSide(args.next, upstream);
     const report = analyze(previous, next);
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    // Snippets come from the package under review: escape control characters so they cannot drive the terminal.
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : printable(formatReport(report)));
     return report.findings.some((f) => severityAtLeast(f.severity, args.failOn)) ? 1 : 0;
   } catch (err) {
     if (err instanceof CordonError) {

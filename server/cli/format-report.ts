@@ -1,5 +1,5 @@
 import { SEVERITY_ORDER } from '../analyzer/severity';
-import type { Report } from '../analyzer/types';
+import type { Finding, Report } from '../analyzer/types';
 
 /** The human-readable report: findings grouped by severity, most severe first, with file:line and snippet. */
 export function formatReport(report: Report): string {
@@ -8,17 +8,23 @@ export function formatReport(report: Report): string {
   if (report.findings.length === 0) {
     out.push('', 'Nothing new found: no rule saw a capability this version adds.');
   }
-  for (const severity of [...SEVERITY_ORDER].reverse()) {
-    const group = report.findings.filter((f) => f.severity === severity);
-    if (group.length === 0) continue;
-    out.push('', `${severity.toUpperCase()} (${group.length})`);
-    for (const f of group) {
-      const where = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
-      out.push(`  [${f.rule}]${where}`, `    ${f.message}`);
-      if (f.evidence) out.push(`    > ${f.evidence}`);
-    }
-  }
+  out.push(...formatFindingGroups(report.findings));
   out.push('', `files: ${report.stats.filesNext} (${report.stats.filesChanged} changed, ${report.stats.filesScanned} scanned, ${report.stats.filesUnparsable} unparsable)`,
     `analyzer ${report.analyzerVersion}, digest ${report.digest}`, '');
   return out.join('\n');
+}
+
+/** Findings grouped by severity, most severe first: `[rule] file:line`, the message, and the snippet. */
+export function formatFindingGroups(findings: ReadonlyArray<{ readonly severity: string } & Pick<Finding, 'rule' | 'message' | 'file' | 'line' | 'evidence'>>): string[] {
+  const out: string[] = [];
+  for (const severity of [...SEVERITY_ORDER].reverse()) {
+    const group = findings.filter((f) => f.severity === severity);
+    if (group.length === 0) continue;
+    out.push('', `${severity.toUpperCase()} (${group.length})`);
+    for (const f of group) {
+      out.push(`  [${f.rule}]${f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : ''}`, `    ${f.message}`);
+      if (f.evidence) out.push(`    > ${f.evidence}`);
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 /** `cordon show pkg@1.2.3`: the findings (file, line, snippet) and the file-level diff against the previous version. */
-import { SEVERITY_ORDER } from '../analyzer/severity';
+import { formatFindingGroups } from './format-report';
 import { COMMON_OPTIONS, CordonClient, mirrorUrl, parseCommand, versionSpec, type FindingsJson } from './cordon-client';
 import { EXIT, printable, reportError, UsageError } from './error-text';
 import { timeLeft } from './queue';
@@ -20,15 +20,7 @@ export function formatFindings(spec: string, r: FindingsJson, now: number): stri
   }
   out.push('', `Compared with ${r.analysis.previousVersion ?? '(no earlier version: everything is new)'}; analyzer ${r.analysis.analyzerVersion}.`);
   if (r.analysis.findings.length === 0) out.push('', 'No findings.');
-  for (const severity of [...SEVERITY_ORDER].reverse()) {
-    const group = r.analysis.findings.filter((f) => f.severity === severity);
-    if (!group.length) continue;
-    out.push('', `${severity.toUpperCase()} (${group.length})`);
-    for (const f of group) {
-      out.push(`  [${f.rule}]${f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : ''}`, `    ${f.message}`);
-      if (f.evidence) out.push(`    > ${f.evidence}`);
-    }
-  }
+  out.push(...formatFindingGroups(r.analysis.findings));
   if (r.diffError) out.push('', `No file diff: ${r.diffError.error} [${r.diffError.code}]`);
   if (r.diff) {
     out.push('', `Files changed since ${r.diff.previousVersion ?? '(nothing)'} (${r.diff.files.length}):`);

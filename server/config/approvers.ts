@@ -1,4 +1,6 @@
 /** Approvers and quorum from the config file: who may sign decisions, and how many signatures a version needs. */
+import { SEVERITY_ORDER } from '../analyzer/severity';
+import type { Severity } from '../analyzer/types';
 import { invalid, integer, mapping, str, type Raw } from './parse-values';
 
 export const APPROVER_KEY_TYPES = ['ssh-ed25519', 'sk-ssh-ed25519@openssh.com'] as const;
@@ -14,8 +16,9 @@ export interface Approver {
   readonly line: string;
 }
 
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type QuorumSeverity = (typeof SEVERITIES)[number];
+/** The analyzer's severities, lowest first; quorum and holdAt are set per severity. */
+export const SEVERITIES = SEVERITY_ORDER;
+export type QuorumSeverity = Severity;
 
 /** Signatures needed, by the most severe finding of a version; `fastTrack` when approving before the cooldown ends. */
 export interface Quorum {

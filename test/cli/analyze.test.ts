@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runProcess } from '../helpers/run-process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ const pkg = (version: string, scripts: object = {}) => JSON.stringify({ name: 'd
 const files = {
   old: packTarball({ 'package.json': pkg('1.0.0'), 'index.js': 'module.exports = 1;\n' }),
   quiet: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = 2;\n' }),
+  ansi: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': "require('child_process').exec('x'); // \u001b[2J\u001b]0;owned\u0007\n" }),
   risky: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = process.env.NPM_TOKEN;\n' }),
   hostile: packTarball({ 'package.json': pkg('1.0.1', { postinstall: 'node x.js' }), 'index.js': 'module.exports = 1;\n', 'x.js': "require('https').get('https://webhook.site/x')" }),
 };
@@ -21,14 +22,7 @@ writeFileSync(join(dir, 'truncated.tgz'), files.old.subarray(0, files.old.length
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, 'analyze', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [bin, 'analyze', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
 }
 
 const p = (name: string) => join(dir, `${name}.tgz`);
@@ -86,4 +80,11 @@ test('pkg@version fetches manifest and tarball from CORDON_UPSTREAM and verifies
   } finally {
     await reg.close();
   }
+});
+
+test('snippets from the package cannot drive the terminal', async () => {
+  const r = await run([p('old'), p('ansi')]);
+  assert.match(r.stdout, /process\/new-child-process/);
+  assert.ok(!/[\u001b\u0007]/.test(r.stdout), 'control characters are escaped');
+  assert.match(r.stdout, /\\u\{1b\}\[2J/);
 });

@@ -10,6 +10,8 @@ import { FakeUpstream } from './fake-upstream';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
+/** The instant test mirrors start at unless told otherwise. */
+export const NOW = Date.parse('2026-11-20T12:00:00Z');
 
 export interface TestMirror {
   mirror: Mirror;
@@ -30,7 +32,7 @@ export function testConfig(upstream: FakeUpstream, dataDir: string, env: Record<
 export async function startTestMirror(options: { upstream?: FakeUpstream; now?: number; env?: Record<string, string>; dataDir?: string; clock?: ManualClock } = {}): Promise<TestMirror> {
   const upstream = options.upstream ?? (await new FakeUpstream().start());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cordon-test-'));
-  const clock = options.clock ?? new ManualClock(options.now ?? Date.parse('2026-11-20T12:00:00Z'));
+  const clock = options.clock ?? new ManualClock(options.now ?? NOW);
   const config = testConfig(upstream, dataDir, options.env);
   const mirror = await startMirror(config, { clock, logger: silentLogger });
   return {

@@ -1,14 +1,10 @@
 /** Runs the real npm CLI against a registry with its own userconfig, cache and project folder. */
-import { spawn } from 'node:child_process';
+import { runProcess, type ProcessResult } from './run-process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface NpmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type NpmResult = ProcessResult;
 
 export class NpmClient {
   readonly dir: string;
@@ -25,20 +21,8 @@ export class NpmClient {
 
   /** `npm <args>` in the project folder; never touches ~/.npmrc or the user's cache. */
   run(args: string[]): Promise<NpmResult> {
-    return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.dir, npm_config_userconfig: this.userconfig, npm_config_cache: this.cache, npm_config_registry: this.registry, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_fetch_retries: '0' };
-      const child = spawn('npm', [...args, '--userconfig', this.userconfig, '--cache', this.cache, '--registry', this.registry, '--no-audit', '--no-fund'], { cwd: this.dir, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? 1, stdout, stderr });
-      });
-    });
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.dir, npm_config_userconfig: this.userconfig, npm_config_cache: this.cache, npm_config_registry: this.registry, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_fetch_retries: '0' };
+    return runProcess('npm', [...args, '--userconfig', this.userconfig, '--cache', this.cache, '--registry', this.registry, '--no-audit', '--no-fund'], { cwd: this.dir, env });
   }
 
   /** The version installed in node_modules, or undefined. */
