@@ -65,7 +65,8 @@ export class VersionStore {
       generation: db.prepare('SELECT generation FROM packages WHERE name = ?'),
       byPublisher: db.prepare('SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000'),
       versionOf: db.prepare('SELECT * FROM versions WHERE package = ? AND version = ?'),
-      byTarball: db.prepare('SELECT * FROM versions WHERE package = ? AND tarball = ?'),
+      // Without table statistics SQLite would scan every version of the package through the primary key.
+      byTarball: db.prepare('SELECT * FROM versions INDEXED BY versions_by_tarball WHERE package = ? AND tarball = ?'),
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
       insertVersion: db.prepare(
