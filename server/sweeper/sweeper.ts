@@ -7,11 +7,29 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import type { Packument } from '../policy/manifest';
-import { fetchPackument } from '../upstream/registry-client';
+import { fetchPackumentIfChanged } from '../upstream/registry-client';
 import { UpstreamError } from '../upstream/errors';
 
-/** Reads one packument from upstream; null when upstream does not have the package. */
-export type FetchPackument = (name: string) => Promise<Packument | null>;
+/**
+ * Reads one packument from upstream, conditionally on `etag` (that of the last one observed): `unchanged`
+ * when upstream says it still is, `packument: null` when upstream does not have the package.
+ */
+export type FetchPackument = (name: string, etag?: string) => Promise<{ packument: Packument | null; etag?: string | null } | 'unchanged'>;
+
+/** ETags of the packuments last observed, by package; bounded, oldest dropped first. */
+export class EtagMemory {
+  private readonly etags = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+  get(name: string): string | undefined {
+    return this.etags.get(name);
+  }
+  set(name: string, etag: string | null | undefined): void {
+    this.etags.delete(name);
+    if (!etag) return;
+    this.etags.set(name, etag);
+    if (this.etags.size > this.max) this.etags.delete(this.etags.keys().next().value as string);
+  }
+}
 
 export interface SweepResult {
   readonly released: number;
@@ -20,15 +38,19 @@ export interface SweepResult {
 }
 
 /** One pass of the sweeper at the runtime's `now`. */
-export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPackument, logger: Logger): Promise<SweepResult> {
+export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPackument, logger: Logger, etags: EtagMemory = new EtagMemory()): Promise<SweepResult> {
   const { quarantine, clock } = runtime;
   let refreshed = 0;
   let failed = 0;
   for (const name of quarantine.packagesInQuarantine()) {
     try {
-      const packument = await fetchPackument(name);
-      // A package upstream no longer has at all withdraws every version it had.
-      quarantine.observe(packument ?? { name, versions: {} }, clock.now(), { complete: true });
+      const answer = await fetchPackument(name, etags.get(name));
+      // Unchanged bytes hold no new version, integrity or withdrawal; a package upstream no longer has
+      // at all withdraws every version it had. The ETag is kept only once what it names was observed.
+      if (answer !== 'unchanged') {
+        quarantine.observe(answer.packument ?? { name, versions: {} }, clock.now(), { complete: true });
+        etags.set(name, answer.etag);
+      }
       quarantine.markRefreshed(name, clock.now());
       refreshed++;
     } catch (err) {
@@ -41,15 +63,17 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   return { released: released.length, refreshed, failed };
 }
 
-/** Reads full packuments (the `time` field is needed) from the configured upstream; null when it has no such package. */
+/** Reads full packuments (the `time` field is needed) from the configured upstream, conditionally on an ETag. */
 export function upstreamFetcher(upstream: string): FetchPackument {
-  return async (name) => {
+  return async (name, etag) => {
     try {
-      const packument = (await fetchPackument(upstream, name)) as unknown as Packument;
+      const answer = await fetchPackumentIfChanged(upstream, name, etag);
+      if (answer === null) return 'unchanged';
+      const packument = answer.packument as unknown as Packument;
       if (packument.name !== name) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `upstream answered for ${JSON.stringify(packument.name)} when asked for ${name}`);
-      return packument;
+      return { packument, etag: answer.etag };
     } catch (err) {
-      if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return null;
+      if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return { packument: null };
       throw err;
     }
   };
@@ -64,9 +88,10 @@ export interface Sweeper {
 /** Schedules the sweeper on `runtime.config.sweep`. */
 export function startSweeper(runtime: CordonRuntime, logger: Logger, fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream)): Sweeper {
   let running: Promise<SweepResult> | null = null;
+  const etags = new EtagMemory();
   const runNow = async (): Promise<SweepResult | null> => {
     if (running) return null;
-    running = sweepOnce(runtime, fetchPackument, logger);
+    running = sweepOnce(runtime, fetchPackument, logger, etags);
     try {
       return await running;
     } catch (err) {

@@ -3,6 +3,7 @@
  * during the test, with integrity and shasum computed from the real bytes. Requests it does not know
  * are answered 404 and recorded in `unexpected`.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { distOf, packTarball } from './pack-tarball';
@@ -38,6 +39,8 @@ export class FakeUpstream {
   failTarballs = 0;
   /** Replace the bytes served for these tarball basenames (a hostile or corrupted upstream). */
   readonly tarballOverrides = new Map<string, Buffer>();
+  /** Packument requests answered 304 Not Modified. */
+  notModified = 0;
 
   /** Adds (or replaces) a version, packing its tarball now. */
   publish(name: string, version: string, spec: VersionSpec = {}): { integrity: string; shasum: string; tarball: Buffer } {
@@ -129,7 +132,14 @@ export class FakeUpstream {
         const doc = this.packument(path);
         if (doc) {
           const body = JSON.stringify(doc);
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+          if (req.headers['if-none-match'] === etag) {
+            this.notModified++;
+            res.writeHead(304, { etag });
+            res.end();
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), etag });
           res.end(body);
           return;
         }

@@ -103,6 +103,9 @@ test('the sweeper sees new versions and changed bytes upstream without a consume
     m.upstream.publish('lib', '1.1.0', { time: NOW - HOUR, files: { 'index.js': 'require("child_process").exec("curl evil")' } });
     const result = await m.mirror.sweeper.runNow();
     assert.deepEqual(result, { released: 0, refreshed: 1, failed: 0 });
+    assert.equal(m.upstream.notModified, 0);
+    assert.deepEqual(await m.mirror.sweeper.runNow(), { released: 0, refreshed: 1, failed: 0 });
+    assert.equal(m.upstream.notModified, 1, 'an unchanged packument is not read again');
     const store = m.mirror.runtime.store;
     assert.equal(store.versionOf('lib', '1.2.0')?.state, 'quarantined', 'first seen by the sweeper');
     assert.equal(store.versionOf('lib', '1.2.0')?.firstSeenAt, NOW);
@@ -173,8 +176,16 @@ test('the upstream reader refuses malformed packuments', async () => {
   try {
     upstream.publish('lib', '1.0.0', { time: NOW });
     const fetchPackument = upstreamFetcher(upstream.url);
-    assert.equal((await fetchPackument('lib'))?.name, 'lib');
-    assert.equal(await fetchPackument('missing'), null);
+    const first = await fetchPackument('lib');
+    assert.ok(first !== 'unchanged');
+    assert.equal(first.packument?.name, 'lib');
+    assert.deepEqual(await fetchPackument('missing'), { packument: null });
+    // Conditional on the ETag of what was observed: unchanged costs a 304, a new version does not.
+    assert.ok(first.etag);
+    assert.equal(await fetchPackument('lib', first.etag!), 'unchanged');
+    upstream.publish('lib', '1.0.1', { time: NOW });
+    const second = await fetchPackument('lib', first.etag!);
+    assert.ok(second !== 'unchanged' && second.packument && '1.0.1' in second.packument.versions);
     // An answer about another package than the one asked for is refused, not observed.
     const liar = createServer((_req, res) => res.end(JSON.stringify({ name: 'other', versions: {} })));
     await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
