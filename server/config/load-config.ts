@@ -48,6 +48,12 @@ export interface CordonConfig {
   readonly mirrorId: string | null;
   readonly approvers: readonly Approver[];
   readonly quorum: Quorum;
+  /**
+   * The address people and clients reach the mirror at (ends in `/`), for links in refusals, notices,
+   * notifications and the review page, and the WebAuthn origin; null: taken from the request, or from
+   * host and port.
+   */
+  readonly publicUrl: string | null;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -58,7 +64,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] 
 const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
-  'approvers', 'quorum', 'fastTrackQuorum',
+  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -84,6 +90,14 @@ function upstreamUrl(key: string, value: unknown): string {
   const href = httpUrl(key, value);
   const url = new URL(href);
   if (url.search || url.hash) invalid(key, value, 'a URL without query or fragment');
+  return href.endsWith('/') ? href : `${href}/`;
+}
+
+function publicUrl(key: string, value: unknown): string | null {
+  if (value === null) return null;
+  const href = httpUrl(key, value);
+  const url = new URL(href);
+  if (url.search || url.hash || url.username || url.password) invalid(key, value, 'an http(s) URL without query, fragment or credentials');
   return href.endsWith('/') ? href : `${href}/`;
 }
 
@@ -155,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     mirrorId,
     approvers: Object.freeze(parseApprovers(inFile('approvers'), file.approvers)),
     quorum: parseQuorum(inFile('quorum'), file.quorum, inFile('fastTrackQuorum'), file.fastTrackQuorum),
+    publicUrl: publicUrl(...pick('CORDON_PUBLIC_URL', 'publicUrl', null)),
     configFile: existsSync(configFile) ? configFile : null,
   });
 }
