@@ -3,23 +3,28 @@
  * and hands its id to the plugins; a stock Verdaccio that loads the plugins without one gets one built
  * from the plugin's settings, shared by both plugins through this module.
  */
-import { join } from 'node:path';
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { AnalysisStore, ApprovalStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { ApprovalService } from './approvals/approval-service';
+import { resolveMirrorId } from './approvals/mirror-id';
+import { BlobStore } from './blobs/blob-store';
 
 export interface CordonRuntime {
   readonly id: string;
   readonly config: CordonConfig;
+  /** The id decisions and analysis questions are bound to: configured, or generated once and kept in the store. */
+  readonly mirrorId: string;
   readonly clock: Clock;
   readonly db: Db;
   readonly store: VersionStore;
   readonly analyses: AnalysisStore;
   readonly jobs: JobStore;
   readonly quarantine: QuarantineService;
+  /** The content-addressed store of verified tarball bytes, which serving and analysis share. */
+  readonly blobs: BlobStore;
   /** Signed decisions: statements, acceptance, quorum, the waiting queue. */
   readonly approvals: ApprovalService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
@@ -33,29 +38,46 @@ const runtimes = new Map<string, CordonRuntime>();
 
 /** The SQLite file inside a data folder. */
 export function databaseFile(dataDir: string): string {
-  return join(dataDir, 'cordon.sqlite');
+  return dataPaths(dataDir).store;
 }
+
+/** How often the data folder's identity file catches up with the store's audit head. */
+const IDENTITY_SYNC_MS = 200;
 
 /** Opens the store and builds the services for `config`, registered under `id`. */
 export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean } = {}): CordonRuntime {
   const id = options.id ?? `cordon:${config.dataDir}`;
   const existing = runtimes.get(id);
   if (existing) return existing;
-  const db = openDatabase(databaseFile(config.dataDir));
+  const { db, identity } = openDataFolder(config.dataDir);
+  const keeper = new IdentityKeeper(config.dataDir, db, identity);
   const store = new VersionStore(db);
+  const approvalStore = new ApprovalStore(db);
+  const mirrorId = resolveMirrorId(config.mirrorId, approvalStore);
   const closers: Array<() => void> = [];
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
   const clock = options.clock ?? systemClock;
+  const syncIdentity = (): void => {
+    try {
+      keeper.sync();
+    } catch {
+      // The next tick tries again; a full disk must not stop serving.
+    }
+  };
+  const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
+  timer.unref();
   const runtime: CordonRuntime = {
     id,
     config,
+    mirrorId,
     clock,
     db,
     store,
     analyses: new AnalysisStore(db),
     jobs: new JobStore(db),
     quarantine,
-    approvals: new ApprovalService({ config, clock, store, approvals: new ApprovalStore(db), quarantine }),
+    blobs: new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs }),
+    approvals: new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine }),
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);
@@ -63,6 +85,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     close() {
       runtimes.delete(id);
       for (const fn of closers.splice(0)) fn();
+      clearInterval(timer);
+      syncIdentity();
       if (db.open) db.close();
     },
   };

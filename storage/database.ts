@@ -22,7 +22,9 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
     throw new StorageError('STORE_UNAVAILABLE', `Cannot open the Cordon database ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`, { cause: err });
   }
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  // Every commit reaches the disk before it is acknowledged: the data folder's identity records the audit
+  // head after each write, and must never be ahead of what survives a power loss.
+  db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');

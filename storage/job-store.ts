@@ -13,6 +13,7 @@ export interface Job {
   readonly version: string;
   readonly integrity: string;
   readonly previousVersion: string | null;
+  readonly previousIntegrity: string | null;
   readonly status: JobStatus;
   readonly attempts: number;
   readonly runAfter: number;
@@ -27,6 +28,7 @@ interface JobRow {
   version: string;
   integrity: string;
   previous_version: string | null;
+  previous_integrity: string | null;
   status: JobStatus;
   attempts: number;
   run_after: number;
@@ -41,6 +43,7 @@ const toJob = (r: JobRow): Job => ({
   version: r.version,
   integrity: r.integrity,
   previousVersion: r.previous_version,
+  previousIntegrity: r.previous_integrity,
   status: r.status,
   attempts: r.attempts,
   runAfter: r.run_after,

@@ -4,6 +4,7 @@ import type { VersionRecord, VersionState } from '../server/policy/version-state
 import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
 import { TransitionWriter, type Transition } from './transitions';
+import type { StoredFinding } from './analysis-store';
 
 export type { Transition } from './transitions';
 
@@ -14,6 +15,8 @@ export interface JobSpec {
   readonly version: string;
   readonly integrity: string;
   readonly previousVersion: string | null;
+  /** The pinned digest of the previous version: part of the question the job asks. */
+  readonly previousIntegrity: string | null;
 }
 
 interface VersionRow {
@@ -24,6 +27,8 @@ interface VersionRow {
   first_seen_at: number;
   integrity: string | null;
   tarball: string | null;
+  tarball_url: string | null;
+  blob: string | null;
   reason: string;
   updated_at: number;
   analysis: VersionRecord['analysis'];
@@ -40,6 +45,8 @@ const toRecord = (r: VersionRow): VersionRecord => ({
   firstSeenAt: r.first_seen_at,
   integrity: r.integrity,
   tarball: r.tarball,
+  tarballUrl: r.tarball_url,
+  blob: r.blob,
   reason: r.reason,
   updatedAt: r.updated_at,
   analysis: r.analysis,
@@ -47,6 +54,17 @@ const toRecord = (r: VersionRow): VersionRecord => ({
   findingsDigest: r.findings_digest,
   publisher: r.publisher,
 });
+
+/** Findings known at first sight (a version refused before any analysis), kept as its analysis. */
+export interface SightingFindings {
+  readonly version: string;
+  /** The key the analysis is stored under: the pinned digest, or the raw text upstream gave when none could be pinned. */
+  readonly integrity: string;
+  readonly findings: readonly StoredFinding[];
+  readonly digest: string;
+  readonly maxSeverity: string;
+  readonly analyzerVersion: string;
+}
 
 /** The lifecycle store. All writes that belong together run in one transaction. */
 export class VersionStore {
@@ -70,13 +88,18 @@ export class VersionStore {
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
       insertVersion: db.prepare(
-        `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, reason, updated_at, analysis, max_severity, findings_digest, publisher)
-         VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
+        `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, tarball_url, blob, reason, updated_at, analysis, max_severity, findings_digest, publisher)
+         VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @tarballUrl, @blob, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
       ),
       insertJob: db.prepare(
-        `INSERT OR IGNORE INTO jobs (id, package, version, integrity, previous_version, status, attempts, run_after, created_at, updated_at)
-         VALUES (@id, @package, @version, @integrity, @previousVersion, 'waiting', 0, @at, @at, @at)`,
+        `INSERT OR IGNORE INTO jobs (id, package, version, integrity, previous_version, previous_integrity, status, attempts, run_after, created_at, updated_at)
+         VALUES (@id, @package, @version, @integrity, @previousVersion, @previousIntegrity, 'waiting', 0, @at, @at, @at)`,
       ),
+      insertAnalysis: db.prepare(
+        `INSERT OR IGNORE INTO analyses (package, version, integrity, previous_version, findings, digest, max_severity, analyzer_version, timings, finished_at)
+         VALUES (@package, @version, @integrity, @previousVersion, @findings, @digest, @maxSeverity, @analyzerVersion, '{}', @finishedAt)`,
+      ),
+      setBlob: db.prepare('UPDATE versions SET blob = ? WHERE package = ? AND version = ? AND integrity = ? AND blob IS NULL'),
     };
   }
 
@@ -127,7 +150,7 @@ export class VersionStore {
    * (each with a `first-sight` audit entry) and state changes. One transaction; returns the transitions
    * that applied (a transition whose `from` no longer matches is skipped).
    */
-  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[], jobs: readonly JobSpec[] = []): Transition[] {
+  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[], jobs: readonly JobSpec[] = [], findings: readonly SightingFindings[] = []): Transition[] {
     return this.db.transaction(() => {
       this.stmt.insertPackage!.run(name, at);
       const inserted = new Set<string>();
@@ -137,6 +160,10 @@ export class VersionStore {
         inserted.add(record.version);
         this.auditLog.append({ at, package: record.package, version: record.version, fromState: null, toState: record.state, cause: 'first-sight', detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity } });
       }
+      for (const f of findings) {
+        if (!inserted.has(f.version)) continue;
+        this.stmt.insertAnalysis!.run({ package: name, version: f.version, integrity: f.integrity, previousVersion: null, findings: JSON.stringify(f.findings), digest: f.digest, maxSeverity: f.maxSeverity, analyzerVersion: f.analyzerVersion, finishedAt: at });
+      }
       for (const job of jobs) if (inserted.has(job.version)) this.stmt.insertJob!.run({ ...job, at });
       return transitions.filter((t) => this.transitions.apply(t));
     })();
@@ -145,6 +172,16 @@ export class VersionStore {
   /** Applies one state change if the version is still in `from`; true when it applied. */
   transition(t: Transition): boolean {
     return this.db.transaction(() => this.transitions.apply(t))();
+  }
+
+  /**
+   * Records the sha512 of a version's verified bytes (first writer wins) and returns the one on record:
+   * a different answer from a later download means upstream served other bytes that also match the pin.
+   */
+  recordBlob(name: string, version: string, integrity: string, blob: string): string | null {
+    this.stmt.setBlob!.run(blob, name, version, integrity);
+    const row = this.stmt.versionOf!.get(name, version) as VersionRow | undefined;
+    return row && row.integrity === integrity ? row.blob : null;
   }
 
   /** Notes that upstream metadata of a package was fetched at `at`. */

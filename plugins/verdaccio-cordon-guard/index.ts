@@ -4,10 +4,8 @@
  */
 import type { Application, Request } from 'express';
 import type { Logger } from '../../server/logger';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { cordonRouter } from '../../server/http/router';
-import type { DirectTarballs } from '../../server/http/guard';
-import { TarballCache } from '../../server/http/tarball-cache';
+import type { MayAccess } from '../../server/http/guard';
 import { HttpError, sendError } from '../../server/http/http-error';
 import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
 import { startSweeper } from '../../server/sweeper/sweeper';
@@ -29,7 +27,7 @@ export default class CordonGuardPlugin {
 
   constructor(
     settings: PluginSettings,
-    private readonly options: { logger: Logger; config?: { storage?: string; configPath?: string; self_path?: string } },
+    private readonly options: { logger: Logger },
   ) {
     try {
       this.runtime = runtimeForPlugin(settings, options.logger);
@@ -65,22 +63,15 @@ export default class CordonGuardPlugin {
           callback: (err) => (err && err.status !== 404 ? reject(new Error(err.message ?? `upstream answered ${err.status}`)) : resolve()),
         });
       });
-    app.use(cordonRouter(runtime, classify, this.options.logger, this.directTarballs(auth)));
+    app.use(cordonRouter(runtime, classify, this.options.logger, this.mayAccess(auth)));
   }
 
-  /** Serving cached tarballs directly needs Verdaccio's storage folder (local storage) and its access check. */
-  private directTarballs(auth: VerdaccioAuth): DirectTarballs | undefined {
-    const config = this.options.config;
-    if (!config?.storage || !auth?.allow_access) return undefined;
-    const base = config.configPath ?? config.self_path;
-    const storageDir = isAbsolute(config.storage) ? config.storage : base ? resolve(dirname(base), config.storage) : null;
-    if (!storageDir) return undefined;
-    return {
-      cache: new TarballCache(storageDir),
-      mayAccess: (name, req) =>
-        new Promise((done) => {
-          auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) => done(!err && allowed === true));
-        }),
-    };
+  /** Verdaccio's own access check, which the guard applies before serving a tarball from the verified store. */
+  private mayAccess(auth: VerdaccioAuth): MayAccess | undefined {
+    if (!auth?.allow_access) return undefined;
+    return (name, req) =>
+      new Promise((done) => {
+        auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) => done(!err && allowed === true));
+      });
   }
 }

@@ -2,7 +2,6 @@
  * The approval service: hands out statements to sign, accepts signed decisions (checks, quorum,
  * fast-track, state change — atomically), and answers what is waiting and who has approved what.
  */
-import { randomBytes } from 'node:crypto';
 import type { CordonConfig } from '../config';
 import type { Clock } from '../clock';
 import { cooldownEndsAt, decide } from '../policy/lifecycle';
@@ -15,7 +14,9 @@ import { canonicalStatement, MAX_REASON, newNonce, STATEMENT_TYPE, type Decision
 import { approverForKey, assertDecidable, verifyDecision } from './verify-decision';
 
 export interface ApprovalDeps {
-  readonly config: Pick<CordonConfig, 'mirrorId' | 'approvers' | 'quorum'>;
+  readonly config: Pick<CordonConfig, 'approvers' | 'quorum'>;
+  /** The id statements name. */
+  readonly mirrorId: string;
   readonly clock: Clock;
   readonly store: VersionStore;
   readonly approvals: ApprovalStore;
@@ -50,14 +51,12 @@ export interface DecisionOutcome {
   readonly status: ApprovalStatus;
 }
 
-const mirrorIdOf = (deps: ApprovalDeps): string => deps.config.mirrorId ?? deps.approvals.mirrorId(() => `cordon-${randomBytes(12).toString('base64url')}`);
-
 export class ApprovalService {
   /** The id every statement names: configured, or generated once and kept in the store. */
   readonly mirrorId: string;
 
   constructor(private readonly deps: ApprovalDeps) {
-    this.mirrorId = mirrorIdOf(deps);
+    this.mirrorId = deps.mirrorId;
   }
 
   /**

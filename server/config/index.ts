@@ -1,5 +1,5 @@
 /** Cordon's settings: read once, validated, frozen. */
-export { loadConfig, ConfigError, type CordonConfig, type ConfigErrorCode } from './load-config';
+export { loadConfig, queueNameFor, ConfigError, type CordonConfig, type ConfigErrorCode } from './load-config';
 export { parseDuration, formatDuration } from './duration';
 export { ruleFor, type PackageRule, type EffectiveRule } from './package-rules';
 export type { Approver, ApproverKeyType, Quorum, QuorumSeverity } from './approvers';

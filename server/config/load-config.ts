@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseApprovers, parseQuorum, SEVERITIES, type Approver, type Quorum, type QuorumSeverity } from './approvers';
 import { ConfigError } from './config-error';
 import { isValidPattern, type PackageRule } from './package-rules';
-import { bool, duration, httpUrl, integer, invalid, mapping, oneOf, str, type Raw } from './parse-values';
+import { bool, duration, httpUrl, integer, invalid, mapping, oneOf, size, str, type Raw } from './parse-values';
 
 /** Settings after parsing and validation; frozen, so nothing downstream can change them. */
 export interface CordonConfig {
@@ -32,8 +32,8 @@ export interface CordonConfig {
   readonly holdAt: QuorumSeverity;
   /** Redis for BullMQ (REDIS_URL); null runs the embedded queue. */
   readonly redisUrl: string | null;
-  /** BullMQ queue name (and prefix of its keys). */
-  readonly queueName: string;
+  /** BullMQ queue name (and prefix of its keys); null: `cordon-analysis-<mirror id>` (see queueNameFor). */
+  readonly queueName: string | null;
   /** Analyses run at once in this process (embedded runner, or one `npm run worker`). */
   readonly analysisConcurrency: number;
   /** Attempts per analysis before the version is held as unanalysable. */
@@ -54,6 +54,10 @@ export interface CordonConfig {
    * host and port.
    */
   readonly publicUrl: string | null;
+  /** Largest tarball the mirror downloads, serves or analyses, in bytes; a bigger one is a finding. */
+  readonly maxTarballBytes: number;
+  /** Longest one tarball download from upstream may take. */
+  readonly tarballTimeoutMs: number;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -64,7 +68,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] 
 const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
-  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl',
+  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -137,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const sweep = str(sweepKey, sweepValue);
   if (!validateCron(sweep)) invalid(sweepKey, sweepValue, 'a node-cron expression with 5 or 6 fields, e.g. "* * * * *" or "*/30 * * * * *"');
   const [redisKey, redisValue] = pick('REDIS_URL', 'redisUrl', null);
+  const [queueKey, queueValue] = pick('CORDON_QUEUE', 'queue', null);
   const dataDir = str(...pick('CORDON_DATA_DIR', 'dataDir', './data'));
   const burst = file.burst === undefined ? {} : mapping(inFile('burst'), file.burst, ['window', 'versions']);
   const [mirrorKey, mirrorValue] = pick('CORDON_MIRROR_ID', 'mirrorId', null);
@@ -157,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: oneOf(...pick('CORDON_LOG_LEVEL', 'logLevel', 'warn'), LOG_LEVELS),
     holdAt: oneOf(...pick('CORDON_HOLD_AT', 'holdAt', 'medium'), SEVERITIES),
     redisUrl: redisValue === null ? null : httpUrl(redisKey, redisValue, ['redis:', 'rediss:']),
-    queueName: oneOfPattern(...pick('CORDON_QUEUE', 'queue', 'cordon-analysis')),
+    queueName: queueValue === null ? null : oneOfPattern(queueKey, queueValue),
     analysisConcurrency: integer(...pick('CORDON_ANALYSIS_CONCURRENCY', 'analysisConcurrency', 2), 1, 64),
     analysisAttempts: integer(...pick('CORDON_ANALYSIS_ATTEMPTS', 'analysisAttempts', 5), 1, 100),
     analysisTimeoutMs: duration(...pick('CORDON_ANALYSIS_TIMEOUT', 'analysisTimeout', '5m')),
@@ -170,8 +175,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     approvers: Object.freeze(parseApprovers(inFile('approvers'), file.approvers)),
     quorum: parseQuorum(inFile('quorum'), file.quorum, inFile('fastTrackQuorum'), file.fastTrackQuorum),
     publicUrl: publicUrl(...pick('CORDON_PUBLIC_URL', 'publicUrl', null)),
+    maxTarballBytes: size(...pick('CORDON_MAX_TARBALL_SIZE', 'maxTarballSize', '256mb'), 1024),
+    tarballTimeoutMs: duration(...pick('CORDON_TARBALL_TIMEOUT', 'tarballTimeout', '5m')),
     configFile: existsSync(configFile) ? configFile : null,
   });
+}
+
+/**
+ * The BullMQ queue of a mirror: the configured one, else one named after the mirror, so that mirrors
+ * sharing a Redis never share a queue by default.
+ */
+export function queueNameFor(config: Pick<CordonConfig, 'queueName'>, mirrorId: string): string {
+  return config.queueName ?? `cordon-analysis-${mirrorId.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 }
 
 function oneOfPattern(key: string, value: unknown): string {

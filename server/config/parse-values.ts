@@ -26,6 +26,15 @@ export function duration(key: string, value: unknown): number {
   return ms ?? invalid(key, value, 'a duration such as 90s, 30m, 72h, 7d, or 0');
 }
 
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
+
+/** A size in bytes: a whole number, or with a unit (`200mb`, `1gb`, `512kb`; powers of 1024). */
+export function size(key: string, value: unknown, min = 1): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?)?\s*$/i.exec(String(value));
+  const bytes = match ? Math.round(Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()]!) : NaN;
+  return Number.isSafeInteger(bytes) && bytes >= min ? bytes : invalid(key, value, 'a size such as 200mb, 1gb or 512kb');
+}
+
 export function integer(key: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
   return Number.isInteger(n) && n >= min && n <= max ? n : invalid(key, value, `a whole number from ${min} to ${max}`);

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import { refusal } from '../quarantine/refusal';
 import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
 import { HttpError, sendError } from './http-error';
-import type { TarballCache } from './tarball-cache';
+import type { TarballServer } from '../blobs/tarball-server';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
 
 type Decision = VersionDecision & { record: VersionRecord };
@@ -17,13 +17,12 @@ export type Classify = (name: string, req: Request) => Promise<void>;
 /** Asks Verdaccio's auth whether the request may read the package (the cached-tarball path skips Verdaccio's routes). */
 export type MayAccess = (name: string, req: Request) => Promise<boolean>;
 
-/** How the guard serves tarballs of visible versions itself; absent, every visible tarball goes to Verdaccio. */
-export interface DirectTarballs {
-  readonly cache: TarballCache;
-  readonly mayAccess: MayAccess;
-}
-
-export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): RequestHandler {
+/**
+ * Refuses hidden versions; serves every visible tarball itself, from the verified store, so that
+ * Verdaccio's unverified proxy path never sends a tarball byte. `mayAccess` is Verdaccio's access check
+ * (absent: everyone may read, as in the configuration `npm start` runs).
+ */
+export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger, tarballs: TarballServer, mayAccess?: MayAccess): RequestHandler {
   const { quarantine, clock } = runtime;
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
@@ -55,16 +54,12 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
         res.status(403).set('Cache-Control', 'no-store').json(refusal(name, hidden.record.version, hidden, now));
         return undefined;
       }
-      if (parsed.kind !== 'tarball' || !direct) return next();
+      if (parsed.kind !== 'tarball') return next();
       const served = decisions.find((d) => d.record.tarball === parsed.filename) ?? decisions[0]!;
-      if (!served.record.integrity || !(await direct.mayAccess(name, req))) return next();
-      const result = await direct.cache.serve(name, parsed.filename, served.record.integrity, req, res);
-      if (result === 'not-cached') return next();
-      if (result === 'mismatch') {
-        logger.error({ package: name, version: served.record.version }, 'cordon: the cached tarball does not match the released integrity; refusing it');
-        return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses to serve ${name}@${served.record.version}: the mirror's cached tarball does not match the integrity that was released. Tell the mirror's operator; the cache may have been tampered with.`));
+      if (mayAccess && !(await mayAccess(name, req))) {
+        return sendError(res, new HttpError('FORBIDDEN', `You may not read ${name} on this registry. Log in (npm login) with an account that has access, or ask the mirror's operator.`));
       }
-      return undefined;
+      return tarballs.serve(served.record, req, res);
     };
     run().catch((err: unknown) => {
       // Fail closed: if Cordon cannot tell, the version is not served.

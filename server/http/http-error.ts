@@ -3,15 +3,17 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { CordonError } from '../errors';
 import type { Logger } from '../logger';
 
-export type HttpErrorCode = 'BAD_REQUEST' | 'BAD_URL' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'INTEGRITY_MISMATCH' | 'UNAVAILABLE' | 'INTERNAL';
+export type HttpErrorCode = 'BAD_REQUEST' | 'BAD_URL' | 'FORBIDDEN' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'INTEGRITY_MISMATCH' | 'BAD_GATEWAY' | 'UNAVAILABLE' | 'INTERNAL';
 
 const STATUS: Record<HttpErrorCode, number> = {
   BAD_REQUEST: 400,
   BAD_URL: 400,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   READ_ONLY: 403,
   REGISTRATION_DISABLED: 403,
   INTEGRITY_MISMATCH: 502,
+  BAD_GATEWAY: 502,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -3,21 +3,29 @@ import { Router } from 'express';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import { errorMiddleware } from './http-error';
-import { tarballGuard, type Classify, type DirectTarballs } from './guard';
+import { tarballGuard, type Classify, type MayAccess } from './guard';
+import { TarballServer } from '../blobs/tarball-server';
 import { nextVisibilityChange, packumentCache } from './packument-cache';
 import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
 
-export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): Router {
+export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, mayAccess?: MayAccess): Router {
   const router = Router();
+  const tarballs = new TarballServer({
+    blobs: runtime.blobs,
+    upstream: runtime.config.upstream,
+    recordBlob: (record, sha512) => runtime.store.recordBlob(record.package, record.version, record.integrity!, sha512),
+    blockMismatch: (record, detail) => runtime.quarantine.blockChangedBytes(record.package, record.version, runtime.clock.now(), detail),
+    logger,
+  });
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
-  router.use(tarballGuard(runtime, classify, logger, direct));
+  router.use(tarballGuard(runtime, classify, logger, tarballs, mayAccess));
   // The cache may be as stale as Verdaccio's own copy of upstream is allowed to be, and never more than 30s.
   const maxAgeMs = Math.min(30_000, runtime.config.upstreamMaxAgeMs);
   if (maxAgeMs > 0) router.use(

@@ -11,7 +11,9 @@ import type { Job } from '../../storage';
 import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import type { ResultRecorder } from './record-result';
-import type { Runner } from './runner';
+import { backoffMs, type Runner } from './runner';
+import { queueNameFor } from '../config';
+import { AnalysisError, toFailure } from './analysis-job';
 
 const DISPATCH_LOCK_MS = 365 * 24 * 3_600_000; // a dispatched job belongs to BullMQ until it reports back
 
@@ -28,6 +30,8 @@ export class BullmqRunner implements Runner {
   constructor(
     private readonly runtime: CordonRuntime,
     private readonly recorder: ResultRecorder,
+    /** The mirror's half of a job (manifest, pinned digest, dependency sightings); see prepare-job.ts. */
+    private readonly prepare: (job: Job) => Promise<AnalysisJobData>,
     private readonly logger: Logger,
     private readonly pollMs = 250,
   ) {}
@@ -35,11 +39,12 @@ export class BullmqRunner implements Runner {
   async start(): Promise<void> {
     const { config } = this.runtime;
     const url = config.redisUrl!;
+    const name = queueNameFor(config, this.runtime.mirrorId);
     const queueConn = redisConnection(url);
     const eventsConn = redisConnection(url);
     this.connections.push(queueConn, eventsConn);
-    this.queue = new Queue(config.queueName, { connection: queueConn });
-    this.events = new QueueEvents(config.queueName, { connection: eventsConn });
+    this.queue = new Queue(name, { connection: queueConn });
+    this.events = new QueueEvents(name, { connection: eventsConn });
     await this.events.waitUntilReady();
     this.events.on('completed', ({ jobId }) => this.serial(() => this.settle(jobId)));
     this.events.on('failed', ({ jobId }) => this.serial(() => this.settle(jobId)));
@@ -89,16 +94,22 @@ export class BullmqRunner implements Runner {
     this.timer.unref();
   }
 
-  private data(job: Job): AnalysisJobData {
-    return { id: job.id, package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, upstream: this.runtime.config.upstream };
-  }
-
-  /** Moves ready jobs from the SQLite outbox to BullMQ; the job id collapses duplicates. */
+  /** Moves ready jobs from the SQLite outbox to BullMQ, each with its question; the job id collapses duplicates. */
   private async dispatch(): Promise<void> {
     const { jobs, clock, config } = this.runtime;
     for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100)) {
+      let data: AnalysisJobData;
       try {
-        await this.queue!.add('analyze', this.data(job), {
+        data = await this.prepare(job);
+      } catch (err) {
+        const failure = toFailure(err);
+        const retryable = err instanceof AnalysisError ? err.retryable : true;
+        if (retryable && job.attempts < config.analysisAttempts) jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
+        else this.recorder.failed(job, failure, job.attempts);
+        continue;
+      }
+      try {
+        await this.queue!.add('analyze', data, {
           jobId: job.id,
           attempts: config.analysisAttempts,
           backoff: { type: 'exponential', delay: 2_000 },
@@ -129,9 +140,13 @@ export class BullmqRunner implements Runner {
     const state = await remote.getState();
     if (state === 'completed') {
       const output = typeof remote.returnvalue === 'string' ? (JSON.parse(remote.returnvalue) as AnalysisOutput) : remote.returnvalue;
-      this.recorder.succeeded(this.data(local), output);
+      if (this.recorder.succeeded(local, remote.data, output) === 'refused') {
+        // Not this job's answer (another mirror's, or a stale worker's): drop it and ask again.
+        await remote.remove().catch(() => undefined);
+        jobs.retry(jobId, clock.now() + backoffMs(local.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+      }
     } else if (state === 'failed') {
-      this.recorder.failed(this.data(local), parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'), remote.attemptsMade);
+      this.recorder.failed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'), remote.attemptsMade);
     }
   }
 }

@@ -22,6 +22,8 @@ export class EmbeddedRunner implements Runner {
   constructor(
     private readonly runtime: CordonRuntime,
     private readonly recorder: ResultRecorder,
+    /** The mirror's half of a job (manifest, pinned digest, dependency sightings); see prepare-job.ts. */
+    private readonly prepare: (job: Job) => Promise<AnalysisJobData>,
     private readonly execute: Execute,
     private readonly logger: Logger,
     /** Releases what `execute` holds (the thread pool) once the runner has stopped. */
@@ -90,9 +92,10 @@ export class EmbeddedRunner implements Runner {
 
   private async runOne(job: Job): Promise<void> {
     const { config, clock, jobs } = this.runtime;
-    const data: AnalysisJobData = { id: job.id, package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, upstream: config.upstream };
+    let data: AnalysisJobData;
     let output: AnalysisOutput;
     try {
+      data = await this.prepare(job);
       output = await this.execute(data);
     } catch (err) {
       if (this.stopped) return; // left active: the next start runs it again
@@ -103,7 +106,7 @@ export class EmbeddedRunner implements Runner {
           jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
           this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: failure.message }, 'cordon: analysis failed, will retry');
         } else {
-          this.recorder.failed(data, failure, job.attempts);
+          this.recorder.failed(job, failure, job.attempts);
         }
       } catch (writeErr) {
         this.logger.error({ err: (writeErr as Error).message, package: job.package }, 'cordon: cannot record an analysis failure');
@@ -112,7 +115,9 @@ export class EmbeddedRunner implements Runner {
     }
     if (this.stopped) return;
     try {
-      this.recorder.succeeded(data, output);
+      if (this.recorder.succeeded(job, data, output) === 'refused') {
+        jobs.retry(job.id, clock.now() + backoffMs(job.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+      }
     } catch (err) {
       // The job stays active; the next start (or lock expiry) runs it again. Nothing is released meanwhile.
       this.logger.error({ err: (err as Error).message, package: job.package }, 'cordon: cannot record an analysis result');

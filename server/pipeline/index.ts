@@ -1,19 +1,66 @@
 /** The analysis pipeline: the one place that picks the runner (BullMQ when REDIS_URL is set, else embedded). */
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
+import { UpstreamError } from '../upstream/errors';
+import { fetchPackument } from '../upstream/registry-client';
+import type { Packument } from '../policy/manifest';
+import type { Job } from '../../storage';
+import type { AnalysisJobData } from './analysis-job';
 import { BullmqRunner } from './bullmq-runner';
 import { EmbeddedRunner, type Execute } from './embedded-runner';
+import { PackumentBatch, type FetchUpstreamPackument } from './packument-batch';
+import { prepareJob } from './prepare-job';
 import { ResultRecorder } from './record-result';
 import type { Runner } from './runner';
 import { ThreadPool } from './thread-pool';
 
 export type { Runner } from './runner';
 
-/** Builds the runner for `runtime.config`; `execute` replaces the worker threads of the embedded runner (tests). */
-export function createPipeline(runtime: CordonRuntime, logger: Logger, options: { execute?: Execute } = {}): Runner {
+/** Reads full packuments from the configured upstream; null when upstream does not have the package. */
+export function upstreamPackuments(upstream: string): FetchUpstreamPackument {
+  return async (name) => {
+    try {
+      return (await fetchPackument(upstream, name)) as unknown as Packument;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return null;
+      throw err;
+    }
+  };
+}
+
+/** The mirror's half of every job, sharing one packument batch. */
+function preparer(runtime: CordonRuntime, logger: Logger, blobsDir: string | null, fetch: FetchUpstreamPackument): (job: Job) => Promise<AnalysisJobData> {
+  const { config } = runtime;
+  const packuments = new PackumentBatch(fetch);
+  return (job) =>
+    prepareJob(job, {
+      mirrorId: runtime.mirrorId,
+      upstream: config.upstream,
+      store: runtime.store,
+      quarantine: runtime.quarantine,
+      packuments,
+      now: () => runtime.clock.now(),
+      blobsDir,
+      limits: { maxTarballBytes: config.maxTarballBytes, tarballTimeoutMs: config.tarballTimeoutMs },
+      logger,
+    });
+}
+
+export interface PipelineOptions {
+  /** Replaces the worker threads of the embedded runner (tests). */
+  readonly execute?: Execute;
+  /** Replaces the upstream packument reader (tests). */
+  readonly fetchPackument?: FetchUpstreamPackument;
+}
+
+/** Builds the runner for `runtime.config`. */
+export function createPipeline(runtime: CordonRuntime, logger: Logger, options: PipelineOptions = {}): Runner {
   const recorder = new ResultRecorder(runtime, logger);
-  if (runtime.config.redisUrl) return new BullmqRunner(runtime, recorder, logger);
-  if (options.execute) return new EmbeddedRunner(runtime, recorder, options.execute, logger);
+  const fetch = options.fetchPackument ?? upstreamPackuments(runtime.config.upstream);
+  // BullMQ workers may run on other machines: they read their own verified store (or a shared volume).
+  if (runtime.config.redisUrl) return new BullmqRunner(runtime, recorder, preparer(runtime, logger, null, fetch), logger);
+  const prepare = preparer(runtime, logger, runtime.blobs.root, fetch);
+  if (options.execute) return new EmbeddedRunner(runtime, recorder, prepare, options.execute, logger);
   const pool = new ThreadPool(runtime.config.analysisConcurrency);
-  return new EmbeddedRunner(runtime, recorder, (job) => pool.run(job, runtime.config.analysisTimeoutMs), logger, () => pool.close());
+  return new EmbeddedRunner(runtime, recorder, prepare, (job) => pool.run(job, runtime.config.analysisTimeoutMs), logger, () => pool.close());
 }

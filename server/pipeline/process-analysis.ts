@@ -1,45 +1,61 @@
 /**
- * The one processor both runners share: fetch the new and the previous tarball, check each against
- * the integrity the mirror recorded and upstream still publishes, read them in memory, diff them.
+ * The one processor both runners share: take the verified bytes of the new and the previous version
+ * from the content-addressed store (downloading and verifying them against their pinned digests when
+ * the store lacks them), read them in memory, diff them. It never asks upstream which bytes a version
+ * has: the mirror pinned them at first sight, and it serves the same bytes from the same store.
  */
-import { analyze, type AnalyzeOptions } from '../analyzer';
-import { integrityChanged, integrityOf, matchesIntegrity } from '../policy/manifest';
+import { analyze, ANALYZER_VERSION, type AnalyzeOptions } from '../analyzer';
+import { BlobStore } from '../blobs/blob-store';
+import { BlobError } from '../blobs/errors';
+import { blobDigest } from '../blobs/blob-store';
+import { parsePinned } from '../policy/digest-pin';
 import { readTarball } from '../tarball/read-tarball';
 import { TarballError } from '../tarball/errors';
-import { fetchPackument, fetchTarball, type Packument } from '../upstream/registry-client';
-import { UpstreamError } from '../upstream/errors';
-import { AnalysisError, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { AnalysisError, type AnalysisJobData, type AnalysisOutput, type JobSide } from './analysis-job';
 
-/** The network edges of the processor, replaceable in tests. */
+/** What the processor needs from its host. */
 export interface ProcessorDeps {
-  readonly fetchPackument: (upstream: string, name: string) => Promise<Packument>;
-  readonly fetchTarball: (url: string) => Promise<Buffer>;
+  /** The verified store to read from (and to fill when it lacks the bytes). */
+  readonly blobs: BlobStore;
   /** Shared across jobs of one worker so identical files are scanned once. */
   readonly cache?: AnalyzeOptions['cache'];
 }
 
-const defaultDeps: ProcessorDeps = { fetchPackument: (u, n) => fetchPackument(u, n), fetchTarball: (url) => fetchTarball(url) };
-
-/** Checks bytes against the integrity the mirror recorded (`sha512-… sha1-…`). */
-function verifyAgainst(bytes: Buffer, sri: string, what: string): void {
-  if (!matchesIntegrity(bytes, sri)) throw new AnalysisError('INTEGRITY_MISMATCH', `the tarball of ${what} does not match its recorded integrity ${sri}`);
-}
-
-function tarballUrl(packument: Packument, version: string, what: string): string {
-  const url = packument.versions[version]?.dist?.tarball;
-  if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new AnalysisError('BAD_TARBALL_URL', `upstream gives no http(s) tarball URL for ${what}`);
-  return url;
-}
-
-async function upstream<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof UpstreamError && err.code === 'UPSTREAM_INTEGRITY_MISMATCH') throw new AnalysisError('INTEGRITY_MISMATCH', `${what}: ${err.message}`, { cause: err });
-    if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') throw new AnalysisError('VERSION_WITHDRAWN', `${what} is no longer on the upstream registry`, { cause: err });
-    if (err instanceof UpstreamError && err.code === 'UPSTREAM_TOO_LARGE') throw new AnalysisError('TARBALL_UNREADABLE', `${what}: ${err.message}`, { cause: err });
-    throw new AnalysisError('TRANSIENT', `${what}: ${(err as Error).message}`, { cause: err });
+function failure(err: unknown, what: string): AnalysisError {
+  if (err instanceof AnalysisError) return err;
+  if (err instanceof BlobError) {
+    switch (err.code) {
+      case 'DIGEST_MISMATCH':
+        return new AnalysisError('INTEGRITY_MISMATCH', err.message, { cause: err });
+      case 'TOO_LARGE':
+        return new AnalysisError('TARBALL_TOO_LARGE', `the tarball of ${what} is too large to analyse: ${err.message}`, { cause: err });
+      case 'UPSTREAM_NOT_FOUND':
+        return new AnalysisError('VERSION_WITHDRAWN', `the tarball of ${what} is no longer on the upstream registry (${err.message})`, { cause: err });
+      default:
+        return new AnalysisError('TRANSIENT', `${what}: ${err.message}`, { cause: err });
+    }
   }
+  return new AnalysisError('TRANSIENT', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** The verified bytes of one side, and their sha512. */
+async function bytesOf(side: JobSide, name: string, blobs: BlobStore): Promise<{ bytes: Buffer; sha512: string }> {
+  const what = `${name}@${side.version}`;
+  const pin = parsePinned(side.integrity);
+  if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${what} has no single pinned digest (${side.integrity}); its bytes cannot be verified`);
+  if (!/^https?:\/\//i.test(side.tarballUrl)) throw new AnalysisError('BAD_TARBALL_URL', `there is no http(s) tarball address for ${what}`);
+  const source = { url: side.tarballUrl, pin, blob: blobDigest(side.blob), label: what };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const stored = await blobs.ensure(source);
+      const bytes = await blobs.read(stored.sha512);
+      if (bytes) return { bytes, sha512: stored.sha512.sri };
+      // The stored file failed its check and was removed: the next attempt downloads it again.
+    } catch (err) {
+      throw failure(err, what);
+    }
+  }
+  throw new AnalysisError('TRANSIENT', `the verified copy of ${what} could not be read back from the store`);
 }
 
 function unpack(bytes: Buffer, what: string): ReturnType<typeof readTarball> {
@@ -52,49 +68,45 @@ function unpack(bytes: Buffer, what: string): ReturnType<typeof readTarball> {
 }
 
 /** Analyses one version against its previous one. Throws AnalysisError; `retryable` tells a runner whether to try again. */
-export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps = defaultDeps): Promise<AnalysisOutput> {
+export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps): Promise<AnalysisOutput> {
   const started = performance.now();
-  const id = `${job.package}@${job.version}`;
-  const packument = await upstream(job.package, () => deps.fetchPackument(job.upstream, job.package));
-  const manifest = packument.versions[job.version];
-  if (!manifest) throw new AnalysisError('VERSION_WITHDRAWN', `upstream no longer lists ${id}`);
-  const published = integrityOf(manifest as never);
-  if (published === null || integrityChanged(job.integrity, published)) {
-    throw new AnalysisError('INTEGRITY_MISMATCH', `upstream now publishes ${id} with integrity ${published ?? '(none)'}, not the ${job.integrity} the mirror recorded`);
-  }
-  const nextBytes = await upstream(id, () => deps.fetchTarball(tarballUrl(packument, job.version, id)));
-  verifyAgainst(nextBytes, job.integrity, id);
-
-  let previous: { manifest: Record<string, unknown>; bytes: Buffer } | null = null;
-  if (job.previousVersion) {
-    const prevId = `${job.package}@${job.previousVersion}`;
-    const prevManifest = packument.versions[job.previousVersion];
-    const prevIntegrity = prevManifest ? integrityOf(prevManifest as never) : null;
-    if (prevManifest && prevIntegrity) {
-      const bytes = await upstream(prevId, () => deps.fetchTarball(tarballUrl(packument, job.previousVersion!, prevId)));
-      verifyAgainst(bytes, prevIntegrity, prevId);
-      previous = { manifest: prevManifest, bytes };
-    }
-    // A previous version upstream no longer has cannot be compared against: everything counts as new.
-  }
+  const { question } = job;
+  const name = question.package;
+  const next = await bytesOf(job.next, name, deps.blobs);
+  const previous = job.previous ? await bytesOf(job.previous, name, deps.blobs) : null;
   const fetched = performance.now();
 
-  const nextContents = unpack(nextBytes, id);
-  const prevContents = previous ? unpack(previous.bytes, `${job.package}@${job.previousVersion}`) : null;
+  const nextContents = unpack(next.bytes, `${name}@${job.next.version}`);
+  const prevContents = previous ? unpack(previous.bytes, `${name}@${job.previous!.version}`) : null;
   const unpacked = performance.now();
 
   const report = analyze(
-    prevContents ? { manifest: previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies } : null,
-    { manifest, files: nextContents.files, anomalies: nextContents.anomalies },
+    prevContents ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies } : null,
+    { manifest: job.next.manifest, files: nextContents.files, anomalies: nextContents.anomalies },
     { cache: deps.cache },
   );
   const done = performance.now();
   return {
+    question: { ...question, analyzerVersion: ANALYZER_VERSION },
     findings: report.findings,
     digest: report.digest,
     maxSeverity: report.maxSeverity,
     analyzerVersion: report.analyzerVersion,
-    previousVersion: previous ? job.previousVersion : null,
+    previousVersion: job.previous ? job.previous.version : null,
+    blobs: { next: next.sha512, previous: previous?.sha512 ?? null },
     timings: { fetchMs: Math.round(fetched - started), unpackMs: Math.round(unpacked - fetched), analyzeMs: Math.round(done - unpacked), totalMs: Math.round(done - started) },
   };
+}
+
+const stores = new Map<string, BlobStore>();
+
+/** One BlobStore per folder in this thread or process, so concurrent jobs share downloads. */
+export function blobStoreFor(dir: string, limits: AnalysisJobData['limits']): BlobStore {
+  const key = `${dir}\0${limits.maxTarballBytes}\0${limits.tarballTimeoutMs}`;
+  let store = stores.get(key);
+  if (!store) {
+    store = new BlobStore(dir, { maxBytes: limits.maxTarballBytes, timeoutMs: limits.tarballTimeoutMs });
+    stores.set(key, store);
+  }
+  return store;
 }

@@ -3,8 +3,20 @@ import { compareFindings, findingsDigest, severityAtLeast, ANALYZER_VERSION, typ
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import type { Transition } from '../../storage';
-import type { AnalysisFailure, AnalysisJobData, AnalysisOutput } from './analysis-job';
+import { questionMismatch, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { burstFinding } from './burst';
+
+/** The job a result or failure belongs to, as the mirror's outbox knows it. */
+export interface JobRef {
+  readonly id: string;
+  readonly package: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly previousVersion: string | null;
+}
+
+/** What became of a result: recorded, stale (the version moved on), or refused (it answers another question). */
+export type RecordOutcome = 'recorded' | 'stale' | 'refused';
 
 function describe(f: Finding): string {
   const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
@@ -17,15 +29,30 @@ export class ResultRecorder {
     private readonly logger: Logger,
   ) {}
 
-  /** A finished analysis: adds what only the mirror knows (new package, bursts), then holds or clears the version. */
-  succeeded(job: AnalysisJobData, output: AnalysisOutput): void {
-    const { store, analyses, jobs, clock, config } = this.runtime;
+  /**
+   * A finished analysis. Refused (and logged, never recorded) unless it answers exactly the question the
+   * job asked; else adds what only the mirror knows (new package, bursts), then holds or clears the version.
+   */
+  succeeded(job: JobRef, data: AnalysisJobData, output: AnalysisOutput): RecordOutcome {
+    const { store, analyses, jobs, clock, config, mirrorId } = this.runtime;
     const now = clock.now();
+    const asked = data.question;
+    const wrong = [
+      ...questionMismatch(asked, output?.question),
+      ...(asked.mirrorId !== mirrorId ? ['mirrorId (the job is not this mirror’s)'] : []),
+      ...(asked.package !== job.package || asked.version !== job.version || asked.integrity !== job.integrity ? ['job'] : []),
+      ...(output?.analyzerVersion !== ANALYZER_VERSION ? [`analyzerVersion (${String(output?.analyzerVersion)}, this mirror runs ${ANALYZER_VERSION})`] : []),
+    ];
+    if (wrong.length) {
+      this.logger.error({ package: job.package, version: job.version, job: job.id, differs: wrong }, 'cordon: refused an analysis result that answers another question');
+      return 'refused';
+    }
     const record = store.versionOf(job.package, job.version);
     if (!record || record.integrity !== job.integrity) {
       jobs.finish(job.id, 'done', 'stale: the version changed while it was analysed', now);
-      return;
+      return 'stale';
     }
+    if (this.conflictingBytes(job, output)) return 'recorded';
     const findings: Finding[] = [...output.findings];
     if (output.previousVersion === null) {
       findings.push({ category: 'metadata', rule: 'metadata/new-package', severity: 'low', message: `no earlier version of ${job.package} is available here to compare against: everything this version can do counts as new.` });
@@ -49,30 +76,43 @@ export class ResultRecorder {
     );
     jobs.finish(job.id, 'done', null, now);
     this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
+    return 'recorded';
   }
 
   /**
-   * A failure that will not go away: changed bytes or a withdrawn version block it; anything else
-   * (unreadable tarball, retries used up) holds it with an `unanalyzable` finding so a person decides.
+   * For a version pinned to a weaker digest than sha512, the first verified bytes are kept as its
+   * sha512; an analysis that read other bytes (which also matched the weak pin) blocks the version.
    */
-  failed(job: AnalysisJobData, failure: AnalysisFailure, attempts: number): void {
-    const { store, analyses, jobs, clock } = this.runtime;
+  private conflictingBytes(job: JobRef, output: AnalysisOutput): boolean {
+    const onRecord = this.runtime.store.recordBlob(job.package, job.version, job.integrity, output.blobs.next);
+    if (onRecord === null || onRecord === output.blobs.next) return false;
+    this.failed(job, { code: 'INTEGRITY_MISMATCH', message: `the analysis read other bytes (${output.blobs.next}) than the ones verified before (${onRecord}) under the same pinned digest` }, 1);
+    return true;
+  }
+
+  /**
+   * A failure that will not go away: changed bytes or a withdrawn version block it; a tarball too large
+   * to analyse, or one that cannot be read, holds it with a finding so a person decides.
+   */
+  failed(job: JobRef, failure: AnalysisFailure, attempts: number): void {
+    const { store, analyses, jobs, clock, quarantine } = this.runtime;
     const now = clock.now();
     const record = store.versionOf(job.package, job.version);
     jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
     if (!record || record.integrity !== job.integrity) return;
     if (failure.code === 'INTEGRITY_MISMATCH' || failure.code === 'VERSION_WITHDRAWN') {
-      if (record.state !== 'blocked' && record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: failure.code === 'INTEGRITY_MISMATCH' ? 'integrity-mismatch' : 'withdrawn-upstream', at: now });
+      if (record.state === 'blocked') return;
+      if (failure.code === 'INTEGRITY_MISMATCH') {
+        quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
+      } else if (record.state !== 'released' && record.state !== 'approved') {
+        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: 'withdrawn-upstream', at: now });
       }
       return;
     }
-    const finding: Finding = {
-      category: 'metadata',
-      rule: 'pipeline/unanalyzable',
-      severity: 'high',
-      message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.`,
-    };
+    const finding: Finding =
+      failure.code === 'TARBALL_TOO_LARGE'
+        ? { category: 'metadata', rule: 'pipeline/tarball-too-large', severity: 'high', message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.` }
+        : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
     const transition: Transition | null =
       record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;
     analyses.record(

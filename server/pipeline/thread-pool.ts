@@ -24,7 +24,7 @@ export class ThreadPool {
       const timer = setTimeout(() => {
         cleanup();
         this.discard(worker);
-        reject(new AnalysisError('TIMEOUT', `the analysis of ${job.package}@${job.version} took longer than ${timeoutMs} ms`));
+        reject(new AnalysisError('TIMEOUT', `the analysis of ${job.question.package}@${job.question.version} took longer than ${timeoutMs} ms`));
       }, timeoutMs);
       const onMessage = (reply: Reply): void => {
         cleanup();

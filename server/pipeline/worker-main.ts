@@ -1,10 +1,14 @@
 /**
  * `npm run worker`: a BullMQ worker that analyses versions for a Cordon mirror. It needs only Redis
- * (REDIS_URL) and the upstream registry (CORDON_UPSTREAM is carried in each job), not the SQLite file,
- * so any number of them can run on any machines.
+ * (REDIS_URL), the queue (CORDON_QUEUE, or the mirror's id in CORDON_MIRROR_ID) and the upstream
+ * registry, not the SQLite file, so any number of them can run on any machines. It reads verified
+ * tarballs from its own data folder's store (CORDON_DATA_DIR/blobs), filling it from upstream against
+ * each job's pinned digests; give it the mirror's data volume and the mirror's bytes are read in place.
  */
 import { UnrecoverableError, Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config/load-or-exit';
+import { queueNameFor } from '../config';
+import { dataPaths } from '../../storage/data-folder';
 import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import { ThreadPool } from './thread-pool';
@@ -31,18 +35,24 @@ async function main(): Promise<void> {
     process.stderr.write('cordon worker: REDIS_URL is not set. Set it to the Redis the mirror uses (e.g. REDIS_URL=redis://127.0.0.1:6379) and start again.\n');
     process.exit(2);
   }
+  if (!config.queueName && !config.mirrorId) {
+    process.stderr.write('cordon worker: set CORDON_MIRROR_ID to the id of the mirror to work for (GET /-/cordon/api/v1/approvals/mirror shows it), or CORDON_QUEUE to its queue, and start again.\n');
+    process.exit(2);
+  }
+  const queueName = queueNameFor(config, config.mirrorId ?? '');
+  const blobsDir = dataPaths(config.dataDir).blobs;
   const connection = redisConnection(config.redisUrl);
   const pool = new ThreadPool(config.analysisConcurrency);
-  const worker = new Worker<AnalysisJobData, AnalysisOutput>(config.queueName, (job) => bullmqProcessor(job.data, (data) => pool.run(data, config.analysisTimeoutMs)), {
+  const worker = new Worker<AnalysisJobData, AnalysisOutput>(queueName, (job) => bullmqProcessor({ ...job.data, blobsDir }, (data) => pool.run(data, config.analysisTimeoutMs)), {
     connection,
     concurrency: config.analysisConcurrency,
     lockDuration: config.analysisLockMs,
     stalledInterval: config.analysisLockMs,
   });
-  worker.on('failed', (job, err) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.package, version: job?.data.version, attempt: job?.attemptsMade, err: err.message })}\n`));
-  worker.on('completed', (job) => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.package, version: job.data.version })}\n`));
+  worker.on('failed', (job, err) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.question?.package, version: job?.data.question?.version, attempt: job?.attemptsMade, err: err.message })}\n`));
+  worker.on('completed', (job) => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.question?.package, version: job.data.question?.version })}\n`));
   await worker.waitUntilReady();
-  process.stdout.write(`cordon worker: processing queue "${config.queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
+  process.stdout.write(`cordon worker: processing queue "${queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
   const stop = (): void => {
     worker.close().then(
       () => pool.close().then(() => connection.quit()).finally(() => process.exit(0)),

@@ -1,18 +1,37 @@
 /** Removes hidden versions from a packument, everywhere they show: versions, time, dist-tags, readme, dist files. */
 import { rewriteDistTags } from './dist-tags';
-import { tarballBasename, type Packument } from './manifest';
+import { tarballBasename, type Packument, type VersionManifest } from './manifest';
 
 const TIME_KEYS_KEPT = new Set(['created']);
 
-/** A copy of `packument` with only the versions for which `isVisible` is true; the input is not changed. */
-export function filterManifest(packument: Readonly<Packument>, isVisible: (version: string) => boolean): Packument {
+/**
+ * The version manifest with `dist` naming exactly the pinned digest: `integrity` is the pin, and `shasum`
+ * is kept only when the pin is that sha1 (any other sha1 could name other bytes). Everything else in
+ * `dist` — the tarball URL, signatures, attestations — passes through.
+ */
+export function withPinnedDigest(manifest: VersionManifest, pin: string): VersionManifest {
+  const dist: NonNullable<VersionManifest['dist']> = { ...(manifest.dist && typeof manifest.dist === 'object' ? manifest.dist : {}), integrity: pin };
+  if (pin.startsWith('sha1-')) dist.shasum = Buffer.from(pin.slice('sha1-'.length), 'base64').toString('hex');
+  else delete dist.shasum;
+  return { ...manifest, dist };
+}
+
+/**
+ * A copy of `packument` with only the versions for which `isVisible` is true; the input is not changed.
+ * With `pinOf`, each visible version's `dist` carries only the digest pinned for it; a version without
+ * a pin is dropped (its bytes could not be verified, so it could not be served).
+ */
+export function filterManifest(packument: Readonly<Packument>, isVisible: (version: string) => boolean, pinOf?: (version: string) => string | null): Packument {
   const versions: Packument['versions'] = {};
   const visible: string[] = [];
   for (const [version, manifest] of Object.entries(packument.versions ?? {})) {
-    if (isVisible(version)) {
-      versions[version] = manifest;
-      visible.push(version);
-    }
+    if (!isVisible(version)) continue;
+    if (pinOf) {
+      const pin = pinOf(version);
+      if (!pin || !manifest || typeof manifest !== 'object') continue;
+      versions[version] = withPinnedDigest(manifest, pin);
+    } else versions[version] = manifest;
+    visible.push(version);
   }
   const out: Packument = { ...packument, versions };
 

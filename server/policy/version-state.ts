@@ -13,10 +13,17 @@ export interface VersionRecord {
   /** Upstream publish time; null when upstream gave none or an unparsable one. */
   readonly publishedAt: number | null;
   readonly firstSeenAt: number;
-  /** Subresource-integrity string of the tarball (`sha512-… sha1-…`), null when upstream gave none. */
+  /**
+   * The one digest pinned at first sight (`sha512-…`, or the strongest upstream gave): every byte analysed
+   * or served is checked against it. Null when upstream gave none (such a version is never served).
+   */
   readonly integrity: string | null;
   /** Basename of the upstream tarball URL, to map a tarball request back to its version. */
   readonly tarball: string | null;
+  /** The upstream URL the tarball is fetched from, as first seen. */
+  readonly tarballUrl: string | null;
+  /** sha512 (`sha512-…`) of the verified bytes: the key of the content-addressed store; null until known. */
+  readonly blob: string | null;
   readonly reason: string;
   readonly updatedAt: number;
   /** Outcome of the latest analysis of these bytes; null for a baseline version that needs none. */

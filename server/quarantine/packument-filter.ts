@@ -14,9 +14,10 @@ const FALLBACK_VERSIONS = 500_000;
  * through a durable decision (released or approved, not merely "cooldown over"), and none if it knows none.
  */
 export function createPackumentFilter(quarantine: QuarantineService, clock: Clock, logger: Logger): (packument: Readonly<Packument>) => Packument {
-  const lastVisible = new Map<string, ReadonlySet<string>>();
+  // Versions last known visible through a durable decision, with the digest pinned for each.
+  const lastVisible = new Map<string, ReadonlyMap<string, string>>();
   let kept = 0;
-  const remember = (name: string, versions: ReadonlySet<string>): void => {
+  const remember = (name: string, versions: ReadonlyMap<string, string>): void => {
     const old = lastVisible.get(name);
     if (old) {
       lastVisible.delete(name); // re-inserted below, so the map's order is least recently seen first
@@ -38,15 +39,15 @@ export function createPackumentFilter(quarantine: QuarantineService, clock: Cloc
         return emptyManifest({ name: typeof packument?.name === 'string' ? packument.name : '' });
       }
       const decisions = quarantine.observe(packument, clock.now());
-      const durable = new Set<string>();
-      for (const [version, d] of decisions) if (d.visible && VISIBLE_STATES.has(d.record.state)) durable.add(version);
+      const durable = new Map<string, string>();
+      for (const [version, d] of decisions) if (d.visible && VISIBLE_STATES.has(d.record.state) && d.record.integrity) durable.set(version, d.record.integrity);
       remember(packument.name, durable);
-      return filterManifest(packument, (v) => decisions.get(v)?.visible === true);
+      return filterManifest(packument, (v) => decisions.get(v)?.visible === true, (v) => decisions.get(v)?.record.integrity ?? null);
     } catch (err) {
       try {
-        const known = lastVisible.get(packument.name) ?? new Set<string>();
+        const known = lastVisible.get(packument.name) ?? new Map<string, string>();
         logger.error({ package: packument.name, err: (err as Error)?.message, fallbackVersions: known.size }, 'cordon: filter failed; serving only versions known to be visible');
-        return filterManifest(packument, (v) => known.has(v));
+        return filterManifest(packument, (v) => known.has(v), (v) => known.get(v) ?? null);
       } catch {
         return emptyManifest({ name: typeof packument?.name === 'string' ? packument.name : '' });
       }

@@ -2,14 +2,21 @@
 import { ruleFor, type EffectiveRule, type PackageRule } from '../config/package-rules';
 import { createHash } from 'node:crypto';
 import semver from 'semver';
-import type { VersionStore, Transition, JobSpec } from '../../storage';
+import type { VersionStore, Transition, JobSpec, SightingFindings } from '../../storage';
 import { decide, initialState } from '../policy/lifecycle';
-import { integrityChanged, integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
+import { integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
+import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
+import { canonicalJson } from '../canonical-json';
+import { firstSight, upstreamTarballUrl } from './first-sight';
 
 export interface QuarantineSettings {
   readonly cooldownMs: number;
   readonly rules: readonly PackageRule[];
+  /** The mirror's id: part of every analysis question. */
+  readonly mirrorId: string;
+  /** The upstream registry (ends in `/`): tarballs are fetched only from its origin. */
+  readonly upstream: string;
 }
 
 /** The decisions for the versions of one package, by version. */
@@ -28,9 +35,10 @@ export class QuarantineService {
 
   /**
    * Records a packument as upstream (or Verdaccio's cache of it) shows it at `now`: versions seen for
-   * the first time get their initial state and, when quarantined, an analysis job in the same
-   * transaction; versions whose integrity changed are blocked. With `complete` (the packument came
-   * straight from upstream, not from Verdaccio's merged cache) versions upstream withdrew, or a
+   * the first time get their initial state, their pinned digest and, when quarantined, an analysis job
+   * in the same transaction; a version whose digest cannot be pinned to one is blocked; a known version
+   * whose upstream integrity no longer shows exactly its pin is blocked. With `complete` (the packument
+   * came straight from upstream, not from Verdaccio's merged cache) versions upstream withdrew, or a
    * security placeholder, block what is not yet visible. Costs one indexed read; writes only when
    * something changed. Returns the decision for every known version.
    */
@@ -40,37 +48,29 @@ export class QuarantineService {
     const known = new Map(this.store.versionsOf(name).map((r) => [r.version, r]));
     const packageIsNew = known.size === 0 && !this.store.hasPackage(name);
     const inserts: VersionRecord[] = [];
+    const refusals: SightingFindings[] = [];
     const transitions: Transition[] = [];
     const upstreamVersions = packument.versions ?? {};
     for (const [version, manifest] of Object.entries(upstreamVersions)) {
-      const integrity = integrityOf(manifest);
+      const dist = manifest?.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
       const existing = known.get(version);
       if (!existing) {
         const seen = { publishedAt: publishTime(packument, version), firstSeenAt: now };
-        const initial = initialState(seen, rule, packageIsNew);
-        const noBytes = initial.state === 'quarantined' && integrity === null;
-        inserts.push({
-          package: name,
-          version,
-          ...seen,
-          state: noBytes ? 'held' : initial.state,
-          reason: noBytes ? 'upstream gives no integrity for its tarball, so its bytes cannot be verified or analysed' : initial.reason,
-          integrity,
-          tarball: tarballBasename(manifest?.dist?.tarball),
-          updatedAt: now,
-          analysis: initial.state === 'quarantined' ? (noBytes ? 'failed' : 'pending') : null,
-          maxSeverity: null,
-          findingsDigest: null,
-          publisher: publisherOf(manifest),
-        });
-      } else if (existing.state !== 'blocked' && integrityChanged(existing.integrity, integrity)) {
-        transitions.push(block(existing, now, 'integrity-changed', 'upstream now serves different bytes under this version number (tarball integrity changed)', { before: existing.integrity, after: integrity }));
+        const first = firstSight(name, version, dist, upstreamTarballUrl(dist?.tarball, this.settings.upstream), initialState(seen, rule, packageIsNew));
+        inserts.push({ package: name, version, ...seen, ...first.record, tarball: tarballBasename(dist?.tarball), updatedAt: now, maxSeverity: first.refusal?.maxSeverity ?? null, findingsDigest: first.refusal?.digest ?? null, publisher: publisherOf(manifest) });
+        if (first.refusal) refusals.push(first.refusal);
+        continue;
+      }
+      if (existing.state === 'blocked') continue;
+      const pin = parsePinned(existing.integrity);
+      if (pin && !stillPinned(dist, pin)) {
+        transitions.push(block(existing, now, 'integrity-changed', 'upstream now describes other bytes under this version number (its integrity no longer shows exactly the digest pinned at first sight)', { pinned: existing.integrity, now: integrityOf(manifest) }));
       }
     }
     if (options.complete) transitions.push(...this.withdrawn(packument, known, rule, now));
     const jobs = this.jobsFor(inserts, known, rule, now);
     if (inserts.length || transitions.length || packageIsNew) {
-      this.store.recordSighting(name, now, inserts, transitions, jobs);
+      this.store.recordSighting(name, now, inserts, transitions, jobs, refusals);
       for (const record of inserts) known.set(record.version, record);
       for (const t of transitions) {
         const fresh = this.store.versionOf(name, t.version);
@@ -96,19 +96,25 @@ export class QuarantineService {
     return out;
   }
 
-  /** An analysis job for each new quarantined version, against the highest visible version below it. */
+  /** An analysis job for each new quarantined version, against the highest visible version below it (and its pinned digest). */
   private jobsFor(inserts: readonly VersionRecord[], known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): JobSpec[] {
     const pending = inserts.filter((r) => r.analysis === 'pending' && r.integrity);
     if (pending.length === 0) return [];
-    const visible = [...known.values()].filter((r) => decide(r, rule, now).visible).map((r) => r.version);
-    visible.push(...inserts.filter((r) => r.state === 'released').map((r) => r.version));
-    return pending.map((r) => ({
-      id: jobId(r.package, r.version, r.integrity!),
-      package: r.package,
-      version: r.version,
-      integrity: r.integrity!,
-      previousVersion: previousVersion(r.version, visible),
-    }));
+    const visible = new Map<string, VersionRecord>();
+    for (const r of known.values()) if (r.integrity && decide(r, rule, now).visible) visible.set(r.version, r);
+    for (const r of inserts) if (r.state === 'released' && r.integrity) visible.set(r.version, r);
+    return pending.map((r) => {
+      const previous = previousVersion(r.version, [...visible.keys()]);
+      const previousIntegrity = previous === null ? null : visible.get(previous)!.integrity;
+      return {
+        id: jobId({ mirrorId: this.settings.mirrorId, package: r.package, version: r.version, integrity: r.integrity!, previousVersion: previous, previousIntegrity }),
+        package: r.package,
+        version: r.version,
+        integrity: r.integrity!,
+        previousVersion: previous,
+        previousIntegrity,
+      };
+    });
   }
 
   /** Decisions for every version the store knows of a package (empty when never seen). */
@@ -156,6 +162,16 @@ export class QuarantineService {
     return made;
   }
 
+  /**
+   * Blocks a version whose upstream bytes contradict its pinned digest (seen while downloading them),
+   * whatever its state. True when this call blocked it.
+   */
+  blockChangedBytes(name: string, version: string, now: number, detail: string): boolean {
+    const record = this.store.versionOf(name, version);
+    if (!record || record.state === 'blocked') return false;
+    return this.store.transition(block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, { pinned: record.integrity }));
+  }
+
   /** Packages with versions not yet visible (quarantined or held): the ones the sweeper refreshes. */
   packagesInQuarantine(): string[] {
     return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held')])].sort();
@@ -173,9 +189,19 @@ export class QuarantineService {
   }
 }
 
-/** The id of the analysis of one version's bytes: equal ids collapse duplicate jobs in both queues. */
-export function jobId(name: string, version: string, integrity: string): string {
-  return createHash('sha256').update(`${name}@${version}@${integrity}`).digest('hex');
+/** The question one analysis answers: which bytes of which version, against which bytes of which version, for which mirror. */
+export interface AnalysisQuestionKey {
+  readonly mirrorId: string;
+  readonly package: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly previousVersion: string | null;
+  readonly previousIntegrity: string | null;
+}
+
+/** The id of one question: equal ids collapse duplicate jobs; mirrors, versions or baselines that differ never share one. */
+export function jobId(q: AnalysisQuestionKey): string {
+  return createHash('sha256').update(canonicalJson({ v: 'cordon-job/2', ...q })).digest('hex');
 }
 
 /** The highest of `candidates` below `version` in semver order, or null. */

@@ -104,7 +104,7 @@ test('an approver removed from the config: their approvals stop counting and the
   f.seed('lib', '2.0.0', [postinstall]);
   submit(f, alice, 'lib', '2.0.0');
   const without = configWith([bob.approver, carol.approver], { quorum: { critical: 2 }, mirrorId: 'test-mirror' });
-  const g = { service: new ApprovalService({ config: without, clock: f.clock, store: f.store, approvals: f.approvals, quarantine: new QuarantineService(f.store, { cooldownMs: without.cooldownMs, rules: without.rules }) }) };
+  const g = { service: new ApprovalService({ config: without, mirrorId: 'test-mirror', clock: f.clock, store: f.store, approvals: f.approvals, quarantine: new QuarantineService(f.store, { cooldownMs: without.cooldownMs, rules: without.rules, mirrorId: 'test-mirror', upstream: without.upstream }) }) };
   assert.deepEqual(g.service.status('lib', '2.0.0')?.approvedBy, []);
   const { text, signature } = sign(f, alice, 'lib', '2.0.0');
   refused(() => g.service.submit('lib', '2.0.0', text, signature), 'UNKNOWN_SIGNER');

@@ -10,7 +10,7 @@ import { migrations } from '../../storage/migrations';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (version: string): VersionRecord => ({
-  package: 'demo', version, state: 'quarantined', publishedAt: T, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: null, reason: 'new', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
+  package: 'demo', version, state: 'quarantined', publishedAt: T, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: null, tarballUrl: null, blob: null, reason: 'new', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
 });
 const file = () => join(mkdtempSync(join(tmpdir(), 'cordon-chain-')), 'cordon.sqlite');
 

@@ -2,6 +2,7 @@
 import { ManualClock } from '../../server/clock';
 import { loadConfig, type Approver, type CordonConfig } from '../../server/config';
 import { compareFindings, findingsDigest, severityAtLeast, type Finding } from '../../server/analyzer';
+import { resolveMirrorId } from '../../server/approvals/mirror-id';
 import { ApprovalService } from '../../server/approvals/approval-service';
 import { QuarantineService } from '../../server/quarantine/quarantine-service';
 import type { VersionRecord } from '../../server/policy/version-state';
@@ -46,8 +47,8 @@ export function fixture(config: CordonConfig, now = T0): Fixture {
   const store = new VersionStore(db);
   const analyses = new AnalysisStore(db);
   const approvals = new ApprovalStore(db);
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
-  const service = new ApprovalService({ config, clock, store, approvals, quarantine });
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId: resolveMirrorId(config.mirrorId, approvals), upstream: config.upstream });
+  const service = new ApprovalService({ config, mirrorId: resolveMirrorId(config.mirrorId, approvals), clock, store, approvals, quarantine });
   const record = (name: string, version: string, findings: readonly Finding[]) => {
     const worst = findings.length ? [...findings].sort(compareFindings)[0]!.severity : null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
@@ -62,7 +63,7 @@ export function fixture(config: CordonConfig, now = T0): Fixture {
     db, clock, store, analyses, approvals, service,
     seed(name, version, findings, over = {}) {
       const seen = now - HOUR;
-      store.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`, tarball: `${version}.tgz`, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null, ...over }], []);
+      store.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`, tarball: `${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null, ...over }], []);
       if (over.analysis !== 'pending') record(name, version, findings);
       return store.versionOf(name, version)!;
     },

@@ -12,7 +12,7 @@ const bob = testApprover('bob');
 const mallory = testApprover('mallory');
 
 const record: VersionRecord = {
-  package: '@acme/lib', version: '2.0.0', state: 'held', publishedAt: NOW - 3_600_000, firstSeenAt: NOW - 3_600_000, integrity: 'sha512-BYTES', tarball: 'lib-2.0.0.tgz',
+  package: '@acme/lib', version: '2.0.0', state: 'held', publishedAt: NOW - 3_600_000, firstSeenAt: NOW - 3_600_000, integrity: 'sha512-BYTES', tarball: 'lib-2.0.0.tgz', tarballUrl: null, blob: null,
   reason: 'analysis found install-script/new-postinstall', updatedAt: NOW, analysis: 'flagged', maxSeverity: 'critical', findingsDigest: 'd'.repeat(64), publisher: 'someone',
 };
 

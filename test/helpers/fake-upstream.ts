@@ -63,6 +63,13 @@ export class FakeUpstream {
     return { ...dist, tarball };
   }
 
+  /** The bytes of a version's tarball as published. */
+  tarballOf(name: string, version: string): Buffer {
+    const stored = this.packages.get(name)?.versions.get(version);
+    if (!stored) throw new Error(`no ${name}@${version} upstream`);
+    return stored.tarball;
+  }
+
   /** Sets a dist-tag. */
   tag(name: string, tag: string, version: string): void {
     this.packages.get(name)!.tags[tag] = version;

@@ -8,7 +8,7 @@ import type { VersionRecord } from '../../server/policy/version-state';
 const T = Date.parse('2026-05-11T19:20:00Z');
 const MIN = 60_000;
 const rec = (pkg: string, version: string, at: number, publisher = 'ci-bot'): VersionRecord => ({
-  package: pkg, version, state: 'quarantined', publishedAt: at, firstSeenAt: at, integrity: 'sha512-x', tarball: null, reason: '', updatedAt: at, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher,
+  package: pkg, version, state: 'quarantined', publishedAt: at, firstSeenAt: at, integrity: 'sha512-x', tarball: null, tarballUrl: null, blob: null, reason: '', updatedAt: at, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher,
 });
 const settings = { windowMs: 10 * MIN, versions: 10 };
 

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { runServer } from 'verdaccio';
 import { asyncLoadPlugin } from '@verdaccio/loaders';
 import { FakeUpstream } from '../helpers/fake-upstream';
+import { distOf } from '../helpers/pack-tarball';
 import { PLUGINS_DIR } from '../../server/verdaccio-config';
 import { closeAllRuntimes } from '../../server/runtime';
 import { silentLogger } from '../../server/logger';
@@ -51,14 +52,16 @@ test("the plugins load through Verdaccio's own loader from its plugins folder", 
     assert.equal(filters.length, 1);
     assert.equal(middlewares.length, 1);
     const now = Date.now();
+    const dist = (v: string) => ({ ...distOf(Buffer.from(v)), tarball: `${upstream.url}x/-/x-${v}.tgz` });
     const out = await (filters[0] as any).filter_metadata({
       name: 'x',
-      versions: { '1.0.0': { dist: {} }, '1.0.1': { dist: {} } },
+      versions: { '1.0.0': { dist: dist('1.0.0') }, '1.0.1': { dist: dist('1.0.1') }, '0.9.0': { dist: {} } },
       time: { '1.0.0': new Date(now - 10 * DAY).toISOString(), '1.0.1': new Date(now).toISOString() },
       'dist-tags': { latest: '1.0.1' },
     });
-    assert.deepEqual(Object.keys(out.versions), ['1.0.0']);
+    assert.deepEqual(Object.keys(out.versions), ['1.0.0'], 'the young version is hidden, and one without a digest is never served');
     assert.deepEqual(out['dist-tags'], { latest: '1.0.0' });
+    assert.deepEqual(out.versions['1.0.0'].dist, { integrity: dist('1.0.0').integrity, tarball: dist('1.0.0').tarball }, 'only the pinned digest');
   } finally {
     closeAllRuntimes();
     await upstream.stop();
@@ -83,6 +86,9 @@ test('a stock Verdaccio started from its config.yaml hides and refuses quarantin
     assert.equal(res.status, 403);
     assert.equal(((await res.json()) as { code: string }).code, 'QUARANTINED');
     assert.equal((await fetch(`${base}-/cordon/api/v1/packages/lib`)).status, 200);
+    const tgz = await fetch(`${base}lib/-/lib-1.0.0.tgz`);
+    assert.equal(tgz.status, 200, 'a stock Verdaccio serves released tarballs from the verified store');
+    assert.deepEqual(Buffer.from(await tgz.arrayBuffer()), upstream.tarballOf('lib', '1.0.0'));
   } finally {
     if (server) {
       server.closeAllConnections();

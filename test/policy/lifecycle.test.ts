@@ -11,7 +11,7 @@ const ruleZero: EffectiveRule = { cooldownMs: 0, approvalAlways: false, matchedB
 const ruleApproval: EffectiveRule = { cooldownMs: 72 * H, approvalAlways: true, matchedBy: '@bank/*' };
 
 function record(state: VersionState | string, publishedAt: number | null, firstSeenAt: number): VersionRecord {
-  return { package: 'p', version: '1.0.0', state: state as VersionState, publishedAt, firstSeenAt, integrity: null, tarball: null, reason: 'r', updatedAt: firstSeenAt, analysis: 'clean', maxSeverity: null, findingsDigest: null, publisher: null };
+  return { package: 'p', version: '1.0.0', state: state as VersionState, publishedAt, firstSeenAt, integrity: null, tarball: null, tarballUrl: null, blob: null, reason: 'r', updatedAt: firstSeenAt, analysis: 'clean', maxSeverity: null, findingsDigest: null, publisher: null };
 }
 
 describe('decide', () => {

@@ -9,7 +9,7 @@ import type { VersionRecord } from '../../server/policy/version-state';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
+  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
 });
 
 test('migrations apply once, in WAL mode, and survive reopening', () => {

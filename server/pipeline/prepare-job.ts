@@ -1,0 +1,129 @@
+/**
+ * The mirror's half of an analysis job, run before the job is handed to a thread or a BullMQ worker:
+ * read the version's manifest from upstream (once per batch), check that upstream still shows the
+ * pinned digest, and sight every registry package the version depends on that the mirror has never
+ * seen — right now, so a dependency published beside the version that adds it is first seen while it
+ * is young, and waits in quarantine like any other. Then it states the exact question to answer.
+ */
+import { ANALYZER_VERSION } from '../analyzer';
+import type { Logger } from '../logger';
+import { parsePinned, stillPinned } from '../policy/digest-pin';
+import type { Packument } from '../policy/manifest';
+import type { QuarantineService } from '../quarantine/quarantine-service';
+import { upstreamTarballUrl } from '../quarantine/first-sight';
+import type { Job, VersionStore } from '../../storage';
+import { AnalysisError, type AnalysisJobData, type DependencyFact, type JobSide } from './analysis-job';
+import { addedOrChanged, registryDependencies } from './dependency-names';
+import type { PackumentBatch } from './packument-batch';
+
+export interface PrepareDeps {
+  readonly mirrorId: string;
+  readonly upstream: string;
+  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage'>;
+  readonly quarantine: Pick<QuarantineService, 'observe'>;
+  readonly packuments: PackumentBatch;
+  readonly now: () => number;
+  /** The verified store's folder when the analysis runs beside the mirror; null for BullMQ workers. */
+  readonly blobsDir: string | null;
+  readonly limits: AnalysisJobData['limits'];
+  readonly logger: Logger;
+}
+
+/** Most dependencies one version may make the mirror sight; beyond it the rest wait for a consumer. */
+const MAX_SIGHTINGS = 200;
+
+function withoutReadme(manifest: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (!manifest || typeof manifest !== 'object') return null;
+  const { readme: _readme, readmeFilename: _file, ...rest } = manifest;
+  return rest;
+}
+
+async function upstreamPackument(deps: PrepareDeps, name: string, what: string, fresh = false): Promise<Packument | null> {
+  try {
+    return await deps.packuments.get(name, fresh);
+  } catch (err) {
+    throw new AnalysisError('TRANSIENT', `cannot read ${what} from upstream: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Sights the registry packages `manifest` depends on that the store has never seen, and returns the
+ * facts the analyzer weighs for those added or widened since `previous`.
+ */
+async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: Record<string, unknown>, previous: Record<string, unknown> | null): Promise<DependencyFact[]> {
+  const named = registryDependencies(manifest);
+  let sighted = 0;
+  for (const name of named.keys()) {
+    if (deps.store.hasPackage(name)) continue;
+    if (++sighted > MAX_SIGHTINGS) {
+      deps.logger.warn({ package: forWhat, dependencies: named.size }, 'cordon: too many unseen dependencies to sight at once; the rest are sighted when first asked for');
+      break;
+    }
+    const packument = await upstreamPackument(deps, name, `${name} (a dependency of ${forWhat})`);
+    // A package upstream does not have is recorded too: if it appears later, every version of it is new.
+    deps.quarantine.observe(packument ?? { name, versions: {} }, deps.now(), { complete: true });
+    deps.logger.info({ package: name, dependencyOf: forWhat, upstream: packument ? 'found' : 'not found' }, 'cordon: sighted a dependency');
+  }
+  return addedOrChanged(named, registryDependencies(previous)).map((name) => {
+    const versions = deps.store.versionsOf(name);
+    const times = versions.map((v) => v.publishedAt).filter((t): t is number => t !== null);
+    return { name, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length };
+  });
+}
+
+/** Builds the data of `job` for a thread or a worker. Throws AnalysisError (retryable when upstream is only unreachable). */
+export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJobData> {
+  const id = `${job.package}@${job.version}`;
+  const record = deps.store.versionOf(job.package, job.version);
+  if (!record || record.integrity !== job.integrity) throw new AnalysisError('INTEGRITY_MISMATCH', `the mirror's record of ${id} no longer has the bytes this job was for`);
+  const pin = parsePinned(job.integrity);
+  if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${id} has no single pinned digest`);
+  const shows = (p: Packument | null): boolean => {
+    const m = p?.versions?.[job.version];
+    return m !== undefined && stillPinned(m.dist && typeof m.dist === 'object' ? m.dist : undefined, pin);
+  };
+  let packument = await upstreamPackument(deps, job.package, id);
+  // The batch's copy may predate this version: only a fresh look decides that upstream lost or changed it.
+  if (!shows(packument)) packument = await upstreamPackument(deps, job.package, id, true);
+  const manifest = packument?.versions?.[job.version];
+  if (!manifest) throw new AnalysisError('VERSION_WITHDRAWN', `upstream no longer lists ${id}`);
+  const dist = manifest.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
+  if (!stillPinned(dist, pin)) throw new AnalysisError('INTEGRITY_MISMATCH', `upstream now describes other bytes for ${id} than the ${job.integrity} pinned at first sight`);
+  const tarballUrl = record.tarballUrl ?? upstreamTarballUrl(dist?.tarball, deps.upstream);
+  if (!tarballUrl) throw new AnalysisError('BAD_TARBALL_URL', `upstream gives no tarball address on the registry for ${id}`);
+  const next: JobSide = { version: job.version, manifest: withoutReadme(manifest), tarballUrl, integrity: job.integrity, blob: record.blob };
+
+  let previous: JobSide | null = null;
+  const previousIntegrity = job.previousVersion ? (job.previousIntegrity ?? deps.store.versionOf(job.package, job.previousVersion)?.integrity ?? null) : null;
+  if (job.previousVersion && previousIntegrity) {
+    const prevRecord = deps.store.versionOf(job.package, job.previousVersion);
+    const prevManifest = packument?.versions?.[job.previousVersion];
+    const prevDist = prevManifest?.dist && typeof prevManifest.dist === 'object' ? prevManifest.dist : undefined;
+    const prevUrl = prevRecord?.integrity === previousIntegrity ? (prevRecord.tarballUrl ?? upstreamTarballUrl(prevDist?.tarball, deps.upstream)) : null;
+    if (prevUrl) {
+      // Upstream's manifest only where it still describes the bytes the mirror pinned; else the tarball's package.json stands in.
+      const prevPin = parsePinned(previousIntegrity);
+      const trusted = prevManifest && prevPin && stillPinned(prevDist, prevPin) ? withoutReadme(prevManifest) : null;
+      previous = { version: job.previousVersion, manifest: trusted, tarballUrl: prevUrl, integrity: previousIntegrity, blob: prevRecord?.blob ?? null };
+    }
+  }
+  const dependencies = await sightDependencies(deps, id, manifest, previous?.manifest ?? null);
+  return {
+    id: job.id,
+    question: {
+      mirrorId: deps.mirrorId,
+      package: job.package,
+      version: job.version,
+      integrity: job.integrity,
+      previousVersion: previous ? previous.version : null,
+      previousIntegrity: previous ? previous.integrity : null,
+      analyzerVersion: ANALYZER_VERSION,
+    },
+    next,
+    previous,
+    dependencies,
+    preparedAt: deps.now(),
+    blobsDir: deps.blobsDir,
+    limits: deps.limits,
+  };
+}
