@@ -2,14 +2,20 @@
  * Search results and the old `/-/all` listing are not filtered by Verdaccio: this rewrites their
  * JSON so that no entry names a hidden version. A package Cordon has never classified keeps its name
  * and description but loses every version field; a package with no visible version is left out.
+ *
+ * The rewrite is mounted on Verdaccio's own route patterns (SEARCH_API_ENDPOINTS), on an Express router
+ * with Express's defaults like Verdaccio's: so it matches every spelling Verdaccio's routes match —
+ * any case, a trailing slash — and nothing they don't. A second, hand-written matcher could disagree.
  */
-import type { RequestHandler, Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
+import { SEARCH_API_ENDPOINTS } from '@verdaccio/middleware';
 import { rewriteDistTags } from '../policy/dist-tags';
 import type { QuarantineService } from '../quarantine/quarantine-service';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 
-const LISTING = /^\/-\/(v1\/search|all(\/since)?)\/?$/;
+/** The paths of every listing Verdaccio serves unfiltered: exactly the patterns its routes are registered with. */
+export const LISTING_ROUTES: readonly string[] = [SEARCH_API_ENDPOINTS.search, SEARCH_API_ENDPOINTS.deprecated_search];
 const VERSION_FIELDS = ['version', 'versions', 'dist-tags', 'time', 'date', 'dist'] as const;
 
 type Entry = Record<string, unknown>;
@@ -83,11 +89,12 @@ function interceptJson(res: Response, transform: (body: unknown) => unknown, onE
   }) as Response['end'];
 }
 
-/** Middleware for `/-/v1/search` and `/-/all[/since]`. */
+/** A router that rewrites `/-/v1/search` and `/-/all[/since]` answers, in every spelling Verdaccio's routes accept. */
 export function hideInListings(quarantine: QuarantineService, clock: Clock, logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    if (req.method !== 'GET' || !LISTING.test(req.path)) return next();
+  const router = Router();
+  router.get([...LISTING_ROUTES], (req, res, next) => {
     interceptJson(res, (body) => rewrite(body, quarantine, clock.now()), (err) => logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: could not filter a listing'));
     next();
-  };
+  });
+  return router;
 }

@@ -122,6 +122,31 @@ describe('a version in cooldown is hidden everywhere', () => {
     }
   });
 
+  test('listings hide hidden versions in every spelling Express and Verdaccio accept', async () => {
+    const spellings = [
+      '-/v1/search?text=pad', '-/V1/search?text=pad', '-/v1/SEARCH?text=pad', '-/V1/Search/?text=pad', '-/v1/search/?text=pad',
+      '-/all', '-/ALL', '-/All/since?stale=update_after&startkey=0', '-/all/SINCE?stale=update_after&startkey=0', '-/all/', '-/ALL/Since/',
+      '-/v1/%73earch?text=pad', '-/%61ll', '//-/v1/search?text=pad', '-/v1//search?text=pad',
+    ];
+    let answered = 0;
+    for (const path of spellings) {
+      const res = await fetch(`${base}${path}`);
+      const text = await res.text();
+      if (res.status === 200) answered++;
+      assert.ok(!text.includes('1.2.0') && !text.includes('beta.2'), `${path} (${res.status}) shows a hidden version: ${text.slice(0, 200)}`);
+    }
+    assert.ok(answered >= 10, 'the case and slash variants are answered, and answered filtered');
+  });
+
+  test('the packument carries only the pinned digest of each version', async () => {
+    const doc = (await (await fetch(`${base}left-pad`)).json()) as { versions: Record<string, { dist: Record<string, unknown> }> };
+    for (const [version, manifest] of Object.entries(doc.versions)) {
+      assert.match(String(manifest.dist.integrity), /^sha512-[A-Za-z0-9+/]+=*$/, version);
+      assert.equal(manifest.dist.shasum, undefined, `${version}: no second digest`);
+      assert.equal(manifest.dist.integrity, m.mirror.runtime.store.versionOf('left-pad', version)!.integrity);
+    }
+  });
+
   test('the status API explains every version', async () => {
     for (const path of ['@acme/ui', '@acme%2fui', '%40acme%2Fui']) {
       const res = await fetch(`${base}-/cordon/api/v1/packages/${path}`);
