@@ -163,3 +163,52 @@ export class IdentityKeeper {
     return this.identity;
   }
 }
+
+/**
+ * Starts the folder over with an empty store and a new identity, for an explicit, audited re-baseline:
+ * any store file present is moved aside (never deleted), so it stays as evidence. Returns the open store
+ * and the paths it moved.
+ */
+export function initFreshStore(dataDir: string, at: number): { db: Db; identity: DataIdentity; movedAside: string[] } {
+  mkdirSync(dataDir, { recursive: true });
+  const { store } = dataPaths(dataDir);
+  const movedAside: string[] = [];
+  const stamp = new Date(at).toISOString().replace(/[:.]/g, '-');
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (!existsSync(store + suffix)) continue;
+    const aside = `${store}.replaced-${stamp}${suffix}`;
+    renameSync(store + suffix, aside);
+    movedAside.push(aside);
+  }
+  const db = openDatabase(store);
+  const identity: DataIdentity = { format: 'cordon-data/1', id: randomUUID(), createdAt: new Date(at).toISOString(), auditHead: null };
+  db.prepare("INSERT INTO meta (key, value) VALUES ('data-id', ?)").run(identity.id);
+  writeIdentity(dataDir, identity);
+  return { db, identity, movedAside };
+}
+
+/** The packages Verdaccio's storage folder holds a packument of (`name/package.json`, `@scope/name/package.json`). */
+export function storedPackageNames(dataDir: string): string[] {
+  const root = dataPaths(dataDir).verdaccio;
+  const names: string[] = [];
+  const has = (dir: string): boolean => existsSync(join(dir, 'package.json'));
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  for (const entry of entries.sort()) {
+    if (entry.startsWith('.')) continue;
+    if (entry.startsWith('@')) {
+      let inner: string[] = [];
+      try {
+        inner = readdirSync(join(root, entry));
+      } catch {
+        continue;
+      }
+      for (const name of inner.sort()) if (has(join(root, entry, name))) names.push(`${entry}/${name}`);
+    } else if (has(join(root, entry))) names.push(entry);
+  }
+  return names;
+}

@@ -6,4 +6,5 @@ export { AuditLog, auditEntryHash, GENESIS_HASH, type AuditEntry, type AuditInpu
 export { JobStore, type Job, type JobStatus } from './job-store';
 export { AnalysisStore, type StoredAnalysis, type StoredFinding } from './analysis-store';
 export { ApprovalStore, readAuditFile, DECISION_CAUSE, type StoredDecision, type NewDecision } from './approval-store';
-export { openDataFolder, readIdentity, writeIdentity, dataPaths, hasStoredData, IdentityKeeper, DataFolderError, type DataIdentity, type DataFolderErrorCode } from './data-folder';
+export { openDataFolder, initFreshStore, storedPackageNames, readIdentity, writeIdentity, dataPaths, hasStoredData, IdentityKeeper, DataFolderError, type DataIdentity, type DataFolderErrorCode } from './data-folder';
+export { readEarlierStore, type EarlierStore } from './read-store-file';

@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   approve: async () => (await import('./approve')).approveCommand,
   reject: async () => (await import('./reject')).rejectCommand,
   audit: async () => (await import('./audit')).auditCommand,
+  store: async () => (await import('./store')).storeCommand,
 };
 
 const usage = `usage: cordon <command> [options]
@@ -21,6 +22,7 @@ commands:
   approve <pkg@ver> [--reason TEXT] [--key FILE]   sign and send an approval
   reject <pkg@ver> --reason TEXT [--key FILE]      sign and send a rejection
   audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen
+  store init --adopt-existing [--previous-store F] re-baseline a data folder whose store was lost (mirror stopped)
 
 The approval commands talk to --registry URL, or CORDON_URL, or http://127.0.0.1:4873.
 `;

@@ -80,6 +80,14 @@ export class QuarantineService {
     return this.decideAll(known.values(), rule, now);
   }
 
+  /**
+   * Records versions carried over from an earlier store by an explicit re-baseline, with analysis jobs
+   * for the ones that wait for one. Versions already recorded are left as they are.
+   */
+  recordCarried(name: string, records: readonly VersionRecord[], at: number): void {
+    this.store.recordSighting(name, at, records, [], this.jobsFor(records, new Map(), this.ruleFor(name), at));
+  }
+
   /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
   private withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Transition[] {
     const listed = packument.versions ?? {};

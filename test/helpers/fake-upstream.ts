@@ -18,6 +18,8 @@ export interface VersionSpec {
   manifest?: Record<string, unknown>;
   /** Prebuilt tarball bytes served instead of packing `files` (benchmarks reuse one for thousands of versions). */
   tarball?: Buffer;
+  /** Fields that replace the computed ones in `dist` (a hostile integrity string, a foreign tarball URL). */
+  dist?: Record<string, unknown>;
 }
 
 interface StoredVersion {
@@ -41,6 +43,8 @@ export class FakeUpstream {
   readonly tarballOverrides = new Map<string, Buffer>();
   /** Packument requests answered 304 Not Modified. */
   notModified = 0;
+  /** Tarball basenames answered with a body that never ends (a hostile or broken upstream). */
+  readonly endlessTarballs = new Set<string>();
 
   /** Adds (or replaces) a version, packing its tarball now. */
   publish(name: string, version: string, spec: VersionSpec = {}): { integrity: string; shasum: string; tarball: Buffer } {
@@ -52,7 +56,7 @@ export class FakeUpstream {
     const dist = distOf(tarball);
     const base = name.slice(name.lastIndexOf('/') + 1);
     pkg.versions.set(version, {
-      manifest: { ...packageJson, _id: `${name}@${version}`, dist: { ...dist, tarball: `${this.url}${name}/-/${base}-${version}.tgz` } },
+      manifest: { ...packageJson, _id: `${name}@${version}`, dist: { ...dist, tarball: `${this.url}${name}/-/${base}-${version}.tgz`, ...spec.dist } },
       tarball,
       time: spec.time === undefined ? undefined : new Date(spec.time).toISOString(),
     });
@@ -118,6 +122,17 @@ export class FakeUpstream {
         this.failTarballs--;
         res.writeHead(503, { 'content-type': 'application/json' });
         res.end('{"error":"try again"}');
+        return;
+      }
+      if (tarballMatch && this.endlessTarballs.has(tarballMatch[2]!)) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        pump();
         return;
       }
       if (tarballMatch) {
