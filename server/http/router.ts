@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { errorMiddleware } from './http-error';
 import { tarballGuard, type Classify, type DirectTarballs } from './guard';
 import { nextVisibilityChange, packumentCache } from './packument-cache';
+import { packumentNotice } from './packument-notice';
 import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
@@ -18,6 +19,7 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
   router.use(tarballGuard(runtime, classify, logger, direct));
+  router.use(packumentNotice(runtime, logger));
   // The cache may be as stale as Verdaccio's own copy of upstream is allowed to be, and never more than 30s.
   const maxAgeMs = Math.min(30_000, runtime.config.upstreamMaxAgeMs);
   if (maxAgeMs > 0) router.use(
