@@ -10,10 +10,12 @@ import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
+import { policyApi } from './policy-api';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): Router {
   const router = Router();
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
+  router.use('/-/cordon/api/v1/policy', policyApi(runtime));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
