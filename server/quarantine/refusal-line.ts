@@ -20,7 +20,7 @@ const NOTICE_VERSIONS = 6;
 export function headerSafe(text: string, max = LINE_MAX): string {
   const flat = String(text)
     .replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/[^\x20-\x7e]/gu, '?')
     .trim();
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 3)).trimEnd()}...`;
 }

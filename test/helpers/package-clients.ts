@@ -63,10 +63,15 @@ export class ClientProject {
     const host = new URL(this.registry).hostname;
     writeFileSync(join(this.project, '.npmrc'), `registry=${this.registry}\n`);
     if (this.client === 'yarn4') {
-      writeFileSync(join(this.project, '.yarnrc.yml'), [`npmRegistryServer: ${JSON.stringify(this.registry)}`, `unsafeHttpWhitelist: [${JSON.stringify(host)}]`, 'nodeLinker: node-modules', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: ${JSON.stringify(join(this.dir, 'yarn4-cache'))}`, ''].join('\n'));
+      writeFileSync(join(this.project, '.yarnrc.yml'), [`npmRegistryServer: ${JSON.stringify(this.registry)}`, `unsafeHttpWhitelist: [${JSON.stringify(host)}]`, this.yarnIsolation()].join('\n'));
     }
     if (this.client === 'yarn1') writeFileSync(join(this.project, '.yarnrc'), `registry "${this.registry}"\n`);
     if (this.client === 'bun') writeFileSync(join(this.project, 'bunfig.toml'), `[install]\nregistry = ${JSON.stringify(this.registry)}\n`);
+  }
+
+  /** `.yarnrc.yml` lines that keep Yarn 4's cache in this folder and install into node_modules. */
+  yarnIsolation(): string {
+    return ['nodeLinker: node-modules', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: ${JSON.stringify(join(this.dir, 'yarn4-cache'))}`, ''].join('\n');
   }
 
   /** Writes a file into the project (a config the test exports, a lockfile it edits). */
