@@ -48,9 +48,12 @@ export function formatWhy(f: WhyFacts, now: number): string {
   if (f.findings.analysis) out.push(`  analysis   ${f.findings.analysis.findings.length} finding(s)${worst ? `, worst ${oneLine(worst, 20)}` : ''}; details: cordon show ${spec}`);
   else if (s.analysis === 'pending') out.push('  analysis   not finished yet');
   if (!s.visible && s.state !== 'rejected' && s.state !== 'blocked') {
-    const who = f.approvers.length ? f.approvers.map((a) => oneLine(a, 80)).join(', ') : '(this mirror lists no approvers: ask its operator)';
     out.push(`  approvals  ${s.approvedBy.length} of ${s.required}${s.fastTrack ? ' (fast-track: its cooldown has not ended)' : ''}${s.approvedBy.length ? `, from ${s.approvedBy.map((a) => oneLine(a, 80)).join(', ')}` : ''}`);
-    out.push(`  ask        ${who}: they review it with "cordon show ${spec}" and sign with "cordon approve ${spec}"`);
+    out.push(
+      f.approvers.length
+        ? `  ask        ${f.approvers.map((a) => oneLine(a, 80)).join(', ')}: they review it with "cordon show ${spec}" and sign with "cordon approve ${spec}"`
+        : "  ask        the mirror's operator: this mirror lists no approvers in its cordon.yaml",
+    );
   }
   out.push(`  page       ${f.page}`);
   if (!s.visible) out.push('', `Until then install an earlier version: npm view ${oneLine(name, 220)} versions lists the ones served.`);
