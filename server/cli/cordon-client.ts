@@ -1,4 +1,4 @@
-/** The CLI's view of a Cordon mirror's approvals API (`--registry`, CORDON_URL, or http://127.0.0.1:4873). */
+/** The CLI's view of a Cordon mirror's API (`--registry`, CORDON_URL, the settings in the working folder, or http://127.0.0.1:4873). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CordonError } from '../errors';
 import { UsageError } from './error-text';
@@ -9,6 +9,8 @@ import type { Statement } from '../approvals/statement';
 import type { StoredFinding } from '../../storage';
 import type { Transition } from '../../storage';
 import type { VersionDiff } from '../approvals/version-diff';
+import { loadConfig } from '../config';
+import { mirrorBaseUrl } from '../http/links';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4873';
 
@@ -23,6 +25,17 @@ type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string | null };
 export type StatusJson = Dated<ApprovalStatus, 'cooldownEndsAt' | 'releaseAt'>;
 export type DecisionJson = Dated<StoredDecision, 'issuedAt' | 'acceptedAt'>;
 
+/** One version in the package status API. */
+export interface PackageVersionJson {
+  version: string;
+  state: string;
+  visible: boolean;
+  publishedAt: string | null;
+  firstSeenAt: string | null;
+  releaseAt: string | null;
+  reason: string;
+}
+
 export interface FindingsJson {
   now: string;
   status: StatusJson;
@@ -31,9 +44,13 @@ export interface FindingsJson {
   diffError?: { code: string; error: string };
 }
 
-/** The mirror's base URL from `--registry`, then CORDON_URL, then the default; always without a trailing slash. */
-export function mirrorUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = flag || env.CORDON_URL || DEFAULT_URL;
+/**
+ * The mirror's base URL, always without a trailing slash: `--registry`, then CORDON_URL, then the
+ * settings in the working folder (cordon.yaml or CORDON_CONFIG, CORDON_HOST/CORDON_PORT, publicUrl),
+ * which without any of them are the default http://127.0.0.1:4873.
+ */
+export function mirrorUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const raw = flag || env.CORDON_URL || fromSettings(env, cwd);
   let url: URL;
   try {
     url = new URL(raw);
@@ -46,11 +63,25 @@ export function mirrorUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   return url.toString().replace(/\/+$/, '');
 }
 
+/** Where the settings say the mirror listens (read only through server/config). */
+function fromSettings(env: NodeJS.ProcessEnv, cwd: string): string {
+  try {
+    return mirrorBaseUrl(loadConfig(env, cwd));
+  } catch (err) {
+    throw new MirrorError('MIRROR_URL_INVALID', `cannot tell where the mirror is from the settings in ${cwd}: ${(err as Error).message}. Pass --registry http://host:4873 or set CORDON_URL`, null, { cause: err });
+  }
+}
+
 export class CordonClient {
   constructor(readonly baseUrl: string) {}
 
-  private async request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
-    const url = new URL(`${this.baseUrl}/-/cordon/api/v1/approvals${path}`);
+  private request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
+    return this.api(method, `/approvals${path}`, query, body);
+  }
+
+  /** A call to `/-/cordon/api/v1<path>`: the JSON answer, or a MirrorError with the mirror's code. */
+  private async api<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
+    const url = new URL(`${this.baseUrl}/-/cordon/api/v1${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     let res: Response;
     try {
@@ -90,6 +121,21 @@ export class CordonClient {
 
   findings(name: string, version: string, unified: boolean): Promise<FindingsJson> {
     return this.request('GET', '/findings', { package: name, version, files: '1', ...(unified ? { unified: '1' } : {}) });
+  }
+
+  /** The mirror's id and its approvers (names and keys). */
+  mirror(): Promise<{ mirrorId: string; approvers: Array<{ name: string; key: string }> }> {
+    return this.request('GET', '/mirror');
+  }
+
+  /** What the mirror knows about every version of a package. */
+  packageStatus(name: string): Promise<{ name: string; versions: PackageVersionJson[] }> {
+    return this.api('GET', `/packages/${name.replace('/', '%2f')}`);
+  }
+
+  /** The client settings of `cordon policy export`, rendered by the mirror. */
+  policyExport(format: string, bothGates: boolean): Promise<{ format: string; file: string; content: string }> {
+    return this.api('GET', '/policy/export', { format, ...(bothGates ? { bothGates: '1' } : {}) });
   }
 
   /** Every audit entry, oldest first, and the head the mirror reported. */

@@ -1,5 +1,6 @@
 import { SEVERITY_ORDER } from '../analyzer/severity';
 import type { Finding, Report } from '../analyzer/types';
+import { oneLine } from './terminal-text';
 
 /** The human-readable report: findings grouped by severity, most severe first, with file:line and snippet. */
 export function formatReport(report: Report): string {
@@ -22,8 +23,9 @@ export function formatFindingGroups(findings: ReadonlyArray<{ readonly severity:
     if (group.length === 0) continue;
     out.push('', `${severity.toUpperCase()} (${group.length})`);
     for (const f of group) {
-      out.push(`  [${f.rule}]${f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : ''}`, `    ${f.message}`);
-      if (f.evidence) out.push(`    > ${f.evidence}`);
+      // Rule, file, message and snippet can all carry package text: each stays on its own line.
+      out.push(`  [${oneLine(f.rule, 120)}]${f.file ? ` ${oneLine(f.file)}${f.line ? `:${oneLine(f.line, 12)}` : ''}` : ''}`, `    ${oneLine(f.message, 600)}`);
+      if (f.evidence) out.push(`    > ${oneLine(f.evidence)}`);
     }
   }
   return out;

@@ -10,6 +10,8 @@ const commands: Record<string, () => Promise<Command>> = {
   reject: async () => (await import('./reject')).rejectCommand,
   audit: async () => (await import('./audit')).auditCommand,
   store: async () => (await import('./store')).storeCommand,
+  why: async () => (await import('./why')).whyCommand,
+  policy: async () => (await import('./policy')).policyCommand,
 };
 
 const usage = `usage: cordon <command> [options]
@@ -22,9 +24,13 @@ commands:
   approve <pkg@ver> [--reason TEXT] [--key FILE]   sign and send an approval
   reject <pkg@ver> --reason TEXT [--key FILE]      sign and send a rejection
   audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen
+  why <pkg@ver>                                    why the mirror serves a version or not: state, reason, release time, whom to ask
+  policy export --format npm|pnpm|yarn|bun|renovate|dependabot
+                                                   settings that make a client's or bot's release-age gate follow the mirror
   store init --adopt-existing [--previous-store F] re-baseline a data folder whose store was lost (mirror stopped)
 
-The approval commands talk to --registry URL, or CORDON_URL, or http://127.0.0.1:4873.
+The mirror commands talk to --registry URL, or CORDON_URL, or the mirror that cordon.yaml and
+CORDON_HOST/CORDON_PORT in this folder describe, or http://127.0.0.1:4873.
 `;
 
 /** Runs the CLI with `argv` (without node and script) and resolves the exit code. */

@@ -2,6 +2,7 @@
 import { formatDuration } from '../config/duration';
 import { COMMON_OPTIONS, CordonClient, mirrorUrl, parseCommand, type StatusJson } from './cordon-client';
 import { EXIT, printable, reportError, UsageError } from './error-text';
+import { oneLine } from './terminal-text';
 
 const USAGE = `usage: cordon queue [--registry URL] [--json]
 
@@ -45,8 +46,8 @@ export async function queueCommand(argv: string[]): Promise<number> {
     const now = Date.parse(queue.now);
     const rows = [['VERSION', 'STATE', 'TIME', 'WORST FINDING', 'APPROVALS', 'ANALYSIS']];
     for (const s of queue.versions) {
-      const approvals = `${s.approvedBy.length}/${s.required}${s.fastTrack ? ' (fast-track)' : ''}${s.approvedBy.length ? ` ${s.approvedBy.join(',')}` : ''}`;
-      rows.push([`${s.package}@${s.version}`, s.state, timeLeft(s, now), s.maxSeverity ?? (s.analysis === 'pending' ? '-' : 'none'), approvals, s.analysis ?? '-']);
+      const approvals = `${s.approvedBy.length}/${s.required}${s.fastTrack ? ' (fast-track)' : ''}${s.approvedBy.length ? ` ${s.approvedBy.map((a) => oneLine(a, 40)).join(',')}` : ''}`;
+      rows.push([oneLine(`${s.package}@${s.version}`, 120), s.state, timeLeft(s, now), s.maxSeverity ?? (s.analysis === 'pending' ? '-' : 'none'), approvals, s.analysis ?? '-']);
     }
     process.stdout.write(`${printable(table(rows))}\n\nReview one with "cordon show <pkg@version>", then "cordon approve" or "cordon reject".\n`);
     return EXIT.ok;

@@ -6,10 +6,12 @@ import { errorMiddleware } from './http-error';
 import { tarballGuard, type Classify, type MayAccess } from './guard';
 import { TarballServer } from '../blobs/tarball-server';
 import { nextVisibilityChange, packumentCache } from './packument-cache';
+import { packumentNotice } from './packument-notice';
 import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
+import { policyApi } from './policy-api';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, mayAccess?: MayAccess): Router {
   const router = Router();
@@ -21,11 +23,13 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
     logger,
   });
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
+  router.use('/-/cordon/api/v1/policy', policyApi(runtime));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
   router.use(tarballGuard(runtime, classify, logger, tarballs, mayAccess));
+  router.use(packumentNotice(runtime, logger));
   // The cache may be as stale as Verdaccio's own copy of upstream is allowed to be, and never more than 30s.
   const maxAgeMs = Math.min(30_000, runtime.config.upstreamMaxAgeMs);
   if (maxAgeMs > 0) router.use(

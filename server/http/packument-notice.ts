@@ -1,0 +1,53 @@
+/**
+ * Adds an `npm-notice` header to every packument answer of a package with hidden versions, naming them
+ * and their state: npm prints it (`npm notice …`) above "No matching version found", so asking for a
+ * quarantined version by name says why. Placed before the packument cache, it covers both the answers
+ * that cache sends from memory and the ones Verdaccio builds. The header is written when the answer's
+ * headers go out, after Verdaccio's filter has classified a package seen for the first time. Such an
+ * answer is `no-store`: npm prints notices only from answers it did not put in its cache.
+ */
+import type { RequestHandler, Response } from 'express';
+import type { Clock } from '../clock';
+import type { CordonConfig } from '../config';
+import type { Logger } from '../logger';
+import type { QuarantineService } from '../quarantine/quarantine-service';
+import { hiddenVersionsNotice } from '../quarantine/refusal-line';
+import { mirrorBaseUrl, packageUrl } from './links';
+import { MALFORMED, parsePackagePath } from './request-path';
+
+export interface PackumentNoticeDeps {
+  readonly quarantine: Pick<QuarantineService, 'decisions'>;
+  readonly clock: Clock;
+  readonly config: Pick<CordonConfig, 'publicUrl' | 'host' | 'port'>;
+}
+
+/** Middleware for `GET /<package>`; never changes the status or the body, and never fails the answer. */
+export function packumentNotice(deps: PackumentNoticeDeps, logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'GET') return next();
+    const parsed = parsePackagePath(req.originalUrl ?? req.url);
+    if (parsed === null || parsed === MALFORMED || parsed.kind !== 'packument') return next();
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    res.writeHead = ((...args: unknown[]) => {
+      const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
+      if (status === 200) {
+        try {
+          const now = deps.clock.now();
+          const hidden = [...deps.quarantine.decisions(parsed.name, now).values()].filter((d) => !d.visible).map((d) => ({ version: d.record.version, decision: d }));
+          const notice = hiddenVersionsNotice(parsed.name, hidden, now, packageUrl(mirrorBaseUrl(deps.config, req), parsed.name));
+          if (notice) {
+            res.setHeader('npm-notice', notice);
+            // npm prints a notice only from an answer it did not store (npm-registry-fetch skips
+            // `x-local-cache` answers), so this packument must not be kept in the client's cache.
+            res.setHeader('Cache-Control', 'no-store');
+          }
+        } catch (err) {
+          // A notice is a courtesy: the packument (already filtered) goes out without it.
+          logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: cannot build the hidden-versions notice');
+        }
+      }
+      return writeHead(...args);
+    }) as Response['writeHead'];
+    next();
+  };
+}
