@@ -10,6 +10,9 @@ import type { Logger } from './logger';
 import { AnalysisStore, ApprovalStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { ApprovalService } from './approvals/approval-service';
+import { PasskeyService } from './passkeys/passkey-service';
+import { PasskeyStore } from '../storage';
+import { createDiffService, type DiffService } from './review/diff-service';
 
 export interface CordonRuntime {
   readonly id: string;
@@ -22,6 +25,10 @@ export interface CordonRuntime {
   readonly quarantine: QuarantineService;
   /** Signed decisions: statements, acceptance, quorum, the waiting queue. */
   readonly approvals: ApprovalService;
+  /** Passkeys bound to approvers: enrollment links, registration, assertions. */
+  readonly passkeys: PasskeyService;
+  /** File diffs for review pages: cached, rate-limited, built on a worker thread. */
+  readonly diffs: DiffService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
   /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
@@ -46,6 +53,9 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const closers: Array<() => void> = [];
   const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
   const clock = options.clock ?? systemClock;
+  const approvals = new ApprovalService({ config, clock, store, approvals: new ApprovalStore(db), quarantine });
+  const diffs = createDiffService(config);
+  closers.push(() => void diffs.close());
   const runtime: CordonRuntime = {
     id,
     config,
@@ -55,7 +65,9 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     analyses: new AnalysisStore(db),
     jobs: new JobStore(db),
     quarantine,
-    approvals: new ApprovalService({ config, clock, store, approvals: new ApprovalStore(db), quarantine }),
+    approvals,
+    passkeys: new PasskeyService({ config, clock, store: new PasskeyStore(db), mirrorId: approvals.mirrorId }),
+    diffs,
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);

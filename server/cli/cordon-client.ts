@@ -8,7 +8,7 @@ import type { ApprovalStatus } from '../approvals/approval-service';
 import type { Statement } from '../approvals/statement';
 import type { StoredFinding } from '../../storage';
 import type { Transition } from '../../storage';
-import type { VersionDiff } from '../approvals/version-diff';
+import type { VersionDiff } from '../review/diff-types';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4873';
 
