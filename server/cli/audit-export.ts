@@ -77,7 +77,12 @@ export function exportAudit(dir: string, entries: readonly AuditEntry[], report:
   if (existsSync(dir) && readdirSync(dir).length) throw new UsageError('USAGE', `${dir} is not empty; export into a new or empty folder`);
   mkdirSync(join(dir, 'decisions'), { recursive: true });
   const who = principals([...report.decisions.map((d) => d.statement.approver), ...report.enrollments.map((e) => e.approver)]);
-  const signers = new Set<string>();
+  /** key line → namespaces it signs in, per principal: only what each key was used for. */
+  const signers = new Map<string, Set<string>>();
+  const allow = (principal: string, keyLine: string, namespace: string) => {
+    const k = `${principal} ${keyLine}`;
+    signers.set(k, (signers.get(k) ?? new Set()).add(namespace));
+  };
   const commands: string[] = [];
   const enrollmentFile = new Map<AuditedEnrollment, string>();
   if (report.enrollments.length) mkdirSync(join(dir, 'passkeys'));
@@ -87,23 +92,27 @@ export function exportAudit(dir: string, entries: readonly AuditEntry[], report:
     writeFileSync(join(dir, `${base}.request.sig`), e.signature, { flag: 'wx' });
     writeFileSync(join(dir, `${base}.pem`), e.publicKeyPem, { flag: 'wx' });
     enrollmentFile.set(e, base);
-    signers.add(`${who.get(e.approver)} namespaces="${NAMESPACE},${PASSKEY_NAMESPACE}" ${e.keyLine}`);
+    allow(who.get(e.approver)!, e.keyLine, PASSKEY_NAMESPACE);
     commands.push(`ssh-keygen -Y verify -f allowed_signers -I '${who.get(e.approver)}' -n ${PASSKEY_NAMESPACE} -s '${base}.request.sig' < '${base}.request.json'`);
   }
   for (const d of report.decisions) {
     const s = d.statement;
     const base = `${String(d.auditId).padStart(6, '0')}-${safe(`${s.package}@${s.version}`)}-${s.decision}-${who.get(s.approver)}`;
     writeFileSync(join(dir, 'decisions', `${base}.json`), d.statementText, { flag: 'wx' });
-    signers.add(`${who.get(s.approver)} namespaces="${NAMESPACE},${PASSKEY_NAMESPACE}" ${d.keyLine}`);
     if (d.method === 'webauthn' && d.evidence && d.enrollment) {
       writePasskeyDecision(dir, base, { ...d, evidence: d.evidence });
       commands.push(`check_passkey 'decisions/${base}.json' 'decisions/${base}.webauthn' '${enrollmentFile.get(d.enrollment)}.pem'`);
       continue;
     }
+    allow(who.get(s.approver)!, d.keyLine, NAMESPACE);
     writeFileSync(join(dir, 'decisions', `${base}.sig`), d.signature, { flag: 'wx' });
     commands.push(`ssh-keygen -Y verify -f allowed_signers -I '${who.get(s.approver)}' -n ${NAMESPACE} -s 'decisions/${base}.sig' < 'decisions/${base}.json'`);
   }
-  writeFileSync(join(dir, 'allowed_signers'), [...signers].map((l) => `${l}\n`).join(''), { flag: 'wx' });
+  const lines = [...signers].map(([k, ns]) => {
+    const [principal, ...key] = k.split(' ');
+    return `${principal} namespaces="${[...ns].sort().join(',')}" ${key.join(' ')}\n`;
+  });
+  writeFileSync(join(dir, 'allowed_signers'), lines.join(''), { flag: 'wx' });
   writeFileSync(join(dir, 'audit.jsonl'), entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { flag: 'wx' });
   const passkeys = report.decisions.some((d) => d.method === 'webauthn') ? PASSKEY_CHECK : '';
   writeFileSync(join(dir, 'verify.sh'), `#!/bin/sh\n# Checks every exported decision with OpenSSH and openssl alone. Run from this folder.\nset -e\n${passkeys}${commands.join('\n')}\n`, { flag: 'wx', mode: 0o755 });

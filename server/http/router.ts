@@ -9,11 +9,19 @@ import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
+import { passkeysApi } from './passkeys-api';
+import { reviewApi } from './review-api';
+import { pagesRouter } from './pages';
+import { securityHeaders } from './security-headers';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): Router {
   const router = Router();
+  router.use('/-/cordon', securityHeaders());
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
+  router.use('/-/cordon/api/v1/passkeys', passkeysApi(runtime, logger));
+  router.use('/-/cordon/api/v1/review', reviewApi(runtime));
   router.use('/-/cordon/api/v1', statusApi(runtime));
+  router.use('/-/cordon', pagesRouter(runtime.config));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
