@@ -49,8 +49,18 @@ export function mirrorUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
 export class CordonClient {
   constructor(readonly baseUrl: string) {}
 
-  private async request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
-    const url = new URL(`${this.baseUrl}/-/cordon/api/v1/approvals${path}`);
+  /** GET any Cordon API path (`/passkeys`, `/approvals/mirror`, …). */
+  get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    return this.request('GET', path, query, undefined, '');
+  }
+
+  /** POST JSON to any Cordon API path. */
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request('POST', path, {}, body, '');
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown, prefix = '/approvals'): Promise<T> {
+    const url = new URL(`${this.baseUrl}/-/cordon/api/v1${prefix}${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     let res: Response;
     try {

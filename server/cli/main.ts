@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   approve: async () => (await import('./approve')).approveCommand,
   reject: async () => (await import('./reject')).rejectCommand,
   audit: async () => (await import('./audit')).auditCommand,
+  passkey: async () => (await import('./passkey')).passkeyCommand,
 };
 
 const usage = `usage: cordon <command> [options]
@@ -20,7 +21,8 @@ commands:
   show <pkg@ver> [--diff]                          findings and the file diff against the previous version
   approve <pkg@ver> [--reason TEXT] [--key FILE]   sign and send an approval
   reject <pkg@ver> --reason TEXT [--key FILE]      sign and send a rejection
-  audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen
+  audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen and openssl
+  passkey add | list | remove ID [--key FILE]      enroll a passkey (a one-time link signed with your SSH key), list, remove
 
 The approval commands talk to --registry URL, or CORDON_URL, or http://127.0.0.1:4873.
 `;

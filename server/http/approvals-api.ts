@@ -76,7 +76,7 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     };
     if (body.method === 'webauthn') {
       // A passkey assertion verifies asynchronously, before the decision's transaction.
-      return void runtime.passkeys.authenticate(statement, body.assertion).then((signer) => accepted(approvals.submitSigned(name, version, statement, signer)), next);
+      return void runtime.passkeys.authenticate(statement, body.assertion).then((signer) => accepted(approvals.submitSigned(name, version, statement, signer))).catch(next);
     }
     if (body.method !== undefined && body.method !== 'ssh') throw new ApprovalError('BAD_REQUEST', 'method must be "ssh" (with signature) or "webauthn" (with assertion).');
     accepted(approvals.submit(name, version, statement, param(req, 'signature')));

@@ -12,7 +12,7 @@ import type { CordonConfig } from '../config';
 /** Folder of the compiled page script and its stylesheet (`dist/web`). */
 export const WEB_DIR = join(__dirname, '..', '..', 'web');
 
-const TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 interface Asset { readonly body: Buffer; readonly type: string; readonly etag: string }
 
@@ -21,7 +21,7 @@ function loadAssets(dir: string): Map<string, Asset> {
   if (!existsSync(dir)) return assets;
   for (const file of readdirSync(dir)) {
     const ext = file.slice(file.lastIndexOf('.'));
-    if (!/^[a-z0-9-]+\.(js|css)$/.test(file) || !TYPES[ext]) continue;
+    if (!/^[a-z0-9-]+\.(js|css|svg)$/.test(file) || !TYPES[ext]) continue;
     const body = readFileSync(join(dir, file));
     assets.set(file, { body, type: TYPES[ext]!, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
   }
@@ -40,6 +40,7 @@ export function shellHtml(base: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Cordon</title>
+<link rel="icon" href="${b}-/cordon/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${b}-/cordon/static/app.css">
 <script type="module" src="${b}-/cordon/static/app.js"></script>
 </head>

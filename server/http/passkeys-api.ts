@@ -47,7 +47,7 @@ export function passkeysApi(runtime: CordonRuntime, logger: Logger): Router {
   });
 
   router.post('/registration-options', json, (req, res, next) => {
-    passkeys.registrationOptions((req.body as Record<string, unknown> | undefined)?.token).then((r) => res.json(r), next);
+    passkeys.registrationOptions((req.body as Record<string, unknown> | undefined)?.token).then((r) => res.json(r)).catch(next);
   });
 
   router.post('/registrations', json, (req, res, next) => {
@@ -55,7 +55,7 @@ export function passkeysApi(runtime: CordonRuntime, logger: Logger): Router {
     passkeys.register(body.token, body.response).then((p) => {
       logger.info({ approver: p.approver, credentialId: p.credentialId }, 'cordon: passkey enrolled');
       res.status(201).json({ approver: p.approver, credentialId: p.credentialId, createdAt: iso(p.createdAt) });
-    }, next);
+    }).catch(next);
   });
 
   router.post('/removals', json, (req, res) => {

@@ -65,7 +65,7 @@ export function reviewApi(runtime: CordonRuntime): Router {
     const analysis = runtime.analyses.analysisOf(name, version, record.integrity);
     const previousVersion = analysis?.previousVersion ?? null;
     const previousIntegrity = previousVersion ? runtime.store.versionOf(name, previousVersion)?.integrity : null;
-    runtime.diffs.build({ name, version, integrity: record.integrity, previous: previousVersion && previousIntegrity ? { version: previousVersion, integrity: previousIntegrity } : null }).then((diff) => res.json(diff), next);
+    runtime.diffs.build({ name, version, integrity: record.integrity, previous: previousVersion && previousIntegrity ? { version: previousVersion, integrity: previousIntegrity } : null }).then((diff) => res.json(diff)).catch(next);
   });
 
   router.get('/recent', (req, res) => {

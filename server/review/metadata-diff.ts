@@ -67,7 +67,9 @@ export function metadataDiff(previous: Manifest | null, next: Manifest): Metadat
   const field = (m: Manifest | null, key: string): unknown => (key === 'bundleDependencies' ? (m?.bundleDependencies ?? m?.bundledDependencies) : m?.[key]);
   const maintainers = (m: Manifest | null) => new Map((Array.isArray(m?.maintainers) ? m.maintainers : []).map((p) => [person(p), 'maintainer']));
   const publisher = (m: Manifest | null) => new Map(m?._npmUser ? [['publisher', person(m._npmUser)]] : []);
+  const about = (m: Manifest | null) => new Map(['description', 'homepage', 'repository', 'license', 'deprecated'].flatMap((k): Array<[string, string]> => (m?.[k] === undefined ? [] : [[k, show(m[k])]])));
   return [
+    section('package', about(previous), about(next)),
     section('scripts', entries(previous?.scripts), entries(next.scripts)),
     ...DEPENDENCY_KINDS.map((kind) => section(kind, entries(field(previous, kind)), entries(field(next, kind)))),
     section('bin', bins(previous), bins(next)),

@@ -15,7 +15,9 @@ export interface DecideInput {
   approvers: Array<{ name: string; passkeys: number }>;
   passkeys: RelyingParty;
   commands: { approve: string; reject: string };
-  /** Called after a decision was accepted. */
+  /** A message to show first (the outcome of the decision just made). */
+  flash?: string;
+  /** Called after a decision was accepted, with what to tell the reviewer. */
   done(message: string): void;
 }
 
@@ -39,7 +41,7 @@ export function decidePanel(input: DecideInput): HTMLElement {
   const signer = h('select', { id: 'signer', name: 'signer' }, signers.map((a) => h('option', { value: a.name, selected: a.name === remembered }, `${a.name} (${a.passkeys} passkey${a.passkeys === 1 ? '' : 's'})`)));
   const prepare = h('button', { type: 'submit', id: 'prepare' }, 'Show the statement to sign');
   const statementBox = h('div', { id: 'statement-box', 'aria-live': 'polite' });
-  const status = h('div', { id: 'decide-status', 'aria-live': 'assertive' });
+  const status = h('div', { id: 'decide-status', 'aria-live': 'assertive' }, input.flash ? notice('ok', visible(input.flash)) : null);
 
   const form = h('form', { id: 'decide-form' },
     h('fieldset', {}, h('legend', {}, 'Decision'),
@@ -82,8 +84,6 @@ export function decidePanel(input: DecideInput): HTMLElement {
         .then(
           (r) => {
             const msg = r.transition ? `Accepted. ${input.name}@${input.version} is now ${r.status.state}.` : `Accepted: ${r.status.approvedBy.length} of ${r.status.required} approvals. Another approver must sign.`;
-            replace(status, notice('ok', visible(msg)));
-            replace(statementBox);
             input.done(msg);
           },
           (err: unknown) => {

@@ -4,7 +4,7 @@
  */
 export type Child = Node | string | number | null | undefined | false | readonly Child[];
 
-const ATTRIBUTES = new Set(['id', 'class', 'type', 'value', 'name', 'for', 'role', 'tabindex', 'title', 'datetime', 'placeholder', 'rows', 'maxlength', 'colspan', 'scope', 'hidden', 'disabled', 'checked', 'selected', 'open', 'autocomplete', 'spellcheck', 'lang', 'dir', 'readonly', 'required', 'aria-live', 'aria-label', 'aria-describedby', 'aria-current', 'aria-pressed', 'aria-busy', 'aria-controls', 'aria-expanded', 'aria-hidden', 'data-label', 'data-state', 'data-severity', 'data-t', 'data-tab']);
+const ATTRIBUTES = new Set(['id', 'class', 'type', 'value', 'name', 'for', 'role', 'tabindex', 'title', 'datetime', 'placeholder', 'rows', 'maxlength', 'colspan', 'scope', 'hidden', 'disabled', 'checked', 'selected', 'open', 'autocomplete', 'spellcheck', 'lang', 'dir', 'readonly', 'required', 'aria-live', 'aria-label', 'aria-describedby', 'aria-labelledby', 'aria-current', 'aria-pressed', 'aria-busy', 'aria-controls', 'aria-expanded', 'aria-hidden', 'data-label', 'data-state', 'data-severity', 'data-t', 'data-tab']);
 
 export type Props = Record<string, string | number | boolean | null | undefined> & { href?: string };
 

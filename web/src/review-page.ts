@@ -101,7 +101,7 @@ async function loadDiff(name: string, version: string, review: Review, box: HTML
 }
 
 /** Renders the review page of `name@version`. */
-export async function render(name: string, version: string): Promise<void> {
+export async function render(name: string, version: string, flash?: string): Promise<void> {
   const spec = visible(`${name}@${version}`);
   page('review', spec, h('h1', {}, spec), h('p', {}, 'Loading the review…'));
   let review: Review;
@@ -131,7 +131,7 @@ export async function render(name: string, version: string): Promise<void> {
       h('p', {}, h('a', { href: packagePath(name) }, `All versions of ${visible(name)}`))),
     review.analysis ? findingsSection(review.analysis.findings) : h('section', {}, h('h2', {}, 'Findings'), h('p', {}, 'The analysis has not finished.')),
     decisionsSection(review),
-    decidable ? decidePanel({ name, version, approvers: review.approvers, passkeys: review.passkeys, commands: review.commands, done: () => void render(name, version) }) : h('section', { class: 'panel' }, h('h2', {}, 'Decide'), h('p', {}, s.analysis === 'pending' ? 'The analysis has not finished: there is nothing to review yet.' : `This version is ${s.visible ? 'installable' : s.state}; only quarantined or held versions can be decided.`)),
+    decidable ? decidePanel({ name, version, approvers: review.approvers, passkeys: review.passkeys, commands: review.commands, flash, done: (msg) => void render(name, version, msg) }) : h('section', { class: 'panel' }, h('h2', {}, 'Decide'), flash ? h('div', { id: 'decide-status', 'aria-live': 'assertive' }, notice('ok', visible(flash))) : null, h('p', {}, s.analysis === 'pending' ? 'The analysis has not finished: there is nothing to review yet.' : `This version is ${s.visible ? 'installable' : s.state}; only quarantined or held versions can be decided.`)),
     diffBox);
   if (review.analysis && s.integrity) void loadDiff(name, version, review, diffBox);
   else replace(diffBox);
