@@ -49,7 +49,10 @@ export function reviewApi(runtime: CordonRuntime): Router {
       mirrorId: approvals.mirrorId,
       status: { ...status, cooldownEndsAt: iso(status.cooldownEndsAt), releaseAt: iso(status.releaseAt), publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt) },
       analysis: analysis ? { previousVersion: analysis.previousVersion, findings: bySeverity(analysis.findings), digest: analysis.digest, analyzerVersion: analysis.analyzerVersion, finishedAt: iso(analysis.finishedAt) } : null,
-      decisions: approvals.decisionsOf(name, version).map((d) => ({ approver: d.approver, decision: d.decision, method: d.method, integrity: d.integrity, findingsDigest: d.findingsDigest, reason: safeReason(d.statement), acceptedAt: iso(d.acceptedAt), auditId: d.auditId, counts: status.approvedBy.includes(d.approver) && d.decision === 'approve' && d.integrity === status.integrity && d.findingsDigest === status.findingsDigest })),
+      decisions: approvals.decisionsOf(name, version).map((d) => ({
+        approver: d.approver, decision: d.decision, method: d.method, integrity: d.integrity, findingsDigest: d.findingsDigest, reason: safeReason(d.statement), acceptedAt: iso(d.acceptedAt), auditId: d.auditId,
+        counts: d.decision !== 'approve' ? null : d.integrity !== status.integrity || d.findingsDigest !== status.findingsDigest ? 'no: it was made for other bytes or findings' : config.approvers.some((a) => a.name === d.approver && a.publicKey === d.publicKey) ? 'yes' : 'no: the signer is no longer an approver with that key',
+      })),
       approvers: config.approvers.map((a) => ({ name: a.name, passkeys: passkeys.activeOf(a).length })),
       passkeys: passkeys.relyingParty,
       statementTtlMs: STATEMENT_TTL_MS,

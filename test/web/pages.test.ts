@@ -225,9 +225,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       await p.page.goto(`${web.url}-/cordon/`);
       await p.page.locator('table.queue').waitFor();
       await p.page.screenshot({ path: join(SCREENSHOTS, `queue-${label}.png`), fullPage: true });
+      await p.page.screenshot({ path: join(SCREENSHOTS, `queue-${label}-top.png`) });
       await p.page.goto(`${web.url}-/cordon/packages/native-thing/1.2.0`);
       await p.page.locator('#files details').first().waitFor();
       await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}.png`), fullPage: true });
+      await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}-top.png`) });
       const wide = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wide <= 1, `${label}: the page does not scroll sideways (${wide}px)`);
       assert.deepEqual(p.errors, []);

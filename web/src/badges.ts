@@ -2,12 +2,12 @@
 import { h } from './dom.js';
 
 const STATES: Record<string, { label: string; mark: string }> = {
-  quarantined: { label: 'Quarantined', mark: '⏳' },
-  held: { label: 'Held', mark: '⏸' },
+  quarantined: { label: 'Quarantined', mark: '◷' },
+  held: { label: 'Held', mark: '‖' },
   released: { label: 'Released', mark: '✓' },
   approved: { label: 'Approved', mark: '✓' },
   rejected: { label: 'Rejected', mark: '✗' },
-  blocked: { label: 'Blocked', mark: '⛔' },
+  blocked: { label: 'Blocked', mark: '⊘' },
 };
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];

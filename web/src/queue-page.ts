@@ -32,10 +32,10 @@ function timeLeft(e: QueueEntry, now: number): HTMLElement {
   if (e.analysis === 'pending') return h('span', {}, 'analysis running');
   if (e.releaseAt) {
     const left = Date.parse(e.releaseAt) - now;
-    return left > 0 ? h('span', {}, 'releases ', timeEl(e.releaseAt, now)) : h('span', {}, 'cooldown over');
+    return left > 0 ? h('span', {}, 'releases ', timeEl(e.releaseAt, now, { absolute: false })) : h('span', {}, 'cooldown over');
   }
   const left = Date.parse(e.cooldownEndsAt) - now;
-  return h('span', {}, 'needs approval', left > 0 ? h('span', { class: 'sub' }, ` (cooldown ends `, timeEl(e.cooldownEndsAt, now), ')') : null);
+  return h('span', {}, 'needs approval', left > 0 ? h('span', { class: 'sub' }, ' — cooldown ends ', timeEl(e.cooldownEndsAt, now, { absolute: false })) : null);
 }
 
 function filters(state: string, pkg: string): HTMLElement {
@@ -74,7 +74,7 @@ async function renderWaiting(): Promise<void> {
         h('td', { 'data-label': 'Worst finding' }, e.worstFinding ? [severityBadge(e.worstFinding.severity), ' ', h('span', { class: 'finding-msg' }, visible(e.worstFinding.message)), e.findings && e.findings > 1 ? h('span', { class: 'sub' }, ` (+${e.findings - 1} more)`) : null] : e.analysis === 'pending' ? 'analysis not finished' : 'no findings'),
         h('td', { 'data-label': 'Time left' }, timeLeft(e, now)),
         h('td', { 'data-label': 'Approvals' }, `${e.approvedBy.length} of ${e.required}`, e.fastTrack ? h('span', { class: 'sub' }, ' (fast-track)') : null, e.approvedBy.length ? h('span', { class: 'sub' }, ` — ${e.approvedBy.join(', ')}`) : null),
-        h('td', { 'data-label': 'Waiting' }, h('span', { title: `first seen ${e.firstSeenAt}` }, duration(e.waitingMs))),
+        h('td', { 'data-label': 'Waiting', class: 'nowrap' }, h('span', { title: `first seen ${e.firstSeenAt}` }, duration(e.waitingMs))),
       ));
     body.replaceChildren(
       h('p', { class: 'count' }, `${q.versions.length} version${q.versions.length === 1 ? '' : 's'} waiting.`),

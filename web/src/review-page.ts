@@ -14,7 +14,7 @@ interface Review {
   now: string;
   status: { state: string; visible: boolean; integrity: string | null; findingsDigest: string | null; analysis: string | null; maxSeverity: string | null; cooldownEndsAt: string; releaseAt: string | null; fastTrack: boolean; required: number; approvedBy: string[]; reason: string; publishedAt: string | null; firstSeenAt: string };
   analysis: { previousVersion: string | null; findings: Finding[]; digest: string; analyzerVersion: string; finishedAt: string } | null;
-  decisions: Array<{ approver: string; decision: string; method: string; reason: string; acceptedAt: string; counts: boolean; auditId: number }>;
+  decisions: Array<{ approver: string; decision: string; method: string; reason: string; acceptedAt: string; counts: string | null; auditId: number }>;
   approvers: Array<{ name: string; passkeys: number }>;
   passkeys: RelyingParty;
   commands: { approve: string; reject: string; show: string };
@@ -59,7 +59,7 @@ function decisionsSection(r: Review): HTMLElement {
       h('tbody', {}, r.decisions.map((d) => h('tr', {},
         h('th', { scope: 'row', 'data-label': 'Approver' }, visible(d.approver)), h('td', { 'data-label': 'Decision' }, d.decision), h('td', { 'data-label': 'Signed with' }, d.method === 'webauthn' ? 'passkey' : 'SSH key'),
         h('td', { 'data-label': 'When' }, timeEl(d.acceptedAt, Date.parse(r.now))), h('td', { 'data-label': 'Reason' }, visible(d.reason) || '—'),
-        h('td', { 'data-label': 'Counts now' }, d.decision === 'approve' ? (d.counts ? 'yes' : 'no (other bytes, findings or key)') : '—'))))) : h('p', {}, 'No one has signed a decision about this version.'));
+        h('td', { 'data-label': 'Counts now' }, d.counts ?? '—'))))) : h('p', {}, 'No one has signed a decision about this version.'));
 }
 
 async function loadDiff(name: string, version: string, review: Review, box: HTMLElement, attempt = 0): Promise<void> {
@@ -120,7 +120,7 @@ export async function render(name: string, version: string, flash?: string): Pro
       h('h1', {}, spec),
       h('p', { class: 'facts' }, stateBadge(s.state), ' ',
         s.releaseAt ? h('span', {}, 'releases ', timeEl(s.releaseAt, now)) : s.visible ? h('span', {}, 'installable') : h('span', {}, 'time alone will not release it'),
-        h('span', {}, ` · approvals ${s.approvedBy.length} of ${s.required}${s.fastTrack ? ' (fast-track: the cooldown has not ended)' : ''}${s.approvedBy.length ? ` — ${s.approvedBy.join(', ')}` : ''}`)),
+        h('span', {}, `approvals ${s.approvedBy.length} of ${s.required}${s.fastTrack ? ' (fast-track: the cooldown has not ended)' : ''}${s.approvedBy.length ? ` — ${s.approvedBy.join(', ')}` : ''}`)),
       h('p', { class: 'sub' }, visible(s.reason)),
       h('dl', { class: 'meta-list' },
         h('dt', {}, 'Published'), h('dd', {}, timeEl(s.publishedAt, now)),

@@ -17,17 +17,17 @@ export function duration(ms: number): string {
   for (const [unit, size] of UNITS) {
     if (ms >= size || unit === 'second') {
       const n = Math.round(ms / size);
-      return new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: 'long' }).format(n);
+      return new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: 'short' }).format(n);
     }
   }
   return '';
 }
 
 /** A <time> element: relative text, the local date and time on hover and for assistive technology. */
-export function timeEl(iso: string | null, now: number, prefix = ''): HTMLElement | string {
+export function timeEl(iso: string | null, now: number, options: { absolute?: boolean } = {}): HTMLElement | string {
   if (!iso) return '—';
   const at = Date.parse(iso);
-  return h('time', { datetime: iso, title: absolute.format(at) }, `${prefix}${fromNow(at, now)}`, h('span', { class: 'abs' }, ` (${absolute.format(at)})`));
+  return h('time', { datetime: iso, title: absolute.format(at) }, fromNow(at, now), options.absolute === false ? null : h('span', { class: 'abs' }, ` (${absolute.format(at)})`));
 }
 
 export const formatAbsolute = (iso: string): string => absolute.format(Date.parse(iso));
