@@ -29,8 +29,8 @@ export interface Person {
 }
 
 /** A fresh context and page at `width`×`height`. */
-export async function person(browser: Browser, viewport = { width: 1280, height: 900 }, isMobile = false): Promise<Person> {
-  const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: 1 });
+export async function person(browser: Browser, viewport = { width: 1280, height: 900 }, isMobile = false, options: { timezoneId?: string; locale?: string } = {}): Promise<Person> {
+  const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: 1, timezoneId: options.timezoneId ?? 'UTC', locale: options.locale ?? 'en-US' });
   // Every wait in these tests is for something local: fail fast and say what was missing.
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();

@@ -163,14 +163,53 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     assert.deepEqual(list.map((p) => [p.approver, p.status]), [['alice', 'approver-removed'], ['bob', 'active']]);
   });
 
+  test('keyboard only: bob reaches the form, signs, and reads times in his own zone', async () => {
+    const p = await person(browser, { width: 1280, height: 900 }, false, { timezoneId: 'Asia/Tokyo' });
+    try {
+      await addPasskeyAuthenticator(p);
+      // Bob's passkey lives in bobAt's authenticator; this person enrolls one of his own, by keyboard.
+      const add = await web.cli(['passkey', 'add', '--key', bob.keyFile]);
+      await p.page.goto(/(http:\/\/localhost:\d+\/-\/cordon\/enroll#\S+)/.exec(add.stdout)![1]!);
+      await p.page.locator('#register:focus').waitFor();
+      await p.page.keyboard.press('Enter');
+      await p.page.getByText('a passkey is enrolled for bob').waitFor();
+      await review(p, 'slow-thing', '1.1.0');
+      await p.page.locator('#decide-form').waitFor();
+      // Published one hour before NOW (12:00 UTC): 20:00 in Tokyo.
+      assert.match(await p.page.locator('.meta-list').innerText(), /Nov 20, 2026, 8:00\sPM/);
+      const tabTo = async (id: string) => {
+        for (let i = 0; i < 80; i++) {
+          if ((await p.page.evaluate(() => document.activeElement?.id)) === id) return;
+          await p.page.keyboard.press('Tab');
+        }
+        assert.fail(`Tab never reached #${id}`);
+      };
+      await tabTo('decision-approve');
+      await tabTo('reason');
+      await p.page.keyboard.type('read the gyp file');
+      await tabTo('signer');
+      await p.page.keyboard.press('ArrowDown');
+      await tabTo('prepare');
+      await p.page.keyboard.press('Enter');
+      await p.page.locator('#sign:focus').waitFor();
+      assert.notEqual(await p.page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle), 'none', 'the focused element shows its focus');
+      assert.match((await p.page.locator('#statement').textContent()) ?? '', /"approver":"bob".*"reason":"read the gyp file"/);
+      await p.page.keyboard.press('Enter');
+      await p.page.getByText('Accepted: 1 of 2 approvals').waitFor();
+      assert.deepEqual(web.m.mirror.runtime.approvals.decisionsOf('slow-thing', '1.1.0').map((d) => [d.approver, d.method]), [['bob', 'webauthn']]);
+    } finally {
+      await p.context.close();
+    }
+  });
+
   test('cordon audit export: openssl verifies every passkey decision and shows the challenge is the statement hash', async () => {
     const dir = join(web.dir, 'evidence');
     const exported = await web.cli(['audit', 'export', dir]);
     assert.equal(exported.code, 0, exported.stderr + exported.stdout);
     const verify = await runProcess('sh', ['verify.sh'], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin' } });
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
-    assert.equal((verify.stdout.match(/challenge is SHA-256 of the statement/g) ?? []).length, 4, verify.stdout);
-    assert.equal((verify.stdout.match(/Good "cordon-passkey" signature/g) ?? []).length + (verify.stderr.match(/Good "cordon-passkey" signature/g) ?? []).length, 2, 'both SSH-signed enrollment requests verify');
+    assert.equal((verify.stdout.match(/challenge is SHA-256 of the statement/g) ?? []).length, 5, verify.stdout);
+    assert.equal((verify.stdout.match(/Good "cordon-passkey" signature/g) ?? []).length + (verify.stderr.match(/Good "cordon-passkey" signature/g) ?? []).length, 3, 'every SSH-signed enrollment request verifies');
     // A statement changed after signing no longer matches the passkey's challenge.
     const statement = join(dir, 'decisions', readFileSync(join(dir, 'verify.sh'), 'utf8').match(/check_passkey 'decisions\/([^']+\.json)'/)![1]!);
     const { writeFileSync } = await import('node:fs');
