@@ -269,6 +269,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       await p.page.locator('#files details').first().waitFor();
       await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}.png`), fullPage: true });
       await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}-top.png`) });
+      for (const [page, path, ready] of [['audit', '-/cordon/audit', 'table.audit'], ['package', '-/cordon/packages/native-thing', 'table.versions'], ['decided', '-/cordon/?view=decided', 'table.recent']] as const) {
+        await p.page.goto(`${web.url}${path}`);
+        await p.page.locator(ready).waitFor();
+        await p.page.screenshot({ path: join(SCREENSHOTS, `${page}-${label}.png`) });
+      }
       const wide = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wide <= 1, `${label}: the page does not scroll sideways (${wide}px)`);
       assert.deepEqual(p.errors, []);

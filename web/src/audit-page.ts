@@ -26,8 +26,10 @@ export async function render(): Promise<void> {
       s.head ? h('p', {}, 'Head: ', h('code', { class: 'wrap', id: 'audit-head' }, `${s.head.id}:${s.head.hash}`), h('span', { class: 'sub' }, ' — write it down; "cordon audit verify --expect-head" then detects entries cut from the end.')) : null);
   }, (err) => replace(statusBox, errorNotice(err)));
   try {
-    const r = await get<{ entries: Entry[]; next: number | null }>('approvals/audit', { before: String(before ?? Number.MAX_SAFE_INTEGER), limit: String(PAGE) });
-    const now = Date.now();
+    const [r, now] = await Promise.all([
+      get<{ entries: Entry[]; next: number | null }>('approvals/audit', { before: String(before ?? Number.MAX_SAFE_INTEGER), limit: String(PAGE) }),
+      get<{ now: string }>('review/clock').then((c) => Date.parse(c.now)),
+    ]);
     replace(list,
       h('table', { class: 'list audit' }, h('thead', {}, h('tr', {}, ['#', 'When', 'What', 'Change', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, r.entries.map((e) => h('tr', {},

@@ -21,7 +21,7 @@ export function page(current: string, title: string, ...children: Child[]): HTML
 
 /** A message box; `kind` is said in words too. */
 export function notice(kind: 'error' | 'info' | 'ok' | 'warning', ...children: Child[]): HTMLElement {
-  const word = { error: 'Error', info: 'Note', ok: 'Done', warning: 'Warning' }[kind];
+  const word = { error: 'Error', info: 'Note', ok: 'OK', warning: 'Warning' }[kind];
   return h('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('strong', {}, `${word}: `), ...children);
 }
 
