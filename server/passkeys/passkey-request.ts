@@ -3,7 +3,7 @@
  * hashes to `subject`) or remove (the credential id in `subject`). Canonical JSON, every value a string,
  * signed in its own SSHSIG namespace so it can never pass for a decision, nor a decision for it.
  */
-import { canonicalJson } from '../canonical-json';
+import { canonicalJson, parseStringRecord } from '../canonical-json';
 import { PasskeyError } from './errors';
 
 export const PASSKEY_REQUEST_TYPE = 'cordon-passkey/v1';
@@ -38,16 +38,10 @@ const malformed = (why: string): never => {
 
 /** Parses signed request text: exactly the canonical form of a request with these fields and no others. */
 export function parseRequest(text: string): PasskeyRequest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return malformed('is not JSON');
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return malformed('is not a JSON object');
-  const obj = raw as Record<string, unknown>;
-  if (Object.keys(obj).sort().join(',') !== KEYS.join(',')) return malformed(`must have exactly the fields ${KEYS.join(', ')}`);
-  for (const k of KEYS) if (typeof obj[k] !== 'string' || obj[k] === '') malformed(`field "${k}" is not a non-empty string`);
+  const parsed = parseStringRecord(text, KEYS);
+  if (!parsed.ok) return malformed(parsed.problem);
+  const obj = parsed.value;
+  for (const k of KEYS) if (obj[k] === '') malformed(`field "${k}" is empty`);
   const r = obj as unknown as PasskeyRequest;
   if (r.type !== PASSKEY_REQUEST_TYPE) malformed(`is of type ${JSON.stringify(r.type)}, not ${PASSKEY_REQUEST_TYPE}`);
   if (!(PASSKEY_ACTIONS as readonly string[]).includes(r.action)) malformed('has an action other than "enroll" or "remove"');
