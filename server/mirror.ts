@@ -63,7 +63,7 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}/`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${address.port}/`,
     server,
     runtime,
     sweeper,

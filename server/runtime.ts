@@ -6,11 +6,14 @@
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { ApprovalService } from './approvals/approval-service';
 import { resolveMirrorId } from './approvals/mirror-id';
 import { BlobStore } from './blobs/blob-store';
+import { storedVersionBytes } from './blobs/tarball-server';
+import { PasskeyService } from './passkeys/passkey-service';
+import { createDiffService, type DiffService } from './review/diff-service';
 
 export interface CordonRuntime {
   readonly id: string;
@@ -27,6 +30,10 @@ export interface CordonRuntime {
   readonly blobs: BlobStore;
   /** Signed decisions: statements, acceptance, quorum, the waiting queue. */
   readonly approvals: ApprovalService;
+  /** Passkeys bound to approvers: enrollment links, registration, assertions. */
+  readonly passkeys: PasskeyService;
+  /** File diffs for review pages: cached, rate-limited, built on a worker thread. */
+  readonly diffs: DiffService;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
   /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
@@ -66,6 +73,11 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   };
   const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
   timer.unref();
+  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine });
+  const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
+  // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
+  const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versionOf(name, version), config.upstream) });
+  closers.push(() => void diffs.close());
   const runtime: CordonRuntime = {
     id,
     config,
@@ -76,8 +88,10 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     analyses: new AnalysisStore(db),
     jobs: new JobStore(db),
     quarantine,
-    blobs: new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs }),
-    approvals: new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine }),
+    blobs,
+    approvals,
+    passkeys: new PasskeyService({ config, clock, store: new PasskeyStore(db), mirrorId }),
+    diffs,
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);

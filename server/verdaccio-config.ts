@@ -22,5 +22,7 @@ export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record
     web: { enable: true, title: 'Cordon' },
     log: { type: 'stdout', format: 'pretty', level: config.logLevel },
     max_body_size: '50mb',
+    // With tls set, Verdaccio's own server factory serves https (the mirror still picks host and port).
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key }, listen: `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/` } : {}),
   };
 }

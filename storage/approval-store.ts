@@ -18,8 +18,12 @@ export interface StoredDecision {
   readonly publicKey: string;
   /** The exact signed text. */
   readonly statement: string;
-  /** The armoured SSHSIG signature. */
+  /** The armoured SSHSIG signature, or (passkey) the WebAuthn signature, base64url. */
   readonly signature: string;
+  /** How it was signed: an SSH key, or a passkey bound to the approver's SSH key. */
+  readonly method: DecisionMethod;
+  /** Passkey decisions: what verifies them without Cordon (credential, public key PEM, authenticatorData, clientDataJSON, signature). */
+  readonly evidence: Readonly<Record<string, unknown>> | null;
   readonly nonce: string;
   readonly issuedAt: number;
   readonly acceptedAt: number;
@@ -27,7 +31,12 @@ export interface StoredDecision {
   readonly auditId: number;
 }
 
-export type NewDecision = Omit<StoredDecision, 'id' | 'auditId'> & {
+/** The ways a decision can be signed. */
+export type DecisionMethod = 'ssh' | 'webauthn';
+
+export type NewDecision = Omit<StoredDecision, 'id' | 'auditId' | 'method' | 'evidence'> & {
+  readonly method?: DecisionMethod;
+  readonly evidence?: Readonly<Record<string, unknown>> | null;
   /** Extra facts for the audit entry (key line, fast-track, approvals so far). */
   readonly auditDetail: Record<string, unknown>;
 };
@@ -43,6 +52,8 @@ interface DecisionRow {
   public_key: string;
   statement: string;
   signature: string;
+  method: DecisionMethod;
+  evidence: string | null;
   nonce: string;
   issued_at: number;
   accepted_at: number;
@@ -51,7 +62,8 @@ interface DecisionRow {
 
 const toDecision = (r: DecisionRow): StoredDecision => ({
   id: r.id, package: r.package, version: r.version, integrity: r.integrity, findingsDigest: r.findings_digest, decision: r.decision, approver: r.approver,
-  publicKey: r.public_key, statement: r.statement, signature: r.signature, nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
+  publicKey: r.public_key, statement: r.statement, signature: r.signature, method: r.method,
+  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>), nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
 });
 
 /** The audit log cause of an accepted signed decision; its detail carries statement, signature and key. */
@@ -71,8 +83,8 @@ export class ApprovalStore {
       nonce: db.prepare('SELECT 1 FROM decisions WHERE nonce = ?'),
       ofVersion: db.prepare('SELECT * FROM decisions WHERE package = ? AND version = ? ORDER BY id'),
       insert: db.prepare(
-        `INSERT INTO decisions (package, version, integrity, findings_digest, decision, approver, public_key, statement, signature, nonce, issued_at, accepted_at, audit_id)
-         VALUES (@package, @version, @integrity, @findingsDigest, @decision, @approver, @publicKey, @statement, @signature, @nonce, @issuedAt, @acceptedAt, @auditId)`,
+        `INSERT INTO decisions (package, version, integrity, findings_digest, decision, approver, public_key, statement, signature, method, evidence, nonce, issued_at, accepted_at, audit_id)
+         VALUES (@package, @version, @integrity, @findingsDigest, @decision, @approver, @publicKey, @statement, @signature, @method, @evidence, @nonce, @issuedAt, @acceptedAt, @auditId)`,
       ),
     };
   }
@@ -110,12 +122,17 @@ export class ApprovalStore {
    */
   accept(input: NewDecision, transition: Transition | null): { decision: StoredDecision; transitioned: boolean } {
     return this.db.transaction(() => {
-      const { auditDetail, ...d } = input;
+      const { auditDetail, method = 'ssh', evidence = null, ...rest } = input;
+      const d = { ...rest, method, evidence };
       const entry = this.auditLog.append({
         at: d.acceptedAt, package: d.package, version: d.version, fromState: null, toState: null, cause: DECISION_CAUSE,
-        detail: { ...auditDetail, decision: d.decision, approver: d.approver, publicKey: d.publicKey, integrity: d.integrity, findingsDigest: d.findingsDigest, nonce: d.nonce, statement: d.statement, signature: d.signature },
+        detail: {
+          ...auditDetail, decision: d.decision, approver: d.approver, publicKey: d.publicKey, integrity: d.integrity, findingsDigest: d.findingsDigest, nonce: d.nonce, statement: d.statement, signature: d.signature,
+          // SSH entries keep the shape they always had; a passkey entry names its method and carries its evidence.
+          ...(method === 'webauthn' ? { method, evidence } : {}),
+        },
       });
-      const id = Number(this.stmt.insert!.run({ ...d, auditId: entry.id }).lastInsertRowid);
+      const id = Number(this.stmt.insert!.run({ ...d, evidence: evidence === null ? null : JSON.stringify(evidence), auditId: entry.id }).lastInsertRowid);
       const transitioned = transition !== null && this.transitions.apply(transition);
       return { decision: { ...d, id, auditId: entry.id }, transitioned };
     })();

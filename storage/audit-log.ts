@@ -71,6 +71,7 @@ export class AuditLog {
       last: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
       ofPackage: db.prepare('SELECT * FROM audit_log WHERE package = ? AND id > ? ORDER BY id LIMIT ?'),
       all: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
+      before: db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?'),
     };
   }
 
@@ -99,6 +100,11 @@ export class AuditLog {
   /** Entries of one package after `afterId`, oldest first. */
   ofPackage(name: string, afterId = 0, limit = 100): AuditEntry[] {
     return (this.stmt.ofPackage!.all(name, afterId, limit) as AuditRow[]).map(toAudit);
+  }
+
+  /** Entries before `beforeId`, newest first (the audit page reads backwards from the head). */
+  pageBefore(beforeId: number, limit = 100): AuditEntry[] {
+    return (this.stmt.before!.all(beforeId, limit) as AuditRow[]).map(toAudit);
   }
 
   /** Entries of every package after `afterId`, oldest first. */

@@ -86,6 +86,7 @@ export class VersionStore {
       // Without table statistics SQLite would scan every version of the package through the primary key.
       byTarball: db.prepare('SELECT * FROM versions INDEXED BY versions_by_tarball WHERE package = ? AND tarball = ?'),
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
+      recentInState: db.prepare('SELECT * FROM versions INDEXED BY versions_by_state_updated WHERE state = ? ORDER BY updated_at DESC LIMIT ?'),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
       insertVersion: db.prepare(
         `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, tarball_url, blob, reason, updated_at, analysis, max_severity, findings_digest, publisher)
@@ -138,6 +139,12 @@ export class VersionStore {
   /** Every version in `state`, ordered by package and version. */
   versionsInState(state: VersionState): VersionRecord[] {
     return (this.stmt.byState!.all(state) as VersionRow[]).map(toRecord);
+  }
+
+  /** The versions in any of `states` that changed last, newest first (at most `limit`). */
+  recentInStates(states: readonly VersionState[], limit: number): VersionRecord[] {
+    const rows = states.flatMap((s) => this.stmt.recentInState!.all(s, limit) as VersionRow[]);
+    return rows.sort((a, b) => b.updated_at - a.updated_at).slice(0, limit).map(toRecord);
   }
 
   /** Names of packages with at least one version in `state`. */

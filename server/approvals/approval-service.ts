@@ -6,12 +6,13 @@ import type { CordonConfig } from '../config';
 import type { Clock } from '../clock';
 import { cooldownEndsAt, decide } from '../policy/lifecycle';
 import type { VersionDecision, VersionRecord, VersionState } from '../policy/version-state';
-import type { ApprovalStore, StoredDecision, Transition, VersionStore } from '../../storage';
+import type { Approver } from '../config';
+import type { ApprovalStore, DecisionMethod, StoredDecision, Transition, VersionStore } from '../../storage';
 import type { QuarantineService } from '../quarantine/quarantine-service';
 import { ApprovalError } from './errors';
 import { countingApprovers, requiredApprovals } from './quorum';
 import { canonicalStatement, MAX_REASON, newNonce, STATEMENT_TYPE, type Decision, type Statement } from './statement';
-import { approverForKey, assertDecidable, verifyDecision } from './verify-decision';
+import { approverForKey, assertDecidable, authenticateSsh, checkStatement } from './verify-decision';
 
 export interface ApprovalDeps {
   readonly config: Pick<CordonConfig, 'approvers' | 'quorum'>;
@@ -41,6 +42,27 @@ export interface ApprovalStatus {
   /** Approvers whose approvals count for the current bytes and findings. */
   readonly approvedBy: readonly string[];
   readonly reason: string;
+  readonly publishedAt: number | null;
+  readonly firstSeenAt: number;
+  /** Last change of the version's row (the hold, the decision). */
+  readonly updatedAt: number;
+  /** An `approval: always` rule covers the package: time alone never releases it. */
+  readonly approvalAlways: boolean;
+}
+
+/**
+ * A signer established before the decision's transaction (a passkey assertion is verified
+ * asynchronously, so outside it): who, how, and the signature and evidence to keep.
+ */
+export interface EstablishedSigner {
+  readonly approver: Approver;
+  readonly method: DecisionMethod;
+  readonly signature: string;
+  readonly evidence: Readonly<Record<string, unknown>> | null;
+  /** Inside the transaction, before any check: throws ApprovalError when what established the signer changed since. */
+  readonly recheck: () => void;
+  /** Inside the transaction, once the decision is kept. */
+  readonly recorded: (at: number) => void;
 }
 
 /** What accepting a decision did. */
@@ -67,6 +89,11 @@ export class ApprovalService {
   statementFor(name: string, version: string, decision: Decision, reason: string, publicKey: string): { statement: Statement; text: string } {
     const approver = approverForKey(this.deps.config.approvers, Buffer.from(publicKey, 'base64'));
     if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', 'This key is not an approver of this mirror (or has been removed). Add its public key under approvers in cordon.yaml, or use the key that is listed.');
+    return this.statementAs(approver, name, version, decision, reason);
+  }
+
+  /** The statement `approver` is to sign (a passkey names its approver, not a key). */
+  statementAs(approver: Approver, name: string, version: string, decision: Decision, reason: string): { statement: Statement; text: string } {
     if (reason.length > MAX_REASON) throw new ApprovalError('BAD_REQUEST', `The reason is longer than ${MAX_REASON} characters; shorten it.`);
     const now = this.deps.clock.now();
     const record = this.deps.store.versionOf(name, version);
@@ -79,33 +106,43 @@ export class ApprovalService {
     return { statement, text: canonicalStatement(statement) };
   }
 
-  /** Checks and accepts a signed decision; throws ApprovalError (and changes nothing) when refused. */
+  /** Checks and accepts an SSH-signed decision; throws ApprovalError (and changes nothing) when refused. */
   submit(name: string, version: string, statementText: string, signature: string): DecisionOutcome {
+    // Who signed, and whether they did, before anything in the statement is believed.
+    const { approver } = authenticateSsh(statementText, signature, this.deps.config.approvers);
+    return this.submitSigned(name, version, statementText, { approver, method: 'ssh', signature, evidence: null, recheck: () => undefined, recorded: () => undefined });
+  }
+
+  /**
+   * Checks and accepts a decision whose signer is established (SSH above, or a passkey): every refusal,
+   * the quorum and the audit are the same whichever way it was signed. Atomic; refused changes nothing.
+   */
+  submitSigned(name: string, version: string, statementText: string, signer: EstablishedSigner): DecisionOutcome {
     const { approvals, store, clock, config } = this.deps;
     return approvals.atomically(() => {
+      signer.recheck();
       const now = clock.now();
       const record = store.versionOf(name, version);
       const previous = record ? approvals.decisionsOf(name, version) : [];
-      const verified = verifyDecision(statementText, signature, {
+      const { approver } = signer;
+      const statement = checkStatement(statementText, approver, {
         mirrorId: this.mirrorId, target: { package: name, version }, record, visible: record ? this.visible(record, now) : false, approvers: config.approvers, now,
         nonceUsed: (nonce) => approvals.nonceUsed(nonce),
-        alreadySigned: (approver, decision) => {
-          const key = config.approvers.find((a) => a.name === approver)?.publicKey;
-          return previous.some((d) => d.approver === approver && d.decision === decision && d.publicKey === key && d.integrity === record?.integrity && d.findingsDigest === record?.findingsDigest);
-        },
+        // One approver counts once whichever way they sign: a passkey decision carries the approver's SSH key too.
+        alreadySigned: (who, decision) => previous.some((d) => d.approver === who && d.decision === decision && d.publicKey === approver.publicKey && d.integrity === record?.integrity && d.findingsDigest === record?.findingsDigest),
       });
       const current = record!;
-      const { statement, approver } = verified;
       const fastTrack = now < this.cooldownEnd(current);
       const required = requiredApprovals(config.quorum, current.maxSeverity, fastTrack);
       const accepted = { package: name, version, integrity: statement.integrity, findingsDigest: statement.findingsDigest, decision: statement.decision, approver: approver.name, publicKey: approver.publicKey };
       const approvedBy = countingApprovers([...previous, accepted], config.approvers, current.integrity!, current.findingsDigest!);
       const transition = this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
       const { decision, transitioned } = approvals.accept(
-        { ...accepted, statement: statementText, signature, nonce: statement.nonce, issuedAt: Date.parse(statement.issuedAt), acceptedAt: now,
+        { ...accepted, statement: statementText, signature: signer.signature, method: signer.method, evidence: signer.evidence, nonce: statement.nonce, issuedAt: Date.parse(statement.issuedAt), acceptedAt: now,
           auditDetail: { keyLine: approver.line, reason: statement.reason, fastTrack, required, approvedBy } },
         transition,
       );
+      signer.recorded(now);
       return { decision, transition: transitioned ? transition : null, status: this.status(name, version)! };
     });
   }
@@ -138,6 +175,12 @@ export class ApprovalService {
     return this.deps.approvals.decisionsOf(name, version);
   }
 
+  /** Versions recently in `states` (decided, blocked), newest change first. */
+  recent(states: readonly VersionState[], limit: number): ApprovalStatus[] {
+    const now = this.deps.clock.now();
+    return this.deps.store.recentInStates(states, limit).map((r) => this.statusOf(r, now));
+  }
+
   /** Versions waiting for time, analysis or people: quarantined (not yet visible) and held, by package and version. */
   queue(): ApprovalStatus[] {
     const now = this.deps.clock.now();
@@ -157,6 +200,7 @@ export class ApprovalService {
       package: record.package, version: record.version, state: d.state, visible: d.visible, integrity: record.integrity, findingsDigest: record.findingsDigest,
       analysis: record.analysis, maxSeverity: record.maxSeverity, cooldownEndsAt: end, releaseAt: d.releaseAt, fastTrack,
       required: requiredApprovals(this.deps.config.quorum, record.maxSeverity, fastTrack), approvedBy, reason: d.reason,
+      publishedAt: record.publishedAt, firstSeenAt: record.firstSeenAt, updatedAt: record.updatedAt, approvalAlways: this.deps.quarantine.ruleFor(record.package).approvalAlways,
     };
   }
 

@@ -15,7 +15,8 @@ export interface ApproverKey {
   readonly publicKeyBase64: string;
   /** How signing will happen, for the user. */
   readonly via: 'key file' | 'ssh-keygen';
-  sign(text: string): Promise<string>;
+  /** Signs `text` in `namespace` (default: decisions, cordon-approval). */
+  sign(text: string, namespace?: string): Promise<string>;
 }
 
 /** Loads the key at `path`; `forceSshKeygen` sends even a plain key file through ssh-keygen. */
@@ -28,13 +29,13 @@ export function loadApproverKey(path: string, options: { forceSshKeygen?: boolea
   }
   const viaSshKeygen = (publicKey: SshPublicKey): ApproverKey => ({
     publicKey, publicKeyBase64: encodePublicKeyBlob(publicKey).toString('base64'), via: 'ssh-keygen',
-    sign: (message) => signWithSshKeygen(Buffer.from(message, 'utf8'), path, { sshKeygen: options.sshKeygen }),
+    sign: (message, namespace) => signWithSshKeygen(Buffer.from(message, 'utf8'), path, { sshKeygen: options.sshKeygen, namespace }),
   });
   if (/^\s*(ssh-|sk-)/.test(text)) return viaSshKeygen(parsePublicKeyLine(text.split('\n')[0]!));
   const parsed = parsePrivateKeyFile(text);
   if (parsed.kind === 'needs-ssh-keygen' || options.forceSshKeygen) return viaSshKeygen(parsed.publicKey);
   return {
     publicKey: parsed.publicKey, publicKeyBase64: encodePublicKeyBlob(parsed.publicKey).toString('base64'), via: 'key file',
-    sign: async (message) => signMessage(Buffer.from(message, 'utf8'), parsed.privateKey, parsed.publicKey),
+    sign: async (message, namespace) => signMessage(Buffer.from(message, 'utf8'), parsed.privateKey, parsed.publicKey, namespace),
   };
 }

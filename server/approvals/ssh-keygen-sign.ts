@@ -11,10 +11,10 @@ import { NAMESPACE } from './sshsig';
  * ssh-agent). ssh-keygen talks to the user on the terminal (passphrase, "touch your key"), so its
  * stderr is passed through; the signature comes back on stdout.
  */
-export function signWithSshKeygen(message: Buffer, keyPath: string, options: { sshKeygen?: string; stderr?: 'inherit' | 'pipe' } = {}): Promise<string> {
+export function signWithSshKeygen(message: Buffer, keyPath: string, options: { sshKeygen?: string; stderr?: 'inherit' | 'pipe'; namespace?: string } = {}): Promise<string> {
   const bin = options.sshKeygen ?? 'ssh-keygen';
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-q', '-Y', 'sign', '-f', keyPath, '-n', NAMESPACE], { stdio: ['pipe', 'pipe', options.stderr ?? 'inherit'] });
+    const child = spawn(bin, ['-q', '-Y', 'sign', '-f', keyPath, '-n', options.namespace ?? NAMESPACE], { stdio: ['pipe', 'pipe', options.stderr ?? 'inherit'] });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));

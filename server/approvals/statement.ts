@@ -1,6 +1,6 @@
 /** The statement an approver signs: one decision about exactly one tarball and one set of findings. */
 import { randomBytes } from 'node:crypto';
-import { canonicalJson } from '../canonical-json';
+import { canonicalJson, parseStringRecord } from '../canonical-json';
 import { ApprovalError } from './errors';
 
 export const STATEMENT_TYPE = 'cordon-decision/v1';
@@ -50,17 +50,9 @@ const malformed = (why: string): never => {
  * fields and no others, so two different texts can never mean the same decision.
  */
 export function parseStatement(text: string): Statement {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return malformed('is not JSON');
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return malformed('is not a JSON object');
-  const obj = raw as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
-  if (keys.join(',') !== [...KEYS].join(',')) return malformed(`must have exactly the fields ${KEYS.join(', ')}`);
-  for (const k of KEYS) if (typeof obj[k] !== 'string') malformed(`field "${k}" is not a string`);
+  const parsed = parseStringRecord(text, KEYS);
+  if (!parsed.ok) return malformed(parsed.problem);
+  const obj = parsed.value;
   const s = obj as unknown as Statement;
   if (s.type !== STATEMENT_TYPE) malformed(`is of type ${JSON.stringify(s.type)}, not ${STATEMENT_TYPE}`);
   if (!(DECISIONS as readonly string[]).includes(s.decision)) malformed('has a decision other than "approve" or "reject"');

@@ -55,15 +55,28 @@ export function assertDecidable(target: { package: string; version: string }, re
   }
 }
 
-/** Checks a signed decision; returns it verified or throws ApprovalError with the first reason to refuse it. */
+/** Checks an SSH-signed decision; returns it verified or throws ApprovalError with the first reason to refuse it. */
 export function verifyDecision(statementText: string, armoredSignature: string, ctx: DecisionContext): VerifiedDecision {
-  // Who signed, and whether they did, before anything in the statement is believed.
+  const { approver, signature } = authenticateSsh(statementText, armoredSignature, ctx.approvers);
+  return { statement: checkStatement(statementText, approver, ctx), approver, signature };
+}
+
+/** Who signed with SSH, and whether they did, before anything in the statement is believed. */
+export function authenticateSsh(statementText: string, armoredSignature: string, approvers: readonly Approver[]): { approver: Approver; signature: SshSignature } {
   const signature = parseSignature(armoredSignature);
-  const approver = approverForKey(ctx.approvers, signature.publicKeyBlob);
+  const approver = approverForKey(approvers, signature.publicKeyBlob);
   if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', 'The key that signed this decision is not an approver of this mirror (or has been removed). Sign with the key listed under approvers in cordon.yaml.');
   if (!verifySignature(signature, Buffer.from(statementText, 'utf8'))) {
     throw new ApprovalError('BAD_SIGNATURE', 'The signature does not match the statement (or was made for another namespace than cordon-approval, with another hash than sha512, or without touching the hardware key). Sign the statement again, unchanged.');
   }
+  return { approver, signature };
+}
+
+/**
+ * The checks every decision gets once its signer is established, whichever way it was signed (SSH or
+ * passkey): the statement against the signer, the mirror, the version as it is now, time and replay.
+ */
+export function checkStatement(statementText: string, approver: Approver, ctx: DecisionContext): Statement {
   const statement = parseStatement(statementText);
   if (statement.approver !== approver.name) throw new ApprovalError('APPROVER_MISMATCH', `The statement names approver "${statement.approver}" but was signed with the key of "${approver.name}". Fetch a statement for your own key.`);
   if (statement.mirrorId !== ctx.mirrorId) throw new ApprovalError('WRONG_MIRROR', `The statement was made for mirror "${statement.mirrorId}", not this one ("${ctx.mirrorId}"). Fetch the statement from this mirror.`);
@@ -80,7 +93,7 @@ export function verifyDecision(statementText: string, armoredSignature: string, 
   if (statement.integrity !== record.integrity) throw new ApprovalError('WRONG_INTEGRITY', `The statement approves tarball ${statement.integrity}, but the mirror now has ${record.integrity} for ${statement.package}@${statement.version}. Review the new bytes ("cordon show") and sign again.`);
   if (statement.findingsDigest !== record.findingsDigest) throw new ApprovalError('DIGEST_CHANGED', `The analysis changed since this statement was made (findings digest ${record.findingsDigest}, statement ${statement.findingsDigest}): review again with "cordon show" and sign a new statement.`);
   if (ctx.alreadySigned(approver.name, statement.decision)) {
-    throw new ApprovalError('ALREADY_SIGNED', `${approver.name} has already signed "${statement.decision}" for these exact bytes and findings; one approver counts once. Ask another approver.`);
+    throw new ApprovalError('ALREADY_SIGNED', `${approver.name} has already signed "${statement.decision}" for these exact bytes and findings; one approver counts once, whichever way they sign. Ask another approver.`);
   }
-  return { statement, approver, signature };
+  return statement;
 }

@@ -122,6 +122,19 @@ export class BlobStore {
     return running;
   }
 
+  /**
+   * The verified bytes of `source`, from the store or downloaded into it. A stored file that fails its
+   * check is removed and fetched once more. Throws BlobError.
+   */
+  async verifiedBytes(source: BlobSource): Promise<{ bytes: Buffer; sha512: PinnedDigest }> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const stored = await this.ensure(source);
+      const bytes = await this.read(stored.sha512);
+      if (bytes) return { bytes, sha512: stored.sha512 };
+    }
+    throw new BlobError('STORE_FAILED', `the verified copy of ${source.label} could not be read back from ${this.root}`);
+  }
+
   private async download(source: BlobSource): Promise<StoredBlob> {
     try {
       await mkdir(this.tmpDir, { recursive: true });

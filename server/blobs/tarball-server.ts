@@ -38,6 +38,16 @@ export function blobSource(record: VersionRecord, upstream: string): BlobSource 
   return { url, pin, blob: blobDigest(record.blob), label: `${record.package}@${record.version}` };
 }
 
+/** Verified bytes of a version the store knows, by the digest pinned for it (the review page's byte source). */
+export function storedVersionBytes(blobs: BlobStore, versionOf: (name: string, version: string) => VersionRecord | undefined, upstream: string): (name: string, version: string, integrity: string) => Promise<Buffer> {
+  return async (name, version, integrity) => {
+    const record = versionOf(name, version);
+    const source = record && record.integrity === integrity ? blobSource(record, upstream) : null;
+    if (!source) throw new BlobError('DIGEST_MISMATCH', `the mirror has no bytes pinned to ${integrity} for ${name}@${version}`);
+    return (await blobs.verifiedBytes(source)).bytes;
+  };
+}
+
 export class TarballServer {
   private readonly memory = new Map<string, Buffer>();
   private memoryUsed = 0;

@@ -8,10 +8,10 @@
  * operator checking a backup, or a mirror whose HTTP answers they do not want to trust; only the file
  * shows the highest id ever used, so only it catches a deleted tail without --expect-head.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { verifyAudit, type AuditReport, type AuditedDecision } from '../approvals/audit-verify';
-import { NAMESPACE } from '../approvals/sshsig';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { verifyAudit, type AuditReport } from '../approvals/audit-verify';
+import { exportAudit } from './audit-export';
 import { readAuditFile, type AuditEntry } from '../../storage';
 import { COMMON_OPTIONS, CordonClient, mirrorUrl, parseCommand } from './cordon-client';
 import { EXIT, reportError, UsageError } from './error-text';
@@ -21,7 +21,8 @@ const USAGE = `usage: cordon audit verify [--db FILE] [--expect-head ID:HASH] [-
 
   verify          check the hash chain of the whole audit log and the signature of every decision in it
   export DIR      write decisions/*.json (the signed statements), decisions/*.sig, allowed_signers,
-                  audit.jsonl and verify.sh into DIR (new or empty)
+                  audit.jsonl and verify.sh into DIR (new or empty); passkey decisions
+                  with their public key, authenticatorData, clientDataJSON and signature for openssl
   --db FILE       read the SQLite file (read-only) instead of asking the mirror
   --expect-head   an ID:HASH printed by an earlier verify: also detects entries cut from the end
 `;
@@ -51,42 +52,6 @@ function summary(report: AuditReport, source: string): string {
   return `OK: ${report.entries} entries in an unbroken hash chain, ${report.decisions.length} signed decision(s) verified (${source}).${head}\n`;
 }
 
-/** allowed_signers principals are patterns: keep names to safe characters and one principal per person. */
-function principals(decisions: readonly AuditedDecision[]): Map<string, string> {
-  const out = new Map<string, string>();
-  const taken = new Set<string>();
-  for (const d of decisions) {
-    const name = d.statement.approver;
-    if (out.has(name)) continue;
-    const base = name.replace(/[^A-Za-z0-9._@+-]/g, '_') || 'approver';
-    let p = base;
-    for (let i = 2; taken.has(p); i++) p = `${base}-${i}`;
-    taken.add(p);
-    out.set(name, p);
-  }
-  return out;
-}
-
-function exportTo(dir: string, entries: readonly AuditEntry[], report: AuditReport): string {
-  if (existsSync(dir) && readdirSync(dir).length) throw new UsageError('USAGE', `${dir} is not empty; export into a new or empty folder`);
-  mkdirSync(join(dir, 'decisions'), { recursive: true });
-  const who = principals(report.decisions);
-  const signers = new Set<string>();
-  const commands: string[] = [];
-  for (const d of report.decisions) {
-    const s = d.statement;
-    const base = `${String(d.auditId).padStart(6, '0')}-${`${s.package}@${s.version}`.replace(/\//g, '+').replace(/[^A-Za-z0-9@+._-]/g, '_')}-${s.decision}-${who.get(s.approver)}`;
-    writeFileSync(join(dir, 'decisions', `${base}.json`), d.statementText, { flag: 'wx' });
-    writeFileSync(join(dir, 'decisions', `${base}.sig`), d.signature, { flag: 'wx' });
-    signers.add(`${who.get(s.approver)} namespaces="${NAMESPACE}" ${d.keyLine}`);
-    commands.push(`ssh-keygen -Y verify -f allowed_signers -I '${who.get(s.approver)}' -n ${NAMESPACE} -s 'decisions/${base}.sig' < 'decisions/${base}.json'`);
-  }
-  writeFileSync(join(dir, 'allowed_signers'), [...signers].map((l) => `${l}\n`).join(''), { flag: 'wx' });
-  writeFileSync(join(dir, 'audit.jsonl'), entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { flag: 'wx' });
-  writeFileSync(join(dir, 'verify.sh'), `#!/bin/sh\n# Checks every exported decision with OpenSSH alone. Run from this folder.\nset -e\n${commands.join('\n')}\n`, { flag: 'wx', mode: 0o755 });
-  return `Exported ${report.decisions.length} signed decision(s) and ${entries.length} audit entries to ${dir}.\nCheck them without Cordon: cd ${dir} && sh verify.sh\n`;
-}
-
 export async function auditCommand(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommand(argv, { ...COMMON_OPTIONS, db: { type: 'string' }, 'expect-head': { type: 'string' } });
@@ -105,7 +70,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     if (sub === 'export' && rest.length === 1) {
       const { entries, sequence, source } = await load(values.db, values.registry);
       const report = verifyAudit(entries, { sequence });
-      process.stdout.write(exportTo(resolve(rest[0]!), entries, report));
+      process.stdout.write(exportAudit(resolve(rest[0]!), entries, report));
       if (report.problems.length) {
         process.stdout.write(summary(report, source));
         return EXIT.refused;

@@ -8,7 +8,7 @@ import type { ApprovalStatus } from '../approvals/approval-service';
 import type { Statement } from '../approvals/statement';
 import type { StoredFinding } from '../../storage';
 import type { Transition } from '../../storage';
-import type { VersionDiff } from '../approvals/version-diff';
+import type { VersionDiff } from '../review/diff-types';
 import { loadConfig } from '../config';
 import { mirrorBaseUrl } from '../http/links';
 
@@ -75,13 +75,19 @@ function fromSettings(env: NodeJS.ProcessEnv, cwd: string): string {
 export class CordonClient {
   constructor(readonly baseUrl: string) {}
 
-  private request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
-    return this.api(method, `/approvals${path}`, query, body);
+  /** GET any Cordon API path (`/passkeys`, `/approvals/mirror`, `/packages/x`, …). */
+  get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    return this.request('GET', path, query, undefined, '');
   }
 
-  /** A call to `/-/cordon/api/v1<path>`: the JSON answer, or a MirrorError with the mirror's code. */
-  private async api<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown): Promise<T> {
-    const url = new URL(`${this.baseUrl}/-/cordon/api/v1${path}`);
+  /** POST JSON to any Cordon API path. */
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request('POST', path, {}, body, '');
+  }
+
+  /** A call to `/-/cordon/api/v1<prefix><path>`: the JSON answer, or a MirrorError with the mirror's code. */
+  private async request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown, prefix = '/approvals'): Promise<T> {
+    const url = new URL(`${this.baseUrl}/-/cordon/api/v1${prefix}${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     let res: Response;
     try {
@@ -130,12 +136,12 @@ export class CordonClient {
 
   /** What the mirror knows about every version of a package. */
   packageStatus(name: string): Promise<{ name: string; versions: PackageVersionJson[] }> {
-    return this.api('GET', `/packages/${name.replace('/', '%2f')}`);
+    return this.get(`/packages/${name.replace('/', '%2f')}`);
   }
 
   /** The client settings of `cordon policy export`, rendered by the mirror. */
   policyExport(format: string, bothGates: boolean): Promise<{ format: string; file: string; content: string }> {
-    return this.api('GET', '/policy/export', { format, ...(bothGates ? { bothGates: '1' } : {}) });
+    return this.get('/policy/export', { format, ...(bothGates ? { bothGates: '1' } : {}) });
   }
 
   /** Every audit entry, oldest first, and the head the mirror reported. */

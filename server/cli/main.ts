@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   store: async () => (await import('./store')).storeCommand,
   why: async () => (await import('./why')).whyCommand,
   policy: async () => (await import('./policy')).policyCommand,
+  passkey: async () => (await import('./passkey')).passkeyCommand,
 };
 
 const usage = `usage: cordon <command> [options]
@@ -28,6 +29,8 @@ commands:
   policy export --format npm|pnpm|yarn|bun|renovate|dependabot
                                                    settings that make a client's or bot's release-age gate follow the mirror
   store init --adopt-existing [--previous-store F] re-baseline a data folder whose store was lost (mirror stopped)
+  audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen and openssl
+  passkey add | list | remove ID [--key FILE]      enroll a passkey (a one-time link signed with your SSH key), list, remove
 
 The mirror commands talk to --registry URL, or CORDON_URL, or the mirror that cordon.yaml and
 CORDON_HOST/CORDON_PORT in this folder describe, or http://127.0.0.1:4873.

@@ -58,6 +58,8 @@ export interface CordonConfig {
   readonly maxTarballBytes: number;
   /** Longest one tarball download from upstream may take. */
   readonly tarballTimeoutMs: number;
+  /** Serve https with this certificate and key (PEM files); null: plain http (behind a TLS proxy, or local). */
+  readonly tls: { readonly cert: string; readonly key: string } | null;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -68,7 +70,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] 
 const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
-  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout',
+  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     publicUrl: publicUrl(...pick('CORDON_PUBLIC_URL', 'publicUrl', null)),
     maxTarballBytes: size(...pick('CORDON_MAX_TARBALL_SIZE', 'maxTarballSize', '256mb'), 1024),
     tarballTimeoutMs: duration(...pick('CORDON_TARBALL_TIMEOUT', 'tarballTimeout', '5m')),
+    tls: tlsFiles(env, file.tls, inFile('tls'), cwd),
     configFile: existsSync(configFile) ? configFile : null,
   });
 }
@@ -187,6 +190,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
  */
 export function queueNameFor(config: Pick<CordonConfig, 'queueName'>, mirrorId: string): string {
   return config.queueName ?? `cordon-analysis-${mirrorId.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+/** `tls: { cert, key }` (or CORDON_TLS_CERT and CORDON_TLS_KEY): both PEM files, existing; or neither. */
+function tlsFiles(env: NodeJS.ProcessEnv, value: unknown, key: string, cwd: string): { cert: string; key: string } | null {
+  const raw = value === undefined || value === null ? {} : mapping(key, value, ['cert', 'key']);
+  const cert = env.CORDON_TLS_CERT || raw.cert;
+  const keyFile = env.CORDON_TLS_KEY || raw.key;
+  if (cert === undefined && keyFile === undefined) return null;
+  const file = (name: string, v: unknown): string => {
+    const path = resolve(cwd, str(name, v));
+    if (!existsSync(path)) invalid(name, v, 'the path of an existing PEM file');
+    return path;
+  };
+  if (cert === undefined || keyFile === undefined) return invalid(cert === undefined ? 'CORDON_TLS_CERT / tls.cert' : 'CORDON_TLS_KEY / tls.key', null, 'set together with the other half: tls needs both cert and key');
+  return Object.freeze({ cert: file(env.CORDON_TLS_CERT ? 'CORDON_TLS_CERT' : `${key}.cert`, cert), key: file(env.CORDON_TLS_KEY ? 'CORDON_TLS_KEY' : `${key}.key`, keyFile) });
 }
 
 function oneOfPattern(key: string, value: unknown): string {

@@ -10,8 +10,11 @@ import { ApprovalError } from '../approvals/errors';
 import { DECISIONS, type Decision } from '../approvals/statement';
 import { NAMESPACE } from '../approvals/sshsig';
 import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
-import { versionDiff } from '../approvals/version-diff';
 import { CordonError } from '../errors';
+import { unifiedText } from '../review/file-diff';
+import type { VersionDiff } from '../review/diff-types';
+import { mirrorBaseUrl } from './links';
+import { approverNamed, enrichedQueue } from './review-data';
 import validateName from './package-name';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -40,24 +43,43 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     next();
   });
 
-  router.get('/mirror', (_req, res) => {
-    res.json({ mirrorId: approvals.mirrorId, namespace: NAMESPACE, approvers: config.approvers.map((a) => ({ name: a.name, key: a.line })) });
+  router.get('/mirror', (req, res) => {
+    res.json({
+      mirrorId: approvals.mirrorId, namespace: NAMESPACE, approvers: config.approvers.map((a) => ({ name: a.name, key: a.line })),
+      baseUrl: mirrorBaseUrl(config, req), passkeys: runtime.passkeys.relyingParty,
+    });
   });
 
   router.get('/statement', (req, res) => {
     const { name, version } = target(req);
     const decision = param(req, 'decision');
     if (!(DECISIONS as readonly string[]).includes(decision)) throw new ApprovalError('BAD_REQUEST', 'decision must be "approve" or "reject".');
-    const key = param(req, 'key');
-    const { statement, text } = approvals.statementFor(name, version, decision as Decision, param(req, 'reason', false), key);
+    const reason = param(req, 'reason', false);
+    // A passkey names its approver; an SSH key names itself.
+    if (req.query.approver !== undefined) {
+      const approver = approverNamed(config, param(req, 'approver'));
+      const { statement, text } = approvals.statementAs(approver, name, version, decision as Decision, reason);
+      const webauthn = runtime.passkeys.assertionOptions(approver, text);
+      return void res.json({ statement, text, method: 'webauthn', webauthn, expiresAt: new Date(Date.parse(statement.issuedAt) + STATEMENT_TTL_MS).toISOString() });
+    }
+    const { statement, text } = approvals.statementFor(name, version, decision as Decision, reason, param(req, 'key'));
     res.json({ statement, text, namespace: NAMESPACE, expiresAt: new Date(Date.parse(statement.issuedAt) + STATEMENT_TTL_MS).toISOString() });
   });
 
-  router.post('/decisions', express.json({ limit: '64kb' }), (req, res) => {
+  router.post('/decisions', express.json({ limit: '64kb' }), (req, res, next) => {
     const { name, version } = target(req);
-    const outcome = approvals.submit(name, version, param(req, 'statement'), param(req, 'signature'));
-    logger.info({ package: name, version, approver: outcome.decision.approver, decision: outcome.decision.decision, state: outcome.status.state }, 'cordon: signed decision accepted');
-    res.status(201).json({ accepted: publicDecision(outcome.decision), transition: outcome.transition, status: publicStatus(outcome.status) });
+    const statement = param(req, 'statement');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const accepted = (outcome: ReturnType<typeof approvals.submit>) => {
+      logger.info({ package: name, version, approver: outcome.decision.approver, decision: outcome.decision.decision, method: outcome.decision.method, state: outcome.status.state }, 'cordon: signed decision accepted');
+      res.status(201).json({ accepted: publicDecision(outcome.decision), transition: outcome.transition, status: publicStatus(outcome.status) });
+    };
+    if (body.method === 'webauthn') {
+      // A passkey assertion verifies asynchronously, before the decision's transaction.
+      return void runtime.passkeys.authenticate(statement, body.assertion).then((signer) => accepted(approvals.submitSigned(name, version, statement, signer))).catch(next);
+    }
+    if (body.method !== undefined && body.method !== 'ssh') throw new ApprovalError('BAD_REQUEST', 'method must be "ssh" (with signature) or "webauthn" (with assertion).');
+    accepted(approvals.submit(name, version, statement, param(req, 'signature')));
   });
 
   router.get('/decisions', (req, res) => {
@@ -67,8 +89,10 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     res.json({ status: publicStatus(status), decisions: approvals.decisionsOf(name, version).map(publicDecision) });
   });
 
-  router.get('/queue', (_req, res) => {
-    res.json({ now: iso(clock.now()), versions: approvals.queue().map(publicStatus) });
+  router.get('/queue', (req, res) => {
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    const pkg = typeof req.query.package === 'string' ? req.query.package : '';
+    res.json({ now: iso(clock.now()), versions: enrichedQueue(runtime, { state, package: pkg }).map((v) => ({ ...publicStatus(v.status), ...v.extra })) });
   });
 
   router.get('/findings', (req, res, next) => {
@@ -78,20 +102,33 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     const analysis = record.integrity ? runtime.analyses.analysisOf(name, version, record.integrity) : undefined;
     const base = { now: iso(clock.now()), status: publicStatus(approvals.status(name, version)!), analysis: analysis ? { previousVersion: analysis.previousVersion, findings: analysis.findings, digest: analysis.digest, maxSeverity: analysis.maxSeverity, analyzerVersion: analysis.analyzerVersion, finishedAt: iso(analysis.finishedAt) } : null };
     if (req.query.files !== '1' || !analysis || !record.integrity) return void res.json({ ...base, diff: null });
-    const previous = analysis.previousVersion ? { version: analysis.previousVersion, integrity: runtime.store.versionOf(name, analysis.previousVersion)?.integrity ?? null } : null;
-    const withFindings = req.query.unified === '1' ? analysis.findings.flatMap((f) => (f.file ? [f.file] : [])) : [];
-    versionDiff(config.upstream, name, version, record.integrity, previous, withFindings).then(
-      (diff) => res.json({ ...base, diff }),
+    const prev = analysis.previousVersion ? runtime.store.versionOf(name, analysis.previousVersion)?.integrity : null;
+    const withFindings = new Set(req.query.unified === '1' ? analysis.findings.flatMap((f) => (f.file ? [f.file] : [])) : []);
+    runtime.diffs.build({ name, version, integrity: record.integrity, previous: analysis.previousVersion && prev ? { version: analysis.previousVersion, integrity: prev } : null }).then(
+      (review) => {
+        const unified: Record<string, string | null> = {};
+        for (const f of review.files) if (withFindings.has(f.path)) unified[f.path] = unifiedText(f);
+        const diff: VersionDiff = { previousVersion: review.previousVersion, files: review.files.map(({ path, change, oldSize, newSize }) => ({ path, change, oldSize, newSize })), unified };
+        res.json({ ...base, diff });
+      },
       // The findings stand without the diff; say why it is missing instead of failing the review.
-      (err: unknown) => (err instanceof CordonError ? res.json({ ...base, diff: null, diffError: { code: err.code, error: `cannot build the file diff from upstream: ${err.message}` } }) : next(err)),
+      (err: unknown) => (err instanceof CordonError ? res.json({ ...base, diff: null, diffError: { code: err.code, error: `cannot build the file diff: ${err.message}` } }) : next(err)),
     );
   });
 
   router.get('/audit', (req, res) => {
     const after = Number(req.query.after ?? 0);
     const limit = Math.min(Number(req.query.limit ?? 500), 1000);
-    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw new ApprovalError('BAD_REQUEST', 'after and limit must be non-negative integers (limit 1–1000).');
+    const before = req.query.before === undefined ? null : Number(req.query.before);
+    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || (before !== null && (!Number.isInteger(before) || before < 1))) {
+      throw new ApprovalError('BAD_REQUEST', 'after, before and limit must be non-negative integers (limit 1–1000).');
+    }
     const log = runtime.store.auditLog;
+    if (before !== null) {
+      // Newest first, for the audit page.
+      const entries = log.pageBefore(before, limit);
+      return void res.json({ entries, head: log.head(), next: entries.length === limit ? entries[entries.length - 1]!.id : null });
+    }
     const entries = log.page(after, limit);
     res.json({ entries, head: log.head(), next: entries.length === limit ? entries[entries.length - 1]!.id : null });
   });

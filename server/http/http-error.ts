@@ -32,6 +32,9 @@ const hasStatus = (err: unknown): err is StatusError => err instanceof CordonErr
 
 /** Sends `{ error, code, ...extra }` with the status for `code`. */
 export function sendError(res: Response, err: StatusError, extra: Record<string, unknown> = {}): void {
+  // A refusal for load (429, 503) says when to come back.
+  const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retry === 'number') res.set('Retry-After', String(retry));
   res.status(err.status).set('Cache-Control', 'no-store').json({ error: err.message, code: err.code, ...extra });
 }
 

@@ -12,6 +12,10 @@ import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
 import { policyApi } from './policy-api';
+import { passkeysApi } from './passkeys-api';
+import { reviewApi } from './review-api';
+import { pagesRouter } from './pages';
+import { securityHeaders } from './security-headers';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, mayAccess?: MayAccess): Router {
   const router = Router();
@@ -22,9 +26,13 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
     blockMismatch: (record, detail) => runtime.quarantine.blockChangedBytes(record.package, record.version, runtime.clock.now(), detail),
     logger,
   });
+  router.use('/-/cordon', securityHeaders());
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
   router.use('/-/cordon/api/v1/policy', policyApi(runtime));
+  router.use('/-/cordon/api/v1/passkeys', passkeysApi(runtime, logger));
+  router.use('/-/cordon/api/v1/review', reviewApi(runtime));
   router.use('/-/cordon/api/v1', statusApi(runtime));
+  router.use('/-/cordon', pagesRouter(runtime.config));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));

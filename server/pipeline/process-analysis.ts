@@ -44,18 +44,12 @@ async function bytesOf(side: JobSide, name: string, blobs: BlobStore): Promise<{
   const pin = parsePinned(side.integrity);
   if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${what} has no single pinned digest (${side.integrity}); its bytes cannot be verified`);
   if (!/^https?:\/\//i.test(side.tarballUrl)) throw new AnalysisError('BAD_TARBALL_URL', `there is no http(s) tarball address for ${what}`);
-  const source = { url: side.tarballUrl, pin, blob: blobDigest(side.blob), label: what };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const stored = await blobs.ensure(source);
-      const bytes = await blobs.read(stored.sha512);
-      if (bytes) return { bytes, sha512: stored.sha512.sri };
-      // The stored file failed its check and was removed: the next attempt downloads it again.
-    } catch (err) {
-      throw failure(err, what);
-    }
+  try {
+    const { bytes, sha512 } = await blobs.verifiedBytes({ url: side.tarballUrl, pin, blob: blobDigest(side.blob), label: what });
+    return { bytes, sha512: sha512.sri };
+  } catch (err) {
+    throw failure(err, what);
   }
-  throw new AnalysisError('TRANSIENT', `the verified copy of ${what} could not be read back from the store`);
 }
 
 function unpack(bytes: Buffer, what: string): ReturnType<typeof readTarball> {

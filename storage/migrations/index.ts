@@ -6,6 +6,7 @@ import * as m0004 from './0004-package-generation';
 import * as m0005 from './0005-approved-needs-decision';
 import * as m0006 from './0006-jobs-by-version';
 import * as m0007 from './0007-pinned-digest';
+import * as m0008 from './0008-passkeys';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { id: 5, name: '0005-approved-needs-decision', sql: m0005.sql },
   { id: 6, name: '0006-jobs-by-version', sql: m0006.sql },
   { id: 7, name: '0007-pinned-digest', sql: m0007.sql, run: m0007.run },
+  { id: 8, name: '0008-passkeys', sql: m0008.sql },
 ];

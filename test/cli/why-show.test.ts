@@ -13,7 +13,7 @@ import { oneLine } from '../../server/cli/terminal-text';
 
 const status = (over: Partial<StatusJson> = {}): StatusJson => ({
   package: 'evil-pkg', version: '1.0.1', state: 'held', visible: false, integrity: 'sha512-x', findingsDigest: 'd', analysis: 'flagged', maxSeverity: 'high',
-  cooldownEndsAt: '2026-11-23T12:00:00.000Z', releaseAt: null, fastTrack: true, required: 1, approvedBy: [], reason: 'analysis found x', ...over,
+  cooldownEndsAt: '2026-11-23T12:00:00.000Z', releaseAt: null, fastTrack: true, required: 1, approvedBy: [], reason: 'analysis found x', publishedAt: null, firstSeenAt: 0, updatedAt: 0, approvalAlways: false, ...over,
 });
 
 test('every control character from a package is escaped, newlines and tabs too, so no line can be forged; cut values say so', () => {

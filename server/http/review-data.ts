@@ -1,0 +1,56 @@
+/** What the review pages read, assembled from the stores: the enriched queue, recent decisions, one version's review. */
+import type { Approver, CordonConfig } from '../config';
+import type { CordonRuntime } from '../runtime';
+import type { ApprovalStatus } from '../approvals/approval-service';
+import { ApprovalError } from '../approvals/errors';
+import { severityRank, isSeverity } from '../analyzer';
+import type { StoredFinding } from '../../storage';
+import type { VersionState } from '../policy/version-state';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The configured approver called `name`, or UNKNOWN_SIGNER. */
+export function approverNamed(config: Pick<CordonConfig, 'approvers'>, name: string): Approver {
+  const approver = config.approvers.find((a) => a.name === name);
+  if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', `${JSON.stringify(name)} is not an approver of this mirror (or has been removed from cordon.yaml).`);
+  return approver;
+}
+
+const rank = (f: StoredFinding): number => (isSeverity(f.severity) ? severityRank(f.severity) : 99);
+
+/** Findings most severe first (an unknown severity counts as the worst). */
+export function bySeverity(findings: readonly StoredFinding[]): StoredFinding[] {
+  return [...findings].sort((a, b) => rank(b) - rank(a));
+}
+
+/** The queue filters the page offers. */
+export interface QueueFilter {
+  /** '' (all), 'held', 'quarantined', or 'approval' (under approval: always). */
+  readonly state: string;
+  /** Substring of the package name. */
+  readonly package: string;
+}
+
+/** The waiting versions with what the queue shows besides their status. */
+export function enrichedQueue(runtime: Pick<CordonRuntime, 'approvals' | 'analyses' | 'clock'>, filter: QueueFilter): Array<{ status: ApprovalStatus; extra: Record<string, unknown> }> {
+  const now = runtime.clock.now();
+  const needle = filter.package.toLowerCase();
+  return runtime.approvals
+    .queue()
+    .filter((s) => (filter.state === '' || (filter.state === 'approval' ? s.approvalAlways : s.state === filter.state)) && (!needle || s.package.toLowerCase().includes(needle)))
+    .map((status) => {
+      const analysis = status.integrity && status.analysis !== 'pending' ? runtime.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
+      const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
+      return {
+        status,
+        extra: {
+          publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt), waitingMs: now - status.firstSeenAt,
+          findings: analysis?.findings.length ?? null,
+          worstFinding: worst ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
+        },
+      };
+    });
+}
+
+/** States the "recently decided" and "blocked" views list. */
+export const RECENT_VIEWS: Readonly<Record<string, readonly VersionState[]>> = { decided: ['approved', 'rejected'], blocked: ['blocked'] };
