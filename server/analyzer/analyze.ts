@@ -64,7 +64,12 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   const nextKind = (file: FileView): FileKind => plan.kinds.get(file.path) ?? defaultKind(file);
   let prevPlan: LoadPlan | null = null;
   const prevKinds = (): Map<string, FileKind> => (prevPlan ??= loadPlan(prev!, scanAs, codeChanged)).kinds;
-  const prevKind = (file: FileView): FileKind => prevKinds().get(file.path) ?? defaultKind(file);
+  const prevKind = (file: FileView): FileKind => {
+    const d = defaultKind(file);
+    // a file named as code is read as that code either way; only the rest needs the previous plan
+    if ((d === 'js' || d === 'ts') && !prevPlan) return d;
+    return prevKinds().get(file.path) ?? d;
+  };
   let prevByHash: Map<string, FileView[]> | null = null;
   const known = (file: FileView): boolean => {
     if (!prev?.hashes.has(file.hash)) return false;
@@ -86,6 +91,7 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     scanNext,
     scanPrev: (file) => scanAs(file, prevKind(file)),
     known,
+    sameReading: (n, p) => nextKind(n) === prevKind(p),
     mustParse: new Set(plan.kinds.keys()),
     installFiles: plan.installFiles,
     reach: (paths) => {

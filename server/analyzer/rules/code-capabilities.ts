@@ -73,6 +73,8 @@ export interface CodeScope {
   readonly known: (file: FileView) => boolean;
   /** Changed files that are always parsed: reached from an entry point or an install script. */
   readonly mustParse: ReadonlySet<string>;
+  /** True when the previous file was read the same way as the new one, so their lines can be compared. */
+  readonly sameReading: (next: FileView, previous: FileView) => boolean;
   /** Files an install script runs. */
   readonly installFiles: ReadonlySet<string>;
   /** Follows the requires of files scanned because of what they changed; returns files newly reached (always parsed). */
@@ -93,7 +95,9 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
   const queued = new Set<string>();
   const consider = (file: FileView, gate: boolean): void => {
     if (queued.has(file.path) || scope.known(file)) return;
-    const pred = prev?.byPath.get(file.path);
+    const old = prev?.byPath.get(file.path);
+    // data before and code now: every line of it is new code
+    const pred = old && scope.sameReading(file, old) ? old : undefined;
     let newLines: Set<number> | null = null;
     if (pred) {
       newLines = newLineNumbers(file, pred);
