@@ -54,6 +54,8 @@ export interface CordonConfig {
    * host and port.
    */
   readonly publicUrl: string | null;
+  /** An added or widened dependency first published less than `maxAgeMs` ago, or with fewer than `minVersions` versions, is a finding. */
+  readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -65,6 +67,7 @@ const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl',
+  'youngDependencyAge', 'youngDependencyVersions',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -170,6 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     approvers: Object.freeze(parseApprovers(inFile('approvers'), file.approvers)),
     quorum: parseQuorum(inFile('quorum'), file.quorum, inFile('fastTrackQuorum'), file.fastTrackQuorum),
     publicUrl: publicUrl(...pick('CORDON_PUBLIC_URL', 'publicUrl', null)),
+    youngDependency: Object.freeze({
+      maxAgeMs: duration(...pick('CORDON_YOUNG_DEPENDENCY_AGE', 'youngDependencyAge', '30d')),
+      minVersions: integer(...pick('CORDON_YOUNG_DEPENDENCY_VERSIONS', 'youngDependencyVersions', 3), 0, 1_000_000),
+    }),
     configFile: existsSync(configFile) ? configFile : null,
   });
 }

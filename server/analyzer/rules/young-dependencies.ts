@@ -1,7 +1,7 @@
 import * as semver from 'semver';
 import { clip } from '../evidence';
 import type { PackageView } from '../package-view';
-import type { Finding, Manifest } from '../types';
+import type { Finding, Manifest, PackageSide } from '../types';
 import { specType } from './dependencies';
 
 /** What upstream says about one dependency, as `dependencyFacts` derives it from its packument. */
@@ -102,4 +102,24 @@ export function youngDependencyFindings(prev: PackageView | null, next: PackageV
     }
   }
   return findings;
+}
+
+function sideManifests(side: PackageSide): { registry: Manifest | null; packageJson: Manifest | null } {
+  const file = side.files.find((f) => f.path === 'package.json');
+  let packageJson: Manifest | null = null;
+  if (file) {
+    try {
+      const text = typeof file.bytes === 'string' ? file.bytes : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength).toString('utf8');
+      const value: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
+      if (value && typeof value === 'object' && !Array.isArray(value)) packageJson = value as Manifest;
+    } catch {
+      // an unreadable package.json is its own finding; the registry manifest still names dependencies
+    }
+  }
+  return { registry: side.manifest, packageJson };
+}
+
+/** The names whose packuments the pipeline fetches (then `dependencyFacts`) before analysing `next` against `previous`. */
+export function dependenciesToCheck(previous: PackageSide | null, next: PackageSide): string[] {
+  return [...addedOrWidenedDependencies(previous ? sideManifests(previous) : null, sideManifests(next)).keys()].sort();
 }
