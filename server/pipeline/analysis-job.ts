@@ -28,6 +28,7 @@ export type AnalysisErrorCode =
   | 'VERSION_WITHDRAWN'
   | 'TARBALL_UNREADABLE'
   | 'BAD_TARBALL_URL'
+  | 'PROVENANCE_INVALID'
   | 'TIMEOUT'
   | 'TRANSIENT';
 
@@ -53,7 +54,7 @@ export function toFailure(err: unknown): AnalysisFailure {
 /** Reads a failure back from a BullMQ failedReason (`CODE: message`). */
 export function parseFailure(text: string): AnalysisFailure {
   const match = /^([A-Z_]+): ([\s\S]*)$/.exec(text);
-  const codes: AnalysisErrorCode[] = ['INTEGRITY_MISMATCH', 'VERSION_WITHDRAWN', 'TARBALL_UNREADABLE', 'BAD_TARBALL_URL', 'TIMEOUT', 'TRANSIENT'];
+  const codes: AnalysisErrorCode[] = ['INTEGRITY_MISMATCH', 'VERSION_WITHDRAWN', 'TARBALL_UNREADABLE', 'BAD_TARBALL_URL', 'PROVENANCE_INVALID', 'TIMEOUT', 'TRANSIENT'];
   if (match && codes.includes(match[1] as AnalysisErrorCode)) return { code: match[1] as AnalysisErrorCode, message: match[2]! };
   return { code: 'TRANSIENT', message: text };
 }

@@ -9,6 +9,10 @@ import { TarballError } from '../tarball/errors';
 import { fetchPackument, fetchTarball, type Packument } from '../upstream/registry-client';
 import { UpstreamError } from '../upstream/errors';
 import { AnalysisError, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { createHash } from 'node:crypto';
+import { fetchAttestations } from '../upstream/attestations-client';
+import { publicGoodTrust } from '../provenance/trusted-root';
+import { previousProvenanceOf, provenanceOf, type ProvenanceDeps } from './provenance-step';
 
 /** The network edges of the processor, replaceable in tests. */
 export interface ProcessorDeps {
@@ -16,9 +20,13 @@ export interface ProcessorDeps {
   readonly fetchTarball: (url: string) => Promise<Buffer>;
   /** Shared across jobs of one worker so identical files are scanned once. */
   readonly cache?: AnalyzeOptions['cache'];
+  /** Attestation fetching and trust material; default: the configured upstream and the embedded public-good root. */
+  readonly provenance?: ProvenanceDeps;
 }
 
+const defaultProvenance: ProvenanceDeps = { fetchAttestations: (u, n, v, url) => fetchAttestations(u, n, v, url), trust: publicGoodTrust };
 const defaultDeps: ProcessorDeps = { fetchPackument: (u, n) => fetchPackument(u, n), fetchTarball: (url) => fetchTarball(url) };
+const sha512 = (bytes: Buffer): Buffer => createHash('sha512').update(bytes).digest();
 
 /** Checks bytes against the integrity the mirror recorded (`sha512-… sha1-…`). */
 function verifyAgainst(bytes: Buffer, sri: string, what: string): void {
@@ -77,6 +85,9 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps 
     }
     // A previous version upstream no longer has cannot be compared against: everything counts as new.
   }
+  const provenanceDeps = deps.provenance ?? defaultProvenance;
+  const provenance = await provenanceOf(job.upstream, job.package, job.version, manifest, sha512(nextBytes), provenanceDeps);
+  const prevProvenance = previous ? await previousProvenanceOf(job.upstream, job.package, job.previousVersion!, previous.manifest, sha512(previous.bytes), provenanceDeps) : undefined;
   const fetched = performance.now();
 
   const nextContents = unpack(nextBytes, id);
@@ -84,8 +95,8 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps 
   const unpacked = performance.now();
 
   const report = analyze(
-    prevContents ? { manifest: previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies } : null,
-    { manifest, files: nextContents.files, anomalies: nextContents.anomalies },
+    prevContents ? { manifest: previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies, provenance: prevProvenance } : null,
+    { manifest, files: nextContents.files, anomalies: nextContents.anomalies, provenance },
     { cache: deps.cache },
   );
   const done = performance.now();

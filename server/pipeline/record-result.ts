@@ -11,6 +11,13 @@ function describe(f: Finding): string {
   return `analysis found ${f.rule} [${f.severity}]: ${f.message}${where}`;
 }
 
+/** Failures that block a version, with the audit cause: changed bytes, a withdrawn version, an attestation that does not vouch for the bytes. */
+const BLOCKING: Partial<Record<AnalysisFailure['code'], string>> = {
+  INTEGRITY_MISMATCH: 'integrity-mismatch',
+  VERSION_WITHDRAWN: 'withdrawn-upstream',
+  PROVENANCE_INVALID: 'provenance-invalid',
+};
+
 export class ResultRecorder {
   constructor(
     private readonly runtime: CordonRuntime,
@@ -52,7 +59,7 @@ export class ResultRecorder {
   }
 
   /**
-   * A failure that will not go away: changed bytes or a withdrawn version block it; anything else
+   * A failure that will not go away: changed bytes, a withdrawn version or an invalid attestation block it; anything else
    * (unreadable tarball, retries used up) holds it with an `unanalyzable` finding so a person decides.
    */
   failed(job: AnalysisJobData, failure: AnalysisFailure, attempts: number): void {
@@ -61,9 +68,9 @@ export class ResultRecorder {
     const record = store.versionOf(job.package, job.version);
     jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
     if (!record || record.integrity !== job.integrity) return;
-    if (failure.code === 'INTEGRITY_MISMATCH' || failure.code === 'VERSION_WITHDRAWN') {
+    if (failure.code in BLOCKING) {
       if (record.state !== 'blocked' && record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: failure.code === 'INTEGRITY_MISMATCH' ? 'integrity-mismatch' : 'withdrawn-upstream', at: now });
+        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: BLOCKING[failure.code]!, at: now });
       }
       return;
     }

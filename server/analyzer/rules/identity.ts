@@ -8,7 +8,9 @@ function userName(u: { name?: string; email?: string } | string | null | undefin
   return u?.name ?? u?.email;
 }
 
-function hasProvenance(m: Manifest): boolean {
+/** Verified facts when someone verified them; otherwise what the registry manifest declares. */
+function hasProvenance(view: PackageView, m: Manifest): boolean {
+  if (view.provenance !== undefined) return view.provenance !== null;
   return m.dist?.attestations !== undefined && m.dist.attestations !== null;
 }
 
@@ -32,7 +34,7 @@ export function identityFindings(prev: PackageView | null, next: PackageView, ca
   const b = next.registry;
   if (!a || !b) return [];
   const findings: Finding[] = [];
-  if (hasProvenance(a) && !hasProvenance(b)) {
+  if (hasProvenance(prev!, a) && !hasProvenance(next, b)) {
     findings.push({ category: 'metadata', rule: 'metadata/provenance-dropped', severity: 'high',
       message: 'the previous version had a provenance attestation and this one has none: it was not built by the usual pipeline' });
   }
