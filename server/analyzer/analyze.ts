@@ -91,7 +91,8 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     scanNext,
     scanPrev: (file) => scanAs(file, prevKind(file)),
     known,
-    sameReading: (n, p) => nextKind(n) === prevKind(p),
+    // a file not read as code now has no signals to compare, whatever the previous version made of it
+    sameReading: (n, p) => nextKind(n) === 'other' || nextKind(n) === prevKind(p),
     mustParse: new Set(plan.kinds.keys()),
     installFiles: plan.installFiles,
     reach: (paths) => {

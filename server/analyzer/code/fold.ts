@@ -14,6 +14,20 @@ export interface Folded {
 }
 
 const MAX_DEPTH = 40;
+
+/** The value of a string literal in either AST dialect (Babel `StringLiteral`, ESTree `Literal`). */
+export function stringLiteral(node: N | undefined | null): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'StringLiteral') return node.value as string;
+  return node.type === 'Literal' && typeof node.value === 'string' ? node.value : undefined;
+}
+
+/** The value of a numeric literal in either AST dialect. */
+function numericLiteral(node: N | undefined | null): number | undefined {
+  if (!node) return undefined;
+  if (node.type === 'NumericLiteral') return node.value as number;
+  return node.type === 'Literal' && typeof node.value === 'number' ? node.value : undefined;
+}
 const MAX_LENGTH = 1_000_000;
 
 /** The static name of a member access: `a.b`, `a['b']`, `a['e' + 'x']`. */
@@ -21,7 +35,8 @@ export function memberName(member: N, folder?: Folder): string | undefined {
   const p = member.property as N | undefined;
   if (!p) return undefined;
   if (!member.computed && p.type === 'Identifier') return p.name as string;
-  if (p.type === 'StringLiteral') return p.value as string;
+  const literal = stringLiteral(p);
+  if (literal !== undefined) return literal;
   return member.computed && folder ? folder.string(p)?.value : undefined;
 }
 
@@ -50,6 +65,8 @@ export class Folder {
         return { value: node.value as string, decoded: false };
       case 'NumericLiteral':
         return { value: String(node.value), decoded: false };
+      case 'Literal':
+        return typeof node.value === 'string' || typeof node.value === 'number' ? { value: String(node.value), decoded: false } : null;
       case 'ParenthesizedExpression':
         return this.string(node.expression, depth + 1);
       case 'Identifier': {
@@ -122,7 +139,8 @@ export class Folder {
   private charCodes(args: N[], depth: number): number[] | null {
     const out: number[] = [];
     for (const a of args) {
-      if (a.type === 'NumericLiteral') out.push(a.value as number);
+      const n = numericLiteral(a);
+      if (n !== undefined) out.push(n);
       else if (a.type === 'SpreadElement' && a.argument?.type === 'ArrayExpression') {
         const inner = this.charCodes(a.argument.elements as N[], depth + 1);
         if (!inner) return null;

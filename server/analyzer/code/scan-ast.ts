@@ -1,4 +1,4 @@
-import { Folder, memberName, type Folded } from './fold';
+import { Folder, memberName, stringLiteral, type Folded } from './fold';
 import { classifyModule } from './modules';
 import type { SignalSink } from './signal';
 import { classifyDecoded, classifyString, isTokenName } from './strings';
@@ -11,7 +11,18 @@ const VM_CALLS = new Set(['runInThisContext', 'runInNewContext', 'runInContext',
 const ENUMERATORS = new Set(['keys', 'entries', 'values', 'stringify', 'assign', 'getOwnPropertyNames']);
 const HEX_ID = /^_0x[0-9a-f]{3,}$/i;
 
+/** Maps a character offset to a 1-based line and a column (for ASTs that carry offsets, not lines). */
+export type Locate = (offset: number) => { line: number; column: number };
+
+// The locator of the program being scanned (ESTree ASTs carry offsets; Babel's carry lines).
+let locate: Locate | null = null;
+
 function pos(node: N): { line: number; column: number; endLine: number } {
+  if (!node.loc && locate && typeof node.start === 'number') {
+    const start = locate(node.start as number);
+    const endLine = typeof node.end === 'number' ? locate(node.end as number).line : start.line;
+    return { line: start.line, column: start.column, endLine };
+  }
   const line = node.loc?.start.line ?? 0;
   return { line, column: node.loc?.start.column ?? 0, endLine: node.loc?.end?.line ?? line };
 }
@@ -72,14 +83,23 @@ function isDecoder(node: AstNode): boolean {
   const m = propName(c);
   if (m === 'fromCharCode') return true;
   if (m === 'from' && c.object?.type === 'Identifier' && c.object.name === 'Buffer') {
-    const enc = n.arguments[1] as N | undefined;
-    return !!enc && enc.type === 'StringLiteral' && (enc.value === 'base64' || enc.value === 'hex');
+      const enc = stringLiteral(n.arguments[1] as N | undefined);
+    return enc === 'base64' || enc === 'hex';
   }
   return false;
 }
 
-/** Records the capabilities of a parsed program into `sink`. */
-export function scanAst(program: AstNode, sink: SignalSink): void {
+/** Records the capabilities of a parsed program (Babel or ESTree) into `sink`; `at` maps offsets to lines for ESTree. */
+export function scanAst(program: AstNode, sink: SignalSink, at: Locate | null = null): void {
+  locate = at;
+  try {
+    scanProgram(program, sink);
+  } finally {
+    locate = null;
+  }
+}
+
+function scanProgram(program: AstNode, sink: SignalSink): void {
   const hexIds = new Map<string, { line: number; column: number }>();
   const folded = new WeakSet<object>();
   const folder = new Folder();
@@ -106,9 +126,11 @@ export function scanAst(program: AstNode, sink: SignalSink): void {
     switch (node.type) {
       case 'ImportDeclaration':
       case 'ExportAllDeclaration':
-      case 'ExportNamedDeclaration':
-        if (node.source?.type === 'StringLiteral') moduleRef(node.source.value, node);
+      case 'ExportNamedDeclaration': {
+        const source = stringLiteral(node.source);
+        if (source !== undefined) moduleRef(source, node);
         return;
+      }
       case 'ImportExpression':
         calls.push(node);
         return;
@@ -144,6 +166,9 @@ export function scanAst(program: AstNode, sink: SignalSink): void {
         return;
       case 'StringLiteral':
         classifyString(node.value, { ...pos(node), decoded: false }, sink);
+        return;
+      case 'Literal':
+        if (typeof node.value === 'string' && !(parent?.type === 'ExpressionStatement' && parent.directive !== undefined)) classifyString(node.value, { ...pos(node), decoded: false }, sink);
         return;
       case 'TemplateLiteral':
         if (node.expressions.length > 0) joins.push(node);
@@ -202,7 +227,7 @@ export function scanAst(program: AstNode, sink: SignalSink): void {
 /** `{ env: process.env }` or `{ ...process.env }`: the whole environment as a value. */
 function wrapsEnv(node: AstNode): boolean {
   const n = node as N;
-  return (n.type === 'ObjectProperty' && isProcessEnv(n.value)) || (n.type === 'SpreadElement' && isProcessEnv(n.argument));
+  return ((n.type === 'ObjectProperty' || n.type === 'Property') && isProcessEnv(n.value)) || (n.type === 'SpreadElement' && isProcessEnv(n.argument));
 }
 
 function markFolded(node: N, folded: WeakSet<object>): void {

@@ -150,7 +150,10 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
 
 function explainByPrevious(prev: PackageView, next: PackageView, scope: CodeScope, candidates: Map<string, Hit[]>): void {
   const changedPaths = new Set([...next.byPath.values()].filter((f) => !scope.known(f)).map((f) => f.path));
-  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)));
+  // Most likely explanations first: the previous state of changed files, then files that are gone, then
+  // files named as code (reading the rest as code needs the previous version's load plan).
+  const named = (f: FileView) => Number(/\.[cm]?[jt]sx?$/.test(f.path));
+  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)) || named(b) - named(a));
   for (const file of ordered) {
     if (![...candidates.keys()].some((k) => !k.startsWith('rel:'))) return;
     if (candidates.has('minified-file') && file.lines().length < 20 && maxLineLength(file.lines()) > MINIFIED) candidates.delete('minified-file');
