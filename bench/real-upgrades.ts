@@ -52,9 +52,9 @@ function stableVersions(doc: Packument): string[] {
 }
 
 /** What upstream says about a dependency, as the pipeline would give it to the analyzer (404: unknown). */
-async function facts(name: string): Promise<DependencyFacts> {
+async function facts(name: string, asOf: number): Promise<DependencyFacts> {
   try {
-    return dependencyFacts(await packument(name));
+    return dependencyFacts(await packument(name), asOf);
   } catch (err) {
     if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return dependencyFacts(null);
     throw err;
@@ -64,9 +64,9 @@ async function facts(name: string): Promise<DependencyFacts> {
 async function run(name: string, from: string, to: string, doc: Packument): Promise<{ report: Report; ms: number }> {
   const [a, b] = [await side(name, doc, from), await side(name, doc, to)];
   // Dependencies are judged as the mirror would have judged them when the version was published.
-  const dependencies = new Map<string, DependencyFacts>();
-  for (const dep of dependenciesToCheck(a, b)) dependencies.set(dep, await facts(dep));
   const now = Date.parse(doc.time?.[to] ?? '') || Date.now();
+  const dependencies = new Map<string, DependencyFacts>();
+  for (const dep of dependenciesToCheck(a, b)) dependencies.set(dep, await facts(dep, now));
   const start = process.hrtime.bigint();
   const report = analyze(a, b, { dependencies, now });
   return { report, ms: Number(process.hrtime.bigint() - start) / 1e6 };

@@ -39,13 +39,13 @@ test('few versions, an unknown name, or facts missing for an added dependency ar
   assert.deepEqual(by('dependency/unchecked-dependency'), ['medium:"c": "^1.0.0"']);
 });
 
-test('a widened range counts as added; a narrowed one and an unchanged one do not', () => {
-  const prev = v('1.0.0', { dependencies: { wide: '^1.2.0', narrow: '^1.0.0', same: '~2.0.0' } });
-  const next = v('1.0.1', { dependencies: { wide: '>=1.2.0', narrow: '^1.3.0', same: '~2.0.0' } });
-  assert.deepEqual(dependenciesToCheck(prev, next), ['wide']);
+test('a widened range counts as added; a narrowed one, an unchanged one and a moved exact pin do not', () => {
+  const prev = v('1.0.0', { dependencies: { wide: '^1.2.0', narrow: '^1.0.0', same: '~2.0.0', pinned: '4.68.4', unpinned: '4.68.4' } });
+  const next = v('1.0.1', { dependencies: { wide: '>=1.2.0', narrow: '^1.3.0', same: '~2.0.0', pinned: '4.68.5', unpinned: '^4.68.4' } });
+  assert.deepEqual(dependenciesToCheck(prev, next), ['unpinned', 'wide']);
   const young: DependencyFacts = { known: true, firstPublishedAt: NOW - DAY, versionCount: 1 };
-  const findings = rulesWith(prev, next, { wide: young, narrow: young, same: young });
-  assert.deepEqual(findings.filter((f) => f.rule === 'dependency/young-dependency').map((f) => f.evidence), ['"wide": ">=1.2.0"']);
+  const findings = rulesWith(prev, next, { wide: young, narrow: young, same: young, pinned: young, unpinned: young });
+  assert.deepEqual(findings.filter((f) => f.rule === 'dependency/young-dependency').map((f) => f.evidence).sort(), ['"unpinned": "^4.68.4"', '"wide": ">=1.2.0"']);
 });
 
 test('the thresholds are the caller\'s', () => {
@@ -61,6 +61,8 @@ test('dependencyFacts reads a packument: first publish time, version count, and 
   assert.deepEqual(dependencyFacts(packument), { known: true, firstPublishedAt: Date.parse('2026-05-20T00:00:00Z'), versionCount: 2 });
   assert.deepEqual(dependencyFacts(null), { known: false, firstPublishedAt: null, versionCount: 0 });
   assert.deepEqual(dependencyFacts({ versions: { '1.0.0': {} } }), { known: true, firstPublishedAt: null, versionCount: 1 });
+  // replayed as of an earlier instant, later versions did not exist yet
+  assert.equal(dependencyFacts(packument, Date.parse('2026-05-25T00:00:00Z')).versionCount, 1);
 });
 
 const tp = { name: 'GitHub Actions', email: 'npm-oidc-no-reply@github.com', trustedPublisher: { id: 'github', oidcConfigId: 'oidc:1' } };

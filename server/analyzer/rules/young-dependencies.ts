@@ -30,18 +30,23 @@ const KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as co
  * The facts the young-dependency rule needs, from a dependency's packument (null: upstream
  * answered 404). Pure: the caller fetches.
  */
-export function dependencyFacts(packument: { readonly versions?: unknown; readonly time?: unknown } | null): DependencyFacts {
+export function dependencyFacts(packument: { readonly versions?: unknown; readonly time?: unknown } | null, asOf?: number): DependencyFacts {
   if (!packument) return { known: false, firstPublishedAt: null, versionCount: 0 };
   const versions = packument.versions && typeof packument.versions === 'object' ? Object.keys(packument.versions) : [];
   const time = packument.time && typeof packument.time === 'object' ? (packument.time as Record<string, unknown>) : {};
+  const ms = (value: unknown): number | null => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+    return Number.isFinite(n) && n > 0 ? n : null;
+  };
   let first: number | null = null;
   // `created` and every version's time: the earliest is when the name first existed upstream
   for (const [key, value] of Object.entries(time)) {
-    if (key === 'modified' || (typeof value !== 'string' && typeof value !== 'number')) continue;
-    const ms = typeof value === 'number' ? value : Date.parse(value);
-    if (Number.isFinite(ms) && ms > 0 && (first === null || ms < first)) first = ms;
+    const at = key === 'modified' ? null : ms(value);
+    if (at !== null && (first === null || at < first)) first = at;
   }
-  return { known: true, firstPublishedAt: first, versionCount: versions.length };
+  // `asOf` (a past instant, for replaying history): versions published after it did not exist yet
+  const count = asOf === undefined ? versions.length : versions.filter((v) => (ms(time[v]) ?? 0) <= asOf).length;
+  return { known: true, firstPublishedAt: first, versionCount: count };
 }
 
 function registryDeps(manifests: ReadonlyArray<Manifest | null>): Map<string, string> {
@@ -58,6 +63,9 @@ function registryDeps(manifests: ReadonlyArray<Manifest | null>): Map<string, st
 
 function widened(oldSpec: string, newSpec: string): boolean {
   if (oldSpec === newSpec) return false;
+  // An exact pin moved to another exact version (platform packages released in lockstep): the package
+  // was already depended upon, and the mirror quarantines that new version on its own.
+  if (semver.valid(oldSpec, { loose: true }) && semver.valid(newSpec, { loose: true })) return false;
   try {
     return !semver.subset(newSpec || '*', oldSpec || '*', { loose: true });
   } catch {
@@ -67,7 +75,8 @@ function widened(oldSpec: string, newSpec: string): boolean {
 
 /**
  * Registry dependencies the new version adds, or whose range now admits versions the old one did
- * not (name → new range): the ones whose packuments the caller fetches for `dependencyFacts`.
+ * not (name → new range; an exact pin moved to another exact version does not count): the ones whose
+ * packuments the caller fetches for `dependencyFacts`.
  */
 export function addedOrWidenedDependencies(previous: { readonly registry: Manifest | null; readonly packageJson: Manifest | null } | null, next: { readonly registry: Manifest | null; readonly packageJson: Manifest | null }): Map<string, string> {
   const before = registryDeps(previous ? [previous.registry, previous.packageJson] : []);
