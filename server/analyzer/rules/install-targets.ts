@@ -1,5 +1,5 @@
 import { binsOf } from '../loadable/entry-points';
-import { loadsAsData, resolveFile, resolveRelative } from '../loadable/resolve';
+import { loadsAsData, resolveFile } from '../loadable/resolve';
 import type { PackageView } from '../package-view';
 import type { Manifest } from '../types';
 
@@ -84,23 +84,4 @@ export function commandTargets(view: PackageView, command: string, where = '', m
     if (found) files.push({ path: found, as: bin !== undefined && !loadsAsData(found) ? 'js' : 'auto' });
   }
   return { files, inlineCode };
-}
-
-/**
- * Every file reachable from `roots` through relative requires/imports, within the package,
- * resolved the way Node resolves them (a required `post.cfg` is a file Node loads).
- */
-export function reachableFiles(view: PackageView, roots: readonly string[], importsOf: (path: string) => readonly string[], max = 5000): string[] {
-  const seen = new Set<string>();
-  const queue = [...roots];
-  while (queue.length > 0 && seen.size < max) {
-    const path = queue.shift()!;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    for (const spec of importsOf(path)) {
-      const found = resolveRelative(view, path, spec);
-      if (found && !seen.has(found)) queue.push(found);
-    }
-  }
-  return [...seen];
 }
