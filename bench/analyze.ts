@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { analyze } from '../server/analyzer/analyze';
+import { useParser } from '../server/analyzer/code/scan-file';
 import { readTarball } from '../server/tarball/read-tarball';
 import { fetchTarball } from '../server/upstream/registry-client';
 
@@ -36,7 +37,8 @@ function worker(mode: string, a: string, b: string): void {
   const bytes = [readFileSync(a), readFileSync(b)];
   const start = process.hrtime.bigint();
   let detail = '';
-  if (mode === 'analyze') {
+  if (mode === 'analyze' || mode === 'analyze-babel') {
+    useParser(mode === 'analyze' ? 'oxc' : 'babel');
     const [prev, next] = bytes.map((buf) => ({ manifest: null, ...readTarball(buf!) }));
     const report = analyze(prev!, next!);
     detail = `${report.findings.length} findings, ${report.stats.filesChanged} changed files, ${report.stats.filesParsed} parsed`;
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   for (const [name, from, to] of PAIRS) {
     const a = await cached(name, from);
     const b = await cached(name, to);
-    const rows = { 'gunzip only': measure('gunzip', a, b), 'gunzip+untar': measure('untar', a, b), 'cordon analyze': measure('analyze', a, b), 'cordon analyze (CLI)': cliWhole(a, b), 'npm diff': npmDiff(a, b) };
+    const rows = { 'gunzip only': measure('gunzip', a, b), 'gunzip+untar': measure('untar', a, b), 'cordon analyze': measure('analyze', a, b), 'cordon analyze (Babel only)': measure('analyze-babel', a, b), 'cordon analyze (CLI)': cliWhole(a, b), 'npm diff': npmDiff(a, b) };
     const base = rows['gunzip+untar'].ms;
     for (const [step, r] of Object.entries(rows)) {
       console.log([`${name} ${from}→${to}`, step, r.ms.toFixed(0), r.rssMB.toFixed(0), `${(r.ms / base).toFixed(1)}×`, r.detail].join('\t'));

@@ -8,6 +8,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as semver from 'semver';
 import { analyze } from '../server/analyzer/analyze';
+import { useParser } from '../server/analyzer/code/scan-file';
+import { dependenciesToCheck, dependencyFacts, type DependencyFacts } from '../server/analyzer/rules/young-dependencies';
+import { UpstreamError } from '../server/upstream/errors';
 import { severityAtLeast } from '../server/analyzer/severity';
 import type { Manifest, Report } from '../server/analyzer/types';
 import { readTarball } from '../server/tarball/read-tarball';
@@ -17,6 +20,8 @@ const UPSTREAM = 'https://registry.npmjs.org/';
 const CACHE = join(resolve(__dirname, '..', '..'), '.cache', 'real-upgrades');
 const HOLD_AT = 'medium';
 const PAIRS = Math.max(1, Number(process.env.PAIRS ?? 5));
+// PARSER=babel measures the same upgrades with Babel alone (oxc reads code first by default)
+const PARSER = process.env.PARSER === 'babel' ? 'babel' : 'oxc';
 const SAMPLE = [
   'react', 'react-dom', 'lodash', 'express', 'axios', 'chalk', 'debug', 'commander', 'yargs', 'semver', 'uuid', 'dotenv',
   'moment', 'dayjs', 'eslint', 'prettier', 'webpack', 'rollup', 'vite', 'esbuild', 'jest', 'mocha', 'ws', 'body-parser',
@@ -46,10 +51,24 @@ function stableVersions(doc: Packument): string[] {
   return Object.keys(doc.versions).filter((v) => semver.valid(v) && !semver.prerelease(v)).sort(semver.compare);
 }
 
+/** What upstream says about a dependency, as the pipeline would give it to the analyzer (404: unknown). */
+async function facts(name: string, asOf: number): Promise<DependencyFacts> {
+  try {
+    return dependencyFacts(await packument(name), asOf);
+  } catch (err) {
+    if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return dependencyFacts(null);
+    throw err;
+  }
+}
+
 async function run(name: string, from: string, to: string, doc: Packument): Promise<{ report: Report; ms: number }> {
   const [a, b] = [await side(name, doc, from), await side(name, doc, to)];
+  // Dependencies are judged as the mirror would have judged them when the version was published.
+  const now = Date.parse(doc.time?.[to] ?? '') || Date.now();
+  const dependencies = new Map<string, DependencyFacts>();
+  for (const dep of dependenciesToCheck(a, b)) dependencies.set(dep, await facts(dep, now));
   const start = process.hrtime.bigint();
-  const report = analyze(a, b);
+  const report = analyze(a, b, { dependencies, now });
   return { report, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
@@ -59,6 +78,8 @@ function holdRules(report: Report): string[] {
 
 async function main(): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
+  useParser(PARSER);
+  console.log(`parser: ${PARSER}`);
   let held = 0;
   let done = 0;
   const causes = new Map<string, number>();

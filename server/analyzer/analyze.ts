@@ -1,22 +1,35 @@
-import { scanCode, kindOf } from './code/scan-file';
+import { scanCode, kindOf, type FileKind } from './code/scan-file';
 import type { FileScan } from './code/signal';
-import { compareFindings, findingsDigest } from './digest';
-import { effectiveManifest, viewOf, type FileView, type PackageView } from './package-view';
-import { binaryFindings } from './rules/binaries';
-import { codeFindings } from './rules/code-capabilities';
-import { dependencyFindings } from './rules/dependencies';
-import { commandTargets, reachableFiles } from './rules/install-targets';
-import { gypFindings, installChanges, installFindings, installScriptsOf } from './rules/install-scripts';
-import { metadataFindings } from './rules/metadata';
-import { anomalyFindings } from './rules/tarball-anomalies';
 import { SignalSink } from './code/signal';
 import { scanText } from './code/scan-text';
+import { compareFindings, findingsDigest } from './digest';
+import { loadsAsData } from './loadable/resolve';
+import { follow, loadPlan, requiredKind, type LoadPlan } from './loadable/load-plan';
+import { effectiveManifest, viewOf, type FileView, type PackageView } from './package-view';
+import { binaryFindings } from './rules/binaries';
+import { codeFindings, type CodeScope } from './rules/code-capabilities';
+import { dependencyFindings } from './rules/dependencies';
+import { gypFindings } from './rules/gyp';
+import { identityFindings } from './rules/identity';
+import { installChanges, installFindings } from './rules/install-scripts';
+import { metadataFindings } from './rules/metadata';
+import { anomalyFindings } from './rules/tarball-anomalies';
+import { youngDependencyFindings, type DependencyFacts, type YoungDependencyPolicy } from './rules/young-dependencies';
 import type { Finding, PackageSide, Report } from './types';
 import { ANALYZER_VERSION } from './version';
 
-/** Options of `analyze`; the cache lets a caller reuse scans across calls (same content hash). */
+/** Options of `analyze`: a scan cache shared across calls (same content and kind), and facts only the caller can know. */
 export interface AnalyzeOptions {
   readonly cache?: Map<string, FileScan | null>;
+  /**
+   * What upstream says about each dependency the new version adds or widens (see `dependencyFacts`);
+   * absent: the young-dependency rule is not run (the CLI and benches have no registry view).
+   */
+  readonly dependencies?: ReadonlyMap<string, DependencyFacts>;
+  /** The time the facts are judged at (epoch ms); required with `dependencies`. */
+  readonly now?: number;
+  /** Thresholds of the young-dependency rule; defaults: 30 days, 3 versions. */
+  readonly youngDependency?: YoungDependencyPolicy;
 }
 
 const REACH_CATEGORIES = new Set(['network', 'process', 'credentials', 'dynamic-code']);
@@ -33,25 +46,67 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   // Distinct files of the new version that were scanned, whether or not the cache had them.
   const scanned = new Set<string>();
   const unparsable = new Set<string>();
-  const scan = (file: FileView): FileScan | null => {
-    let result = cache.get(file.hash);
+  const scanAs = (file: FileView, kind: FileKind): FileScan | null => {
+    const key = `${kind}:${file.hash}`;
+    let result = cache.get(key);
     if (result === undefined) {
-      const kind = kindOf(file.path, file.text().slice(0, 200));
       result = kind === 'other' ? null : scanCode(file.text(), kind, file.path);
-      cache.set(file.hash, result);
+      cache.set(key, result);
       if (result) parsedNow++;
     }
-    if (result && cur.hashes.has(file.hash)) {
+    return result;
+  };
+  const defaultKind = (file: FileView): FileKind => kindOf(file.path, file.text().slice(0, 200));
+
+  // What entry points load matters only when something that could be code changed; install scripts always matter.
+  const codeChanged = !prev || [...cur.byPath.values()].some((f) => !prev.hashes.has(f.hash) && !loadsAsData(f.path));
+  const plan = loadPlan(cur, scanAs, codeChanged);
+  const nextKind = (file: FileView): FileKind => plan.kinds.get(file.path) ?? defaultKind(file);
+  let prevPlan: LoadPlan | null = null;
+  const prevKinds = (): Map<string, FileKind> => (prevPlan ??= loadPlan(prev!, scanAs, codeChanged)).kinds;
+  const prevKind = (file: FileView): FileKind => {
+    const d = defaultKind(file);
+    // a file named as code is read as that code either way; only the rest needs the previous plan
+    if ((d === 'js' || d === 'ts') && !prevPlan) return d;
+    return prevKinds().get(file.path) ?? d;
+  };
+  let prevByHash: Map<string, FileView[]> | null = null;
+  const known = (file: FileView): boolean => {
+    if (!prev?.hashes.has(file.hash)) return false;
+    const kind = nextKind(file);
+    if (kind === defaultKind(file)) return true;
+    // read differently now (data before, code now): only a previous file read the same way explains it
+    prevByHash ??= groupByHash(prev);
+    return (prevByHash.get(file.hash) ?? []).some((p) => prevKind(p) === kind);
+  };
+  const scanNext = (file: FileView): FileScan | null => {
+    const result = scanAs(file, nextKind(file));
+    if (result) {
       scanned.add(file.hash);
       if (!result.parsed) unparsable.add(file.hash);
     }
     return result;
   };
+  const scope: CodeScope = {
+    scanNext,
+    scanPrev: (file) => scanAs(file, prevKind(file)),
+    known,
+    // a file not read as code now has no signals to compare, whatever the previous version made of it
+    sameReading: (n, p) => nextKind(n) === 'other' || nextKind(n) === prevKind(p),
+    mustParse: new Set(plan.kinds.keys()),
+    installFiles: plan.installFiles,
+    reach: (paths) => {
+      const roots = new Map(paths.filter((p) => !plan.kinds.has(p)).map((p) => [p, nextKind(cur.byPath.get(p)!)] as const));
+      const before = new Set(plan.kinds.keys());
+      follow(cur, roots, plan.kinds, scanAs);
+      return [...plan.kinds.keys()].filter((p) => !before.has(p));
+    },
+  };
 
-  const { installFiles, reach } = installReach(cur, scan);
+  const reach = installReach(cur, plan, scanAs);
   const changes = installChanges(prev, cur);
-  const code = codeFindings(prev, cur, scan, installFiles);
-  const findings: Finding[] = [
+  const code = codeFindings(prev, cur, scope);
+  const capability = [
     ...installFindings(changes, reach),
     ...gypFindings(prev, cur),
     ...dependencyFindings(prev, cur),
@@ -59,7 +114,9 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     ...binaryFindings(prev, cur),
     ...anomalyFindings(previous?.anomalies ?? null, next.anomalies ?? []),
     ...code.findings,
-  ].sort(compareFindings);
+    ...(options.dependencies ? youngDependencyFindings(prev, cur, options.dependencies, options.now ?? Number.NaN, options.youngDependency) : []),
+  ];
+  const findings: Finding[] = [...capability, ...identityFindings(prev, cur, capability)].sort(compareFindings);
   const manifest = effectiveManifest(cur);
   const prevManifest = prev ? effectiveManifest(prev) : null;
   return {
@@ -74,27 +131,23 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   };
 }
 
-/** Files the install scripts run, and the risky capability keys they (or the commands) reach. */
-function installReach(view: PackageView, scan: (f: FileView) => FileScan | null): { installFiles: Set<string>; reach: string[] } {
-  const roots: string[] = [];
+function groupByHash(view: PackageView): Map<string, FileView[]> {
+  const out = new Map<string, FileView[]>();
+  for (const f of view.byPath.values()) out.set(f.hash, [...(out.get(f.hash) ?? []), f]);
+  return out;
+}
+
+/** The risky capability keys the install scripts reach: their commands, inline code and every file they run. */
+function installReach(view: PackageView, plan: LoadPlan, scanAs: (f: FileView, k: FileKind) => FileScan | null): string[] {
   const sink = new SignalSink();
-  for (const { command } of installScriptsOf(view).values()) {
-    const targets = commandTargets(view, command);
-    roots.push(...targets.files);
-    scanText(command, sink, { shell: true });
-    for (const code of targets.inlineCode) {
-      sink.signals.push(...scanCode(code, 'js').signals);
-    }
-  }
-  const files = reachableFiles(view, roots, (path) => {
-    const f = view.byPath.get(path);
-    return (f && scan(f)?.relativeImports) ?? [];
-  });
+  for (const command of plan.commands) scanText(command, sink, { shell: true });
+  for (const code of plan.inlineCode) sink.signals.push(...scanCode(code, 'js').signals);
   const reach = new Set<string>();
   for (const s of sink.signals) if (REACH_CATEGORIES.has(s.category)) reach.add(s.key);
-  for (const path of files) {
+  for (const path of plan.installFiles) {
     const f = view.byPath.get(path);
-    for (const s of (f && scan(f)?.signals) ?? []) if (REACH_CATEGORIES.has(s.category)) reach.add(s.key);
+    const kind = plan.kinds.get(path) ?? requiredKind(path);
+    for (const s of (f && scanAs(f, kind)?.signals) ?? []) if (REACH_CATEGORIES.has(s.category)) reach.add(s.key);
   }
-  return { installFiles: new Set(files), reach: [...reach].sort() };
+  return [...reach].sort();
 }

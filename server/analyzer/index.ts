@@ -3,4 +3,7 @@ export { analyze, type AnalyzeOptions } from './analyze';
 export { SEVERITY_ORDER, severityAtLeast, severityRank, isSeverity } from './severity';
 export { findingsDigest, compareFindings } from './digest';
 export { ANALYZER_VERSION } from './version';
-export type { Category, Finding, Manifest, PackageFile, PackageSide, Report, Severity } from './types';
+export type { Category, Finding, Manifest, NpmUser, PackageFile, PackageSide, ProvenanceFacts, Report, Severity } from './types';
+export {
+  addedOrWidenedDependencies, dependenciesToCheck, dependencyFacts, DEFAULT_YOUNG_DEPENDENCY, type DependencyFacts, type YoungDependencyPolicy,
+} from './rules/young-dependencies';

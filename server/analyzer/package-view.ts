@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Manifest, PackageFile, PackageSide } from './types';
+import type { Manifest, PackageFile, PackageSide, ProvenanceFacts } from './types';
 
 /** One file with its content hash and lazily decoded text. */
 export interface FileView {
@@ -20,6 +20,8 @@ export interface PackageView {
   readonly registry: Manifest | null;
   /** The package.json inside the tarball, when it parses. */
   readonly packageJson: Manifest | null;
+  /** Verified provenance facts (see PackageSide.provenance). */
+  readonly provenance: ProvenanceFacts | null | undefined;
 }
 
 function fileView(file: PackageFile): FileView {
@@ -58,6 +60,7 @@ export function viewOf(side: PackageSide): PackageView {
     hashes: new Set([...byPath.values()].map((f) => f.hash)),
     registry: side.manifest,
     packageJson: parseJson(byPath.get('package.json')),
+    provenance: side.provenance,
   };
 }
 

@@ -42,7 +42,7 @@ export interface Manifest {
   readonly bundledDependencies?: readonly string[] | boolean;
   readonly bin?: string | Readonly<Record<string, string>>;
   readonly gypfile?: boolean;
-  readonly _npmUser?: { readonly name?: string; readonly email?: string };
+  readonly _npmUser?: NpmUser;
   readonly maintainers?: ReadonlyArray<{ readonly name?: string; readonly email?: string }>;
   readonly dist?: {
     readonly integrity?: string;
@@ -52,6 +52,24 @@ export interface Manifest {
     readonly signatures?: unknown;
   };
   readonly [key: string]: unknown;
+}
+
+/** Who published a version: an account, or a trusted publisher (OIDC) with an optional approver. */
+export interface NpmUser {
+  readonly name?: string;
+  readonly email?: string;
+  readonly trustedPublisher?: { readonly id?: string; readonly oidcConfigId?: string } | null;
+  readonly approver?: { readonly name?: string; readonly email?: string } | string | null;
+}
+
+/** Where a verified provenance attestation says a version was built (read from its signing certificate). */
+export interface ProvenanceFacts {
+  /** The source repository, e.g. `https://github.com/owner/repo`. */
+  readonly repository: string | null;
+  /** The workflow that built it, e.g. `.github/workflows/release.yml`. */
+  readonly workflowPath: string | null;
+  /** The build system, e.g. `https://github.com/actions/runner/github-hosted`. */
+  readonly builder: string | null;
 }
 
 /** A file of the package, its path relative to the package root. */
@@ -68,6 +86,11 @@ export interface PackageSide {
   readonly files: readonly PackageFile[];
   /** Entries the tarball reader refused (links, traversal, ...). */
   readonly anomalies?: readonly TarballAnomaly[];
+  /**
+   * What the version's verified provenance attestation says (null: it has none); undefined when
+   * nobody verified it (the CLI), and then the build source is not compared.
+   */
+  readonly provenance?: ProvenanceFacts | null;
 }
 
 /** The analyzer's answer for one (previous, next) pair. */

@@ -60,6 +60,8 @@ export interface CordonConfig {
   readonly tarballTimeoutMs: number;
   /** Serve https with this certificate and key (PEM files); null: plain http (behind a TLS proxy, or local). */
   readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** An added or widened dependency first published less than `maxAgeMs` ago, or with fewer than `minVersions` versions, is a finding. */
+  readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -71,6 +73,7 @@ const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
+  'youngDependencyAge', 'youngDependencyVersions',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -180,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     maxTarballBytes: size(...pick('CORDON_MAX_TARBALL_SIZE', 'maxTarballSize', '256mb'), 1024),
     tarballTimeoutMs: duration(...pick('CORDON_TARBALL_TIMEOUT', 'tarballTimeout', '5m')),
     tls: tlsFiles(env, file.tls, inFile('tls'), cwd),
+    youngDependency: Object.freeze({
+      maxAgeMs: duration(...pick('CORDON_YOUNG_DEPENDENCY_AGE', 'youngDependencyAge', '30d')),
+      minVersions: integer(...pick('CORDON_YOUNG_DEPENDENCY_VERSIONS', 'youngDependencyVersions', 3), 0, 1_000_000),
+    }),
     configFile: existsSync(configFile) ? configFile : null,
   });
 }

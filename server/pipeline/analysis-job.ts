@@ -31,8 +31,9 @@ export interface JobSide {
   readonly blob: string | null;
 }
 
-/** What the mirror learned about a dependency the new version adds or widens. */
+/** What the mirror knows about a registry dependency of the new version (the analyzer weighs the added or widened ones). */
 export interface DependencyFact {
+  /** The dependency as the manifest names it (for an `npm:` alias, the alias; the facts are of the package it names). */
   readonly name: string;
   /** False when upstream does not know the package (404): a dependency-confusion or typosquat signal. */
   readonly known: boolean;
@@ -54,6 +55,10 @@ export interface AnalysisJobData {
   /** Folder of the verified store the mirror serves from, when the analysis runs beside it. */
   readonly blobsDir: string | null;
   readonly limits: { readonly maxTarballBytes: number; readonly tarballTimeoutMs: number };
+  /** The upstream registry (ends in `/`): attestations are fetched only from it. */
+  readonly upstream: string;
+  /** When an added or widened dependency counts as young (the mirror's setting). */
+  readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
 }
 
 /** The output of one successful analysis. */
@@ -76,6 +81,7 @@ export const ANALYSIS_ERROR_CODES = [
   'TARBALL_UNREADABLE',
   'TARBALL_TOO_LARGE',
   'BAD_TARBALL_URL',
+  'PROVENANCE_INVALID',
   'TIMEOUT',
   'TRANSIENT',
 ] as const;

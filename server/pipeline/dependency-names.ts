@@ -24,6 +24,21 @@ export function registryTarget(name: string, spec: unknown): { name: string; ran
   return validateName(name) ? { name, range: text || '*' } : null;
 }
 
+/** Each registry dependency entry of the manifest: the name it is listed under and the package it names. */
+export function registryDependencyEntries(manifest: Record<string, unknown> | null | undefined): Array<{ key: string; name: string }> {
+  const out = new Map<string, string>();
+  if (!manifest) return [];
+  for (const kind of KINDS) {
+    const deps = manifest[kind];
+    if (!deps || typeof deps !== 'object' || Array.isArray(deps)) continue;
+    for (const [key, spec] of Object.entries(deps as Record<string, unknown>)) {
+      const target = registryTarget(key, spec);
+      if (target && !out.has(key)) out.set(key, target.name);
+    }
+  }
+  return [...out].map(([key, name]) => ({ key, name }));
+}
+
 /** Every registry package the manifest names, each with the ranges it is asked for in. */
 export function registryDependencies(manifest: Record<string, unknown> | null | undefined): Map<string, string[]> {
   const out = new Map<string, string[]>();

@@ -42,6 +42,7 @@ function preparer(runtime: CordonRuntime, logger: Logger, blobsDir: string | nul
       now: () => runtime.clock.now(),
       blobsDir,
       limits: { maxTarballBytes: config.maxTarballBytes, tarballTimeoutMs: config.tarballTimeoutMs },
+      youngDependency: config.youngDependency,
       logger,
     });
 }

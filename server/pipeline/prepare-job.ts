@@ -13,7 +13,7 @@ import type { QuarantineService } from '../quarantine/quarantine-service';
 import { upstreamTarballUrl } from '../quarantine/first-sight';
 import type { Job, VersionStore } from '../../storage';
 import { AnalysisError, type AnalysisJobData, type DependencyFact, type JobSide } from './analysis-job';
-import { addedOrChanged, registryDependencies } from './dependency-names';
+import { registryDependencies, registryDependencyEntries } from './dependency-names';
 import type { PackumentBatch } from './packument-batch';
 
 export interface PrepareDeps {
@@ -26,6 +26,7 @@ export interface PrepareDeps {
   /** The verified store's folder when the analysis runs beside the mirror; null for BullMQ workers. */
   readonly blobsDir: string | null;
   readonly limits: AnalysisJobData['limits'];
+  readonly youngDependency: AnalysisJobData['youngDependency'];
   readonly logger: Logger;
 }
 
@@ -47,10 +48,10 @@ async function upstreamPackument(deps: PrepareDeps, name: string, what: string, 
 }
 
 /**
- * Sights the registry packages `manifest` depends on that the store has never seen, and returns the
- * facts the analyzer weighs for those added or widened since `previous`.
+ * Sights the registry packages `manifest` depends on that the store has never seen, and returns what
+ * the store then knows of each (the analyzer weighs the ones added or widened since the previous version).
  */
-async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: Record<string, unknown>, previous: Record<string, unknown> | null): Promise<DependencyFact[]> {
+async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: Record<string, unknown>): Promise<DependencyFact[]> {
   const named = registryDependencies(manifest);
   let sighted = 0;
   for (const name of named.keys()) {
@@ -64,10 +65,10 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
     deps.quarantine.observe(packument ?? { name, versions: {} }, deps.now(), { complete: true });
     deps.logger.info({ package: name, dependencyOf: forWhat, upstream: packument ? 'found' : 'not found' }, 'cordon: sighted a dependency');
   }
-  return addedOrChanged(named, registryDependencies(previous)).map((name) => {
+  return registryDependencyEntries(manifest).map(({ key, name }) => {
     const versions = deps.store.versionsOf(name);
     const times = versions.map((v) => v.publishedAt).filter((t): t is number => t !== null);
-    return { name, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length };
+    return { name: key, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length };
   });
 }
 
@@ -107,7 +108,7 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
       previous = { version: job.previousVersion, manifest: trusted, tarballUrl: prevUrl, integrity: previousIntegrity, blob: prevRecord?.blob ?? null };
     }
   }
-  const dependencies = await sightDependencies(deps, id, manifest, previous?.manifest ?? null);
+  const dependencies = await sightDependencies(deps, id, manifest);
   return {
     id: job.id,
     question: {
@@ -125,5 +126,7 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     preparedAt: deps.now(),
     blobsDir: deps.blobsDir,
     limits: deps.limits,
+    upstream: deps.upstream,
+    youngDependency: deps.youngDependency,
   };
 }

@@ -12,6 +12,9 @@ import { parsePinned } from '../policy/digest-pin';
 import { readTarball } from '../tarball/read-tarball';
 import { TarballError } from '../tarball/errors';
 import { AnalysisError, type AnalysisJobData, type AnalysisOutput, type JobSide } from './analysis-job';
+import { fetchAttestations } from '../upstream/attestations-client';
+import { publicGoodTrust } from '../provenance/trusted-root';
+import { previousProvenanceOf, provenanceOf, type ProvenanceDeps } from './provenance-step';
 
 /** What the processor needs from its host. */
 export interface ProcessorDeps {
@@ -19,7 +22,11 @@ export interface ProcessorDeps {
   readonly blobs: BlobStore;
   /** Shared across jobs of one worker so identical files are scanned once. */
   readonly cache?: AnalyzeOptions['cache'];
+  /** Attestation fetching and trust material; default: the job's upstream and the embedded public-good root. */
+  readonly provenance?: ProvenanceDeps;
 }
+
+const defaultProvenance: ProvenanceDeps = { fetchAttestations: (u, n, v, url) => fetchAttestations(u, n, v, url), trust: publicGoodTrust };
 
 function failure(err: unknown, what: string): AnalysisError {
   if (err instanceof AnalysisError) return err;
@@ -70,14 +77,20 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
   const previous = job.previous ? await bytesOf(job.previous, name, deps.blobs) : null;
   const fetched = performance.now();
 
+  // Attestations vouch for the verified bytes or block the version; the previous version's only give a source to compare.
+  const provenanceDeps = deps.provenance ?? defaultProvenance;
+  const digestOf = (sri: string): Buffer => Buffer.from(sri.slice('sha512-'.length), 'base64');
+  const provenance = job.next.manifest ? await provenanceOf(job.upstream, name, job.next.version, job.next.manifest, digestOf(next.sha512), provenanceDeps) : null;
+  const prevProvenance = previous && job.previous!.manifest ? await previousProvenanceOf(job.upstream, name, job.previous!.version, job.previous!.manifest, digestOf(previous.sha512), provenanceDeps) : undefined;
+
   const nextContents = unpack(next.bytes, `${name}@${job.next.version}`);
   const prevContents = previous ? unpack(previous.bytes, `${name}@${job.previous!.version}`) : null;
   const unpacked = performance.now();
 
   const report = analyze(
-    prevContents ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies } : null,
-    { manifest: job.next.manifest, files: nextContents.files, anomalies: nextContents.anomalies },
-    { cache: deps.cache },
+    prevContents ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies, provenance: prevProvenance } : null,
+    { manifest: job.next.manifest, files: nextContents.files, anomalies: nextContents.anomalies, provenance },
+    { cache: deps.cache, dependencies: new Map(job.dependencies.map((d) => [d.name, d])), now: job.preparedAt, youngDependency: job.youngDependency },
   );
   const done = performance.now();
   return {

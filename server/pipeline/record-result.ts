@@ -23,6 +23,13 @@ function describe(f: Finding): string {
   return `analysis found ${f.rule} [${f.severity}]: ${f.message}${where}`;
 }
 
+/** Failures that block a version, with the audit cause: changed bytes, a withdrawn version, an attestation that does not vouch for the bytes. */
+const BLOCKING: Partial<Record<AnalysisFailure['code'], string>> = {
+  INTEGRITY_MISMATCH: 'integrity-mismatch',
+  VERSION_WITHDRAWN: 'withdrawn-upstream',
+  PROVENANCE_INVALID: 'provenance-invalid',
+};
+
 export class ResultRecorder {
   constructor(
     private readonly runtime: CordonRuntime,
@@ -91,8 +98,8 @@ export class ResultRecorder {
   }
 
   /**
-   * A failure that will not go away: changed bytes or a withdrawn version block it; a tarball too large
-   * to analyse, or one that cannot be read, holds it with a finding so a person decides.
+   * A failure that will not go away: changed bytes, a withdrawn version or an invalid attestation block
+   * it; a tarball too large to analyse, or one that cannot be read, holds it with a finding so a person decides.
    */
   failed(job: JobRef, failure: AnalysisFailure, attempts: number): void {
     const { store, analyses, jobs, clock, quarantine } = this.runtime;
@@ -100,12 +107,14 @@ export class ResultRecorder {
     const record = store.versionOf(job.package, job.version);
     jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
     if (!record || record.integrity !== job.integrity) return;
-    if (failure.code === 'INTEGRITY_MISMATCH' || failure.code === 'VERSION_WITHDRAWN') {
+    const blockingCause = BLOCKING[failure.code];
+    if (blockingCause) {
       if (record.state === 'blocked') return;
+      // Bytes that contradict the pin block whatever the state; the others only what is not yet visible.
       if (failure.code === 'INTEGRITY_MISMATCH') {
         quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: 'withdrawn-upstream', at: now });
+        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now });
       }
       return;
     }

@@ -17,8 +17,8 @@ export interface Packument {
 
 const DEFAULTS = { timeoutMs: 30_000, packumentMaxBytes: 64 * 1024 * 1024, tarballMaxBytes: 128 * 1024 * 1024 };
 
-/** The body and ETag of a 200 answer, or null for a 304 to `ifNoneMatch`. */
-async function get(url: string, accept: string, timeoutMs: number, maxBytes: number, ifNoneMatch?: string): Promise<{ body: Buffer; etag: string | null } | null> {
+/** The body and ETag of a 200 answer, or null for a 304 to `ifNoneMatch`; bounded in time and size, errors as UpstreamError codes. */
+export async function get(url: string, accept: string, timeoutMs: number, maxBytes: number, ifNoneMatch?: string): Promise<{ body: Buffer; etag: string | null } | null> {
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {

@@ -132,3 +132,14 @@ describe('bad pipeline and approval settings name the key', () => {
     });
   }
 });
+
+test('young-dependency thresholds: defaults, file, environment, and bad values named', () => {
+  const d = loadConfig({}, dir);
+  assert.deepEqual(d.youngDependency, { maxAgeMs: 30 * 86_400_000, minVersions: 3 });
+  const file = join(dir, 'young.yaml');
+  writeFileSync(file, 'youngDependencyAge: 14d\nyoungDependencyVersions: 5\n');
+  assert.deepEqual(loadConfig({ CORDON_CONFIG: file }, dir).youngDependency, { maxAgeMs: 14 * 86_400_000, minVersions: 5 });
+  assert.deepEqual(loadConfig({ CORDON_CONFIG: file, CORDON_YOUNG_DEPENDENCY_AGE: '7d', CORDON_YOUNG_DEPENDENCY_VERSIONS: '2' }, dir).youngDependency, { maxAgeMs: 7 * 86_400_000, minVersions: 2 });
+  assert.throws(() => loadConfig({ CORDON_YOUNG_DEPENDENCY_AGE: 'soon' }, dir), (err: unknown) => err instanceof ConfigError && /CORDON_YOUNG_DEPENDENCY_AGE="soon"/.test(err.message));
+  assert.throws(() => loadConfig({ CORDON_YOUNG_DEPENDENCY_VERSIONS: '-1' }, dir), (err: unknown) => err instanceof ConfigError && /CORDON_YOUNG_DEPENDENCY_VERSIONS/.test(err.message));
+});

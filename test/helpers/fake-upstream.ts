@@ -45,6 +45,20 @@ export class FakeUpstream {
   notModified = 0;
   /** Tarball basenames answered with a body that never ends (a hostile or broken upstream). */
   readonly endlessTarballs = new Set<string>();
+  /** Attestation responses by `name@version`, served at npm's `/-/npm/v1/attestations/<name>@<version>`. */
+  private readonly attestationResponses = new Map<string, unknown>();
+
+  /**
+   * Serves `response` as the attestations of a published version and declares them in its manifest
+   * (`dist.attestations`, pointing at `url` or at this server's standard path).
+   */
+  attest(name: string, version: string, response: unknown, url?: string): void {
+    const stored = this.packages.get(name)?.versions.get(version);
+    if (!stored) throw new Error(`publish ${name}@${version} before attesting it`);
+    this.attestationResponses.set(`${name}@${version}`, response);
+    const dist = stored.manifest.dist as Record<string, unknown>;
+    dist.attestations = { url: url ?? `${this.url}-/npm/v1/attestations/${name}@${version}`, provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+  }
 
   /** Adds (or replaces) a version, packing its tarball now. */
   publish(name: string, version: string, spec: VersionSpec = {}): { integrity: string; shasum: string; tarball: Buffer } {
@@ -116,6 +130,14 @@ export class FakeUpstream {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(body);
         return;
+      }
+      if (path.startsWith('-/npm/v1/attestations/')) {
+        const response = this.attestationResponses.get(path.slice('-/npm/v1/attestations/'.length));
+        if (response !== undefined) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(response));
+          return;
+        }
       }
       const tarballMatch = /^(.+)\/-\/([^/]+)$/.exec(path);
       if (tarballMatch && this.failTarballs > 0) {

@@ -44,12 +44,19 @@ test('a dependency published beside the version that adds it is sighted at once,
     assert.ok(m.mirror.runtime.store.auditOf('tiny-helper-x').some((e) => e.cause === 'first-sight' && e.toState === 'quarantined'));
     assert.ok(!m.upstream.unexpected.length, m.upstream.unexpected.join(', '));
 
+    const adder = m.mirror.runtime.store.versionOf('popular-lib', '1.0.1');
+    assert.equal(adder?.state, 'held', 'adding a dependency first published an hour ago is itself a finding');
+    assert.match(adder!.reason, /dependency\/young-dependency/);
+
     m.clock.advance(4 * DAY);
-    assert.deepEqual(await visibleVersions(`${m.mirror.url}popular-lib`), ['1.0.0', '1.0.1']);
+    assert.deepEqual(await visibleVersions(`${m.mirror.url}popular-lib`), ['1.0.0']);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}tiny-helper-x`), [], 'time does not turn it into a baseline');
     const install = await npm.run(['install', 'popular-lib']);
-    assert.notEqual(install.code, 0, 'npm cannot get a version of the held dependency');
-    assert.match(install.stderr, /tiny-helper-x/);
+    assert.equal(install.code, 0, install.stderr);
+    assert.equal(npm.installed('popular-lib'), '1.0.0');
+    npm.reset();
+    const pinned = await npm.run(['install', 'tiny-helper-x@1.0.0']);
+    assert.notEqual(pinned.code, 0, 'the dependency itself is held');
     assert.equal(existsSync(marker), false, 'the payload never ran');
   } finally {
     await m.stop();

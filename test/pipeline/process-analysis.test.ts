@@ -26,7 +26,7 @@ function job(next: AnalysisJobData['next'], previous: AnalysisJobData['previous'
   return {
     id: 'x',
     question: { mirrorId: 'm', package: 'demo', version: next.version, integrity: next.integrity, previousVersion: previous?.version ?? null, previousIntegrity: previous?.integrity ?? null, analyzerVersion: ANALYZER_VERSION },
-    next, previous, dependencies: [], preparedAt: Date.now(), blobsDir, limits,
+    next, previous, dependencies: [], preparedAt: Date.now(), blobsDir, limits, upstream: 'http://127.0.0.1:9/', youngDependency: { maxAgeMs: 30 * 86_400_000, minVersions: 3 },
   };
 }
 

@@ -64,3 +64,21 @@ test('manifest helpers', () => {
   assert.equal(integrityChanged('sha512-AAAA sha1-X', 'sha512-AAAA sha1-Y'), true, 'any common algorithm disagreeing is a change');
   assert.equal(integrityChanged(null, 'sha512-AAAA'), false);
 });
+
+test('a served version carries only its pinned digest, and keeps attestations, signatures, publisher and time for clients that check them', () => {
+  const attestations = { url: 'https://r.test/-/npm/v1/attestations/p@1.0.0', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+  const packument: Packument = {
+    name: 'p',
+    versions: { '1.0.0': { version: '1.0.0', _npmUser: { name: 'alice', trustedPublisher: { id: 'github' } }, dist: { integrity: 'sha512-PIN sha512-OTHER', shasum: 'a'.repeat(40), tarball: 'https://r.test/p/-/p-1.0.0.tgz', attestations, signatures: [{ keyid: 'k', sig: 's' }] } } },
+    time: { created: '2020-01-01T00:00:00.000Z', '1.0.0': '2020-01-01T00:00:00.000Z' },
+    'dist-tags': { latest: '1.0.0' },
+  };
+  const out = filterManifest(packument, () => true, () => 'sha512-PIN');
+  assert.deepEqual(out.versions['1.0.0']!.dist, { integrity: 'sha512-PIN', tarball: 'https://r.test/p/-/p-1.0.0.tgz', attestations, signatures: [{ keyid: 'k', sig: 's' }] });
+  assert.deepEqual(out.versions['1.0.0']!._npmUser, { name: 'alice', trustedPublisher: { id: 'github' } });
+  assert.equal(out.time?.['1.0.0'], '2020-01-01T00:00:00.000Z');
+  assert.equal(packument.versions['1.0.0']!.dist!.integrity, 'sha512-PIN sha512-OTHER', 'the input is not changed');
+  assert.deepEqual(Object.keys(filterManifest(packument, () => true, () => null).versions), [], 'a version without a pin is not served');
+  const sha1 = filterManifest(packument, () => true, () => `sha1-${Buffer.from('b'.repeat(40), 'hex').toString('base64')}`);
+  assert.equal(sha1.versions['1.0.0']!.dist!.shasum, 'b'.repeat(40), 'a sha1 pin is also the shasum');
+});

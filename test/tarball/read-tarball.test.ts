@@ -45,7 +45,7 @@ test('joins the ustar prefix, GNU long names and pax paths', () => {
   assert.deepEqual(paths, [deep, gnu, pax, 'package/after.js'].map((p) => p.slice('package/'.length)));
 });
 
-test('reports links, traversal, absolute and special entries as anomalies, never as files', () => {
+test('reports links, traversal, absolute and special entries as anomalies; only files npm writes are files', () => {
   const tar = tarBytes([
     { path: 'package/index.js', content: 'ok' },
     { path: 'package/link', type: 'symlink', linkname: '/etc/passwd' },
@@ -56,8 +56,9 @@ test('reports links, traversal, absolute and special entries as anomalies, never
     { path: 'package/index.js', content: 'shadow' },
   ]);
   const { files, anomalies } = readTarball(tar);
-  assert.deepEqual(files.map((f) => f.path), ['index.js']);
-  assert.equal(text(files[0]!.bytes), 'shadow');
+  // npm strips the first segment (here the empty one before "/") and writes the rest under the package
+  assert.deepEqual(files.map((f) => f.path).sort(), ['etc/cron.d/evil', 'index.js']);
+  assert.equal(text(files.find((f) => f.path === 'index.js')!.bytes), 'shadow');
   assert.deepEqual(anomalies.map((a) => a.kind), ['symlink', 'hardlink', 'path-traversal', 'absolute-path', 'special-file', 'duplicate-path']);
   assert.equal(anomalies[0]!.target, '/etc/passwd');
 });
@@ -147,3 +148,30 @@ test('keeps memory bounded on a 100 MB unpacked tarball', () => {
   // one copy of the unpacked stream, files are views into it
   assert.ok(grown < 260 * 1024 * 1024, `rss grew by ${Math.round(grown / 1e6)} MB`);
 });
+
+test('reads what npm reads where tar readers differ: directory bodies, .gitignore, pax paths under a prefix', () => {
+  const inner = tarBytes([{ path: 'package/hidden.js', content: 'hidden' }]).subarray(0, -1024);
+  // A directory has no data for npm's reader: what follows its header is more entries.
+  const dirBody = Buffer.concat([tarBytes([{ path: 'package/d/', typeflag: '5', content: inner }]).subarray(0, -1024 - inner.length), inner, Buffer.alloc(1024)]);
+  assert.deepEqual(readTarball(dirBody).files.map((f) => f.path), ['hidden.js']);
+  const files = readTarball(tarBytes([
+    { path: 'package/.gitignore', content: 'a' },
+    { path: 'package/sub/.npmignore', content: 'b' },
+    { path: 'package/sub/.gitignore', content: 'c' },
+  ])).files.map((f) => `${f.path}=${text(f.bytes)}`);
+  assert.deepEqual(files.sort(), ['.npmignore=a', 'sub/.npmignore=b']);
+});
+
+const refusedShapes: Array<[string, Buffer]> = [
+  ['a file that names a link target', tarBytes([{ path: 'package/a.js', content: 'x', linkname: 'b.js' }])],
+  ['a link without a target', tarBytes([{ path: 'package/l', typeflag: '2', content: '' }])],
+  ['a path that is a file and a folder', tarBytes([{ path: 'package/a', content: '1' }, { path: 'package/a/b.js', content: '2' }])],
+  ['a drive letter', tarBytes([{ path: 'package/C:/x.js', content: '1' }])],
+  ['an old GNU long name (N)', tarBytes([{ path: 'x', typeflag: 'N', content: 'package/y.js' }, { path: 'package/z.js', content: '1' }])],
+  ['a pax header naming no entry', tarBytes([{ path: 'x', typeflag: 'x', content: paxRecord('path', 'package/y.js') }])],
+];
+for (const [name, bytes] of refusedShapes) {
+  test(`refuses ${name}, which npm reads in a way that depends on more than the bytes`, () => {
+    assert.throws(() => readTarball(bytes), (err: unknown) => err instanceof TarballError && err.code === 'TARBALL_CORRUPT');
+  });
+}

@@ -1,6 +1,7 @@
 import { parse, type ParserPlugin } from '@babel/parser';
+import { parseSync } from 'oxc-parser';
 import { scanAst } from './scan-ast';
-import { scanText } from './scan-text';
+import { lineIndex, scanText } from './scan-text';
 import { SignalSink, type FileScan } from './signal';
 import type { AstNode } from './walk';
 
@@ -35,12 +36,39 @@ function tryParse(text: string, plugins: ParserPlugin[], sourceType: 'module' | 
   }
 }
 
+/** Which parser reads code first: oxc (Rust, several times faster), or Babel alone (for comparison in the bench). */
+export type ParserChoice = 'oxc' | 'babel';
+let first: ParserChoice = 'oxc';
+
+/** Chooses the first parser (the bench compares both on the same files); Babel remains the fallback of oxc. */
+export function useParser(choice: ParserChoice): void {
+  first = choice;
+}
+
+/** oxc's ESTree program when it reads the text without a single error, else null (Babel then tries). */
+function tryOxc(text: string, kind: 'js' | 'ts', path: string): AstNode | null {
+  const lang = kind === 'ts' ? (path.endsWith('x') ? 'tsx' : 'ts') : 'jsx';
+  try {
+    const result = parseSync(kind === 'ts' ? 'file.ts' : 'file.js', text, { lang, sourceType: path.endsWith('.mjs') || path.endsWith('.mts') ? 'module' : 'unambiguous' });
+    return result.errors.length === 0 ? (result.program as unknown as AstNode) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses with a real parser; if no configuration accepts the text, falls back to patterns. */
 export function scanCode(text: string, kind: FileKind, path = ''): FileScan {
   const sink = new SignalSink();
   if (kind === 'shell') {
     scanText(text, sink, { shell: true });
     return { signals: sink.signals, relativeImports: sink.relativeImports, parsed: true };
+  }
+  if (first === 'oxc' && (kind === 'js' || kind === 'ts')) {
+    const program = tryOxc(text, kind, path);
+    if (program) {
+      scanAst(program, sink, lineIndex(text));
+      return { signals: sink.signals, relativeImports: sink.relativeImports, parsed: true };
+    }
   }
   const sourceType = path.endsWith('.mjs') || path.endsWith('.mts') ? 'module' : 'unambiguous';
   const attempts: ParserPlugin[][] = kind === 'ts'

@@ -1,7 +1,23 @@
+import { clip } from '../evidence';
+import { binsOf } from '../loadable/entry-points';
 import type { PackageView } from '../package-view';
 import type { Finding } from '../types';
+import { IMPLICIT_GYP, installScriptsOf } from './install-scripts';
+import { commandWords } from './install-targets';
 
-const SHADOWED = new Set(['node', 'npm', 'npx', 'pnpm', 'yarn', 'git', 'sh', 'bash', 'ls', 'cp', 'mv', 'rm', 'sudo', 'curl', 'wget', 'ssh', 'python', 'env', 'cat']);
+const SYSTEM_TOOLS = ['node', 'npm', 'npx', 'pnpm', 'yarn', 'git', 'sh', 'bash', 'ls', 'cp', 'mv', 'rm', 'sudo', 'curl', 'wget', 'ssh', 'python', 'env', 'cat'];
+// What install scripts and npm's implicit `node-gyp rebuild` commonly invoke: npm puts node_modules/.bin
+// first on a lifecycle script's PATH, so a package's own bin by one of these names runs instead.
+const INSTALL_TOOLS = ['node-gyp', 'node-gyp-build', 'prebuild-install', 'node-pre-gyp', 'husky', 'patch-package', 'node', 'npm', 'sh'];
+
+/** Command names a bin must not take: system tools, install tools, and every word of the package's install scripts. */
+function shadowable(view: PackageView): Set<string> {
+  const out = new Set([...SYSTEM_TOOLS, ...INSTALL_TOOLS]);
+  for (const script of installScriptsOf(view)) {
+    for (const word of commandWords(script.implicit ? IMPLICIT_GYP : script.command)) out.add(word.split('/').pop()!);
+  }
+  return out;
+}
 
 /** The executable format of a file from its magic bytes, or null. */
 export function binaryFormat(bytes: Uint8Array): 'ELF' | 'Mach-O' | 'PE' | 'WASM' | null {
@@ -15,15 +31,6 @@ export function binaryFormat(bytes: Uint8Array): 'ELF' | 'Mach-O' | 'PE' | 'WASM
   if (be === 0xcafebabe && bytes.length > 8 && bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && (bytes[7] ?? 99) < 20) return 'Mach-O';
   if (a === 0x4d && b === 0x5a && bytes.length > 0x40) return 'PE';
   return null;
-}
-
-function binsOf(view: PackageView | null): Map<string, string> {
-  const out = new Map<string, string>();
-  const m = view?.packageJson ?? view?.registry;
-  if (!m?.bin) return out;
-  if (typeof m.bin === 'string') out.set(String(m.name ?? '').split('/').pop() ?? '', m.bin);
-  else for (const [name, target] of Object.entries(m.bin)) if (typeof target === 'string') out.set(name, target);
-  return out;
 }
 
 /** New native executables, WebAssembly modules and `bin` commands. */
@@ -42,11 +49,17 @@ export function binaryFindings(prev: PackageView | null, next: PackageView): Fin
       : { category: 'binary', rule: 'binary/new-native-binary', severity: 'high', file: f.path, message: `ships a ${fmt} executable it did not ship before (opaque to review)` });
   }
   const before = binsOf(prev);
+  const shadowed = shadowable(next);
   for (const [name, target] of binsOf(next)) {
-    if (before.has(name)) continue;
-    const shadow = SHADOWED.has(name);
-    findings.push({ category: 'binary', rule: shadow ? 'binary/bin-shadows-command' : 'binary/new-bin-entry', severity: shadow ? 'high' : 'low', file: 'package.json',
-      evidence: `"${name}": "${target}"`, message: shadow ? `installs a "${name}" command that shadows a system tool` : `installs a new command "${name}"` });
+    const old = before.get(name);
+    if (old === target) continue;
+    const shadow = shadowed.has(name);
+    const verb = old === undefined ? 'installs a new' : 'points the';
+    findings.push({ category: 'binary', rule: shadow ? 'binary/bin-shadows-command' : old === undefined ? 'binary/new-bin-entry' : 'binary/changed-bin-entry', severity: shadow ? 'high' : 'low', file: 'package.json',
+      evidence: clip(`"${name}": "${target}"`),
+      message: shadow
+        ? `${verb} "${name}" command${old === undefined ? '' : ` at ${target}`}: npm puts the package's bins first on the PATH of install scripts, so it runs instead of the real "${name}" (an install script or a tool calls it)`
+        : old === undefined ? `installs a new command "${name}"` : `the command "${name}" now runs ${target} instead of ${old}` });
   }
   return findings;
 }

@@ -21,7 +21,6 @@ function maxLineLength(lines: readonly string[]): number {
 
 interface Hit { readonly file: FileView; readonly signal: Signal }
 
-/** Line numbers of `next` whose text does not occur anywhere in `pred`. */
 /** True when any line of the code carrying the signal is new (a call split over lines counts on each). */
 function touchesNewLine(signal: Signal, newLines: ReadonlySet<number>): boolean {
   const end = Math.max(signal.line, signal.endLine ?? signal.line);
@@ -64,29 +63,66 @@ function lineSignals(next: FileView, pred: FileView | undefined, newLines: Set<n
   return out;
 }
 
+/** How the analysis reads files: which to scan as what, and which are the same as before. */
+export interface CodeScope {
+  /** Scans a file of the new version as Node would load it. */
+  readonly scanNext: ScanFn;
+  /** Scans a file of the previous version as Node would have loaded it. */
+  readonly scanPrev: ScanFn;
+  /** True when the previous version had the same bytes, read the same way (data then, code now, is new). */
+  readonly known: (file: FileView) => boolean;
+  /** Changed files that are always parsed: reached from an entry point or an install script. */
+  readonly mustParse: ReadonlySet<string>;
+  /** True when the previous file was read the same way as the new one, so their lines can be compared. */
+  readonly sameReading: (next: FileView, previous: FileView) => boolean;
+  /** Files an install script runs. */
+  readonly installFiles: ReadonlySet<string>;
+  /** Follows the requires of files scanned because of what they changed; returns files newly reached (always parsed). */
+  readonly reach: (paths: readonly string[]) => string[];
+}
+
 /**
  * Capabilities of the new version's code that no file of the previous version had. Files
- * identical to a previous file are skipped; a changed file only counts its new lines, and is
- * not parsed at all when none of them could carry a capability; the previous version is
- * scanned lazily, only until every candidate is explained.
+ * identical to a previous file are skipped; a changed file only counts its new lines. A changed
+ * file that no entry point or install script reaches is parsed only when one of its new lines
+ * could carry a capability; a changed file that one reaches is always parsed. The previous
+ * version is scanned lazily, only until every candidate is explained.
  */
-export function codeFindings(prev: PackageView | null, next: PackageView, scan: ScanFn, installFiles: ReadonlySet<string>): { findings: Finding[]; changed: number } {
+export function codeFindings(prev: PackageView | null, next: PackageView, scope: CodeScope): { findings: Finding[]; changed: number } {
   const candidates = new Map<string, Hit[]>();
   let changed = 0;
-  for (const file of next.byPath.values()) {
-    if (prev?.hashes.has(file.hash)) continue;
-    changed++;
-    const pred = prev?.byPath.get(file.path);
+  const toScan: Array<{ file: FileView; pred: FileView | undefined; newLines: Set<number> | null }> = [];
+  const queued = new Set<string>();
+  const consider = (file: FileView, gate: boolean): void => {
+    if (queued.has(file.path) || scope.known(file)) return;
+    const old = prev?.byPath.get(file.path);
+    // data before and code now: every line of it is new code
+    const pred = old && scope.sameReading(file, old) ? old : undefined;
     let newLines: Set<number> | null = null;
     if (pred) {
       newLines = newLineNumbers(file, pred);
-      if (newLines.size === 0) continue;
-      const lines = file.lines();
-      let triggered = false;
-      for (const n of newLines) { const l = lines[n - 1]!; if (l.length > LONG_LINE || TRIGGER.test(l)) { triggered = true; break; } }
-      if (!triggered) continue;
+      if (newLines.size === 0) return;
+      if (gate) {
+        const lines = file.lines();
+        let triggered = false;
+        for (const n of newLines) { const l = lines[n - 1]!; if (l.length > LONG_LINE || TRIGGER.test(l)) { triggered = true; break; } }
+        if (!triggered) return;
+      }
     }
-    const result = scan(file);
+    queued.add(file.path);
+    toScan.push({ file, pred, newLines });
+  };
+  for (const file of next.byPath.values()) {
+    if (!scope.known(file)) changed++;
+    consider(file, !scope.mustParse.has(file.path));
+  }
+  // What the files scanned for their own changes require is loaded too, and read as code whatever its name.
+  for (const path of scope.reach(toScan.map((t) => t.file.path))) {
+    const file = next.byPath.get(path);
+    if (file) consider(file, false);
+  }
+  for (const { file, pred, newLines } of toScan) {
+    const result = scope.scanNext(file);
     if (!result) continue;
     const signals = [...result.signals, ...lineSignals(file, pred, newLines)];
     if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
@@ -97,11 +133,11 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scan: 
       candidates.set(signal.key, hits);
     }
   }
-  if (prev && candidates.size > 0) explainByPrevious(prev, next, scan, candidates);
+  if (prev && candidates.size > 0) explainByPrevious(prev, next, scope, candidates);
   const findings: Finding[] = [];
   for (const hits of candidates.values()) {
     for (const { file, signal } of hits.slice(0, 3)) {
-      const atInstall = installFiles.has(file.path);
+      const atInstall = scope.installFiles.has(file.path);
       findings.push({
         category: signal.category, rule: signal.rule, severity: atInstall ? raise(signal.severity) : signal.severity,
         message: atInstall ? `runs at install time: ${signal.message}` : signal.message,
@@ -112,13 +148,16 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scan: 
   return { findings, changed };
 }
 
-function explainByPrevious(prev: PackageView, next: PackageView, scan: ScanFn, candidates: Map<string, Hit[]>): void {
-  const changedPaths = new Set([...next.byPath.values()].filter((f) => !prev.hashes.has(f.hash)).map((f) => f.path));
-  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)));
+function explainByPrevious(prev: PackageView, next: PackageView, scope: CodeScope, candidates: Map<string, Hit[]>): void {
+  const changedPaths = new Set([...next.byPath.values()].filter((f) => !scope.known(f)).map((f) => f.path));
+  // Most likely explanations first: the previous state of changed files, then files that are gone, then
+  // files named as code (reading the rest as code needs the previous version's load plan).
+  const named = (f: FileView) => Number(/\.[cm]?[jt]sx?$/.test(f.path));
+  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)) || named(b) - named(a));
   for (const file of ordered) {
     if (![...candidates.keys()].some((k) => !k.startsWith('rel:'))) return;
     if (candidates.has('minified-file') && file.lines().length < 20 && maxLineLength(file.lines()) > MINIFIED) candidates.delete('minified-file');
-    const result = scan(file);
+    const result = scope.scanPrev(file);
     if (!result) continue;
     if (!result.parsed) candidates.delete('unparsable');
     for (const s of result.signals) candidates.delete(s.key);

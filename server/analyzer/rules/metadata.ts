@@ -1,15 +1,7 @@
 import { clip } from '../evidence';
 import type { PackageView } from '../package-view';
-import type { Finding, Manifest } from '../types';
+import type { Finding } from '../types';
 import { INSTALL_EVENTS } from './install-scripts';
-
-function userName(u: { name?: string; email?: string } | undefined): string | undefined {
-  return u?.name ?? u?.email;
-}
-
-function hasProvenance(m: Manifest): boolean {
-  return m.dist?.attestations !== undefined && m.dist.attestations !== null;
-}
 
 /** Where the registry manifest and the tarball's package.json disagree on what runs or installs. */
 export function manifestMismatches(view: PackageView): string[] {
@@ -36,7 +28,7 @@ export function manifestMismatches(view: PackageView): string[] {
   return out;
 }
 
-/** Publisher, maintainers, provenance and manifest confusion; needs registry manifests. */
+/** An unreadable package.json and manifest confusion (registry manifest and tarball disagree). */
 export function metadataFindings(prev: PackageView | null, next: PackageView): Finding[] {
   const findings: Finding[] = [];
   if (next.byPath.has('package.json') && next.packageJson === null) {
@@ -48,26 +40,6 @@ export function metadataFindings(prev: PackageView | null, next: PackageView): F
     if (before.has(mismatch)) continue;
     findings.push({ category: 'metadata', rule: 'metadata/manifest-mismatch', severity: 'high', file: 'package.json', evidence: clip(mismatch),
       message: 'the registry manifest and the package.json inside the tarball disagree (manifest confusion): what is reviewed is not what installs' });
-  }
-  const a = prev?.registry;
-  const b = next.registry;
-  if (!a || !b) return findings;
-  const oldUser = userName(a._npmUser);
-  const newUser = userName(b._npmUser);
-  if (oldUser && newUser && oldUser !== newUser) {
-    findings.push({ category: 'metadata', rule: 'metadata/new-publisher', severity: 'low', evidence: clip(`${oldUser} → ${newUser}`),
-      message: `published by ${newUser}, the previous version by ${oldUser}` });
-  }
-  const known = new Set((a.maintainers ?? []).map((m) => userName(m)));
-  for (const m of b.maintainers ?? []) {
-    const name = userName(m);
-    if (name && known.size > 0 && !known.has(name)) {
-      findings.push({ category: 'metadata', rule: 'metadata/new-maintainer', severity: 'low', evidence: clip(name), message: `new maintainer ${name}` });
-    }
-  }
-  if (hasProvenance(a) && !hasProvenance(b)) {
-    findings.push({ category: 'metadata', rule: 'metadata/provenance-dropped', severity: 'high',
-      message: 'the previous version had a provenance attestation and this one has none: it was not built by the usual pipeline' });
   }
   return findings;
 }
