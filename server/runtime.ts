@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
 import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
+import { CascadeService } from './quarantine/cascade-service';
 import { ApprovalService } from './approvals/approval-service';
 import { resolveMirrorId } from './approvals/mirror-id';
 import { BlobStore } from './blobs/blob-store';
@@ -62,7 +63,9 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const approvalStore = new ApprovalStore(db);
   const mirrorId = resolveMirrorId(config.mirrorId, approvalStore);
   const closers: Array<() => void> = [];
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
+  const analyses = new AnalysisStore(db);
+  const cascade = new CascadeService(store, analyses, config.cascade);
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, cascade);
   const clock = options.clock ?? systemClock;
   const syncIdentity = (): void => {
     try {
@@ -73,7 +76,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   };
   const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
   timer.unref();
-  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine });
+  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine, cascade });
   const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
   const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versionOf(name, version), config.upstream) });
@@ -85,7 +88,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     clock,
     db,
     store,
-    analyses: new AnalysisStore(db),
+    analyses,
     jobs: new JobStore(db),
     quarantine,
     blobs,

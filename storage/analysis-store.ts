@@ -72,7 +72,33 @@ export class AnalysisStore {
       // Only a version not yet released or approved takes a result: a late or repeated job cannot rewrite
       // the findings an approval was bound to, nor the outcome that released a version.
       outcome: db.prepare("UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ? AND state IN ('quarantined', 'held')"),
+      addFinding: db.prepare('INSERT OR REPLACE INTO added_findings (package, version, integrity, rule, finding, added_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      addedFindings: db.prepare('SELECT finding FROM added_findings WHERE package = ? AND version = ? AND integrity = ? ORDER BY rule'),
+      mergeFindings: db.prepare('UPDATE analyses SET findings = ?, digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?'),
+      versionDigest: db.prepare('UPDATE versions SET findings_digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?'),
     };
+  }
+
+  /** Findings the mirror added to these bytes beyond their analysis (a cascade), oldest rule first. */
+  addedFindings(name: string, version: string, integrity: string): StoredFinding[] {
+    return (this.stmt.addedFindings!.all(name, version, integrity) as Array<{ finding: string }>).map((r) => JSON.parse(r.finding) as StoredFinding);
+  }
+
+  /**
+   * Adds a finding the mirror found beyond the analysis (kept for later analyses of the same bytes),
+   * merges it into the stored analysis and the version's digest when `merged` gives them, and applies
+   * `transition` — one transaction. True when the transition applied.
+   */
+  addFinding(transition: Transition, integrity: string, finding: StoredFinding & { rule: string }, merged: { findings: readonly StoredFinding[]; digest: string; maxSeverity: string | null } | null): boolean {
+    return this.db.transaction(() => {
+      if (!this.transitions.apply(transition)) return false;
+      this.stmt.addFinding!.run(transition.package, transition.version, integrity, finding.rule, JSON.stringify(finding), transition.at);
+      if (merged) {
+        this.stmt.mergeFindings!.run(JSON.stringify(merged.findings), merged.digest, merged.maxSeverity, transition.package, transition.version, integrity);
+        this.stmt.versionDigest!.run(merged.digest, merged.maxSeverity, transition.package, transition.version, integrity);
+      }
+      return true;
+    })();
   }
 
   /** The analysis of one version's bytes, or undefined. */

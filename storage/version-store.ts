@@ -88,6 +88,7 @@ export class VersionStore {
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
       recentInState: db.prepare('SELECT * FROM versions INDEXED BY versions_by_state_updated WHERE state = ? ORDER BY updated_at DESC LIMIT ?'),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
+      packagesChangedSince: db.prepare('SELECT DISTINCT package FROM versions INDEXED BY versions_by_state_time WHERE state = ? AND updated_at >= ? ORDER BY package'),
       insertVersion: db.prepare(
         `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, tarball_url, blob, reason, updated_at, analysis, max_severity, findings_digest, publisher)
          VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @tarballUrl, @blob, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
@@ -150,6 +151,11 @@ export class VersionStore {
   /** Names of packages with at least one version in `state`. */
   packagesInState(state: VersionState): string[] {
     return (this.stmt.packagesInState!.all(state) as { package: string }[]).map((r) => r.package);
+  }
+
+  /** Names of packages with a version that entered `state` (or changed in it) at or after `since`. */
+  packagesInStateSince(state: VersionState, since: number): string[] {
+    return (this.stmt.packagesChangedSince!.all(state, since) as { package: string }[]).map((r) => r.package);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Approver } from '../config';
 import type { ApprovalStore, DecisionMethod, StoredDecision, Transition, VersionStore } from '../../storage';
 import type { QuarantineService } from '../quarantine/quarantine-service';
 import { ApprovalError } from './errors';
+import type { CascadeService } from '../quarantine/cascade-service';
 import { countingApprovers, requiredApprovals } from './quorum';
 import { canonicalStatement, MAX_REASON, newNonce, STATEMENT_TYPE, type Decision, type Statement } from './statement';
 import { approverForKey, assertDecidable, authenticateSsh, checkStatement } from './verify-decision';
@@ -22,6 +23,8 @@ export interface ApprovalDeps {
   readonly store: VersionStore;
   readonly approvals: ApprovalStore;
   readonly quarantine: Pick<QuarantineService, 'ruleFor'>;
+  /** Holds a rejected version's siblings (absent: no cascade). */
+  readonly cascade?: Pick<CascadeService, 'from'>;
 }
 
 /** Where the approvals of one version's current bytes and findings stand. */
@@ -143,6 +146,10 @@ export class ApprovalService {
         transition,
       );
       signer.recorded(now);
+      if (transitioned && transition?.to === 'rejected') {
+        // A rejection is a confirmed bad version: its publisher's siblings around it wait for a person too.
+        this.deps.cascade?.from({ package: name, version, publisher: current.publisher, publishedAt: current.publishedAt, what: `rejected by ${approver.name}${statement.reason ? ` (${statement.reason})` : ''}`, auditId: decision.auditId }, now);
+      }
       return { decision, transition: transitioned ? transition : null, status: this.status(name, version)! };
     });
   }

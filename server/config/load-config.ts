@@ -62,6 +62,8 @@ export interface CordonConfig {
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** An added or widened dependency first published less than `maxAgeMs` ago, or with fewer than `minVersions` versions, is a finding. */
   readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
+  /** Holding a rejected or changed-bytes version's siblings by the same publisher; null: off. */
+  readonly cascade: { readonly windowMs: number; readonly recall: boolean; readonly recallMs: number } | null;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
 }
@@ -73,7 +75,7 @@ const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
-  'youngDependencyAge', 'youngDependencyVersions',
+  'youngDependencyAge', 'youngDependencyVersions', 'cascade',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -187,7 +189,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       maxAgeMs: duration(...pick('CORDON_YOUNG_DEPENDENCY_AGE', 'youngDependencyAge', '30d')),
       minVersions: integer(...pick('CORDON_YOUNG_DEPENDENCY_VERSIONS', 'youngDependencyVersions', 3), 0, 1_000_000),
     }),
+    cascade: cascadeSettings(inFile('cascade'), file.cascade),
     configFile: existsSync(configFile) ? configFile : null,
+  });
+}
+
+/** `cascade: { window: 48h, recall: false, recallWindow: 7d }`, or `cascade: false` to turn it off. */
+function cascadeSettings(key: string, value: unknown): CordonConfig['cascade'] {
+  if (value === false) return null;
+  const raw = value === undefined || value === null ? {} : mapping(key, value, ['window', 'recall', 'recallWindow']);
+  return Object.freeze({
+    windowMs: raw.window === undefined ? 48 * 3_600_000 : duration(`${key}.window`, raw.window),
+    recall: raw.recall === undefined ? false : bool(`${key}.recall`, raw.recall),
+    recallMs: raw.recallWindow === undefined ? 7 * 86_400_000 : duration(`${key}.recallWindow`, raw.recallWindow),
   });
 }
 

@@ -60,7 +60,8 @@ export class ResultRecorder {
       return 'stale';
     }
     if (this.conflictingBytes(job, output)) return 'recorded';
-    const findings: Finding[] = [...output.findings];
+    // Findings the mirror added to these bytes meanwhile (a cascade from a sibling) stay.
+    const findings: Finding[] = [...output.findings, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])];
     if (output.previousVersion === null) {
       findings.push({ category: 'metadata', rule: 'metadata/new-package', severity: 'low', message: `no earlier version of ${job.package} is available here to compare against: everything this version can do counts as new.` });
     }
@@ -124,8 +125,9 @@ export class ResultRecorder {
         : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
     const transition: Transition | null =
       record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;
+    const findings = [finding, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])].sort(compareFindings);
     analyses.record(
-      { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings: [finding], digest: findingsDigest([finding]), maxSeverity: 'high', analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },
+      { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity, analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },
       'failed',
       transition,
     );

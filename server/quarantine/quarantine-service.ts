@@ -9,6 +9,7 @@ import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
 import { canonicalJson } from '../canonical-json';
 import { firstSight, upstreamTarballUrl } from './first-sight';
+import type { CascadeService } from './cascade-service';
 
 export interface QuarantineSettings {
   readonly cooldownMs: number;
@@ -26,6 +27,8 @@ export class QuarantineService {
   constructor(
     private readonly store: VersionStore,
     private readonly settings: QuarantineSettings,
+    /** Holds a blocked version's siblings (absent: no cascade). */
+    private readonly cascade?: CascadeService,
   ) {}
 
   /** The rule that applies to a package. */
@@ -70,7 +73,8 @@ export class QuarantineService {
     if (options.complete) transitions.push(...this.withdrawn(packument, known, rule, now));
     const jobs = this.jobsFor(inserts, known, rule, now);
     if (inserts.length || transitions.length || packageIsNew) {
-      this.store.recordSighting(name, now, inserts, transitions, jobs, refusals);
+      const applied = this.store.recordSighting(name, now, inserts, transitions, jobs, refusals);
+      for (const t of applied) if (t.cause === 'integrity-changed') this.cascadeFromBlock(t, now);
       for (const record of inserts) known.set(record.version, record);
       for (const t of transitions) {
         const fresh = this.store.versionOf(name, t.version);
@@ -177,12 +181,26 @@ export class QuarantineService {
   blockChangedBytes(name: string, version: string, now: number, detail: string): boolean {
     const record = this.store.versionOf(name, version);
     if (!record || record.state === 'blocked') return false;
-    return this.store.transition(block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, { pinned: record.integrity }));
+    const t = block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, { pinned: record.integrity });
+    if (!this.store.transition(t)) return false;
+    this.cascadeFromBlock(t, now);
+    return true;
   }
 
-  /** Packages with versions not yet visible (quarantined or held): the ones the sweeper refreshes. */
-  packagesInQuarantine(): string[] {
-    return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held')])].sort();
+  /** Holds the siblings of a version blocked because its bytes changed. */
+  private cascadeFromBlock(t: Transition, now: number): void {
+    const record = this.store.versionOf(t.package, t.version);
+    if (!record || !this.cascade) return;
+    this.cascade.from({ package: t.package, version: t.version, publisher: record.publisher, publishedAt: record.publishedAt, what: 'blocked because upstream changed its bytes under the same version number', auditId: null }, now);
+  }
+
+  /**
+   * The packages the sweeper re-reads from upstream: those with versions not yet visible (quarantined or
+   * held), and those with a version released within `recentMs` — the days in which a compromise is
+   * usually found, and changed bytes under a released version must block it and cascade.
+   */
+  packagesToRefresh(now: number, recentMs: number): string[] {
+    return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held'), ...this.store.packagesInStateSince('released', now - recentMs)])].sort();
   }
 
   /** Notes that upstream metadata of `name` was fetched. */

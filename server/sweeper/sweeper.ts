@@ -31,6 +31,9 @@ export class EtagMemory {
   }
 }
 
+/** Packages with a version released this recently are re-read too, so changed bytes under it are caught. */
+const RECENT_RELEASES_MS = 7 * 86_400_000;
+
 export interface SweepResult {
   readonly released: number;
   readonly refreshed: number;
@@ -42,7 +45,7 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   const { quarantine, clock } = runtime;
   let refreshed = 0;
   let failed = 0;
-  for (const name of quarantine.packagesInQuarantine()) {
+  for (const name of quarantine.packagesToRefresh(clock.now(), RECENT_RELEASES_MS)) {
     try {
       const answer = await fetchPackument(name, etags.get(name));
       // Unchanged bytes hold no new version, integrity or withdrawal; a package upstream no longer has
