@@ -6,7 +6,7 @@
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, claimDataFolder, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { CascadeService } from './quarantine/cascade-service';
 import { ApprovalService } from './approvals/approval-service';
@@ -57,7 +57,15 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const id = options.id ?? `cordon:${config.dataDir}`;
   const existing = runtimes.get(id);
   if (existing) return existing;
-  const { db, identity } = openDataFolder(config.dataDir);
+  const claim = claimDataFolder(config.dataDir);
+  let opened: ReturnType<typeof openDataFolder>;
+  try {
+    opened = openDataFolder(config.dataDir);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
+  const { db, identity } = opened;
   const keeper = new IdentityKeeper(config.dataDir, db, identity);
   const store = new VersionStore(db);
   const approvalStore = new ApprovalStore(db);
@@ -105,6 +113,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
       clearInterval(timer);
       syncIdentity();
       if (db.open) db.close();
+      claim.release();
     },
   };
   runtimes.set(id, runtime);

@@ -34,6 +34,8 @@ export const dataPaths = (dataDir: string) => ({
   verdaccio: join(dataDir, 'storage'),
   /** The content-addressed store of verified tarball bytes. */
   blobs: join(dataDir, 'blobs'),
+  /** The pid of the process serving from this folder while it runs. */
+  pid: join(dataDir, 'cordon.pid'),
 });
 
 const RESTORE_HINT = 'Restore the store from a backup (stop the mirror, then: cordon restore BACKUP_FILE), or, to accept the loss and re-baseline on purpose, run: cordon store init --adopt-existing [--previous-store OLD_STORE_FILE]';

@@ -10,6 +10,8 @@ const commands: Record<string, () => Promise<Command>> = {
   reject: async () => (await import('./reject')).rejectCommand,
   audit: async () => (await import('./audit')).auditCommand,
   store: async () => (await import('./store')).storeCommand,
+  backup: async () => (await import('./backup')).backupCommand,
+  restore: async () => (await import('./backup')).restoreCommand,
   why: async () => (await import('./why')).whyCommand,
   policy: async () => (await import('./policy')).policyCommand,
   passkey: async () => (await import('./passkey')).passkeyCommand,
@@ -28,6 +30,8 @@ commands:
   why <pkg@ver>                                    why the mirror serves a version or not: state, reason, release time, whom to ask
   policy export --format npm|pnpm|yarn|bun|renovate|dependabot
                                                    settings that make a client's or bot's release-age gate follow the mirror
+  backup FILE                                      a consistent copy of the store while the mirror serves
+  restore FILE                                     put a backup back (mirror stopped), checked against the data folder
   store init --adopt-existing [--previous-store F] re-baseline a data folder whose store was lost (mirror stopped)
   audit verify | audit export DIR                  check the hash-chained audit log and every signature; export for ssh-keygen and openssl
   passkey add | list | remove ID [--key FILE]      enroll a passkey (a one-time link signed with your SSH key), list, remove

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
 import { adoptDataFolder } from '../quarantine/adopt-store';
+import { mirrorRunning } from '../../storage';
 import { parseCommand } from './cordon-client';
 import { EXIT, reportError, UsageError } from './error-text';
 
@@ -33,6 +34,8 @@ export async function storeCommand(argv: string[]): Promise<number> {
     const previous = values['previous-store'] ? resolve(values['previous-store']) : null;
     if (previous && !existsSync(previous)) throw new UsageError('USAGE', `${previous} does not exist; give the earlier cordon.sqlite or a backup of it`);
     const config = loadConfig();
+    const pid = mirrorRunning(config.dataDir);
+    if (pid !== null) throw new UsageError('USAGE', `a mirror (pid ${pid}) is running on ${config.dataDir}; stop it first`);
     const report = adoptDataFolder(config, { previousStore: previous, at: Date.now() });
     const c = report.carried;
     process.stdout.write(
