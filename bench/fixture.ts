@@ -16,6 +16,19 @@ export interface BenchPackage {
   readonly tarballVersion: string;
 }
 
+/** Deterministic bytes that gzip cannot shrink. */
+function pseudoRandom(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  let x = 0x9e3779b9 ^ seed;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 /** `i` as a semver that sorts like `i`: 0 → 1.0.0, 2999 → 30.9.9. */
 function versionOf(i: number): string {
   return `${1 + Math.floor(i / 100)}.${Math.floor(i / 10) % 10}.${i % 10}`;
@@ -46,6 +59,8 @@ export function publishBenchPackage(upstream: FakeUpstream, pkg: BenchPackage, n
     'package.json': JSON.stringify({ name: pkg.name, version: '1.0.0' }),
     'index.js': Array.from({ length: 600 }, (_, i) => `exports.f${i} = (x) => x * ${i} + ${(i * 7919) % 1000};`).join('\n'),
     'README.md': `# ${pkg.name}\n\n${'A benchmark fixture. '.repeat(200)}\n`,
+    // Incompressible, so the tarball weighs about 200 KB, as the issue's tarball row asks.
+    'data.bin': pseudoRandom(200 * 1024, pkg.name.length),
   });
   const step = cooldownMs / pkg.quarantined; // the last `quarantined` versions are younger than the cooldown
   for (let i = 0; i < pkg.versions; i++) {

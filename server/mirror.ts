@@ -51,6 +51,9 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
     runtime.close();
     throw err;
   }
+  // A kill mid-download leaves a partial file; nothing else ever reads it.
+  const partials = await runtime.blobs.removePartials();
+  if (partials) logger.info({ files: partials }, 'cordon: removed partial tarball downloads left by the last stop');
   const pipeline = createPipeline(runtime, logger, { execute: options.execute });
   try {
     await pipeline.start();

@@ -34,6 +34,7 @@ export default class CordonGuardPlugin {
       if (this.runtime.ownedByPlugins) {
         // In a stock Verdaccio nobody else runs the sweeper and the analyses: the guard does.
         const sweeper = startSweeper(this.runtime, options.logger);
+        void this.runtime.blobs.removePartials();
         const pipeline = createPipeline(this.runtime, options.logger);
         pipeline.start().catch((err: unknown) => options.logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
         this.runtime.onClose(() => {
