@@ -13,16 +13,45 @@ import type { Logger } from '../logger';
 import type { QuarantineService } from '../quarantine/quarantine-service';
 import { hiddenVersionsNotice } from '../quarantine/refusal-line';
 import { mirrorBaseUrl, packageUrl } from './links';
+import { nextVisibilityChange } from './packument-cache';
 import { MALFORMED, parsePackagePath } from './request-path';
 
 export interface PackumentNoticeDeps {
   readonly quarantine: Pick<QuarantineService, 'decisions'>;
   readonly clock: Clock;
   readonly config: Pick<CordonConfig, 'publicUrl' | 'host' | 'port'>;
+  /** Changes whenever the package's versions change (see the packument cache): the notice is rebuilt only then, or when time changes what is hidden. */
+  readonly store: { generation(name: string): number };
 }
+
+interface Memo {
+  readonly generation: number;
+  readonly base: string;
+  readonly validFrom: number;
+  readonly validUntil: number;
+  readonly notice: string | null;
+}
+
+const MEMO_ENTRIES = 10_000;
 
 /** Middleware for `GET /<package>`; never changes the status or the body, and never fails the answer. */
 export function packumentNotice(deps: PackumentNoticeDeps, logger: Logger): RequestHandler {
+  // Reading every version of a large package on each request would cost more than serving it from the
+  // packument cache: the notice is kept per package until its versions or their visibility change.
+  const memo = new Map<string, Memo>();
+  const noticeFor = (name: string, base: string): string | null => {
+    const now = deps.clock.now();
+    const generation = deps.store.generation(name);
+    const hit = memo.get(name);
+    if (hit && hit.generation === generation && hit.base === base && now >= hit.validFrom && now < hit.validUntil) return hit.notice;
+    const decisions = deps.quarantine.decisions(name, now);
+    const hidden = [...decisions.values()].filter((d) => !d.visible).map((d) => ({ version: d.record.version, decision: d }));
+    const notice = hiddenVersionsNotice(name, hidden, now, packageUrl(base, name));
+    memo.delete(name);
+    memo.set(name, { generation, base, validFrom: now, validUntil: nextVisibilityChange(decisions, now) ?? Number.POSITIVE_INFINITY, notice });
+    if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+    return notice;
+  };
   return (req, res, next) => {
     if (req.method !== 'GET') return next();
     const parsed = parsePackagePath(req.originalUrl ?? req.url);
@@ -32,9 +61,7 @@ export function packumentNotice(deps: PackumentNoticeDeps, logger: Logger): Requ
       const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
       if (status === 200) {
         try {
-          const now = deps.clock.now();
-          const hidden = [...deps.quarantine.decisions(parsed.name, now).values()].filter((d) => !d.visible).map((d) => ({ version: d.record.version, decision: d }));
-          const notice = hiddenVersionsNotice(parsed.name, hidden, now, packageUrl(mirrorBaseUrl(deps.config, req), parsed.name));
+          const notice = noticeFor(parsed.name, mirrorBaseUrl(deps.config, req));
           if (notice) {
             res.setHeader('npm-notice', notice);
             // npm prints a notice only from an answer it did not store (npm-registry-fetch skips
