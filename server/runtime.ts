@@ -6,10 +6,11 @@
 import { join } from 'node:path';
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
-import type { Logger } from './logger';
+import { consoleLogger, type Logger } from './logger';
 import { AnalysisStore, ApprovalStore, JobStore, openDatabase, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { ApprovalService } from './approvals/approval-service';
+import { createOperations, type Operations } from './ops/operations';
 
 export interface CordonRuntime {
   readonly id: string;
@@ -22,6 +23,10 @@ export interface CordonRuntime {
   readonly quarantine: QuarantineService;
   /** Signed decisions: statements, acceptance, quorum, the waiting queue. */
   readonly approvals: ApprovalService;
+  /** Where Cordon's own lines go: Verdaccio's logger under `npm start` and in a stock Verdaccio. */
+  readonly logger: Logger;
+  /** Metrics, refusal counts, readiness, the notification outbox. */
+  readonly ops: Operations;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
   /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
@@ -37,7 +42,7 @@ export function databaseFile(dataDir: string): string {
 }
 
 /** Opens the store and builds the services for `config`, registered under `id`. */
-export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean } = {}): CordonRuntime {
+export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean; logger?: Logger } = {}): CordonRuntime {
   const id = options.id ?? `cordon:${config.dataDir}`;
   const existing = runtimes.get(id);
   if (existing) return existing;
@@ -46,6 +51,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const closers: Array<() => void> = [];
   const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules });
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? consoleLogger;
+  const ops = createOperations({ config, db, clock, logger, store, quarantine });
   const runtime: CordonRuntime = {
     id,
     config,
@@ -56,6 +63,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     jobs: new JobStore(db),
     quarantine,
     approvals: new ApprovalService({ config, clock, store, approvals: new ApprovalStore(db), quarantine }),
+    logger,
+    ops,
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);
@@ -63,6 +72,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     close() {
       runtimes.delete(id);
       for (const fn of closers.splice(0)) fn();
+      ops.close();
       if (db.open) db.close();
     },
   };
@@ -84,12 +94,12 @@ export interface PluginSettings {
 }
 
 /** The runtime a plugin works with: the registered one named in its settings, or one built from them. */
-export function runtimeForPlugin(settings: PluginSettings | undefined, _logger: Logger): CordonRuntime {
+export function runtimeForPlugin(settings: PluginSettings | undefined, logger: Logger): CordonRuntime {
   if (settings?.runtime) {
     const found = runtimes.get(settings.runtime);
     if (!found) throw new Error(`cordon: no runtime "${settings.runtime}" in this process; start Cordon with "npm start" or drop the runtime setting`);
     return found;
   }
   const env = settings?.config ? { ...process.env, CORDON_CONFIG: settings.config } : process.env;
-  return createRuntime(loadConfig(env), { ownedByPlugins: true });
+  return createRuntime(loadConfig(env), { ownedByPlugins: true, logger });
 }

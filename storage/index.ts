@@ -6,3 +6,6 @@ export { AuditLog, auditEntryHash, GENESIS_HASH, type AuditEntry, type AuditInpu
 export { JobStore, type Job, type JobStatus } from './job-store';
 export { AnalysisStore, type StoredAnalysis, type StoredFinding } from './analysis-store';
 export { ApprovalStore, readAuditFile, DECISION_CAUSE, type StoredDecision, type NewDecision } from './approval-store';
+export { NotificationOutbox, type Delivery, type DeliveryStatus, type NotifyFacts, type StoredNotifyEvent, type NotifyChange } from './notification-outbox';
+export { RefusalStore, type RefusalTally, type RefusalBatchEntry } from './refusal-store';
+export { OpsQueries } from './ops-queries';

@@ -13,6 +13,7 @@ import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
 import { versionDiff } from '../approvals/version-diff';
 import { CordonError } from '../errors';
 import validateName from './package-name';
+import { countDecision } from '../ops/decision-metrics';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -54,8 +55,17 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
   });
 
   router.post('/decisions', express.json({ limit: '64kb' }), (req, res) => {
-    const { name, version } = target(req);
-    const outcome = approvals.submit(name, version, param(req, 'statement'), param(req, 'signature'));
+    let outcome: ReturnType<typeof approvals.submit>;
+    let name: string;
+    let version: string;
+    try {
+      ({ name, version } = target(req));
+      outcome = approvals.submit(name, version, param(req, 'statement'), param(req, 'signature'));
+      countDecision(runtime.ops.metrics, 'ssh', (req.body as Record<string, unknown> | undefined)?.statement, null);
+    } catch (err) {
+      countDecision(runtime.ops.metrics, 'ssh', (req.body as Record<string, unknown> | undefined)?.statement, err);
+      throw err;
+    }
     logger.info({ package: name, version, approver: outcome.decision.approver, decision: outcome.decision.decision, state: outcome.status.state }, 'cordon: signed decision accepted');
     res.status(201).json({ accepted: publicDecision(outcome.decision), transition: outcome.transition, status: publicStatus(outcome.status) });
   });

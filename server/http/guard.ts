@@ -4,6 +4,7 @@ import validateName from './package-name';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import { refusal } from '../quarantine/refusal';
+import { noteRefusal } from './refusal-log';
 import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
 import { HttpError, sendError } from './http-error';
 import type { TarballCache } from './tarball-cache';
@@ -52,7 +53,9 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
       }
       const hidden = decisions.find((d) => !d.visible);
       if (hidden) {
-        res.status(403).set('Cache-Control', 'no-store').json(refusal(name, hidden.record.version, hidden, now));
+        const body = refusal(name, hidden.record.version, hidden, now);
+        noteRefusal(runtime, logger, req, body);
+        res.status(403).set('Cache-Control', 'no-store').json(body);
         return undefined;
       }
       if (parsed.kind !== 'tarball' || !direct) return next();

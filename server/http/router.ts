@@ -9,9 +9,15 @@ import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
+import { requestId } from './request-id';
+import { requestMetrics } from './request-metrics';
+import { opsRoutes } from './ops-routes';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): Router {
   const router = Router();
+  router.use(requestId());
+  router.use(requestMetrics(runtime.ops.metrics));
+  router.use('/-/cordon', opsRoutes(runtime));
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', errorMiddleware(logger));

@@ -11,6 +11,12 @@ export type { Runner } from './runner';
 
 /** Builds the runner for `runtime.config`; `execute` replaces the worker threads of the embedded runner (tests). */
 export function createPipeline(runtime: CordonRuntime, logger: Logger, options: { execute?: Execute } = {}): Runner {
+  const runner = buildRunner(runtime, logger, options);
+  runtime.ops.metrics.watchQueue(runner.kind, () => runner.depth());
+  return runner;
+}
+
+function buildRunner(runtime: CordonRuntime, logger: Logger, options: { execute?: Execute }): Runner {
   const recorder = new ResultRecorder(runtime, logger);
   if (runtime.config.redisUrl) return new BullmqRunner(runtime, recorder, logger);
   if (options.execute) return new EmbeddedRunner(runtime, recorder, options.execute, logger);

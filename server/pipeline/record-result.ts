@@ -24,6 +24,7 @@ export class ResultRecorder {
     const record = store.versionOf(job.package, job.version);
     if (!record || record.integrity !== job.integrity) {
       jobs.finish(job.id, 'done', 'stale: the version changed while it was analysed', now);
+      this.runtime.ops.metrics.analyses.inc({ outcome: 'stale' });
       return;
     }
     const findings: Finding[] = [...output.findings];
@@ -48,6 +49,9 @@ export class ResultRecorder {
       transition,
     );
     jobs.finish(job.id, 'done', null, now);
+    const outcome = flagged ? 'flagged' : 'clean';
+    this.runtime.ops.metrics.analyses.inc({ outcome });
+    this.runtime.ops.metrics.analysisDuration.observe({ outcome }, output.timings.totalMs / 1000);
     this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
   }
 
@@ -60,6 +64,7 @@ export class ResultRecorder {
     const now = clock.now();
     const record = store.versionOf(job.package, job.version);
     jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
+    this.runtime.ops.metrics.analyses.inc({ outcome: 'failed' });
     if (!record || record.integrity !== job.integrity) return;
     if (failure.code === 'INTEGRITY_MISMATCH' || failure.code === 'VERSION_WITHDRAWN') {
       if (record.state !== 'blocked' && record.state !== 'released' && record.state !== 'approved') {

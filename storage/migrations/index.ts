@@ -5,6 +5,7 @@ import * as m0003 from './0003-approvals';
 import * as m0004 from './0004-package-generation';
 import * as m0005 from './0005-approved-needs-decision';
 import * as m0006 from './0006-jobs-by-version';
+import * as m0007 from './0007-operations';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   { id: 4, name: '0004-package-generation', sql: m0004.sql },
   { id: 5, name: '0005-approved-needs-decision', sql: m0005.sql },
   { id: 6, name: '0006-jobs-by-version', sql: m0006.sql },
+  { id: 7, name: '0007-operations', sql: m0007.sql },
 ];
