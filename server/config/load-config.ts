@@ -177,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     quorum: parseQuorum(inFile('quorum'), file.quorum, inFile('fastTrackQuorum'), file.fastTrackQuorum),
     publicUrl: publicUrl(...pick('CORDON_PUBLIC_URL', 'publicUrl', null)),
     configFile: existsSync(configFile) ? configFile : null,
-    notify: Object.freeze(parseNotify(inFile('notify'), file.notify, env)),
+    notify: Object.freeze(parseNotify(inFile, file.notify, env)),
     shutdownTimeoutMs: duration(...pick('CORDON_SHUTDOWN_TIMEOUT', 'shutdownTimeout', '10s')),
   });
 }

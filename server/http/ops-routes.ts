@@ -20,7 +20,10 @@ export function opsRoutes(runtime: CordonRuntime): Router {
   });
   router.get('/metrics', (_req, res, next) => {
     ops.metrics.text().then((text) => {
-      res.status(200).set('Cache-Control', 'no-store').type(ops.metrics.contentType).send(text);
+      // Exactly prom-client's content type (express would add its own charset parameter first).
+      res.status(200).setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Type', ops.metrics.contentType);
+      res.end(text);
     }, next);
   });
   return router;

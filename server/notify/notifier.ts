@@ -61,10 +61,13 @@ export class Notifier {
     this.schedule(0);
   }
 
-  /** Fans out waiting events, starts every due delivery and resolves once the attempts started have ended (tests). */
+  /** Fans out waiting events and attempts every due delivery, until none is due (tests). */
   async runNow(): Promise<void> {
-    this.tick();
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    for (;;) {
+      this.tick();
+      if (this.inflight.size === 0) return;
+      await Promise.allSettled([...this.inflight]);
+    }
   }
 
   /** Stops taking deliveries and abandons the attempts in flight: they stay pending and are sent again, same id, at the next start. */
