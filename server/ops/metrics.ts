@@ -80,7 +80,8 @@ export class CordonMetrics {
         for (const [state, n] of Object.entries(sources.versionsByState())) this.set({ state }, n);
       },
     });
-    const oldest = new Gauge({ name: 'cordon_waiting_oldest_seconds', help: 'Age of the oldest hidden version still waiting, by state (0 when none waits).', labelNames: ['state'], registers });
+    // Filled by the waiting-queue gauge below, which the registry collects first (registration order).
+    const oldest = new Gauge({ name: 'cordon_waiting_oldest_seconds', help: 'Age of the oldest hidden version still waiting, by state (0 when none waits).', labelNames: ['state'], registers: [] });
     new Gauge({
       name: 'cordon_waiting_versions',
       help: 'Hidden versions waiting for their cooldown, analysis or a person, by state and time since first seen.',
@@ -100,6 +101,7 @@ export class CordonMetrics {
         for (const [state, ms] of maxAge) oldest.set({ state }, ms / 1000);
       },
     });
+    this.registry.registerMetric(oldest);
     const metrics = this;
     new Gauge({
       name: 'cordon_analysis_jobs',

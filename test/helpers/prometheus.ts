@@ -16,7 +16,8 @@ export interface Scrape {
   sum(name: string, labels?: Record<string, string>): number;
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|NaN|\+Inf|-Inf))(?: \d+)?$/;
+// Values are Go floats: NaN and Inf in any case (prom-client writes `Nan`).
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff]))(?: \d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy;
 
 /** Parses a scrape; throws on any line that is not a comment, blank, or a valid sample. */
@@ -43,7 +44,8 @@ export function parsePrometheus(text: string): Scrape {
       }
       if (consumed !== m[2].length) throw new Error(`bad labels in: ${line}`);
     }
-    samples.push({ name: m[1]!, labels, value: Number(m[3]!.replace('+Inf', 'Infinity').replace('-Inf', '-Infinity')) });
+    const raw = m[3]!.toLowerCase();
+    samples.push({ name: m[1]!, labels, value: raw === 'nan' ? NaN : /inf$/.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw) });
   }
   const matching = (name: string, labels: Record<string, string>) => samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return {
