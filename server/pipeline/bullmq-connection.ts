@@ -31,7 +31,9 @@ export function redisProbe(url: string): RedisProbe {
       }
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([conn.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs)))]);
+        await Promise.race([conn.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`within ${timeoutMs} ms`)), timeoutMs)))]);
+      } catch (err) {
+        throw new Error(`Redis did not answer PING (${(err as Error).message})`);
       } finally {
         clearTimeout(timer);
       }
