@@ -9,15 +9,11 @@ import { hideInListings } from './listings';
 import { readOnly } from './read-only';
 import { statusApi } from './status-api';
 import { approvalsApi } from './approvals-api';
-import { requestId } from './request-id';
-import { requestMetrics } from './request-metrics';
-import { opsRoutes } from './ops-routes';
+import { requestContext } from './request-context';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, direct?: DirectTarballs): Router {
   const router = Router();
-  router.use(requestId());
-  router.use(requestMetrics(runtime.ops.metrics));
-  router.use('/-/cordon', opsRoutes(runtime));
+  router.use(requestContext(runtime));
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', errorMiddleware(logger));

@@ -3,7 +3,8 @@
  * are bumped where things happen (a few microseconds, no I/O); gauges over the store are computed only
  * when Prometheus scrapes `/-/cordon/metrics`.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics';
 
 /** What the scrape-time gauges read. */
 export interface ScrapeSources {
@@ -125,7 +126,14 @@ export class CordonMetrics {
         for (const [status, n] of Object.entries(sources.notificationDeliveries())) this.set({ status }, n);
       },
     });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics !== false) this.stopProcessMetrics = registerProcessMetrics(this.registry);
+  }
+
+  private readonly stopProcessMetrics: () => void = () => {};
+
+  /** Stops what the process metrics keep running (the event-loop monitor). */
+  close(): void {
+    this.stopProcessMetrics();
   }
 
   /** Names the analysis queue whose depth the scrape reports. */

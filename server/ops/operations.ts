@@ -82,6 +82,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
     close() {
       upstream.close();
+      metrics.close();
       void redis?.close();
       try {
         refusals.close();
