@@ -159,7 +159,10 @@ test('npm start logs JSON lines, a refusal among them at the default level; SIGT
   assert.equal(alive(s.pid), false, 'no mirror process is left');
   assert.equal(await portRefuses(s.url), true, 'nothing listens on the port');
   for (const l of s.lines) if (l !== '' && !l.startsWith('> ')) assert.doesNotThrow(() => JSON.parse(l), `not a JSON line: ${l}`);
-  assert.deepEqual(s.lines.filter((l) => l.startsWith('> ')), ['> cordon@0.1.0 start', '> exec node dist/server/main.js'], "npm's own banner is the only other output (npm start --silent drops it)");
+  const banner = s.lines.filter((l) => l.startsWith('> '));
+  assert.equal(banner.length, 2, "npm's own banner is the only other output (npm start --silent drops it)");
+  assert.match(banner[0]!, /^> cordon@\S+ start$/);
+  assert.equal(banner[1], '> exec node dist/server/main.js');
 });
 
 test('a killed npm does not leave the mirror running: it notices, stops cleanly and frees the port; Verdaccio\'s request lines carry the request id', async () => {
