@@ -5,7 +5,7 @@
  */
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
-import type { Logger } from './logger';
+import { consoleLogger, type Logger } from './logger';
 import { AnalysisStore, ApprovalStore, claimDataFolder, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { CascadeService } from './quarantine/cascade-service';
@@ -15,6 +15,7 @@ import { BlobStore } from './blobs/blob-store';
 import { storedVersionBytes } from './blobs/tarball-server';
 import { PasskeyService } from './passkeys/passkey-service';
 import { createDiffService, type DiffService } from './review/diff-service';
+import { createOperations, type Operations } from './ops/operations';
 
 export interface CordonRuntime {
   readonly id: string;
@@ -35,6 +36,10 @@ export interface CordonRuntime {
   readonly passkeys: PasskeyService;
   /** File diffs for review pages: cached, rate-limited, built on a worker thread. */
   readonly diffs: DiffService;
+  /** Where Cordon's own lines go: Verdaccio's logger under `npm start` and in a stock Verdaccio. */
+  readonly logger: Logger;
+  /** Metrics, refusal counts, readiness, the notification outbox. */
+  readonly ops: Operations;
   /** True when the runtime was built by a plugin (stock Verdaccio): the guard plugin then runs the sweeper. */
   readonly ownedByPlugins: boolean;
   /** Runs `fn` when the runtime closes (the plugin-owned sweeper uses it). */
@@ -53,7 +58,7 @@ export function databaseFile(dataDir: string): string {
 const IDENTITY_SYNC_MS = 200;
 
 /** Opens the store and builds the services for `config`, registered under `id`. */
-export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean } = {}): CordonRuntime {
+export function createRuntime(config: CordonConfig, options: { clock?: Clock; id?: string; ownedByPlugins?: boolean; logger?: Logger } = {}): CordonRuntime {
   const id = options.id ?? `cordon:${config.dataDir}`;
   const existing = runtimes.get(id);
   if (existing) return existing;
@@ -89,6 +94,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
   const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versionOf(name, version), config.upstream) });
   closers.push(() => void diffs.close());
+  const logger = options.logger ?? consoleLogger;
+  const ops = createOperations({ config, db, clock, logger, store, quarantine });
   const runtime: CordonRuntime = {
     id,
     config,
@@ -103,6 +110,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     approvals,
     passkeys: new PasskeyService({ config, clock, store: new PasskeyStore(db), mirrorId }),
     diffs,
+    logger,
+    ops,
     ownedByPlugins: options.ownedByPlugins ?? false,
     onClose(fn) {
       closers.push(fn);
@@ -112,6 +121,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
       for (const fn of closers.splice(0)) fn();
       clearInterval(timer);
       syncIdentity();
+      ops.close();
       if (db.open) db.close();
       claim.release();
     },
@@ -134,12 +144,12 @@ export interface PluginSettings {
 }
 
 /** The runtime a plugin works with: the registered one named in its settings, or one built from them. */
-export function runtimeForPlugin(settings: PluginSettings | undefined, _logger: Logger): CordonRuntime {
+export function runtimeForPlugin(settings: PluginSettings | undefined, logger: Logger): CordonRuntime {
   if (settings?.runtime) {
     const found = runtimes.get(settings.runtime);
     if (!found) throw new Error(`cordon: no runtime "${settings.runtime}" in this process; start Cordon with "npm start" or drop the runtime setting`);
     return found;
   }
   const env = settings?.config ? { ...process.env, CORDON_CONFIG: settings.config } : process.env;
-  return createRuntime(loadConfig(env), { ownedByPlugins: true });
+  return createRuntime(loadConfig(env), { ownedByPlugins: true, logger });
 }

@@ -5,6 +5,11 @@ import type { CordonConfig } from './config';
 /** Folder of the compiled plugins (`dist/plugins`), which holds `verdaccio-cordon-filter` and `verdaccio-cordon-guard`. */
 export const PLUGINS_DIR = join(__dirname, '..', 'plugins');
 
+/** Verdaccio's log settings for `config`: JSON lines on stdout (pino), at the configured level. */
+export function logSettings(config: Pick<CordonConfig, 'logLevel'>): { type: 'stdout'; format: 'json'; level: CordonConfig['logLevel'] } {
+  return { type: 'stdout', format: 'json', level: config.logLevel };
+}
+
 /** The configuration object for Verdaccio's `runServer`, wiring the plugins to the runtime `runtimeId`. */
 export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record<string, unknown> {
   const access = { access: '$all', publish: '$authenticated', unpublish: '$authenticated', proxy: 'upstream' };
@@ -20,7 +25,7 @@ export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record
     middlewares: { 'cordon-guard': { runtime: runtimeId } },
     auth: { htpasswd: { file: join(config.dataDir, 'htpasswd'), max_users: config.allowRegistration ? 1000 : -1 } },
     web: { enable: true, title: 'Cordon' },
-    log: { type: 'stdout', format: 'pretty', level: config.logLevel },
+    log: logSettings(config),
     max_body_size: '50mb',
     // With tls set, Verdaccio's own server factory serves https (the mirror still picks host and port).
     ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key }, listen: `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/` } : {}),

@@ -10,3 +10,6 @@ export { readEarlierStore, type EarlierStore } from './read-store-file';
 export { ApprovalStore, readAuditFile, DECISION_CAUSE, type StoredDecision, type NewDecision, type DecisionMethod } from './approval-store';
 export { PasskeyStore, PASSKEY_ENROLLED, PASSKEY_REMOVED, PASSKEY_AUDIT_PACKAGE, type StoredEnrollment, type StoredPasskey, type NewPasskey } from './passkey-store';
 export { backupStore, restoreStore, inspectBackup, claimDataFolder, mirrorRunning, BackupError, type BackupSummary, type BackupErrorCode } from './backup';
+export { NotificationOutbox, type Delivery, type DeliveryStatus, type NotifyFacts, type StoredNotifyEvent, type NotifyChange } from './notification-outbox';
+export { RefusalStore, type RefusalTally, type RefusalBatchEntry } from './refusal-store';
+export { OpsQueries } from './ops-queries';

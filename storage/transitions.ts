@@ -3,6 +3,8 @@ import type { Statement } from 'better-sqlite3';
 import type { VersionState } from '../server/policy/version-state';
 import type { Db } from './database';
 import type { AuditLog } from './audit-log';
+import { eventOf, type NotifyEvent } from '../server/notify/events';
+import { NotificationOutbox } from './notification-outbox';
 
 /** A change of state, written together with its audit entry. */
 export interface Transition {
@@ -15,6 +17,8 @@ export interface Transition {
   readonly cause: string;
   readonly at: number;
   readonly detail?: Record<string, unknown>;
+  /** The notification this change raises when not the default of `to` (`cascaded` for a hold cascaded from another version). */
+  readonly event?: NotifyEvent;
 }
 
 export class TransitionWriter {
@@ -23,14 +27,20 @@ export class TransitionWriter {
   constructor(
     db: Db,
     private readonly auditLog: AuditLog,
+    private readonly outbox: NotificationOutbox = new NotificationOutbox(db),
   ) {
     this.setState = db.prepare('UPDATE versions SET state = ?, reason = ?, updated_at = ? WHERE package = ? AND version = ? AND state = ?');
   }
 
-  /** Applies `t` if the version is still in `t.from`; call inside the caller's transaction. True when it applied. */
+  /**
+   * Applies `t` if the version is still in `t.from`; call inside the caller's transaction. True when it
+   * applied. The audit entry and the notification it raises are written in the same transaction.
+   */
   apply(t: Transition): boolean {
     if (this.setState.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes === 0) return false;
     this.auditLog.append({ at: t.at, package: t.package, version: t.version, fromState: t.from, toState: t.to, cause: t.cause, detail: { reason: t.reason, ...t.detail } });
+    const event = eventOf(t);
+    if (event) this.outbox.enqueue({ package: t.package, version: t.version, from: t.from, to: t.to, reason: t.reason, cause: t.cause, at: t.at, event });
     return true;
   }
 }

@@ -5,6 +5,8 @@ import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
 import { TransitionWriter, type Transition } from './transitions';
 import type { StoredFinding } from './analysis-store';
+import { NotificationOutbox } from './notification-outbox';
+import { eventOf } from '../server/notify/events';
 
 export type { Transition } from './transitions';
 
@@ -71,10 +73,12 @@ export class VersionStore {
   private readonly stmt: Record<string, Statement>;
   readonly auditLog: AuditLog;
   private readonly transitions: TransitionWriter;
+  private readonly outbox: NotificationOutbox;
 
   constructor(private readonly db: Db) {
     this.auditLog = new AuditLog(db);
-    this.transitions = new TransitionWriter(db, this.auditLog);
+    this.outbox = new NotificationOutbox(db);
+    this.transitions = new TransitionWriter(db, this.auditLog, this.outbox);
     this.stmt = {
       packageExists: db.prepare('SELECT 1 FROM packages WHERE name = ?'),
       insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, first_seen_at) VALUES (?, ?)'),
@@ -172,6 +176,9 @@ export class VersionStore {
         if (this.stmt.insertVersion!.run(record).changes === 0) continue;
         inserted.add(record.version);
         this.auditLog.append({ at, package: record.package, version: record.version, fromState: null, toState: record.state, cause: 'first-sight', detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity } });
+        // A version first seen already held (no integrity to verify) is announced like any other hold.
+        const event = eventOf({ to: record.state });
+        if (event) this.outbox.enqueue({ package: record.package, version: record.version, from: null, to: record.state, reason: record.reason, cause: 'first-sight', at, event });
       }
       for (const f of findings) {
         if (!inserted.has(f.version)) continue;

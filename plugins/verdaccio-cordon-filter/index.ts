@@ -14,7 +14,7 @@ export default class CordonFilterPlugin {
   constructor(settings: PluginSettings, options: { logger: Logger }) {
     try {
       const runtime = runtimeForPlugin(settings, options.logger);
-      this.filter = createPackumentFilter(runtime.quarantine, runtime.clock, options.logger);
+      this.filter = createPackumentFilter(runtime.quarantine, runtime.clock, runtime.logger);
     } catch (err) {
       // Verdaccio would start without the filter and serve everything; refuse to serve any version instead.
       options.logger.error({ err: (err as Error).message }, 'cordon: the filter cannot start; every version is hidden until this is fixed');

@@ -10,6 +10,7 @@ import { HttpError, sendError } from '../../server/http/http-error';
 import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
 import { startSweeper } from '../../server/sweeper/sweeper';
 import { createPipeline } from '../../server/pipeline';
+import { startNotifier } from '../../server/notify/start-notifier';
 
 /** The slice of Verdaccio's auth the guard uses before serving a cached tarball itself. */
 interface VerdaccioAuth {
@@ -27,7 +28,7 @@ export default class CordonGuardPlugin {
 
   constructor(
     settings: PluginSettings,
-    private readonly options: { logger: Logger },
+    options: { logger: Logger },
   ) {
     try {
       this.runtime = runtimeForPlugin(settings, options.logger);
@@ -37,9 +38,11 @@ export default class CordonGuardPlugin {
         void this.runtime.blobs.removePartials();
         const pipeline = createPipeline(this.runtime, options.logger);
         pipeline.start().catch((err: unknown) => options.logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
+        const notifier = startNotifier(this.runtime);
         this.runtime.onClose(() => {
           void sweeper.stop();
           void pipeline.stop();
+          void notifier.stop();
         });
       }
     } catch (err) {
@@ -64,7 +67,8 @@ export default class CordonGuardPlugin {
           callback: (err) => (err && err.status !== 404 ? reject(new Error(err.message ?? `upstream answered ${err.status}`)) : resolve()),
         });
       });
-    app.use(cordonRouter(runtime, classify, this.options.logger, this.mayAccess(auth)));
+    // Cordon's lines go through the runtime's logger: Verdaccio's under `npm start`, or whatever a test gave it.
+    app.use(cordonRouter(runtime, classify, runtime.logger, this.mayAccess(auth)));
   }
 
   /** Verdaccio's own access check, which the guard applies before serving a tarball from the verified store. */

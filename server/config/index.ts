@@ -3,3 +3,4 @@ export { loadConfig, queueNameFor, ConfigError, type CordonConfig, type ConfigEr
 export { parseDuration, formatDuration } from './duration';
 export { ruleFor, type PackageRule, type EffectiveRule } from './package-rules';
 export type { Approver, ApproverKeyType, Quorum, QuorumSeverity } from './approvers';
+export type { NotifyEndpoint, NotifyFormat } from './notify';

@@ -7,6 +7,7 @@ import { parseApprovers, parseQuorum, SEVERITIES, type Approver, type Quorum, ty
 import { ConfigError } from './config-error';
 import { isValidPattern, type PackageRule } from './package-rules';
 import { bool, duration, httpUrl, integer, invalid, mapping, oneOf, size, str, type Raw } from './parse-values';
+import { parseNotify, type NotifyEndpoint } from './notify';
 
 /** Settings after parsing and validation; frozen, so nothing downstream can change them. */
 export interface CordonConfig {
@@ -66,6 +67,10 @@ export interface CordonConfig {
   readonly cascade: { readonly windowMs: number; readonly recall: boolean; readonly recallMs: number } | null;
   /** The file the settings came from, if any. */
   readonly configFile: string | null;
+  /** Webhook endpoints told about holds, decisions and blocks (`notify:` in the file). */
+  readonly notify: readonly NotifyEndpoint[];
+  /** How long a stop waits for requests in flight before closing their connections. */
+  readonly shutdownTimeoutMs: number;
 }
 
 export { ConfigError, type ConfigErrorCode } from './config-error';
@@ -75,7 +80,7 @@ const FILE_KEYS = [
   'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
-  'youngDependencyAge', 'youngDependencyVersions', 'cascade',
+  'youngDependencyAge', 'youngDependencyVersions', 'cascade', 'notify', 'shutdownTimeout',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -191,6 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     }),
     cascade: cascadeSettings(inFile('cascade'), file.cascade),
     configFile: existsSync(configFile) ? configFile : null,
+    notify: Object.freeze(parseNotify(inFile, file.notify, env)),
+    shutdownTimeoutMs: duration(...pick('CORDON_SHUTDOWN_TIMEOUT', 'shutdownTimeout', '10s')),
   });
 }
 

@@ -16,6 +16,7 @@ import type { VersionDiff } from '../review/diff-types';
 import { mirrorBaseUrl } from './links';
 import { approverNamed, enrichedQueue } from './review-data';
 import validateName from './package-name';
+import { countDecision } from '../ops/decision-metrics';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -67,19 +68,33 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
   });
 
   router.post('/decisions', express.json({ limit: '64kb' }), (req, res, next) => {
-    const { name, version } = target(req);
-    const statement = param(req, 'statement');
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const accepted = (outcome: ReturnType<typeof approvals.submit>) => {
+    const method = body.method === 'webauthn' ? 'passkey' : 'ssh';
+    const counted = (err: unknown): void => countDecision(runtime.ops.metrics, method, body.statement, err);
+    const accepted = (name: string, version: string, outcome: ReturnType<typeof approvals.submit>) => {
+      counted(null);
       logger.info({ package: name, version, approver: outcome.decision.approver, decision: outcome.decision.decision, method: outcome.decision.method, state: outcome.status.state }, 'cordon: signed decision accepted');
       res.status(201).json({ accepted: publicDecision(outcome.decision), transition: outcome.transition, status: publicStatus(outcome.status) });
     };
-    if (body.method === 'webauthn') {
-      // A passkey assertion verifies asynchronously, before the decision's transaction.
-      return void runtime.passkeys.authenticate(statement, body.assertion).then((signer) => accepted(approvals.submitSigned(name, version, statement, signer))).catch(next);
+    try {
+      const { name, version } = target(req);
+      const statement = param(req, 'statement');
+      if (body.method === 'webauthn') {
+        // A passkey assertion verifies asynchronously, before the decision's transaction.
+        return void runtime.passkeys
+          .authenticate(statement, body.assertion)
+          .then((signer) => accepted(name, version, approvals.submitSigned(name, version, statement, signer)))
+          .catch((err: unknown) => {
+            counted(err);
+            next(err);
+          });
+      }
+      if (body.method !== undefined && body.method !== 'ssh') throw new ApprovalError('BAD_REQUEST', 'method must be "ssh" (with signature) or "webauthn" (with assertion).');
+      accepted(name, version, approvals.submit(name, version, statement, param(req, 'signature')));
+    } catch (err) {
+      counted(err);
+      throw err;
     }
-    if (body.method !== undefined && body.method !== 'ssh') throw new ApprovalError('BAD_REQUEST', 'method must be "ssh" (with signature) or "webauthn" (with assertion).');
-    accepted(approvals.submit(name, version, statement, param(req, 'signature')));
   });
 
   router.get('/decisions', (req, res) => {

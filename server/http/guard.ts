@@ -3,7 +3,9 @@ import type { Request, RequestHandler } from 'express';
 import validateName from './package-name';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
+import { refusal } from '../quarantine/refusal';
 import { sendRefusal } from './refusal-channels';
+import { noteRefusal } from './refusal-log';
 import { MALFORMED, parsePackagePath, versionFromFilename } from './request-path';
 import { HttpError, sendError } from './http-error';
 import type { TarballServer } from '../blobs/tarball-server';
@@ -51,6 +53,7 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
       }
       const hidden = decisions.find((d) => !d.visible);
       if (hidden) {
+        noteRefusal(runtime, logger, req, refusal(name, hidden.record.version, hidden, now));
         sendRefusal(res, req, runtime.config, name, hidden.record.version, hidden, now);
         return undefined;
       }

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { CordonError } from '../errors';
 import type { Logger } from '../logger';
+import { requestLogger } from './request-id';
 
 export type HttpErrorCode = 'BAD_REQUEST' | 'BAD_URL' | 'FORBIDDEN' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'INTEGRITY_MISMATCH' | 'BAD_GATEWAY' | 'UNAVAILABLE' | 'INTERNAL';
 
@@ -50,7 +51,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (type === 'entity.parse.failed' || type === 'entity.too.large') {
       return sendError(res, new HttpError('BAD_REQUEST', 'The request body must be JSON within the size limit (see README for each route).'));
     }
-    logger.error({ err: (err as Error)?.message, url: req.originalUrl }, 'cordon: request failed');
+    requestLogger(logger, req).error({ err: (err as Error)?.message, url: req.originalUrl }, 'cordon: request failed');
     return sendError(res, new HttpError('INTERNAL', 'Cordon failed to answer this request; the error is in the server log. Try again, and report it if it persists.'));
   };
 }

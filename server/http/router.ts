@@ -16,6 +16,7 @@ import { passkeysApi } from './passkeys-api';
 import { reviewApi } from './review-api';
 import { pagesRouter } from './pages';
 import { securityHeaders } from './security-headers';
+import { requestContext } from './request-context';
 
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, mayAccess?: MayAccess): Router {
   const router = Router();
@@ -26,6 +27,7 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
     blockMismatch: (record, detail) => runtime.quarantine.blockChangedBytes(record.package, record.version, runtime.clock.now(), detail),
     logger,
   });
+  router.use(requestContext(runtime));
   router.use('/-/cordon', securityHeaders());
   router.use('/-/cordon/api/v1/approvals', approvalsApi(runtime, logger));
   router.use('/-/cordon/api/v1/policy', policyApi(runtime));

@@ -5,7 +5,7 @@ import type { CordonRuntime } from '../runtime';
 import { HttpError } from './http-error';
 import validateName from './package-name';
 import type { VersionRecord } from '../policy/version-state';
-import type { StoredFinding } from '../../storage';
+import type { RefusalTally, StoredFinding } from '../../storage';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -31,6 +31,11 @@ function analysisView(runtime: CordonRuntime, record: VersionRecord): { analysis
   };
 }
 
+/** How often installs were refused this version ("tried by 14 installs since …"). */
+function refusalView(tally: RefusalTally | undefined): { count: number; firstAt: string | null; lastAt: string | null; lastUserAgent: string | null } {
+  return tally ? { count: tally.count, firstAt: iso(tally.firstAt), lastAt: iso(tally.lastAt), lastUserAgent: tally.lastUserAgent } : { count: 0, firstAt: null, lastAt: null, lastUserAgent: null };
+}
+
 /** The router for `/-/cordon/api/v1`. */
 export function statusApi(runtime: CordonRuntime): Router {
   const router = Router();
@@ -47,6 +52,7 @@ export function statusApi(runtime: CordonRuntime): Router {
     if (decisions.size === 0 && !runtime.quarantine.knows(name)) {
       throw new HttpError('NOT_FOUND', `Cordon has never seen ${name}: no one has installed it through this mirror yet. Request it once (npm view ${name}) and ask again.`);
     }
+    const refusals = runtime.ops.refusals.of(name);
     const versions = [...decisions.values()]
       .sort((a, b) => (semver.valid(a.record.version) && semver.valid(b.record.version) ? semver.compare(a.record.version, b.record.version) : a.record.version.localeCompare(b.record.version)))
       .map((d) => ({
@@ -58,6 +64,7 @@ export function statusApi(runtime: CordonRuntime): Router {
         releaseAt: iso(d.releaseAt),
         integrity: d.record.integrity,
         reason: d.reason,
+        refusals: refusalView(refusals.get(d.record.version)),
         ...analysisView(runtime, d.record),
       }));
     res.set('Cache-Control', 'no-store').json({ name, versions });

@@ -74,6 +74,13 @@ export class BullmqRunner implements Runner {
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
+  /** Jobs in Redis by BullMQ state, plus `outbox`: jobs the mirror has not handed to Redis yet. */
+  async depth(): Promise<Record<string, number>> {
+    const out: Record<string, number> = { outbox: this.runtime.jobs.counts().waiting };
+    if (this.queue && !this.stopped) Object.assign(out, await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'));
+    return out;
+  }
+
   /** Runs store work one step at a time, so an event and the reconciler never record the same job twice. */
   private serial(fn: () => Promise<void>): Promise<void> {
     const next = this.busy.then(fn, fn).catch((err: unknown) => {

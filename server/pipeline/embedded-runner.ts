@@ -56,6 +56,10 @@ export class EmbeddedRunner implements Runner {
     await this.release();
   }
 
+  async depth(): Promise<Record<string, number>> {
+    return this.runtime.jobs.counts();
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);

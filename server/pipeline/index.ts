@@ -54,8 +54,14 @@ export interface PipelineOptions {
   readonly fetchPackument?: FetchUpstreamPackument;
 }
 
-/** Builds the runner for `runtime.config`. */
+/** Builds the runner for `runtime.config`, its queue depth watched by the metrics. */
 export function createPipeline(runtime: CordonRuntime, logger: Logger, options: PipelineOptions = {}): Runner {
+  const runner = buildRunner(runtime, logger, options);
+  runtime.ops.metrics.watchQueue(runner.kind, () => runner.depth());
+  return runner;
+}
+
+function buildRunner(runtime: CordonRuntime, logger: Logger, options: PipelineOptions): Runner {
   const recorder = new ResultRecorder(runtime, logger);
   const fetch = options.fetchPackument ?? upstreamPackuments(runtime.config.upstream);
   // BullMQ workers may run on other machines: they read their own verified store (or a shared volume).

@@ -52,11 +52,13 @@ export class ResultRecorder {
     ];
     if (wrong.length) {
       this.logger.error({ package: job.package, version: job.version, job: job.id, differs: wrong }, 'cordon: refused an analysis result that answers another question');
+      this.runtime.ops.metrics.analyses.inc({ outcome: 'refused' });
       return 'refused';
     }
     const record = store.versionOf(job.package, job.version);
     if (!record || record.integrity !== job.integrity) {
       jobs.finish(job.id, 'done', 'stale: the version changed while it was analysed', now);
+      this.runtime.ops.metrics.analyses.inc({ outcome: 'stale' });
       return 'stale';
     }
     if (this.conflictingBytes(job, output)) return 'recorded';
@@ -83,6 +85,9 @@ export class ResultRecorder {
       transition,
     );
     jobs.finish(job.id, 'done', null, now);
+    const outcome = flagged ? 'flagged' : 'clean';
+    this.runtime.ops.metrics.analyses.inc({ outcome });
+    this.runtime.ops.metrics.analysisDuration.observe({ outcome }, output.timings.totalMs / 1000);
     this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
     return 'recorded';
   }
@@ -107,6 +112,7 @@ export class ResultRecorder {
     const now = clock.now();
     const record = store.versionOf(job.package, job.version);
     jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
+    this.runtime.ops.metrics.analyses.inc({ outcome: 'failed' });
     if (!record || record.integrity !== job.integrity) return;
     const blockingCause = BLOCKING[failure.code];
     if (blockingCause) {

@@ -5,6 +5,8 @@ export interface Runner {
   /** Resolves once no job is running or ready to run (tests and benchmarks). */
   drain(): Promise<void>;
   stop(): Promise<void>;
+  /** Jobs in each status, for the metrics scrape. */
+  depth(): Promise<Record<string, number>>;
 }
 
 /** Exponential backoff for attempt `n` (1-based): 2s, 4s, 8s … capped at 5 minutes. */

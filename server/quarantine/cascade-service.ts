@@ -32,7 +32,7 @@ export class CascadeService {
         merged = { findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity };
       }
       const transition: Transition = {
-        package: record.package, version: record.version, from: record.state, to: 'held', reason: hold.reason, cause: 'cascade-held', at: now,
+        package: record.package, version: record.version, from: record.state, to: 'held', reason: hold.reason, cause: 'cascade-held', at: now, event: 'cascaded',
         detail: { causedBy: { package: cause.package, version: cause.version, auditId: cause.auditId, what: cause.what }, publisher: cause.publisher },
       };
       if (this.analyses.addFinding(transition, record.integrity ?? '', finding, merged)) applied.push(transition);

@@ -1,5 +1,5 @@
 /**
- * Migration 7: passkeys. A decision records how it was signed (`ssh` or `webauthn`) and, for a passkey,
+ * Migration 8: passkeys. A decision records how it was signed (`ssh` or `webauthn`) and, for a passkey,
  * the WebAuthn evidence (credential, public key, authenticatorData, clientDataJSON, signature) needed to
  * verify it without Cordon. Passkeys are bound to an approver through an SSH-signed enrollment request;
  * each enrollment is a one-time link. Recently decided versions are listed by state and time.

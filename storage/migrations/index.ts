@@ -8,6 +8,7 @@ import * as m0006 from './0006-jobs-by-version';
 import * as m0007 from './0007-pinned-digest';
 import * as m0008 from './0008-passkeys';
 import * as m0009 from './0009-added-findings';
+import * as m0010 from './0010-operations';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   { id: 7, name: '0007-pinned-digest', sql: m0007.sql, run: m0007.run },
   { id: 8, name: '0008-passkeys', sql: m0008.sql },
   { id: 9, name: '0009-added-findings', sql: m0009.sql },
+  { id: 10, name: '0010-operations', sql: m0010.sql },
 ];

@@ -4,10 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../server/config';
+import { startTestMirror } from '../helpers/mirror';
+import { runProcess } from '../helpers/run-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[]; deploy?: { replicas?: number }; build?: string }>;
+  services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[]; deploy?: { replicas?: number }; build?: string; healthcheck?: { test: string[] }; stop_grace_period?: string }>;
   volumes: Record<string, unknown>;
 };
 
@@ -59,4 +61,25 @@ test('the Dockerfile builds the way the README does', () => {
   assert.match(dockerfile, /RUN npm ci\n/);
   assert.match(dockerfile, /RUN npm run build/);
   assert.match(dockerfile, /CMD \["node", "dist\/server\/main\.js"\]/);
+});
+
+test("the mirror's health check asks the readiness route on the mirror's port, and its command works", async () => {
+  const check = compose.services.mirror!.healthcheck!.test;
+  assert.deepEqual(check.slice(0, 3), ['CMD', 'node', '-e'], 'the image has node, not curl');
+  const script = check[3]!;
+  const port = compose.services.mirror!.environment!.CORDON_PORT;
+  assert.ok(script.includes(`http://127.0.0.1:${port}/-/cordon/health/ready`));
+  assert.ok(compose.services.mirror!.stop_grace_period, 'a stop grace longer than the drain');
+
+  // The same command against a real mirror: exit 0 while ready, 1 once it is not.
+  const m = await startTestMirror();
+  try {
+    const against = script.replace(`http://127.0.0.1:${port}/`, m.mirror.url);
+    const env = { PATH: process.env.PATH };
+    assert.equal((await runProcess(process.execPath, ['-e', against], { cwd: ROOT, env, timeoutMs: 30_000 })).code, 0);
+    m.mirror.runtime.ops.beginStop();
+    assert.equal((await runProcess(process.execPath, ['-e', against], { cwd: ROOT, env, timeoutMs: 30_000 })).code, 1);
+  } finally {
+    await m.stop();
+  }
 });

@@ -121,6 +121,12 @@ export class FakeUpstream {
       const url = req.url ?? '/';
       this.requests.push(`${req.method} ${url}`);
       const path = decodeURIComponent(url.split('?')[0]!).replace(/^\/+/, '');
+      if (path === '-/ping') {
+        // npm's registry answers this; the mirror's readiness check asks it when upstream has been quiet.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      }
       if (path === '-/v1/search') {
         const text = new URL(url, 'http://x').searchParams.get('text') ?? '';
         const objects = [...this.packages.keys()]

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type CordonConfig } from '../../server/config';
 import { ManualClock } from '../../server/clock';
-import { silentLogger } from '../../server/logger';
+import { silentLogger, type Logger } from '../../server/logger';
 import { startMirror, type Mirror } from '../../server/mirror';
 import { FakeUpstream } from './fake-upstream';
 
@@ -29,12 +29,12 @@ export function testConfig(upstream: FakeUpstream, dataDir: string, env: Record<
 }
 
 /** A mirror on a fresh data folder (or `dataDir`), with a clock at `now`. */
-export async function startTestMirror(options: { upstream?: FakeUpstream; now?: number; env?: Record<string, string>; dataDir?: string; clock?: ManualClock } = {}): Promise<TestMirror> {
+export async function startTestMirror(options: { upstream?: FakeUpstream; now?: number; env?: Record<string, string>; dataDir?: string; clock?: ManualClock; logger?: Logger } = {}): Promise<TestMirror> {
   const upstream = options.upstream ?? (await new FakeUpstream().start());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cordon-test-'));
   const clock = options.clock ?? new ManualClock(options.now ?? NOW);
   const config = testConfig(upstream, dataDir, options.env);
-  const mirror = await startMirror(config, { clock, logger: silentLogger });
+  const mirror = await startMirror(config, { clock, logger: options.logger ?? silentLogger });
   return {
     mirror,
     upstream,
