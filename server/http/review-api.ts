@@ -44,10 +44,13 @@ export function reviewApi(runtime: CordonRuntime): Router {
     if (!status) throw new ApprovalError('UNKNOWN_VERSION', `Cordon has never seen ${name}@${version}. Request it once through the mirror (npm view ${name}@${version}).`);
     const analysis = status.integrity ? runtime.analyses.analysisOf(name, version, status.integrity) : undefined;
     const spec = quote(`${name}@${version}`);
+    const refused = runtime.ops.refusals.of(name).get(version);
     res.json({
       now: iso(clock.now()),
       mirrorId: approvals.mirrorId,
       status: { ...status, cooldownEndsAt: iso(status.cooldownEndsAt), releaseAt: iso(status.releaseAt), publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt) },
+      // Installs that asked for it while it was hidden: the builds to look at when it turns out bad.
+      refusals: refused ? { count: refused.count, firstAt: iso(refused.firstAt), lastAt: iso(refused.lastAt), lastUserAgent: refused.lastUserAgent } : { count: 0, firstAt: null, lastAt: null, lastUserAgent: null },
       analysis: analysis ? { previousVersion: analysis.previousVersion, findings: bySeverity(analysis.findings), digest: analysis.digest, analyzerVersion: analysis.analyzerVersion, finishedAt: iso(analysis.finishedAt) } : null,
       decisions: approvals.decisionsOf(name, version).map((d) => ({
         approver: d.approver, decision: d.decision, method: d.method, integrity: d.integrity, findingsDigest: d.findingsDigest, reason: safeReason(d.statement), acceptedAt: iso(d.acceptedAt), auditId: d.auditId,

@@ -64,6 +64,15 @@ describe('the pages over HTTP', () => {
     assert.equal(r.passkeys.enabled, false, 'no publicUrl: passkeys are off and the page says why');
     assert.match(r.passkeys.reason, /publicUrl/);
   });
+
+  test('the review says which installs tried to pull a hidden version', async () => {
+    const before = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/review/version?package=@acme/ui&version=1.1.0`)).json()) as { refusals: { count: number } };
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${m.mirror.url}@acme/ui/-/ui-1.1.0.tgz`, { headers: { 'user-agent': `npm/11.19.1 ci-build-${i}` } })).status, 403);
+    const after = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/review/version?package=@acme/ui&version=1.1.0`)).json()) as { refusals: { count: number; firstAt: string; lastUserAgent: string } };
+    assert.equal(after.refusals.count, before.refusals.count + 3);
+    assert.match(after.refusals.firstAt, /^\d{4}-/);
+    assert.equal(after.refusals.lastUserAgent, 'npm/11.19.1 ci-build-2');
+  });
 });
 
 test('tls: the mirror serves https itself with the configured certificate and key', async () => {

@@ -14,6 +14,7 @@ interface Review {
   now: string;
   status: { state: string; visible: boolean; integrity: string | null; findingsDigest: string | null; analysis: string | null; maxSeverity: string | null; cooldownEndsAt: string; releaseAt: string | null; fastTrack: boolean; required: number; approvedBy: string[]; reason: string; publishedAt: string | null; firstSeenAt: string };
   analysis: { previousVersion: string | null; findings: Finding[]; digest: string; analyzerVersion: string; finishedAt: string } | null;
+  refusals: { count: number; firstAt: string | null; lastAt: string | null; lastUserAgent: string | null };
   decisions: Array<{ approver: string; decision: string; method: string; reason: string; acceptedAt: string; counts: string | null; auditId: number }>;
   approvers: Array<{ name: string; passkeys: number }>;
   passkeys: RelyingParty;
@@ -126,6 +127,7 @@ export async function render(name: string, version: string, flash?: string): Pro
         h('dt', {}, 'Published'), h('dd', {}, timeEl(s.publishedAt, now)),
         h('dt', {}, 'First seen'), h('dd', {}, timeEl(s.firstSeenAt, now)),
         h('dt', {}, 'Compared with'), h('dd', {}, review.analysis?.previousVersion ? visible(review.analysis.previousVersion) : '(no earlier version)'),
+        h('dt', {}, 'Refused'), h('dd', {}, review.refusals.count === 0 ? 'no install has asked for it' : [`tried by ${review.refusals.count} install${review.refusals.count === 1 ? '' : 's'} since `, timeEl(review.refusals.firstAt, now), review.refusals.lastUserAgent ? h('span', { class: 'abs' }, ` (last: ${visible(review.refusals.lastUserAgent)})`) : null]),
         h('dt', {}, 'Tarball'), h('dd', {}, h('code', { class: 'wrap' }, s.integrity ?? '(none)')),
         h('dt', {}, 'Findings digest'), h('dd', {}, h('code', { class: 'wrap' }, s.findingsDigest ?? '(analysis not finished)'))),
       h('p', {}, h('a', { href: packagePath(name) }, `All versions of ${visible(name)}`))),
