@@ -7,11 +7,11 @@
 import type { Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import type { Logger } from '../logger';
-import { parsePinned } from '../policy/digest-pin';
 import type { VersionRecord } from '../policy/version-state';
 import { HttpError, sendError } from '../http/http-error';
 import { BlobError } from './errors';
-import { blobDigest, type BlobSource, type BlobStore, type StoredBlob } from './blob-store';
+import type { BlobStore, StoredBlob } from './blob-store';
+import { blobSource } from './sources';
 
 export interface TarballServerDeps {
   readonly blobs: BlobStore;
@@ -28,15 +28,6 @@ export interface TarballServerDeps {
 
 /** Tarballs larger than this are streamed from disk after a verifying pass instead of held in memory. */
 const IN_MEMORY_MAX = 16 * 1024 * 1024;
-
-/** Where a version's bytes come from, or null when it has no pinned digest (then it is never served). */
-export function blobSource(record: VersionRecord, upstream: string): BlobSource | null {
-  const pin = parsePinned(record.integrity);
-  if (!pin) return null;
-  const base = record.package.slice(record.package.lastIndexOf('/') + 1);
-  const url = record.tarballUrl ?? new URL(`${record.package.replace('/', '%2f')}/-/${encodeURIComponent(record.tarball ?? `${base}-${record.version}.tgz`)}`, upstream).href;
-  return { url, pin, blob: blobDigest(record.blob), label: `${record.package}@${record.version}` };
-}
 
 /** Verified bytes of a version the store knows, by the digest pinned for it (the review page's byte source). */
 export function storedVersionBytes(blobs: BlobStore, versionOf: (name: string, version: string) => VersionRecord | undefined, upstream: string): (name: string, version: string, integrity: string) => Promise<Buffer> {

@@ -5,7 +5,12 @@ import type { Manifest, PackageSide, Severity } from '../analyzer/types';
 import { loadConfig } from '../config';
 import { CordonError } from '../errors';
 import { readTarball } from '../tarball/read-tarball';
-import { fetchPackument, fetchTarball, verifyIntegrity } from '../upstream/registry-client';
+import { fetchPackument, type Packument } from '../upstream/registry-client';
+import { BlobStore } from '../blobs/blob-store';
+import { manifestSource } from '../blobs/sources';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatReport } from './format-report';
 import { printable } from './error-text';
 
@@ -52,7 +57,14 @@ export function parseSpec(arg: string): { name: string; version: string } | null
   return { name, version };
 }
 
-async function loadSide(arg: string, upstream: () => string): Promise<PackageSide> {
+/** What reading a `pkg@version` side needs: the upstream, one packument per package, a verified store. */
+interface Upstream {
+  readonly url: () => string;
+  readonly packuments: Map<string, Promise<Packument>>;
+  readonly blobs: () => BlobStore;
+}
+
+async function loadSide(arg: string, up: Upstream): Promise<PackageSide> {
   const spec = parseSpec(arg);
   if (!spec) {
     let bytes: Buffer;
@@ -63,13 +75,12 @@ async function loadSide(arg: string, upstream: () => string): Promise<PackageSid
     }
     return { manifest: null, ...readTarball(bytes) };
   }
-  const packument = await fetchPackument(upstream(), spec.name);
-  const manifest = packument.versions[spec.version];
+  let packument = up.packuments.get(spec.name);
+  if (!packument) up.packuments.set(spec.name, (packument = fetchPackument(up.url(), spec.name)));
+  const manifest = (await packument).versions[spec.version];
   if (!manifest) throw new UsageError('USAGE', `${spec.name} has no version ${spec.version} upstream`);
-  const dist = manifest.dist ?? {};
-  if (!dist.tarball) throw new UsageError('USAGE', `${spec.name}@${spec.version} has no tarball URL upstream`);
-  const bytes = await fetchTarball(dist.tarball);
-  verifyIntegrity(bytes, dist);
+  // The same pinned-digest download the mirror uses: one digest, checked before the bytes are read.
+  const { bytes } = await up.blobs().verifiedBytes(manifestSource(spec.name, spec.version, manifest.dist, up.url()));
   return { manifest: manifest as Manifest, ...readTarball(bytes) };
 }
 
@@ -82,9 +93,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       return 0;
     }
     let upstreamUrl: string | undefined;
-    const upstream = () => (upstreamUrl ??= loadConfig().upstream);
-    const previous = args.old === '-' ? null : await loadSide(args.old, upstream);
-    const next = await loadSide(args.next, upstream);
+    let scratch: string | undefined;
+    let store: BlobStore | undefined;
+    const up: Upstream = {
+      url: () => (upstreamUrl ??= loadConfig().upstream),
+      packuments: new Map(),
+      blobs: () => (store ??= new BlobStore((scratch = mkdtempSync(join(tmpdir(), 'cordon-analyze-'))), { maxBytes: 1024 ** 3, timeoutMs: 300_000 })),
+    };
+    let previous: PackageSide | null;
+    let next: PackageSide;
+    try {
+      previous = args.old === '-' ? null : await loadSide(args.old, up);
+      next = await loadSide(args.next, up);
+    } finally {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    }
     const report = analyze(previous, next);
     // Snippets come from the package under review: escape control characters so they cannot drive the terminal.
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : printable(formatReport(report)));

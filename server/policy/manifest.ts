@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** The parts of a registry packument Cordon reads; everything else passes through untouched. */
 export interface VersionManifest {
   name?: string;
@@ -50,46 +48,4 @@ export function integrityOf(manifest: VersionManifest | undefined): string | nul
     if (!parts.includes(sha1)) parts.push(sha1);
   }
   return parts.length ? parts.join(' ') : null;
-}
-
-function digests(sri: string): Map<string, Set<string>> {
-  const map = new Map<string, Set<string>>();
-  for (const part of sri.split(/\s+/)) {
-    const dash = part.indexOf('-');
-    if (dash <= 0) continue;
-    const algo = part.slice(0, dash).toLowerCase();
-    const digest = part.slice(dash + 1).split('?', 1)[0]!;
-    if (!map.has(algo)) map.set(algo, new Set());
-    map.get(algo)!.add(digest);
-  }
-  return map;
-}
-
-/**
- * True when `bytes` match an integrity string, checked with its strongest algorithm only (a matching
- * sha1 does not rescue a wrong sha512). No usable digest at all is no match.
- */
-export function matchesIntegrity(bytes: Uint8Array, sri: string | null): boolean {
-  if (!sri) return false;
-  const map = digests(sri);
-  for (const algo of ['sha512', 'sha384', 'sha256', 'sha1']) {
-    const expected = map.get(algo);
-    if (expected) return expected.has(createHash(algo).update(bytes).digest('base64'));
-  }
-  return false;
-}
-
-/**
- * True when two integrity strings describe different bytes: they share an algorithm and no digest of
- * it agrees. Strings with no algorithm in common cannot be compared and do not count as a change.
- */
-export function integrityChanged(before: string | null, after: string | null): boolean {
-  if (!before || !after || before === after) return false;
-  const a = digests(before);
-  const b = digests(after);
-  for (const [algo, set] of a) {
-    const other = b.get(algo);
-    if (other && ![...set].some((d) => other.has(d))) return true;
-  }
-  return false;
 }

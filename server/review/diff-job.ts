@@ -1,5 +1,5 @@
 /** The work of one diff thread: check both tarballs against their recorded integrity, unpack, diff. Pure but for CPU. */
-import { matchesIntegrity } from '../policy/manifest';
+import { bytesMatch, parsePinned } from '../policy/digest-pin';
 import { readTarball } from '../tarball/read-tarball';
 import type { FilesDiff } from './diff-types';
 import { DEFAULT_DIFF_LIMITS, diffFiles } from './file-diff';
@@ -14,7 +14,8 @@ export type DiffReply = { ok: true; diff: FilesDiff } | { ok: false; code: 'DIFF
 
 function files(side: NonNullable<DiffJob['previous']>): Map<string, Uint8Array> | DiffReply {
   // The mirror's recorded integrity, not whatever a source says: the reviewer must see the bytes a decision binds to.
-  if (!matchesIntegrity(side.bytes, side.integrity)) return { ok: false, code: 'DIFF_INTEGRITY', message: `the tarball of ${side.id} does not match its recorded integrity ${side.integrity}; do not trust it` };
+  const pin = parsePinned(side.integrity);
+  if (!pin || !bytesMatch(side.bytes, pin)) return { ok: false, code: 'DIFF_INTEGRITY', message: `the tarball of ${side.id} does not match its recorded integrity ${side.integrity}; do not trust it` };
   try {
     return new Map(readTarball(side.bytes).files.map((f) => [f.path, f.bytes]));
   } catch (err) {

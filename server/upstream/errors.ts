@@ -7,8 +7,7 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_TOO_LARGE'
   | 'UPSTREAM_UNREACHABLE'
-  | 'UPSTREAM_BAD_RESPONSE'
-  | 'UPSTREAM_INTEGRITY_MISMATCH';
+  | 'UPSTREAM_BAD_RESPONSE';
 
-/** Raised by the registry client; NOT_FOUND and INTEGRITY_MISMATCH will not succeed on retry. */
+/** Raised by the registry client; NOT_FOUND will not succeed on retry. */
 export class UpstreamError extends CordonError<UpstreamErrorCode> {}

@@ -1,5 +1,4 @@
 import { UpstreamError } from './errors';
-import { integrityOf, matchesIntegrity } from '../policy/manifest';
 
 /** Bounds of one request. */
 export interface FetchOptions {
@@ -90,10 +89,4 @@ export async function fetchPackumentIfChanged(upstream: string, name: string, et
 /** Fetches a tarball's bytes. */
 export async function fetchTarball(url: string, options: FetchOptions = {}): Promise<Buffer> {
   return (await get(url, 'application/octet-stream', options.timeoutMs ?? DEFAULTS.timeoutMs, options.maxBytes ?? DEFAULTS.tarballMaxBytes))!.body;
-}
-
-/** Throws UPSTREAM_INTEGRITY_MISMATCH unless `bytes` match the SRI `integrity` (or the sha1 `shasum`). */
-export function verifyIntegrity(bytes: Uint8Array, dist: { integrity?: string; shasum?: string }): void {
-  // dist.integrity when there is one, dist.shasum only where there is not (integrityOf joins both; the strongest wins)
-  if (!matchesIntegrity(bytes, integrityOf({ dist }))) throw new UpstreamError('UPSTREAM_INTEGRITY_MISMATCH', 'the tarball does not match the integrity the registry published; do not trust it');
 }

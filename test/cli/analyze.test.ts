@@ -62,8 +62,10 @@ test('pkg@version fetches manifest and tarball from CORDON_UPSTREAM and verifies
   routes['/demo'] = { name: 'demo', versions: {
     '1.0.0': manifest('1.0.0', files.old, 'alice'),
     '1.0.1': manifest('1.0.1', files.quiet, 'mallory'),
-    '1.0.2': manifest('1.0.2', files.hostile, 'alice', 'sha512-AAAA'),
+    '1.0.2': manifest('1.0.2', files.hostile, 'alice', distOf(Buffer.from('bytes nobody serves')).integrity),
+    '1.0.3': manifest('1.0.3', files.hostile, 'alice', `${distOf(files.quiet).integrity} ${distOf(files.hostile).integrity}`),
   } };
+  routes['/demo/-/demo-1.0.3.tgz'] = files.hostile;
   routes['/demo/-/demo-1.0.0.tgz'] = files.old;
   routes['/demo/-/demo-1.0.1.tgz'] = files.quiet;
   routes['/demo/-/demo-1.0.2.tgz'] = files.hostile;
@@ -74,7 +76,10 @@ test('pkg@version fetches manifest and tarball from CORDON_UPSTREAM and verifies
     assert.deepEqual(JSON.parse(ok.stdout).findings.map((f: { rule: string }) => f.rule), ['metadata/new-publisher']);
     const bad = await run(['demo@1.0.1', 'demo@1.0.2'], env);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /UPSTREAM_INTEGRITY_MISMATCH/);
+    assert.match(bad.stderr, /upstream sent other bytes for demo@1\.0\.2 than the ones pinned.*\[DIGEST_MISMATCH\]/);
+    const twin = await run(['demo@1.0.1', 'demo@1.0.3'], env);
+    assert.equal(twin.code, 2);
+    assert.match(twin.stderr, /demo@1\.0\.3 cannot be verified: its integrity names 2 different sha512 digests/, 'the CLI pins one digest as the mirror does');
     const missing = await run(['demo@1.0.0', 'demo@9.9.9'], env);
     assert.equal(missing.code, 2);
   } finally {
