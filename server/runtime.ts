@@ -6,7 +6,8 @@
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, WithdrawalStore, type Db } from '../storage';
+import { WithdrawalWatch } from './quarantine/withdrawal-watch';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { ApprovalService } from './approvals/approval-service';
 import { resolveMirrorId } from './approvals/mirror-id';
@@ -62,7 +63,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const approvalStore = new ApprovalStore(db);
   const mirrorId = resolveMirrorId(config.mirrorId, approvalStore);
   const closers: Array<() => void> = [];
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
+  const withdrawals = new WithdrawalWatch(new WithdrawalStore(db), { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs });
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, withdrawals);
   const clock = options.clock ?? systemClock;
   const syncIdentity = (): void => {
     try {
@@ -73,7 +75,12 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   };
   const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
   timer.unref();
-  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine });
+  const jobs = new JobStore(db);
+  const requeue = (name: string, version: string, at: number, note: string): void => {
+    const job = jobs.latestFor(name, version);
+    if (job && (job.status === 'failed' || job.status === 'done')) jobs.requeue(job.id, at, note);
+  };
+  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine, withdrawals, requeue });
   const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
   const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versionOf(name, version), config.upstream) });
@@ -86,7 +93,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     db,
     store,
     analyses: new AnalysisStore(db),
-    jobs: new JobStore(db),
+    jobs,
     quarantine,
     blobs,
     approvals,

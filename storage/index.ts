@@ -9,3 +9,4 @@ export { openDataFolder, initFreshStore, storedPackageNames, readIdentity, write
 export { readEarlierStore, type EarlierStore } from './read-store-file';
 export { ApprovalStore, readAuditFile, DECISION_CAUSE, type StoredDecision, type NewDecision, type DecisionMethod } from './approval-store';
 export { PasskeyStore, PASSKEY_ENROLLED, PASSKEY_REMOVED, PASSKEY_AUDIT_PACKAGE, type StoredEnrollment, type StoredPasskey, type NewPasskey } from './passkey-store';
+export { WithdrawalStore, type StoredAbsence } from './withdrawal-store';

@@ -20,6 +20,8 @@ export interface Job {
   readonly lockedUntil: number | null;
   readonly lastError: string | null;
   readonly createdAt: number;
+  /** When its current run of failed attempts began; null when the last attempt did not fail. */
+  readonly failingSince: number | null;
 }
 
 interface JobRow {
@@ -35,6 +37,7 @@ interface JobRow {
   locked_until: number | null;
   last_error: string | null;
   created_at: number;
+  failing_since: number | null;
 }
 
 const toJob = (r: JobRow): Job => ({
@@ -50,6 +53,7 @@ const toJob = (r: JobRow): Job => ({
   lockedUntil: r.locked_until,
   lastError: r.last_error,
   createdAt: r.created_at,
+  failingSince: r.failing_since,
 });
 
 export class JobStore {
@@ -61,7 +65,9 @@ export class JobStore {
       nextReady: db.prepare("SELECT * FROM jobs WHERE status = 'waiting' AND run_after <= ? ORDER BY run_after, created_at LIMIT ?"),
       claim: db.prepare("UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_until = ?, updated_at = ? WHERE id = ? AND status = 'waiting'"),
       finish: db.prepare("UPDATE jobs SET status = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
-      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
+      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ?, failing_since = COALESCE(failing_since, ?) WHERE id = ?"),
+      postpone: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ?, updated_at = ? WHERE id = ?"),
+      requeue: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = 0, failing_since = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
       recover: db.prepare("UPDATE jobs SET status = 'waiting', locked_until = NULL, updated_at = ? WHERE status = 'active' AND (locked_until IS NULL OR locked_until < ?)"),
       active: db.prepare("SELECT * FROM jobs WHERE status = 'active' ORDER BY created_at"),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status'),
@@ -94,9 +100,19 @@ export class JobStore {
     this.stmt.finish!.run(status, error, now, id);
   }
 
-  /** Puts a job back in the queue to run again at `runAfter`. */
+  /** Puts a job back in the queue to run again at `runAfter` after a failed attempt (its run of failures began at the first). */
   retry(id: string, runAfter: number, error: string, now: number): void {
-    this.stmt.retry!.run(runAfter, error, now, id);
+    this.stmt.retry!.run(runAfter, error, now, now, id);
+  }
+
+  /** Hands a claimed job back without counting the attempt: it never started (the queue it goes to was unreachable). */
+  postpone(id: string, runAfter: number, note: string, now: number): void {
+    this.stmt.postpone!.run(runAfter, note, now, id);
+  }
+
+  /** Queues a finished or failed job afresh (a person cleared what stopped it), with a new attempt budget. */
+  requeue(id: string, now: number, note: string): void {
+    this.stmt.requeue!.run(now, note, now, id);
   }
 
   /** Makes jobs left active by a crashed process (lock expired, or every active job when `all`) ready again. */

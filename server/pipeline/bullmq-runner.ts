@@ -11,9 +11,10 @@ import type { Job } from '../../storage';
 import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import type { ResultRecorder } from './record-result';
-import { backoffMs, type Runner } from './runner';
+import type { Runner } from './runner';
+import { backoffMs } from './retry-policy';
 import { queueNameFor } from '../config';
-import { AnalysisError, toFailure } from './analysis-job';
+import { toFailure } from './analysis-job';
 
 const DISPATCH_LOCK_MS = 365 * 24 * 3_600_000; // a dispatched job belongs to BullMQ until it reports back
 
@@ -102,22 +103,20 @@ export class BullmqRunner implements Runner {
       try {
         data = await this.prepare(job);
       } catch (err) {
-        const failure = toFailure(err);
-        const retryable = err instanceof AnalysisError ? err.retryable : true;
-        if (retryable && job.attempts < config.analysisAttempts) jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
-        else this.recorder.failed(job, failure, job.attempts);
+        this.recorder.attemptFailed(job, toFailure(err));
         continue;
       }
       try {
         await this.queue!.add('analyze', data, {
           jobId: job.id,
-          attempts: config.analysisAttempts,
+          // A worker retries a blip at once; longer faults come back here and are retried by the mirror's policy.
+          attempts: Math.min(2, config.analysisAttempts),
           backoff: { type: 'exponential', delay: 2_000 },
           removeOnComplete: { age: 7 * 24 * 3600 },
           removeOnFail: { age: 30 * 24 * 3600 },
         });
       } catch (err) {
-        jobs.retry(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
+        jobs.postpone(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
       }
     }
   }
@@ -134,7 +133,7 @@ export class BullmqRunner implements Runner {
     if (!local || local.status !== 'active') return;
     const remote = await BullJob.fromId<AnalysisJobData, AnalysisOutput>(this.queue!, jobId);
     if (!remote) {
-      jobs.retry(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
+      jobs.postpone(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
       return;
     }
     const state = await remote.getState();
@@ -143,10 +142,11 @@ export class BullmqRunner implements Runner {
       if (this.recorder.succeeded(local, remote.data, output) === 'refused') {
         // Not this job's answer (another mirror's, or a stale worker's): drop it and ask again.
         await remote.remove().catch(() => undefined);
-        jobs.retry(jobId, clock.now() + backoffMs(local.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+        jobs.retry(jobId, clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
       }
     } else if (state === 'failed') {
-      this.recorder.failed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'), remote.attemptsMade);
+      // The mirror's policy decides: retried later (the job leaves Redis so it can be sent again), or recorded.
+      if (this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure')) !== null) await remote.remove().catch(() => undefined);
     }
   }
 }

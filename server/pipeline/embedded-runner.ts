@@ -4,9 +4,10 @@
  */
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
-import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import type { ResultRecorder } from './record-result';
-import { backoffMs, type Runner } from './runner';
+import type { Runner } from './runner';
+import { backoffMs } from './retry-policy';
 import type { Job } from '../../storage';
 
 /** Runs one job; the default sends it to a worker thread. */
@@ -99,15 +100,8 @@ export class EmbeddedRunner implements Runner {
       output = await this.execute(data);
     } catch (err) {
       if (this.stopped) return; // left active: the next start runs it again
-      const failure = toFailure(err);
-      const retryable = err instanceof AnalysisError ? err.retryable : true;
       try {
-        if (retryable && job.attempts < config.analysisAttempts) {
-          jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
-          this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: failure.message }, 'cordon: analysis failed, will retry');
-        } else {
-          this.recorder.failed(job, failure, job.attempts);
-        }
+        this.recorder.attemptFailed(job, toFailure(err));
       } catch (writeErr) {
         this.logger.error({ err: (writeErr as Error).message, package: job.package }, 'cordon: cannot record an analysis failure');
       }
@@ -116,7 +110,7 @@ export class EmbeddedRunner implements Runner {
     if (this.stopped) return;
     try {
       if (this.recorder.succeeded(job, data, output) === 'refused') {
-        jobs.retry(job.id, clock.now() + backoffMs(job.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+        jobs.retry(job.id, clock.now() + backoffMs(job.attempts, config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
       }
     } catch (err) {
       // The job stays active; the next start (or lock expiry) runs it again. Nothing is released meanwhile.

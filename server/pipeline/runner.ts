@@ -6,8 +6,3 @@ export interface Runner {
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Exponential backoff for attempt `n` (1-based): 2s, 4s, 8s … capped at 5 minutes. */
-export function backoffMs(attempt: number): number {
-  return Math.min(2_000 * 2 ** Math.max(0, attempt - 1), 300_000);
-}

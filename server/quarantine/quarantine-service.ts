@@ -9,6 +9,7 @@ import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
 import { canonicalJson } from '../canonical-json';
 import { firstSight, upstreamTarballUrl } from './first-sight';
+import { WITHDRAWN_CAUSE, WithdrawalWatch } from './withdrawal-watch';
 
 export interface QuarantineSettings {
   readonly cooldownMs: number;
@@ -26,6 +27,8 @@ export class QuarantineService {
   constructor(
     private readonly store: VersionStore,
     private readonly settings: QuarantineSettings,
+    /** Confirms withdrawals over a window; without one, one complete packument without a version withdraws it. */
+    readonly withdrawals?: WithdrawalWatch,
   ) {}
 
   /** The rule that applies to a package. */
@@ -91,6 +94,7 @@ export class QuarantineService {
   /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
   private withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Transition[] {
     const listed = packument.versions ?? {};
+    this.withdrawals?.shown(packument.name, (v) => Object.hasOwn(listed, v));
     const placeholder = Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
     const out: Transition[] = [];
     for (const record of known.values()) {
@@ -98,7 +102,10 @@ export class QuarantineService {
       if (placeholder && !/^0\.0\.1-security/.test(record.version)) {
         out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
       } else if (!Object.hasOwn(listed, record.version) && !decide(record, rule, now).visible) {
-        out.push(block(record, now, 'withdrawn-upstream', 'upstream withdrew this version before it was released here', {}));
+        // One answer without it may be a lagging CDN or a stale copy: only repeated answers confirm a withdrawal.
+        const verdict = this.withdrawals?.missing(record.package, record.version, now, 'a complete packument from upstream without it');
+        if (verdict && !verdict.confirmed) continue;
+        out.push(block(record, now, WITHDRAWN_CAUSE, 'upstream withdrew this version before it was released here', verdict ? WithdrawalWatch.detail(verdict.absence) : {}));
       }
     }
     return out;
@@ -183,6 +190,11 @@ export class QuarantineService {
   /** Packages with versions not yet visible (quarantined or held): the ones the sweeper refreshes. */
   packagesInQuarantine(): string[] {
     return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held')])].sort();
+  }
+
+  /** True when a version of `name` is missing upstream and its withdrawal is not yet confirmed (ask upstream afresh). */
+  hasPendingWithdrawals(name: string): boolean {
+    return this.withdrawals?.hasPending(name) ?? false;
   }
 
   /** Notes that upstream metadata of `name` was fetched. */

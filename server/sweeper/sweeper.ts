@@ -44,7 +44,8 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   let failed = 0;
   for (const name of quarantine.packagesInQuarantine()) {
     try {
-      const answer = await fetchPackument(name, etags.get(name));
+      // A version missing upstream is confirmed withdrawn only by repeated answers: ask afresh, not "unchanged?".
+      const answer = await fetchPackument(name, quarantine.hasPendingWithdrawals(name) ? undefined : etags.get(name));
       // Unchanged bytes hold no new version, integrity or withdrawal; a package upstream no longer has
       // at all withdraws every version it had. The ETag is kept only once what it names was observed.
       if (answer !== 'unchanged') {

@@ -7,6 +7,7 @@ import * as m0005 from './0005-approved-needs-decision';
 import * as m0006 from './0006-jobs-by-version';
 import * as m0007 from './0007-pinned-digest';
 import * as m0008 from './0008-passkeys';
+import * as m0009 from './0009-transient-faults';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   { id: 6, name: '0006-jobs-by-version', sql: m0006.sql },
   { id: 7, name: '0007-pinned-digest', sql: m0007.sql, run: m0007.run },
   { id: 8, name: '0008-passkeys', sql: m0008.sql },
+  { id: 9, name: '0009-transient-faults', sql: m0009.sql },
 ];
