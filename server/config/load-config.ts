@@ -48,6 +48,12 @@ export interface CordonConfig {
   readonly withdrawConfirmations: number;
   /** … spread over at least this long. */
   readonly withdrawWindowMs: number;
+  /** Heap one analysis thread may use: a tarball that needs more is held with a finding, the process lives on. */
+  readonly analysisMemoryBytes: number;
+  /** A file larger than this is scanned as text, not parsed (8× this per analysis), and that is a finding. */
+  readonly analysisParseBudgetBytes: number;
+  /** After this long an analysis scans what it has not read yet as text (a finding), and finishes. */
+  readonly analysisTimeBudgetMs: number;
   /** How long a BullMQ worker's claim on a job lasts without renewal: a killed worker's job runs again after it. */
   readonly analysisLockMs: number;
   /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
@@ -83,7 +89,7 @@ const FILE_KEYS = [
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
   'youngDependencyAge', 'youngDependencyVersions',
   // issue 13: robust under faults and load
-  'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow',
+  'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -186,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     analysisBackoffMaxMs: positiveDuration(...pick('CORDON_ANALYSIS_BACKOFF_MAX', 'analysisBackoffMax', '10m')),
     withdrawConfirmations: integer(...pick('CORDON_WITHDRAW_CONFIRMATIONS', 'withdrawConfirmations', 3), 1, 1000),
     withdrawWindowMs: duration(...pick('CORDON_WITHDRAW_WINDOW', 'withdrawWindow', '30m')),
+    analysisMemoryBytes: size(...pick('CORDON_ANALYSIS_MEMORY', 'analysisMemory', '1536mb'), 64 * 1024 * 1024),
+    analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '8mb'), 1024),
+    analysisTimeBudgetMs: positiveDuration(...pick('CORDON_ANALYSIS_TIME_BUDGET', 'analysisTimeBudget', '2m')),
     burst: Object.freeze({
       windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
       versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),

@@ -26,6 +26,7 @@ export interface PrepareDeps {
   /** The verified store's folder when the analysis runs beside the mirror; null for BullMQ workers. */
   readonly blobsDir: string | null;
   readonly limits: AnalysisJobData['limits'];
+  readonly budget?: AnalysisJobData['budget'];
   readonly youngDependency: AnalysisJobData['youngDependency'];
   readonly logger: Logger;
 }
@@ -126,6 +127,7 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     preparedAt: deps.now(),
     blobsDir: deps.blobsDir,
     limits: deps.limits,
+    budget: deps.budget,
     upstream: deps.upstream,
     youngDependency: deps.youngDependency,
   };

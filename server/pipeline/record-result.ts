@@ -166,6 +166,8 @@ export class ResultRecorder {
     const finding: Finding =
       failure.code === 'TARBALL_TOO_LARGE'
         ? { category: 'metadata', rule: 'pipeline/tarball-too-large', severity: 'high', message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.` }
+        : failure.code === 'RESOURCE_LIMIT'
+        ? { category: 'metadata', rule: 'pipeline/resource-limit', severity: 'high', message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).` }
         : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
     const transition: Transition | null =
       record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;
