@@ -54,6 +54,8 @@ export interface CordonConfig {
   readonly analysisParseBudgetBytes: number;
   /** After this long an analysis scans what it has not read yet as text (a finding), and finishes. */
   readonly analysisTimeBudgetMs: number;
+  /** Analyses of one package at once (all runners together): a burst of one package's versions never takes every thread. */
+  readonly analysisPerPackage: number;
   /** How long a BullMQ worker's claim on a job lasts without renewal: a killed worker's job runs again after it. */
   readonly analysisLockMs: number;
   /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
@@ -90,6 +92,7 @@ const FILE_KEYS = [
   'youngDependencyAge', 'youngDependencyVersions',
   // issue 13: robust under faults and load
   'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
+  'analysisPerPackage',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     analysisMemoryBytes: size(...pick('CORDON_ANALYSIS_MEMORY', 'analysisMemory', '1536mb'), 64 * 1024 * 1024),
     analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '8mb'), 1024),
     analysisTimeBudgetMs: positiveDuration(...pick('CORDON_ANALYSIS_TIME_BUDGET', 'analysisTimeBudget', '2m')),
+    analysisPerPackage: integer(...pick('CORDON_ANALYSIS_PER_PACKAGE', 'analysisPerPackage', 1), 1, 64),
     burst: Object.freeze({
       windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
       versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),

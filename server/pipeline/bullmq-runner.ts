@@ -98,7 +98,7 @@ export class BullmqRunner implements Runner {
   /** Moves ready jobs from the SQLite outbox to BullMQ, each with its question; the job id collapses duplicates. */
   private async dispatch(): Promise<void> {
     const { jobs, clock, config } = this.runtime;
-    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100)) {
+    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100, config.analysisPerPackage)) {
       let data: AnalysisJobData;
       try {
         data = await this.prepare(job);

@@ -74,7 +74,7 @@ export class EmbeddedRunner implements Runner {
     if (free <= 0) return;
     let claimed: Job[];
     try {
-      claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free);
+      claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free, config.analysisPerPackage);
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'cordon: cannot read the analysis queue');
       return;
