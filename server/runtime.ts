@@ -58,6 +58,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const existing = runtimes.get(id);
   if (existing) return existing;
   const { db, identity } = openDataFolder(config.dataDir);
+  // Every statement on the event loop waits at most this long for another process's lock, then fails closed.
+  db.pragma(`busy_timeout = ${config.storeBusyTimeoutMs}`);
   const keeper = new IdentityKeeper(config.dataDir, db, identity);
   const store = new VersionStore(db);
   const approvalStore = new ApprovalStore(db);

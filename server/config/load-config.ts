@@ -56,6 +56,8 @@ export interface CordonConfig {
   readonly analysisTimeBudgetMs: number;
   /** Analyses of one package at once (all runners together): a burst of one package's versions never takes every thread. */
   readonly analysisPerPackage: number;
+  /** Longest the mirror waits for another process's lock on the store before failing closed (the event loop waits with it). */
+  readonly storeBusyTimeoutMs: number;
   /** How long a BullMQ worker's claim on a job lasts without renewal: a killed worker's job runs again after it. */
   readonly analysisLockMs: number;
   /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
@@ -92,7 +94,7 @@ const FILE_KEYS = [
   'youngDependencyAge', 'youngDependencyVersions',
   // issue 13: robust under faults and load
   'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
-  'analysisPerPackage',
+  'analysisPerPackage', 'storeBusyTimeout',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -199,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '8mb'), 1024),
     analysisTimeBudgetMs: positiveDuration(...pick('CORDON_ANALYSIS_TIME_BUDGET', 'analysisTimeBudget', '2m')),
     analysisPerPackage: integer(...pick('CORDON_ANALYSIS_PER_PACKAGE', 'analysisPerPackage', 1), 1, 64),
+    storeBusyTimeoutMs: duration(...pick('CORDON_STORE_BUSY_TIMEOUT', 'storeBusyTimeout', '250ms')),
     burst: Object.freeze({
       windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
       versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { CordonError } from '../errors';
 import type { Logger } from '../logger';
+import { isStoreUnavailable } from '../../storage';
 
 export type HttpErrorCode = 'BAD_REQUEST' | 'BAD_URL' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'FORBIDDEN' | 'NOT_FOUND' | 'READ_ONLY' | 'REGISTRATION_DISABLED' | 'INTEGRITY_MISMATCH' | 'BAD_GATEWAY' | 'UNAVAILABLE' | 'INTERNAL';
 
@@ -55,6 +56,11 @@ export function clientError(err: unknown): HttpError | null {
   return new HttpError('BAD_REQUEST', 'The request body must be JSON within the size limit, and decompress cleanly if it says it is compressed (see README for each route).');
 }
 
+/** The answer while the store is locked (another process holds a write lock) or read-only: nothing was changed; come back shortly. */
+export function storeUnavailable(): HttpError & { retryAfterSeconds: number } {
+  return Object.assign(new HttpError('UNAVAILABLE', "Cordon's store is locked by another process or cannot be written right now, so nothing was read or changed. Try again in a few seconds; if it persists, the mirror's operator should check for a running backup, VACUUM or sqlite3 shell, and free disk space."), { retryAfterSeconds: 5 });
+}
+
 /**
  * Error middleware for Cordon's own routes: errors that know their status keep their code, a client
  * error (bad URL encoding, a body that does not inflate or parse) is a 4xx, anything else is a 500
@@ -66,6 +72,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (hasStatus(err)) return sendError(res, err);
     const client = clientError(err);
     if (client) return sendError(res, client);
+    if (isStoreUnavailable(err)) {
+      logger.warn({ err: (err as Error)?.message, url: req.originalUrl }, 'cordon: the store is locked or read-only; request refused');
+      return sendError(res, storeUnavailable());
+    }
     logger.error({ err: (err as Error)?.message, url: req.originalUrl }, 'cordon: request failed');
     return sendError(res, new HttpError('INTERNAL', 'Cordon failed to answer this request; the error is in the server log. Try again, and report it if it persists.'));
   };

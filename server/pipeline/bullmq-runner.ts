@@ -11,7 +11,7 @@ import type { Job } from '../../storage';
 import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import type { ResultRecorder } from './record-result';
-import type { Runner } from './runner';
+import { LoopBackoff, type Runner } from './runner';
 import { backoffMs } from './retry-policy';
 import { queueNameFor } from '../config';
 import { toFailure } from './analysis-job';
@@ -27,6 +27,7 @@ export class BullmqRunner implements Runner {
   private lastReconcile = 0;
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly backoff = new LoopBackoff(250);
 
   constructor(
     private readonly runtime: CordonRuntime,
@@ -87,10 +88,13 @@ export class BullmqRunner implements Runner {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      let ok = false;
       void this.serial(async () => {
         await this.dispatch();
         if (Date.now() - this.lastReconcile > 5_000) await this.reconcile();
-      }).finally(() => this.schedule(this.pollMs));
+        ok = true;
+        // A step that failed (store locked, Redis down) is tried again later and later, up to 30 s apart.
+      }).finally(() => this.schedule(ok ? (this.backoff.after(true), this.pollMs) : this.backoff.after(false)));
     }, ms);
     this.timer.unref();
   }

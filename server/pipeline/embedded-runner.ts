@@ -6,7 +6,7 @@ import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import { toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import type { ResultRecorder } from './record-result';
-import type { Runner } from './runner';
+import { LoopBackoff, type Runner } from './runner';
 import { backoffMs } from './retry-policy';
 import type { Job } from '../../storage';
 
@@ -19,6 +19,9 @@ export class EmbeddedRunner implements Runner {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
+  /** After the queue could not be read (a locked store), no claim before this (monotonic ms). */
+  private pausedUntil = 0;
+  private readonly backoff = new LoopBackoff(250);
 
   constructor(
     private readonly runtime: CordonRuntime,
@@ -71,12 +74,16 @@ export class EmbeddedRunner implements Runner {
     if (this.stopped) return;
     const { jobs, clock, config } = this.runtime;
     const free = config.analysisConcurrency - this.running;
-    if (free <= 0) return;
+    if (free <= 0 || performance.now() < this.pausedUntil) return;
     let claimed: Job[];
     try {
       claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free, config.analysisPerPackage);
+      this.backoff.after(true);
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'cordon: cannot read the analysis queue');
+      // Each try waits out the store's busy timeout on the event loop: back off instead of trying every poll.
+      const wait = this.backoff.after(false);
+      this.pausedUntil = performance.now() + wait;
+      this.logger.error({ err: (err as Error).message, retryInMs: wait }, 'cordon: cannot read the analysis queue; backing off');
       return;
     }
     for (const job of claimed) {
