@@ -70,6 +70,27 @@ export interface EstablishedSigner {
   readonly recorded: (at: number) => void;
 }
 
+/** Which waiting versions a page of the queue holds. */
+export interface QueueQuery {
+  readonly limit: number;
+  /** The `next` cursor of the previous page. */
+  readonly after?: string | null;
+  /** '' (all), 'held', 'quarantined', or 'approval' (under approval: always). */
+  readonly state?: string;
+  /** Substring of the package name. */
+  readonly package?: string;
+}
+
+/** One page of the queue: its versions, how many wait in all, and the cursor of the next page (null: last). */
+export interface QueuePage {
+  readonly versions: ApprovalStatus[];
+  readonly total: number;
+  readonly next: string | null;
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+const byPackageVersion = (a: { package: string; version: string }, b: { package: string; version: string }): number => (a.package < b.package ? -1 : a.package > b.package ? 1 : collator.compare(a.version, b.version));
+
 /** What accepting a decision did. */
 export interface DecisionOutcome {
   readonly decision: StoredDecision;
@@ -219,12 +240,34 @@ export class ApprovalService {
 
   /** Versions waiting for time, analysis or people: quarantined (not yet visible) and held, by package and version. */
   queue(): ApprovalStatus[] {
+    return this.queuePage({ limit: Number.POSITIVE_INFINITY }).versions;
+  }
+
+  /**
+   * One page of the waiting versions, in the order of `queue()`, after the cursor `after` (`name@version`,
+   * the `next` of the page before). Filtering and ordering read only the version rows; the approvals and
+   * findings of a version are read for the versions of the page alone, so a queue of 20,000 costs a page.
+   */
+  queuePage(query: QueueQuery): QueuePage {
     const now = this.deps.clock.now();
-    const waiting = [...this.deps.store.versionsInState('held'), ...this.deps.store.versionsInState('quarantined')];
-    return waiting
-      .map((r) => this.statusOf(r, now))
-      .filter((s) => !s.visible)
-      .sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version, 'en', { numeric: true }));
+    const needle = (query.package ?? '').toLowerCase();
+    const waiting = [...this.deps.store.versionsInState('held'), ...this.deps.store.versionsInState('quarantined')].filter((r) => {
+      const rule = this.deps.quarantine.ruleFor(r.package);
+      const d = decide(r, rule, now);
+      if (d.visible || (needle && !r.package.toLowerCase().includes(needle))) return false;
+      return !query.state || (query.state === 'approval' ? rule.approvalAlways : d.state === query.state);
+    });
+    waiting.sort(byPackageVersion);
+    let start = 0;
+    if (query.after) {
+      const at = query.after.lastIndexOf('@');
+      const cursor = { package: query.after.slice(0, at), version: query.after.slice(at + 1) };
+      start = waiting.findIndex((r) => byPackageVersion(r, cursor) > 0);
+      if (start < 0) start = waiting.length;
+    }
+    const page = waiting.slice(start, start + query.limit);
+    const last = page[page.length - 1];
+    return { versions: page.map((r) => this.statusOf(r, now)), total: waiting.length, next: last && start + page.length < waiting.length ? `${last.package}@${last.version}` : null };
   }
 
   private statusOf(record: VersionRecord, now: number): ApprovalStatus {
