@@ -143,6 +143,11 @@ export class BlobStore {
     }
     const tmp = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
     const got = await downloadTo(source.url, tmp, source.pin, this.limits);
+    if (!got.matches && !got.gzip) {
+      // No tarball at all (a proxy's error page with 200, a captive portal): a glitch to retry, not other bytes.
+      await unlink(tmp).catch(() => undefined);
+      throw new BlobError('UPSTREAM_BAD_RESPONSE', `${source.url} answered with something that is not a tarball (${got.size} bytes, not gzip); trying again later`);
+    }
     const other = !got.matches ? `its ${source.pin.algorithm} is not the pinned ${source.pin.sri}` : source.blob && got.sha512.sri !== source.blob.sri ? `its sha512 ${got.sha512.sri} differs from the bytes verified before (${source.blob.sri})` : null;
     if (other) {
       await unlink(tmp).catch(() => undefined);
