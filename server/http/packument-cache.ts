@@ -18,6 +18,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Decisions } from '../quarantine/quarantine-service';
 import { MALFORMED, parsePackagePath } from './request-path';
+import { HttpError, sendError } from './http-error';
 
 export interface PackumentCacheOptions {
   /** A value that changes whenever anything about the package's versions changes, by any connection. */
@@ -147,7 +148,12 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
       settle(made);
     };
     res.once('close', () => finish(null));
-    capture(res, (status, body) => {
+    // A right answer it had is better than Verdaccio's error (a full disk, a store it cannot write): serve that.
+    // Without one, Verdaccio's bare "internal server error" becomes an answer that says what to do.
+    const fallback = right
+      ? (): void => serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added))
+      : (): void => sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot answer for ${parsed.name} right now: the mirror could not read or store its metadata (a full disk, a store it cannot write, or an upstream fault). Nothing was changed; try again in a minute, and tell the mirror's operator if it persists.`), { retryAfterSeconds: 30 }));
+    capture(res, fallback, (status, body) => {
       if (status !== 200 || res.getHeader('set-cookie') !== undefined) return finish(null);
       const contentType = String(res.getHeader('content-type') ?? '');
       if (!/json/i.test(contentType) || body.length === 0 || body.length > maxBytes / 2) return finish(null);
@@ -200,20 +206,36 @@ function serve(req: Request, res: Response, entry: Entry, grew: (entry: Entry, a
   entry.gzipping.then((gz) => send(gz, 'gzip'), () => send(entry.body, null));
 }
 
-/** Passes the response through unchanged and hands its status and uncompressed body to `done` once it ends. */
-function capture(res: Response, done: (status: number, body: Buffer) => void): void {
+/**
+ * Passes the response through unchanged and hands its status and uncompressed body to `done` once it
+ * ends; with `fallback`, a 5xx answer is dropped unsent and `fallback` answers instead (stale-if-error).
+ */
+function capture(res: Response, fallback: (() => void) | null, done: (status: number, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   const write = res.write.bind(res);
   const end = res.end.bind(res);
+  let replaced = false;
+  const replace = (): boolean => {
+    if (replaced) return true;
+    if (!fallback || res.statusCode < 500 || res.headersSent) return false;
+    replaced = true;
+    res.write = write;
+    res.end = end;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    fallback();
+    return true;
+  };
   const keep = (chunk: unknown, encoding: unknown): void => {
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
     chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
   };
   res.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+    if (replace()) return true;
     keep(chunk, encoding);
     return (write as (...args: unknown[]) => boolean)(chunk, encoding, cb);
   }) as Response['write'];
   res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
+    if (replace()) return res;
     keep(chunk, encoding);
     const result = (end as (...args: unknown[]) => Response)(chunk, encoding, cb);
     try {

@@ -46,7 +46,8 @@ export class EmbeddedRunner implements Runner {
       this.tick();
       const next = this.runtime.jobs.nextRunAfter();
       const ready = next !== null && next <= this.runtime.clock.now();
-      if (this.running === 0 && !ready) return;
+      // Nothing runs and nothing can start now (none ready, or the queue cannot be read: a locked or full store).
+      if (this.running === 0 && (!ready || performance.now() < this.pausedUntil)) return;
       await Promise.race([...this.inflight, new Promise((r) => setTimeout(r, 20))]);
     }
   }

@@ -11,13 +11,13 @@ import { packumentCache } from '../../server/http/packument-cache';
 const T0 = Date.parse('2026-11-20T12:00:00Z');
 
 async function harness(bodyBytes = 1_000) {
-  const state = { calls: 0, monotonic: 0, gate: Promise.resolve() as Promise<void> };
+  const state = { calls: 0, monotonic: 0, gate: Promise.resolve() as Promise<void>, fail: false };
   const app = express();
   app.use(packumentCache({ generation: () => 1, nextChange: () => null, clock: new ManualClock(T0), logger: silentLogger, monotonicNow: () => state.monotonic, maxAgeMs: 30_000 }));
   app.get(/.*/, (_req, res) => {
     state.calls++;
     const call = state.calls;
-    void state.gate.then(() => res.type('application/json').send(JSON.stringify({ name: 'pkg', call, versions: {}, pad: 'x'.repeat(bodyBytes) })));
+    void state.gate.then(() => (state.fail ? res.status(500).json({ error: 'internal server error' }) : res.type('application/json').send(JSON.stringify({ name: 'pkg', call, versions: {}, pad: 'x'.repeat(bodyBytes) }))));
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -27,7 +27,7 @@ async function harness(bodyBytes = 1_000) {
     const res = await fetch(url, { headers });
     return { status: res.status, body: Buffer.from(await res.arrayBuffer()), encoding: res.headers.get('content-encoding') };
   };
-  return { state, get, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { state, get, url, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 function gate(): { promise: Promise<void>; open(): void } {
@@ -83,6 +83,26 @@ test('a 40 MB packument is cached too, and its gzip is made once', async () => {
       assert.equal(z.encoding, 'gzip');
       assert.ok(z.body.equals(plain.body), 'fetch decompressed it to the same bytes');
     }
+  } finally {
+    await h.close();
+  }
+});
+
+test("a right answer it has is served when Verdaccio fails to refresh it (a full disk); without one, the error says what to do", async () => {
+  const h = await harness();
+  try {
+    const first = await h.get();
+    h.state.monotonic += 31_000;
+    h.state.fail = true;
+    const during = await h.get();
+    assert.equal(during.status, 200);
+    assert.deepEqual(during.body, first.body);
+    const other = await fetch(h.url.replace(/pkg$/, 'other-pkg'));
+    assert.equal(other.status, 503);
+    assert.match(((await other.json()) as { error: string }).error, /cannot answer for other-pkg right now/);
+    h.state.fail = false;
+    h.state.monotonic += 31_000;
+    assert.equal((JSON.parse((await h.get()).body.toString()) as { call: number }).call, 4, 'refreshed once Verdaccio answers again');
   } finally {
     await h.close();
   }
