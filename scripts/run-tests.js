@@ -20,5 +20,6 @@ if (files.length === 0) {
   console.error(`no test files under ${relative(process.cwd(), root)}${filter ? ` matching ${filter}` : ''}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A test that hangs fails after 4 minutes instead of holding the run until CI gives up on it.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=240000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -6,7 +6,8 @@
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import { consoleLogger, type Logger } from './logger';
-import { AnalysisStore, ApprovalStore, claimDataFolder, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, type Db } from '../storage';
+import { AnalysisStore, ApprovalStore, claimDataFolder, dataPaths, IdentityKeeper, JobStore, openDataFolder, PasskeyStore, VersionStore, WithdrawalStore, type Db } from '../storage';
+import { WithdrawalWatch } from './quarantine/withdrawal-watch';
 import { QuarantineService } from './quarantine/quarantine-service';
 import { CascadeService } from './quarantine/cascade-service';
 import { ApprovalService } from './approvals/approval-service';
@@ -71,6 +72,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     throw err;
   }
   const { db, identity } = opened;
+  // Every statement on the event loop waits at most this long for another process's lock, then fails closed.
+  db.pragma(`busy_timeout = ${config.storeBusyTimeoutMs}`);
   const keeper = new IdentityKeeper(config.dataDir, db, identity);
   const store = new VersionStore(db);
   const approvalStore = new ApprovalStore(db);
@@ -78,7 +81,8 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   const closers: Array<() => void> = [];
   const analyses = new AnalysisStore(db);
   const cascade = new CascadeService(store, analyses, config.cascade);
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, cascade);
+  const withdrawals = new WithdrawalWatch(new WithdrawalStore(db), { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs });
+  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, withdrawals, cascade);
   const clock = options.clock ?? systemClock;
   const syncIdentity = (): void => {
     try {
@@ -89,7 +93,12 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
   };
   const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
   timer.unref();
-  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine, cascade });
+  const jobs = new JobStore(db);
+  const requeue = (name: string, version: string, at: number, note: string): void => {
+    const job = jobs.latestFor(name, version);
+    if (job && (job.status === 'failed' || job.status === 'done')) jobs.requeue(job.id, at, note);
+  };
+  const approvals = new ApprovalService({ config, mirrorId, clock, store, approvals: approvalStore, quarantine, cascade, withdrawals, requeue });
   const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
   const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versionOf(name, version), config.upstream) });
@@ -104,7 +113,7 @@ export function createRuntime(config: CordonConfig, options: { clock?: Clock; id
     db,
     store,
     analyses,
-    jobs: new JobStore(db),
+    jobs,
     quarantine,
     blobs,
     approvals,

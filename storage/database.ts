@@ -12,6 +12,16 @@ export type StorageErrorCode = 'STORE_UNAVAILABLE' | 'STORE_TOO_NEW';
 /** The database cannot be opened or is of a newer schema than this code knows. */
 export class StorageError extends CordonError<StorageErrorCode> {}
 
+/**
+ * True when `err` is SQLite saying the store cannot be used right now: locked or busy (another process
+ * holds a write lock: a sqlite3 shell, VACUUM, a backup tool), read-only, full, or failing I/O. Callers on
+ * request paths fail closed on it; background loops back off.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
+}
+
 /** Opens (creating if needed) the database at `file` (`:memory:` for tests) and migrates it. */
 export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
   let db: Db;

@@ -1,5 +1,5 @@
 /** The only place SQL lives: open the database, then read and write through the store. */
-export { openDatabase, StorageError, type Db, type StorageErrorCode } from './database';
+export { openDatabase, isStoreUnavailable, StorageError, type Db, type StorageErrorCode } from './database';
 export { VersionStore, type JobSpec, type SightingFindings } from './version-store';
 export { TransitionWriter, type Transition } from './transitions';
 export { AuditLog, auditEntryHash, GENESIS_HASH, type AuditEntry, type AuditInput } from './audit-log';
@@ -13,3 +13,4 @@ export { backupStore, restoreStore, inspectBackup, claimDataFolder, mirrorRunnin
 export { NotificationOutbox, type Delivery, type DeliveryStatus, type NotifyFacts, type StoredNotifyEvent, type NotifyChange } from './notification-outbox';
 export { RefusalStore, type RefusalTally, type RefusalBatchEntry } from './refusal-store';
 export { OpsQueries } from './ops-queries';
+export { WithdrawalStore, type StoredAbsence } from './withdrawal-store';

@@ -3,6 +3,7 @@
  * embedded runner claims jobs from it; the BullMQ runner hands them to Redis and waits for results.
  */
 import type { Statement } from 'better-sqlite3';
+import semver from 'semver';
 import type { Db } from './database';
 
 export type JobStatus = 'waiting' | 'active' | 'done' | 'failed';
@@ -20,6 +21,8 @@ export interface Job {
   readonly lockedUntil: number | null;
   readonly lastError: string | null;
   readonly createdAt: number;
+  /** When its current run of failed attempts began; null when the last attempt did not fail. */
+  readonly failingSince: number | null;
 }
 
 interface JobRow {
@@ -35,6 +38,7 @@ interface JobRow {
   locked_until: number | null;
   last_error: string | null;
   created_at: number;
+  failing_since: number | null;
 }
 
 const toJob = (r: JobRow): Job => ({
@@ -50,7 +54,18 @@ const toJob = (r: JobRow): Job => ({
   lockedUntil: r.locked_until,
   lastError: r.last_error,
   createdAt: r.created_at,
+  failingSince: r.failing_since,
 });
+
+/** The job of the lowest version (semver order; versions semver cannot read come last, oldest job first). */
+function lowestVersion(jobs: readonly Job[]): Job | undefined {
+  let best: Job | undefined;
+  for (const job of jobs) {
+    if (!best) best = job;
+    else if (semver.valid(job.version) && (!semver.valid(best.version) || semver.lt(job.version, best.version))) best = job;
+  }
+  return best;
+}
 
 export class JobStore {
   private readonly stmt: Record<string, Statement>;
@@ -58,10 +73,14 @@ export class JobStore {
   constructor(private readonly db: Db) {
     this.stmt = {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      nextReady: db.prepare("SELECT * FROM jobs WHERE status = 'waiting' AND run_after <= ? ORDER BY run_after, created_at LIMIT ?"),
+      readyPackages: db.prepare("SELECT package, MIN(created_at) AS oldest FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND run_after <= ? GROUP BY package ORDER BY oldest, package"),
+      activeByPackage: db.prepare("SELECT package, COUNT(*) AS n FROM jobs INDEXED BY jobs_fair WHERE status = 'active' GROUP BY package"),
+      readyOf: db.prepare("SELECT * FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND package = ? AND run_after <= ? ORDER BY created_at LIMIT 1000"),
       claim: db.prepare("UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_until = ?, updated_at = ? WHERE id = ? AND status = 'waiting'"),
       finish: db.prepare("UPDATE jobs SET status = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
-      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
+      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ?, failing_since = COALESCE(failing_since, ?) WHERE id = ?"),
+      postpone: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ?, updated_at = ? WHERE id = ?"),
+      requeue: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = 0, failing_since = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
       recover: db.prepare("UPDATE jobs SET status = 'waiting', locked_until = NULL, updated_at = ? WHERE status = 'active' AND (locked_until IS NULL OR locked_until < ?)"),
       active: db.prepare("SELECT * FROM jobs WHERE status = 'active' ORDER BY created_at"),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status'),
@@ -81,11 +100,34 @@ export class JobStore {
     return row && toJob(row);
   }
 
-  /** Claims up to `limit` ready jobs at `now`, locked until `now + lockMs` (a crash frees them after that). */
-  claim(now: number, lockMs: number, limit: number): Job[] {
+  /**
+   * Claims up to `limit` ready jobs at `now`, locked until `now + lockMs` (a crash frees them after that).
+   * Fair across packages: packages take turns (the one waiting longest first), none has more than
+   * `perPackage` jobs active at once, and a package's jobs run in version order — so a burst of one
+   * package's versions neither starves the others nor races itself, and each version can be compared
+   * with the one before it.
+   */
+  claim(now: number, lockMs: number, limit: number, perPackage = Number.POSITIVE_INFINITY): Job[] {
     return this.db.transaction(() => {
-      const ready = (this.stmt.nextReady!.all(now, limit) as JobRow[]).map(toJob);
-      return ready.filter((job) => this.stmt.claim!.run(now + lockMs, now, job.id).changes > 0).map((job) => ({ ...job, status: 'active' as const, attempts: job.attempts + 1, lockedUntil: now + lockMs }));
+      const active = new Map((this.stmt.activeByPackage!.all() as { package: string; n: number }[]).map((r) => [r.package, r.n]));
+      const claimed: Job[] = [];
+      // Round after round, each package with room gets one more job, until `limit` are claimed.
+      let packages = (this.stmt.readyPackages!.all(now) as { package: string }[]).map((r) => r.package);
+      while (claimed.length < limit && packages.length > 0) {
+        const next: string[] = [];
+        for (const name of packages) {
+          if (claimed.length >= limit) break;
+          if ((active.get(name) ?? 0) >= perPackage) continue;
+          const taken = new Set(claimed.map((j) => j.id));
+          const job = lowestVersion((this.stmt.readyOf!.all(name, now) as JobRow[]).map(toJob).filter((j) => !taken.has(j.id)));
+          if (!job || this.stmt.claim!.run(now + lockMs, now, job.id).changes === 0) continue;
+          claimed.push({ ...job, status: 'active', attempts: job.attempts + 1, lockedUntil: now + lockMs });
+          active.set(name, (active.get(name) ?? 0) + 1);
+          next.push(name);
+        }
+        packages = next;
+      }
+      return claimed;
     })();
   }
 
@@ -94,9 +136,19 @@ export class JobStore {
     this.stmt.finish!.run(status, error, now, id);
   }
 
-  /** Puts a job back in the queue to run again at `runAfter`. */
+  /** Puts a job back in the queue to run again at `runAfter` after a failed attempt (its run of failures began at the first). */
   retry(id: string, runAfter: number, error: string, now: number): void {
-    this.stmt.retry!.run(runAfter, error, now, id);
+    this.stmt.retry!.run(runAfter, error, now, now, id);
+  }
+
+  /** Hands a claimed job back without counting the attempt: it never started (the queue it goes to was unreachable). */
+  postpone(id: string, runAfter: number, note: string, now: number): void {
+    this.stmt.postpone!.run(runAfter, note, now, id);
+  }
+
+  /** Queues a finished or failed job afresh (a person cleared what stopped it), with a new attempt budget. */
+  requeue(id: string, now: number, note: string): void {
+    this.stmt.requeue!.run(now, note, now, id);
   }
 
   /** Makes jobs left active by a crashed process (lock expired, or every active job when `all`) ready again. */

@@ -91,6 +91,7 @@ export class VersionStore {
       byTarball: db.prepare('SELECT * FROM versions INDEXED BY versions_by_tarball WHERE package = ? AND tarball = ?'),
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
       recentInState: db.prepare('SELECT * FROM versions INDEXED BY versions_by_state_updated WHERE state = ? ORDER BY updated_at DESC LIMIT ?'),
+      cleanWaiting: db.prepare("SELECT * FROM versions WHERE state = 'quarantined' AND package = ? AND analysis = 'clean'"),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
       packagesChangedSince: db.prepare('SELECT DISTINCT package FROM versions INDEXED BY versions_by_state_time WHERE state = ? AND updated_at >= ? ORDER BY package'),
       insertVersion: db.prepare(
@@ -150,6 +151,11 @@ export class VersionStore {
   recentInStates(states: readonly VersionState[], limit: number): VersionRecord[] {
     const rows = states.flatMap((s) => this.stmt.recentInState!.all(s, limit) as VersionRow[]);
     return rows.sort((a, b) => b.updated_at - a.updated_at).slice(0, limit).map(toRecord);
+  }
+
+  /** Versions of a package still in quarantine whose analysis came back clean (time alone will release them). */
+  cleanWaiting(name: string): VersionRecord[] {
+    return (this.stmt.cleanWaiting!.all(name) as VersionRow[]).map(toRecord);
   }
 
   /** Names of packages with at least one version in `state`. */

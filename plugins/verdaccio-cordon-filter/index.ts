@@ -9,7 +9,7 @@ import { emptyManifest } from '../../server/policy/filter-manifest';
 import { runtimeForPlugin, type PluginSettings } from '../../server/runtime';
 
 export default class CordonFilterPlugin {
-  private readonly filter: (packument: Readonly<Packument>) => Packument;
+  private readonly filter: (packument: Readonly<Packument>) => Packument | Promise<Packument>;
 
   constructor(settings: PluginSettings, options: { logger: Logger }) {
     try {

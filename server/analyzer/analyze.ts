@@ -30,6 +30,34 @@ export interface AnalyzeOptions {
   readonly now?: number;
   /** Thresholds of the young-dependency rule; defaults: 30 days, 3 versions. */
   readonly youngDependency?: YoungDependencyPolicy;
+  /** Limits on parsing (absent: none); what is beyond them is scanned as text and reported. */
+  readonly budget?: ParseBudget;
+}
+
+/**
+ * How much one analysis may parse. A parser's memory grows with the code it reads (30 MB of `a;` is
+ * gigabytes of syntax tree), so files beyond a size, or beyond a total, or read after the analysis ran
+ * out of time, are scanned as text instead; each such file is a finding, so a person sees what was not parsed.
+ */
+export interface ParseBudget {
+  /** Largest file parsed, in bytes. */
+  readonly maxFileBytes: number;
+  /** Bytes parsed by one analysis at most. */
+  readonly maxTotalBytes: number;
+  /** True once the analysis is out of time (the caller owns the clock). */
+  readonly outOfTime?: () => boolean;
+}
+
+const MB = 1024 * 1024;
+const mb = (n: number): string => `${(n / MB).toFixed(1)} MB`;
+
+/** Why `size` more bytes may not be parsed, or null when they may. */
+function beyondBudget(budget: ParseBudget | undefined, size: number, parsedBytes: number): string | null {
+  if (!budget) return null;
+  if (size > budget.maxFileBytes) return `this file (${mb(size)}) is larger than the parse budget of ${mb(budget.maxFileBytes)} per file`;
+  if (parsedBytes + size > budget.maxTotalBytes) return `the analysis had already parsed ${mb(parsedBytes)}, the parse budget of ${mb(budget.maxTotalBytes)} per analysis`;
+  if (budget.outOfTime?.()) return 'the analysis ran out of its time budget';
+  return null;
 }
 
 const REACH_CATEGORIES = new Set(['network', 'process', 'credentials', 'dynamic-code']);
@@ -46,11 +74,20 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   // Distinct files of the new version that were scanned, whether or not the cache had them.
   const scanned = new Set<string>();
   const unparsable = new Set<string>();
+  const overBudget = new Set<string>();
+  let parsedBytes = 0;
   const scanAs = (file: FileView, kind: FileKind): FileScan | null => {
     const key = `${kind}:${file.hash}`;
     let result = cache.get(key);
     if (result === undefined) {
-      result = kind === 'other' ? null : scanCode(file.text(), kind, file.path);
+      if (kind === 'other') result = null;
+      else {
+        const why = kind === 'shell' ? null : beyondBudget(options.budget, file.bytes.length, parsedBytes);
+        // Scanned as text, and not cached: another analysis with budget left parses it.
+        if (why) return textScan(file.text(), why);
+        parsedBytes += file.bytes.length;
+        result = scanCode(file.text(), kind, file.path);
+      }
       cache.set(key, result);
       if (result) parsedNow++;
     }
@@ -83,7 +120,8 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     const result = scanAs(file, nextKind(file));
     if (result) {
       scanned.add(file.hash);
-      if (!result.parsed) unparsable.add(file.hash);
+      if (result.overBudget) overBudget.add(file.hash);
+      else if (!result.parsed) unparsable.add(file.hash);
     }
     return result;
   };
@@ -127,8 +165,15 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     findings,
     maxSeverity: findings[0]?.severity ?? null, // sorted most severe first
     digest: findingsDigest(findings),
-    stats: { filesNext: cur.byPath.size, filesChanged: code.changed, filesParsed: parsedNow, filesScanned: scanned.size, filesUnparsable: unparsable.size },
+    stats: { filesNext: cur.byPath.size, filesChanged: code.changed, filesParsed: parsedNow, filesScanned: scanned.size, filesUnparsable: unparsable.size, filesOverBudget: overBudget.size },
   };
+}
+
+/** A file scanned by patterns only, because parsing it was beyond the budget. */
+function textScan(text: string, why: string): FileScan {
+  const sink = new SignalSink();
+  scanText(text, sink);
+  return { signals: sink.signals, relativeImports: sink.relativeImports, parsed: false, overBudget: why };
 }
 
 function groupByHash(view: PackageView): Map<string, FileView[]> {

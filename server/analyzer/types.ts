@@ -115,5 +115,7 @@ export interface Report {
     readonly filesScanned: number;
     /** Of those, the ones no parser accepted (scanned as text). */
     readonly filesUnparsable: number;
+    /** Of those, the ones beyond the parse budget (scanned as text without parsing). */
+    readonly filesOverBudget: number;
   };
 }

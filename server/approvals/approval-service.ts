@@ -13,7 +13,8 @@ import { ApprovalError } from './errors';
 import type { CascadeService } from '../quarantine/cascade-service';
 import { countingApprovers, requiredApprovals } from './quorum';
 import { canonicalStatement, MAX_REASON, newNonce, STATEMENT_TYPE, type Decision, type Statement } from './statement';
-import { approverForKey, assertDecidable, authenticateSsh, checkStatement } from './verify-decision';
+import { approverForKey, assertDecidable, authenticateSsh, checkStatement, decisionDigest } from './verify-decision';
+import type { WithdrawalWatch } from '../quarantine/withdrawal-watch';
 
 export interface ApprovalDeps {
   readonly config: Pick<CordonConfig, 'approvers' | 'quorum'>;
@@ -25,6 +26,10 @@ export interface ApprovalDeps {
   readonly quarantine: Pick<QuarantineService, 'ruleFor'>;
   /** Holds a rejected version's siblings (absent: no cascade). */
   readonly cascade?: Pick<CascadeService, 'from'>;
+  /** Which blocks are confirmed withdrawals, which a signed approval clears (absent: none are). */
+  readonly withdrawals?: Pick<WithdrawalWatch, 'blockedByWithdrawal' | 'clear'>;
+  /** Queues the analysis of a version again (after a withdrawal block that stopped it is cleared). */
+  readonly requeue?: (name: string, version: string, at: number, note: string) => void;
 }
 
 /** Where the approvals of one version's current bytes and findings stand. */
@@ -68,6 +73,27 @@ export interface EstablishedSigner {
   readonly recorded: (at: number) => void;
 }
 
+/** Which waiting versions a page of the queue holds. */
+export interface QueueQuery {
+  readonly limit: number;
+  /** The `next` cursor of the previous page. */
+  readonly after?: string | null;
+  /** '' (all), 'held', 'quarantined', or 'approval' (under approval: always). */
+  readonly state?: string;
+  /** Substring of the package name. */
+  readonly package?: string;
+}
+
+/** One page of the queue: its versions, how many wait in all, and the cursor of the next page (null: last). */
+export interface QueuePage {
+  readonly versions: ApprovalStatus[];
+  readonly total: number;
+  readonly next: string | null;
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+const byPackageVersion = (a: { package: string; version: string }, b: { package: string; version: string }): number => (a.package < b.package ? -1 : a.package > b.package ? 1 : collator.compare(a.version, b.version));
+
 /** What accepting a decision did. */
 export interface DecisionOutcome {
   readonly decision: StoredDecision;
@@ -101,9 +127,9 @@ export class ApprovalService {
     const now = this.deps.clock.now();
     const record = this.deps.store.versionOf(name, version);
     const target = { package: name, version };
-    assertDecidable(target, record, record ? this.visible(record, now) : false);
+    assertDecidable(target, record, record ? this.visible(record, now) : false, { withdrawalBlock: this.withdrawalBlock(record), decision });
     const statement: Statement = {
-      type: STATEMENT_TYPE, mirrorId: this.mirrorId, package: name, version, integrity: record.integrity, findingsDigest: record.findingsDigest,
+      type: STATEMENT_TYPE, mirrorId: this.mirrorId, package: name, version, integrity: record.integrity, findingsDigest: decisionDigest(record),
       decision, reason, approver: approver.name, issuedAt: new Date(now).toISOString(), nonce: newNonce(),
     };
     return { statement, text: canonicalStatement(statement) };
@@ -128,18 +154,19 @@ export class ApprovalService {
       const record = store.versionOf(name, version);
       const previous = record ? approvals.decisionsOf(name, version) : [];
       const { approver } = signer;
+      const withdrawalBlock = this.withdrawalBlock(record);
       const statement = checkStatement(statementText, approver, {
-        mirrorId: this.mirrorId, target: { package: name, version }, record, visible: record ? this.visible(record, now) : false, approvers: config.approvers, now,
+        mirrorId: this.mirrorId, target: { package: name, version }, record, visible: record ? this.visible(record, now) : false, approvers: config.approvers, now, withdrawalBlock,
         nonceUsed: (nonce) => approvals.nonceUsed(nonce),
         // One approver counts once whichever way they sign: a passkey decision carries the approver's SSH key too.
-        alreadySigned: (who, decision) => previous.some((d) => d.approver === who && d.decision === decision && d.publicKey === approver.publicKey && d.integrity === record?.integrity && d.findingsDigest === record?.findingsDigest),
+        alreadySigned: (who, decision) => previous.some((d) => d.approver === who && d.decision === decision && d.publicKey === approver.publicKey && d.integrity === record?.integrity && d.findingsDigest === (record ? decisionDigest(record) : null)),
       });
       const current = record!;
       const fastTrack = now < this.cooldownEnd(current);
       const required = requiredApprovals(config.quorum, current.maxSeverity, fastTrack);
       const accepted = { package: name, version, integrity: statement.integrity, findingsDigest: statement.findingsDigest, decision: statement.decision, approver: approver.name, publicKey: approver.publicKey };
-      const approvedBy = countingApprovers([...previous, accepted], config.approvers, current.integrity!, current.findingsDigest!);
-      const transition = this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
+      const approvedBy = countingApprovers([...previous, accepted], config.approvers, current.integrity!, decisionDigest(current));
+      const transition = withdrawalBlock ? this.clearingTransition(current, statement, approvedBy, required, fastTrack, now) : this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
       const { decision, transitioned } = approvals.accept(
         { ...accepted, statement: statementText, signature: signer.signature, method: signer.method, evidence: signer.evidence, nonce: statement.nonce, issuedAt: Date.parse(statement.issuedAt), acceptedAt: now,
           auditDetail: { keyLine: approver.line, reason: statement.reason, fastTrack, required, approvedBy } },
@@ -150,8 +177,38 @@ export class ApprovalService {
         // A rejection is a confirmed bad version: its publisher's siblings around it wait for a person too.
         this.deps.cascade?.from({ package: name, version, publisher: current.publisher, publishedAt: current.publishedAt, what: `rejected by ${approver.name}${statement.reason ? ` (${statement.reason})` : ''}`, auditId: decision.auditId }, now);
       }
+      if (withdrawalBlock && transitioned && statement.decision === 'approve') {
+        // The same absence must not block it again; an analysis the block stopped runs again.
+        this.deps.withdrawals?.clear(name, version, now, approver.name);
+        if (current.analysis === 'pending') this.deps.requeue?.(name, version, now, `withdrawal block cleared by ${approver.name}`);
+      }
       return { decision, transition: transitioned ? transition : null, status: this.status(name, version)! };
     });
+  }
+
+  /** True when `record` is blocked because upstream withdrew it (confirmed), which a signed approval may clear. */
+  private withdrawalBlock(record: VersionRecord | undefined): boolean {
+    return record?.state === 'blocked' && (this.deps.withdrawals?.blockedByWithdrawal(record.package, record.version) ?? false);
+  }
+
+  /**
+   * A decision on a version blocked by a confirmed withdrawal. A rejection rejects it; an approval
+   * clears the block, putting the version back where it was (quarantined, or held when its analysis
+   * flagged it), or approves it when it waited for approvals anyway and this one completes the quorum.
+   * A clearing never releases anything by itself: time and a clean analysis, or approvals, still do.
+   */
+  private clearingTransition(record: VersionRecord, s: Statement, approvedBy: readonly string[], required: number, fastTrack: boolean, now: number): Transition {
+    const needsPeople = record.analysis === 'flagged' || record.analysis === 'failed' || this.deps.quarantine.ruleFor(record.package).approvalAlways;
+    if (s.decision === 'reject' || (needsPeople && record.findingsDigest !== null && approvedBy.length >= required)) {
+      const t = this.transitionFor(record, s, approvedBy, required, fastTrack, now)!;
+      return { ...t, detail: { ...t.detail, clearedWithdrawal: true } };
+    }
+    const to = record.analysis === 'flagged' || record.analysis === 'failed' ? 'held' : 'quarantined';
+    return {
+      package: record.package, version: record.version, from: 'blocked', to, at: now, cause: 'withdrawal-cleared',
+      reason: `withdrawal block cleared by ${s.approver}${s.reason ? `: ${s.reason}` : ''}; it waits ${to === 'held' ? 'for approvals' : 'for its cooldown and a clean analysis'} again`,
+      detail: { approver: s.approver, nonce: s.nonce, integrity: record.integrity, findingsDigest: decisionDigest(record) },
+    };
   }
 
   private transitionFor(record: VersionRecord, s: Statement, approvedBy: readonly string[], required: number, fastTrack: boolean, now: number): Transition | null {
@@ -190,12 +247,34 @@ export class ApprovalService {
 
   /** Versions waiting for time, analysis or people: quarantined (not yet visible) and held, by package and version. */
   queue(): ApprovalStatus[] {
+    return this.queuePage({ limit: Number.POSITIVE_INFINITY }).versions;
+  }
+
+  /**
+   * One page of the waiting versions, in the order of `queue()`, after the cursor `after` (`name@version`,
+   * the `next` of the page before). Filtering and ordering read only the version rows; the approvals and
+   * findings of a version are read for the versions of the page alone, so a queue of 20,000 costs a page.
+   */
+  queuePage(query: QueueQuery): QueuePage {
     const now = this.deps.clock.now();
-    const waiting = [...this.deps.store.versionsInState('held'), ...this.deps.store.versionsInState('quarantined')];
-    return waiting
-      .map((r) => this.statusOf(r, now))
-      .filter((s) => !s.visible)
-      .sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version, 'en', { numeric: true }));
+    const needle = (query.package ?? '').toLowerCase();
+    const waiting = [...this.deps.store.versionsInState('held'), ...this.deps.store.versionsInState('quarantined')].filter((r) => {
+      const rule = this.deps.quarantine.ruleFor(r.package);
+      const d = decide(r, rule, now);
+      if (d.visible || (needle && !r.package.toLowerCase().includes(needle))) return false;
+      return !query.state || (query.state === 'approval' ? rule.approvalAlways : d.state === query.state);
+    });
+    waiting.sort(byPackageVersion);
+    let start = 0;
+    if (query.after) {
+      const at = query.after.lastIndexOf('@');
+      const cursor = { package: query.after.slice(0, at), version: query.after.slice(at + 1) };
+      start = waiting.findIndex((r) => byPackageVersion(r, cursor) > 0);
+      if (start < 0) start = waiting.length;
+    }
+    const page = waiting.slice(start, start + query.limit);
+    const last = page[page.length - 1];
+    return { versions: page.map((r) => this.statusOf(r, now)), total: waiting.length, next: last && start + page.length < waiting.length ? `${last.package}@${last.version}` : null };
   }
 
   private statusOf(record: VersionRecord, now: number): ApprovalStatus {

@@ -27,6 +27,19 @@ export interface DecisionContext {
   readonly nonceUsed: (nonce: string) => boolean;
   /** This approver already made this decision about these bytes and findings. */
   readonly alreadySigned: (approver: string, decision: Decision) => boolean;
+  /** The version is blocked because upstream withdrew it (confirmed): a signed decision may clear that. */
+  readonly withdrawalBlock?: boolean;
+}
+
+/**
+ * The findings digest a statement names for a version never analysed (a withdrawal block can stop a
+ * version before its analysis): no analysis will ever have it, so such a decision never counts as an approval.
+ */
+export const UNANALYSED_DIGEST = 'unanalysed';
+
+/** The findings digest a decision about `record` is bound to. */
+export function decisionDigest(record: Pick<VersionRecord, 'findingsDigest'>): string {
+  return record.findingsDigest ?? UNANALYSED_DIGEST;
 }
 
 /** A decision that passed every check. */
@@ -41,10 +54,25 @@ export function approverForKey(approvers: readonly Approver[], blob: Buffer): Ap
   return approvers.find((a) => Buffer.from(a.publicKey, 'base64').equals(blob));
 }
 
-/** Throws unless a decision about `record` can be made now: it exists, is hidden and waiting, and its analysis finished. */
-export function assertDecidable(target: { package: string; version: string }, record: VersionRecord | undefined, visible: boolean): asserts record is VersionRecord & { integrity: string; findingsDigest: string } {
+/**
+ * Throws unless a decision about `record` can be made now: it exists, is hidden and waiting, and its
+ * analysis finished; or it is blocked by a confirmed withdrawal (`withdrawalBlock`), which an approval
+ * clears — a rejection of such a version needs its analysis, since there is nothing else to reject.
+ */
+export function assertDecidable(
+  target: { package: string; version: string },
+  record: VersionRecord | undefined,
+  visible: boolean,
+  options: { readonly withdrawalBlock?: boolean; readonly decision?: Decision } = {},
+): asserts record is VersionRecord & { integrity: string } {
   const spec = `${target.package}@${target.version}`;
   if (!record) throw new ApprovalError('UNKNOWN_VERSION', `Cordon has never seen ${spec}. Check the name and version, or request it once through the mirror (npm view ${spec}).`);
+  if (options.withdrawalBlock && record.state === 'blocked' && record.integrity !== null) {
+    if (options.decision === 'reject' && record.findingsDigest === null) {
+      throw new ApprovalError('NOT_DECIDABLE', `${spec} is blocked because upstream withdrew it, and it was never analysed: there is nothing to reject, and it stays blocked. Approve it only to clear the withdrawal block if upstream does have it.`);
+    }
+    return;
+  }
   if ((record.state !== 'quarantined' && record.state !== 'held') || visible) {
     const state = visible && record.state === 'quarantined' ? 'released' : record.state;
     throw new ApprovalError('NOT_DECIDABLE', `${spec} is ${state}; only quarantined or held versions can be approved or rejected. See its state with "cordon queue".`);
@@ -88,10 +116,10 @@ export function checkStatement(statementText: string, approver: Approver, ctx: D
   if (issued - ctx.now > CLOCK_SKEW_MS) throw new ApprovalError('STATEMENT_FROM_FUTURE', `The statement claims to be issued at ${statement.issuedAt}, later than the mirror's clock (${new Date(ctx.now).toISOString()}). Fetch the statement from the mirror instead of writing it by hand.`);
   if (ctx.nonceUsed(statement.nonce)) throw new ApprovalError('NONCE_REUSED', 'This statement (its nonce) has already been used for a decision. Fetch a fresh statement; a signed decision cannot be replayed.');
 
-  assertDecidable(ctx.target, ctx.record, ctx.visible);
+  assertDecidable(ctx.target, ctx.record, ctx.visible, { withdrawalBlock: ctx.withdrawalBlock, decision: statement.decision });
   const record = ctx.record;
   if (statement.integrity !== record.integrity) throw new ApprovalError('WRONG_INTEGRITY', `The statement approves tarball ${statement.integrity}, but the mirror now has ${record.integrity} for ${statement.package}@${statement.version}. Review the new bytes ("cordon show") and sign again.`);
-  if (statement.findingsDigest !== record.findingsDigest) throw new ApprovalError('DIGEST_CHANGED', `The analysis changed since this statement was made (findings digest ${record.findingsDigest}, statement ${statement.findingsDigest}): review again with "cordon show" and sign a new statement.`);
+  if (statement.findingsDigest !== decisionDigest(record)) throw new ApprovalError('DIGEST_CHANGED', `The analysis changed since this statement was made (findings digest ${decisionDigest(record)}, statement ${statement.findingsDigest}): review again with "cordon show" and sign a new statement.`);
   if (ctx.alreadySigned(approver.name, statement.decision)) {
     throw new ApprovalError('ALREADY_SIGNED', `${approver.name} has already signed "${statement.decision}" for these exact bytes and findings; one approver counts once, whichever way they sign. Ask another approver.`);
   }

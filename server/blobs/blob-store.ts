@@ -84,7 +84,7 @@ export class BlobStore {
     } catch {
       return null;
     }
-    if (createHash('sha512').update(bytes).digest('base64') === sha512.base64) return bytes;
+    if ((await sha512InSlices(bytes)) === sha512.base64) return bytes;
     await unlink(path).catch(() => undefined);
     return null;
   }
@@ -143,6 +143,11 @@ export class BlobStore {
     }
     const tmp = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
     const got = await downloadTo(source.url, tmp, source.pin, this.limits);
+    if (!got.matches && !got.gzip) {
+      // No tarball at all (a proxy's error page with 200, a captive portal): a glitch to retry, not other bytes.
+      await unlink(tmp).catch(() => undefined);
+      throw new BlobError('UPSTREAM_BAD_RESPONSE', `${source.url} answered with something that is not a tarball (${got.size} bytes, not gzip); trying again later`);
+    }
     const other = !got.matches ? `its ${source.pin.algorithm} is not the pinned ${source.pin.sri}` : source.blob && got.sha512.sri !== source.blob.sri ? `its sha512 ${got.sha512.sri} differs from the bytes verified before (${source.blob.sri})` : null;
     if (other) {
       await unlink(tmp).catch(() => undefined);
@@ -159,6 +164,17 @@ export class BlobStore {
     }
     return { sha512: got.sha512, size: got.size, path: final };
   }
+}
+
+/** sha512 (base64) of `bytes`, 1 MiB per turn of the event loop: checking a 60 MB tarball never holds the loop for long. */
+async function sha512InSlices(bytes: Buffer): Promise<string> {
+  const hash = createHash('sha512');
+  const slice = 1024 * 1024;
+  for (let at = 0; at < bytes.length; at += slice) {
+    hash.update(bytes.subarray(at, at + slice));
+    if (at + slice < bytes.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest('base64');
 }
 
 /** The sha512 named by a stored `blob` column, or null. */

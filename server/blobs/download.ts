@@ -18,6 +18,8 @@ export interface Downloaded {
   readonly sha512: PinnedDigest;
   /** True when the bytes match the pin they were checked against. */
   readonly matches: boolean;
+  /** True when the bytes start like a gzip stream, as every npm tarball does. */
+  readonly gzip: boolean;
 }
 
 /** Streams `url` into `file` (created exclusively), checking the bytes against `pin` as they arrive. */
@@ -50,6 +52,7 @@ export async function downloadTo(url: string, file: string, pin: PinnedDigest, l
     }
     const check = new DigestCheck(pin);
     let size = 0;
+    let head = Buffer.alloc(0);
     try {
       for await (const chunk of res.body ?? []) {
         size += chunk.length;
@@ -57,6 +60,7 @@ export async function downloadTo(url: string, file: string, pin: PinnedDigest, l
           await res.body?.cancel().catch(() => undefined);
           throw new BlobError('TOO_LARGE', `${url} sent more than the ${limits.maxBytes} bytes allowed (maxTarballSize)`);
         }
+        if (head.length < 2) head = Buffer.concat([head, Buffer.from(chunk.subarray(0, 2))]);
         check.update(chunk);
         await handle.write(chunk).catch((err: unknown) => {
           throw new BlobError('STORE_FAILED', `cannot write ${file}: ${(err as Error).message}`, { cause: err });
@@ -72,7 +76,7 @@ export async function downloadTo(url: string, file: string, pin: PinnedDigest, l
     });
     const { sha512, matches } = check.finish();
     ok = true;
-    return { size, sha512, matches };
+    return { size, sha512, matches, gzip: head[0] === 0x1f && head[1] === 0x8b };
   } finally {
     await handle.close().catch(() => undefined);
     if (!ok) await unlink(file).catch(() => undefined);

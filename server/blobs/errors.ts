@@ -10,12 +10,14 @@ export type BlobErrorCode =
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
+  /** Upstream answered 200 with something that is no tarball at all (an error page from a proxy): a glitch, not other bytes. */
+  | 'UPSTREAM_BAD_RESPONSE'
   /** The verified store could not be written (a full or read-only disk). */
   | 'STORE_FAILED';
 
 export class BlobError extends CordonError<BlobErrorCode> {
   /** True when trying again later may succeed. */
   get transient(): boolean {
-    return this.code === 'UPSTREAM_HTTP_ERROR' || this.code === 'UPSTREAM_UNREACHABLE' || this.code === 'UPSTREAM_TIMEOUT' || this.code === 'STORE_FAILED';
+    return this.code === 'UPSTREAM_HTTP_ERROR' || this.code === 'UPSTREAM_UNREACHABLE' || this.code === 'UPSTREAM_TIMEOUT' || this.code === 'UPSTREAM_BAD_RESPONSE' || this.code === 'STORE_FAILED';
   }
 }

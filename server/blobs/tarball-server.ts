@@ -150,6 +150,8 @@ export class TarballServer {
         return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses ${id}: ${err.message}. The version is now blocked and will not be served; install another version and tell your security team.`), extra);
       case 'TOO_LARGE':
         return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon cannot serve ${id}: ${err.message}. Install another version, or ask the mirror's operator to raise maxTarballSize.`), extra);
+      case 'STORE_FAILED':
+        return sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot store the verified tarball of ${id}, so it does not serve it (${err.message}). Try again later; the mirror's operator should free disk space.`), { retryAfterSeconds: 60 }), extra);
       case 'UPSTREAM_NOT_FOUND':
         return sendError(res, new HttpError('BAD_GATEWAY', `Cordon cannot serve ${id}: the upstream registry no longer has its tarball (${err.message}). Install another version.`), extra);
       default:

@@ -121,8 +121,17 @@ export class CordonClient {
     return this.request('GET', '/decisions', { package: name, version });
   }
 
-  queue(): Promise<{ now: string; versions: StatusJson[] }> {
-    return this.request('GET', '/queue');
+  /** Every waiting version, page after page. */
+  async queue(): Promise<{ now: string; versions: StatusJson[] }> {
+    const versions: StatusJson[] = [];
+    let now = '';
+    for (let after: string | null = ''; after !== null; ) {
+      const page: { now: string; versions: StatusJson[]; next?: string | null } = await this.request('GET', '/queue', { limit: '500', ...(after ? { after } : {}) });
+      now ||= page.now;
+      versions.push(...page.versions);
+      after = page.next ?? null;
+    }
+    return { now, versions };
   }
 
   findings(name: string, version: string, unified: boolean): Promise<FindingsJson> {

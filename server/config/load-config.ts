@@ -41,6 +41,24 @@ export interface CordonConfig {
   readonly analysisAttempts: number;
   /** Longest one analysis attempt may take. */
   readonly analysisTimeoutMs: number;
+  /** Transient faults (5xx, timeouts, broken connections) are retried until they have lasted this long. */
+  readonly analysisRetryForMs: number;
+  /** The longest wait between two attempts of an analysis. */
+  readonly analysisBackoffMaxMs: number;
+  /** A version missing upstream is withdrawn only after this many answers without it … */
+  readonly withdrawConfirmations: number;
+  /** … spread over at least this long. */
+  readonly withdrawWindowMs: number;
+  /** Heap one analysis thread may use: a tarball that needs more is held with a finding, the process lives on. */
+  readonly analysisMemoryBytes: number;
+  /** A file larger than this is scanned as text, not parsed (8× this per analysis), and that is a finding. */
+  readonly analysisParseBudgetBytes: number;
+  /** After this long an analysis scans what it has not read yet as text (a finding), and finishes. */
+  readonly analysisTimeBudgetMs: number;
+  /** Analyses of one package at once (all runners together): a burst of one package's versions never takes every thread. */
+  readonly analysisPerPackage: number;
+  /** Longest the mirror waits for another process's lock on the store before failing closed (the event loop waits with it). */
+  readonly storeBusyTimeoutMs: number;
   /** How long a BullMQ worker's claim on a job lasts without renewal: a killed worker's job runs again after it. */
   readonly analysisLockMs: number;
   /** A publisher pushing at least `versions` versions within `windowMs` across packages is a burst. */
@@ -81,6 +99,8 @@ const FILE_KEYS = [
   'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
   'youngDependencyAge', 'youngDependencyVersions', 'cascade', 'notify', 'shutdownTimeout',
+  'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
+  'analysisPerPackage', 'storeBusyTimeout',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -179,6 +199,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     analysisAttempts: integer(...pick('CORDON_ANALYSIS_ATTEMPTS', 'analysisAttempts', 5), 1, 100),
     analysisTimeoutMs: duration(...pick('CORDON_ANALYSIS_TIMEOUT', 'analysisTimeout', '5m')),
     analysisLockMs: duration(...pick('CORDON_ANALYSIS_LOCK', 'analysisLock', '30s')),
+    analysisRetryForMs: duration(...pick('CORDON_ANALYSIS_RETRY_FOR', 'analysisRetryFor', '6h')),
+    analysisBackoffMaxMs: positiveDuration(...pick('CORDON_ANALYSIS_BACKOFF_MAX', 'analysisBackoffMax', '10m')),
+    withdrawConfirmations: integer(...pick('CORDON_WITHDRAW_CONFIRMATIONS', 'withdrawConfirmations', 3), 1, 1000),
+    withdrawWindowMs: duration(...pick('CORDON_WITHDRAW_WINDOW', 'withdrawWindow', '30m')),
+    analysisMemoryBytes: size(...pick('CORDON_ANALYSIS_MEMORY', 'analysisMemory', '1536mb'), 64 * 1024 * 1024),
+    analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '8mb'), 1024),
+    analysisTimeBudgetMs: positiveDuration(...pick('CORDON_ANALYSIS_TIME_BUDGET', 'analysisTimeBudget', '2m')),
+    analysisPerPackage: integer(...pick('CORDON_ANALYSIS_PER_PACKAGE', 'analysisPerPackage', 1), 1, 64),
+    storeBusyTimeoutMs: duration(...pick('CORDON_STORE_BUSY_TIMEOUT', 'storeBusyTimeout', '250ms')),
     burst: Object.freeze({
       windowMs: burst.window === undefined ? 10 * 60_000 : duration(inFile('burst.window'), burst.window),
       versions: burst.versions === undefined ? 10 : integer(inFile('burst.versions'), burst.versions, 2, 100_000),
@@ -233,6 +262,11 @@ function tlsFiles(env: NodeJS.ProcessEnv, value: unknown, key: string, cwd: stri
   };
   if (cert === undefined || keyFile === undefined) return invalid(cert === undefined ? 'CORDON_TLS_CERT / tls.cert' : 'CORDON_TLS_KEY / tls.key', null, 'set together with the other half: tls needs both cert and key');
   return Object.freeze({ cert: file(env.CORDON_TLS_CERT ? 'CORDON_TLS_CERT' : `${key}.cert`, cert), key: file(env.CORDON_TLS_KEY ? 'CORDON_TLS_KEY' : `${key}.key`, keyFile) });
+}
+
+function positiveDuration(key: string, value: unknown): number {
+  const ms = duration(key, value);
+  return ms > 0 ? ms : invalid(key, value, 'a duration longer than 0, such as 10m');
 }
 
 function oneOfPattern(key: string, value: unknown): string {

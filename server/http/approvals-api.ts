@@ -14,7 +14,7 @@ import { CordonError } from '../errors';
 import { unifiedText } from '../review/file-diff';
 import type { VersionDiff } from '../review/diff-types';
 import { mirrorBaseUrl } from './links';
-import { approverNamed, enrichedQueue } from './review-data';
+import { approverNamed, enrichedQueuePage } from './review-data';
 import validateName from './package-name';
 import { countDecision } from '../ops/decision-metrics';
 
@@ -104,10 +104,15 @@ export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
     res.json({ status: publicStatus(status), decisions: approvals.decisionsOf(name, version).map(publicDecision) });
   });
 
+  // Paged: a long queue costs one page of approvals and findings, not all of them (`next` is the cursor for `after`).
   router.get('/queue', (req, res) => {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const pkg = typeof req.query.package === 'string' ? req.query.package : '';
-    res.json({ now: iso(clock.now()), versions: enrichedQueue(runtime, { state, package: pkg }).map((v) => ({ ...publicStatus(v.status), ...v.extra })) });
+    const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : null;
+    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApprovalError('BAD_REQUEST', 'limit must be a whole number from 1 to 500.');
+    const page = enrichedQueuePage(runtime, { state, package: pkg }, limit, after);
+    res.json({ now: iso(clock.now()), versions: page.entries.map((v) => ({ ...publicStatus(v.status), ...v.extra })), total: page.total, next: page.next });
   });
 
   router.get('/findings', (req, res, next) => {

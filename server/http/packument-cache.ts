@@ -12,11 +12,13 @@
  * Verdaccio's path, which has its own fail-closed filter.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { gzipSync } from 'node:zlib';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Decisions } from '../quarantine/quarantine-service';
 import { MALFORMED, parsePackagePath } from './request-path';
+import { HttpError, sendError } from './http-error';
 
 export interface PackumentCacheOptions {
   /** A value that changes whenever anything about the package's versions changes, by any connection. */
@@ -27,7 +29,7 @@ export interface PackumentCacheOptions {
   readonly logger: Logger;
   /** Longest life of an entry in ms; keep it below Verdaccio's uplink `maxage` (2m). Default 30s. */
   readonly maxAgeMs?: number;
-  /** Memory bound for all entries (bytes of identity + gzip bodies). Default 64 MiB. */
+  /** Memory bound for all entries (bytes of identity + gzip bodies). Default 256 MiB; one entry may take half. */
   readonly maxBytes?: number;
   /** Monotonic milliseconds, for `maxAgeMs`; injectable for tests. */
   readonly monotonicNow?: () => number;
@@ -43,10 +45,13 @@ interface Entry {
   readonly etag: string | undefined;
   readonly body: Buffer;
   gzip: Buffer | null;
+  /** The gzip being made (off the event loop), shared by the requests that wait for it. */
+  gzipping: Promise<Buffer> | null;
 }
 
 const DEFAULT_MAX_AGE_MS = 30_000;
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+const gzipAsync = promisify(gzip);
 
 /** When the visibility in `decisions` next changes by time alone: the earliest future cooldown end of a hidden version. */
 export function nextVisibilityChange(decisions: Decisions, now: number): number | null {
@@ -81,6 +86,8 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
   const monotonic = options.monotonicNow ?? (() => performance.now());
   const entries = new Map<string, Entry>();
   let bytes = 0;
+  // Requests that are filling an entry now (through Verdaccio): others for the same answer wait for it, or take the stale one.
+  const filling = new Map<string, Promise<Entry | null>>();
 
   const drop = (key: string): void => {
     const entry = entries.get(key);
@@ -118,35 +125,58 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     }
     const key = keyOf(req, url);
     const entry = entries.get(key);
-    if (entry && entry.generation === generation && now >= entry.madeAt && now < entry.validUntil && monotonic() < entry.expiresAt) {
+    // Still right: nothing about the package changed and no cooldown ended since it was made.
+    const right = entry !== undefined && entry.generation === generation && now >= entry.madeAt && now < entry.validUntil;
+    const fresh = right && monotonic() < entry!.expiresAt;
+    const refilling = filling.get(key);
+    if (fresh || (right && refilling)) {
+      // A right answer past its age is served while one request refreshes it: nobody waits behind a large re-filter.
       entries.delete(key);
-      entries.set(key, entry);
-      return serve(req, res, entry, (added) => account(key, entry, added));
+      entries.set(key, entry!);
+      return serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added));
     }
-    if (entry) drop(key);
-    capture(res, (status, body) => {
-      if (status !== 200 || res.getHeader('set-cookie') !== undefined) return;
+    if (refilling) {
+      // The same answer is being made: wait for it instead of making it again.
+      return void refilling.then((made) => (made && !res.headersSent ? serve(req, res, made, (e, added) => entries.get(key) === e && account(key, e, added)) : next()), () => next());
+    }
+    if (entry && !right) drop(key);
+    let settle!: (made: Entry | null) => void;
+    const done = new Promise<Entry | null>((resolve) => (settle = resolve));
+    filling.set(key, done);
+    const finish = (made: Entry | null): void => {
+      if (filling.get(key) === done) filling.delete(key);
+      settle(made);
+    };
+    res.once('close', () => finish(null));
+    // A right answer it had is better than Verdaccio's error (a full disk, a store it cannot write): serve that.
+    // Without one, Verdaccio's bare "internal server error" becomes an answer that says what to do.
+    const fallback = right
+      ? (): void => serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added))
+      : (): void => sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot answer for ${parsed.name} right now: the mirror could not read or store its metadata (a full disk, a store it cannot write, or an upstream fault). Nothing was changed; try again in a minute, and tell the mirror's operator if it persists.`), { retryAfterSeconds: 30 }));
+    capture(res, fallback, (status, body) => {
+      if (status !== 200 || res.getHeader('set-cookie') !== undefined) return finish(null);
       const contentType = String(res.getHeader('content-type') ?? '');
-      if (!/json/i.test(contentType) || body.length === 0 || body.length > maxBytes / 4) return;
+      if (!/json/i.test(contentType) || body.length === 0 || body.length > maxBytes / 2) return finish(null);
       let validUntil: number;
       try {
         validUntil = options.nextChange(parsed.name, now) ?? Number.POSITIVE_INFINITY;
       } catch (err) {
         options.logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: packument cache cannot read decisions; not caching');
-        return;
+        return finish(null);
       }
       const etag = res.getHeader('etag');
-      const made: Entry = { generation, madeAt: now, validUntil, expiresAt: monotonic() + maxAgeMs, contentType, etag: etag === undefined ? undefined : String(etag), body, gzip: null };
+      const made: Entry = { generation, madeAt: now, validUntil, expiresAt: monotonic() + maxAgeMs, contentType, etag: etag === undefined ? undefined : String(etag), body, gzip: null, gzipping: null };
       drop(key);
       entries.set(key, made);
       account(key, made, body.length);
+      finish(made);
     });
     next();
   };
 }
 
-/** Sends a cached answer, honouring If-None-Match and gzip. `grew` reports bytes added by a first gzip. */
-function serve(req: Request, res: Response, entry: Entry, grew: (added: number) => void): void {
+/** Sends a cached answer, honouring If-None-Match and gzip (made once, off the event loop). `grew` reports bytes added by a first gzip. */
+function serve(req: Request, res: Response, entry: Entry, grew: (entry: Entry, added: number) => void): void {
   res.setHeader('Content-Type', entry.contentType);
   res.setHeader('Vary', 'Accept-Encoding');
   if (entry.etag) {
@@ -157,35 +187,55 @@ function serve(req: Request, res: Response, entry: Entry, grew: (added: number) 
       return;
     }
   }
-  let body = entry.body;
-  if (acceptsGzip(req.headers['accept-encoding'])) {
-    if (!entry.gzip) {
-      entry.gzip = gzipSync(entry.body);
-      grew(entry.gzip.length);
-    }
-    body = entry.gzip;
+  const send = (body: Buffer, encoding: string | null): void => {
+    if (res.headersSent) return;
     // Set before writing, so Verdaccio's compression middleware leaves the bytes alone.
-    res.setHeader('Content-Encoding', 'gzip');
-  }
-  res.setHeader('Content-Length', body.length);
-  res.statusCode = 200;
-  res.end(body);
+    if (encoding) res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Content-Length', body.length);
+    res.statusCode = 200;
+    res.end(body);
+  };
+  if (!acceptsGzip(req.headers['accept-encoding'])) return send(entry.body, null);
+  if (entry.gzip) return send(entry.gzip, 'gzip');
+  entry.gzipping ??= gzipAsync(entry.body).then((gz) => {
+    entry.gzip = gz;
+    entry.gzipping = null;
+    grew(entry, gz.length);
+    return gz;
+  });
+  entry.gzipping.then((gz) => send(gz, 'gzip'), () => send(entry.body, null));
 }
 
-/** Passes the response through unchanged and hands its status and uncompressed body to `done` once it ends. */
-function capture(res: Response, done: (status: number, body: Buffer) => void): void {
+/**
+ * Passes the response through unchanged and hands its status and uncompressed body to `done` once it
+ * ends; with `fallback`, a 5xx answer is dropped unsent and `fallback` answers instead (stale-if-error).
+ */
+function capture(res: Response, fallback: (() => void) | null, done: (status: number, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   const write = res.write.bind(res);
   const end = res.end.bind(res);
+  let replaced = false;
+  const replace = (): boolean => {
+    if (replaced) return true;
+    if (!fallback || res.statusCode < 500 || res.headersSent) return false;
+    replaced = true;
+    res.write = write;
+    res.end = end;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    fallback();
+    return true;
+  };
   const keep = (chunk: unknown, encoding: unknown): void => {
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
     chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
   };
   res.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+    if (replace()) return true;
     keep(chunk, encoding);
     return (write as (...args: unknown[]) => boolean)(chunk, encoding, cb);
   }) as Response['write'];
   res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
+    if (replace()) return res;
     keep(chunk, encoding);
     const result = (end as (...args: unknown[]) => Response)(chunk, encoding, cb);
     try {

@@ -33,23 +33,26 @@ export interface QueueFilter {
 
 /** The waiting versions with what the queue shows besides their status. */
 export function enrichedQueue(runtime: Pick<CordonRuntime, 'approvals' | 'analyses' | 'clock'>, filter: QueueFilter): Array<{ status: ApprovalStatus; extra: Record<string, unknown> }> {
+  return enrichedQueuePage(runtime, filter, Number.POSITIVE_INFINITY, null).entries;
+}
+
+/** One page of the waiting versions (see ApprovalService.queuePage), each with what the queue shows besides its status. */
+export function enrichedQueuePage(runtime: Pick<CordonRuntime, 'approvals' | 'analyses' | 'clock'>, filter: QueueFilter, limit: number, after: string | null): { entries: Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>; total: number; next: string | null } {
   const now = runtime.clock.now();
-  const needle = filter.package.toLowerCase();
-  return runtime.approvals
-    .queue()
-    .filter((s) => (filter.state === '' || (filter.state === 'approval' ? s.approvalAlways : s.state === filter.state)) && (!needle || s.package.toLowerCase().includes(needle)))
-    .map((status) => {
-      const analysis = status.integrity && status.analysis !== 'pending' ? runtime.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
-      const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
-      return {
-        status,
-        extra: {
-          publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt), waitingMs: now - status.firstSeenAt,
-          findings: analysis?.findings.length ?? null,
-          worstFinding: worst ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
-        },
-      };
-    });
+  const page = runtime.approvals.queuePage({ limit, after, state: filter.state, package: filter.package });
+  const entries = page.versions.map((status) => {
+    const analysis = status.integrity && status.analysis !== 'pending' ? runtime.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
+    const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
+    return {
+      status,
+      extra: {
+        publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt), waitingMs: now - status.firstSeenAt,
+        findings: analysis?.findings.length ?? null,
+        worstFinding: worst ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
+      },
+    };
+  });
+  return { entries, total: page.total, next: page.next };
 }
 
 /** States the "recently decided" and "blocked" views list. */

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
-import { errorMiddleware } from './http-error';
+import { errorMiddleware, HttpError, sendError } from './http-error';
 import { tarballGuard, type Classify, type MayAccess } from './guard';
 import { TarballServer } from '../blobs/tarball-server';
 import { nextVisibilityChange, packumentCache } from './packument-cache';
@@ -35,6 +35,8 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
   router.use('/-/cordon/api/v1/review', reviewApi(runtime));
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', pagesRouter(runtime.config));
+  // Everything under /-/cordon is Cordon's: what no route above took must not fall through to Verdaccio.
+  router.use('/-/cordon', (req, res) => sendError(res, new HttpError('NOT_FOUND', `No Cordon page or API at ${req.method} ${req.path}. See README for the routes.`)));
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));

@@ -55,10 +55,19 @@ export interface AnalysisJobData {
   /** Folder of the verified store the mirror serves from, when the analysis runs beside it. */
   readonly blobsDir: string | null;
   readonly limits: { readonly maxTarballBytes: number; readonly tarballTimeoutMs: number };
+  /** How much the analyzer may parse, and for how long, before it scans the rest as text (absent from older mirrors' jobs). */
+  readonly budget?: AnalysisBudget;
   /** The upstream registry (ends in `/`): attestations are fetched only from it. */
   readonly upstream: string;
   /** When an added or widened dependency counts as young (the mirror's setting). */
   readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
+}
+
+/** The parse and time budget of one analysis (see ParseBudget in the analyzer). */
+export interface AnalysisBudget {
+  readonly maxFileParseBytes: number;
+  readonly maxTotalParseBytes: number;
+  readonly timeMs: number;
 }
 
 /** The output of one successful analysis. */
@@ -84,10 +93,11 @@ export const ANALYSIS_ERROR_CODES = [
   'PROVENANCE_INVALID',
   'TIMEOUT',
   'TRANSIENT',
+  'RESOURCE_LIMIT',
 ] as const;
 export type AnalysisErrorCode = (typeof ANALYSIS_ERROR_CODES)[number];
 
-/** Why an analysis did not produce a report. Only TIMEOUT and TRANSIENT are worth another attempt. */
+/** Why an analysis did not produce a report. Only TIMEOUT and TRANSIENT are worth another attempt (RESOURCE_LIMIT: the thread ran out of memory). */
 export class AnalysisError extends CordonError<AnalysisErrorCode> {
   get retryable(): boolean {
     return this.code === 'TIMEOUT' || this.code === 'TRANSIENT';

@@ -11,9 +11,10 @@ import type { Job } from '../../storage';
 import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
 import type { ResultRecorder } from './record-result';
-import { backoffMs, type Runner } from './runner';
+import { LoopBackoff, type Runner } from './runner';
+import { backoffMs } from './retry-policy';
 import { queueNameFor } from '../config';
-import { AnalysisError, toFailure } from './analysis-job';
+import { toFailure } from './analysis-job';
 
 const DISPATCH_LOCK_MS = 365 * 24 * 3_600_000; // a dispatched job belongs to BullMQ until it reports back
 
@@ -26,6 +27,7 @@ export class BullmqRunner implements Runner {
   private lastReconcile = 0;
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly backoff = new LoopBackoff(250);
 
   constructor(
     private readonly runtime: CordonRuntime,
@@ -93,10 +95,13 @@ export class BullmqRunner implements Runner {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      let ok = false;
       void this.serial(async () => {
         await this.dispatch();
         if (Date.now() - this.lastReconcile > 5_000) await this.reconcile();
-      }).finally(() => this.schedule(this.pollMs));
+        ok = true;
+        // A step that failed (store locked, Redis down) is tried again later and later, up to 30 s apart.
+      }).finally(() => this.schedule(ok ? (this.backoff.after(true), this.pollMs) : this.backoff.after(false)));
     }, ms);
     this.timer.unref();
   }
@@ -104,27 +109,25 @@ export class BullmqRunner implements Runner {
   /** Moves ready jobs from the SQLite outbox to BullMQ, each with its question; the job id collapses duplicates. */
   private async dispatch(): Promise<void> {
     const { jobs, clock, config } = this.runtime;
-    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100)) {
+    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100, config.analysisPerPackage)) {
       let data: AnalysisJobData;
       try {
         data = await this.prepare(job);
       } catch (err) {
-        const failure = toFailure(err);
-        const retryable = err instanceof AnalysisError ? err.retryable : true;
-        if (retryable && job.attempts < config.analysisAttempts) jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
-        else this.recorder.failed(job, failure, job.attempts);
+        this.recorder.attemptFailed(job, toFailure(err));
         continue;
       }
       try {
         await this.queue!.add('analyze', data, {
           jobId: job.id,
-          attempts: config.analysisAttempts,
+          // A worker retries a blip at once; longer faults come back here and are retried by the mirror's policy.
+          attempts: Math.min(2, config.analysisAttempts),
           backoff: { type: 'exponential', delay: 2_000 },
           removeOnComplete: { age: 7 * 24 * 3600 },
           removeOnFail: { age: 30 * 24 * 3600 },
         });
       } catch (err) {
-        jobs.retry(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
+        jobs.postpone(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
       }
     }
   }
@@ -141,7 +144,7 @@ export class BullmqRunner implements Runner {
     if (!local || local.status !== 'active') return;
     const remote = await BullJob.fromId<AnalysisJobData, AnalysisOutput>(this.queue!, jobId);
     if (!remote) {
-      jobs.retry(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
+      jobs.postpone(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
       return;
     }
     const state = await remote.getState();
@@ -150,10 +153,11 @@ export class BullmqRunner implements Runner {
       if (this.recorder.succeeded(local, remote.data, output) === 'refused') {
         // Not this job's answer (another mirror's, or a stale worker's): drop it and ask again.
         await remote.remove().catch(() => undefined);
-        jobs.retry(jobId, clock.now() + backoffMs(local.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+        jobs.retry(jobId, clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
       }
     } else if (state === 'failed') {
-      this.recorder.failed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'), remote.attemptsMade);
+      // The mirror's policy decides: retried later (the job leaves Redis so it can be sent again), or recorded.
+      if (this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure')) !== null) await remote.remove().catch(() => undefined);
     }
   }
 }

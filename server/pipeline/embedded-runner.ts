@@ -4,9 +4,10 @@
  */
 import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
-import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
+import { toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import type { ResultRecorder } from './record-result';
-import { backoffMs, type Runner } from './runner';
+import { LoopBackoff, type Runner } from './runner';
+import { backoffMs } from './retry-policy';
 import type { Job } from '../../storage';
 
 /** Runs one job; the default sends it to a worker thread. */
@@ -18,6 +19,9 @@ export class EmbeddedRunner implements Runner {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
+  /** After the queue could not be read (a locked store), no claim before this (monotonic ms). */
+  private pausedUntil = 0;
+  private readonly backoff = new LoopBackoff(250);
 
   constructor(
     private readonly runtime: CordonRuntime,
@@ -42,7 +46,8 @@ export class EmbeddedRunner implements Runner {
       this.tick();
       const next = this.runtime.jobs.nextRunAfter();
       const ready = next !== null && next <= this.runtime.clock.now();
-      if (this.running === 0 && !ready) return;
+      // Nothing runs and nothing can start now (none ready, or the queue cannot be read: a locked or full store).
+      if (this.running === 0 && (!ready || performance.now() < this.pausedUntil)) return;
       await Promise.race([...this.inflight, new Promise((r) => setTimeout(r, 20))]);
     }
   }
@@ -74,12 +79,16 @@ export class EmbeddedRunner implements Runner {
     if (this.stopped) return;
     const { jobs, clock, config } = this.runtime;
     const free = config.analysisConcurrency - this.running;
-    if (free <= 0) return;
+    if (free <= 0 || performance.now() < this.pausedUntil) return;
     let claimed: Job[];
     try {
-      claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free);
+      claimed = jobs.claim(clock.now(), config.analysisTimeoutMs * 2, free, config.analysisPerPackage);
+      this.backoff.after(true);
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'cordon: cannot read the analysis queue');
+      // Each try waits out the store's busy timeout on the event loop: back off instead of trying every poll.
+      const wait = this.backoff.after(false);
+      this.pausedUntil = performance.now() + wait;
+      this.logger.error({ err: (err as Error).message, retryInMs: wait }, 'cordon: cannot read the analysis queue; backing off');
       return;
     }
     for (const job of claimed) {
@@ -103,15 +112,8 @@ export class EmbeddedRunner implements Runner {
       output = await this.execute(data);
     } catch (err) {
       if (this.stopped) return; // left active: the next start runs it again
-      const failure = toFailure(err);
-      const retryable = err instanceof AnalysisError ? err.retryable : true;
       try {
-        if (retryable && job.attempts < config.analysisAttempts) {
-          jobs.retry(job.id, clock.now() + backoffMs(job.attempts), `${failure.code}: ${failure.message}`, clock.now());
-          this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: failure.message }, 'cordon: analysis failed, will retry');
-        } else {
-          this.recorder.failed(job, failure, job.attempts);
-        }
+        this.recorder.attemptFailed(job, toFailure(err));
       } catch (writeErr) {
         this.logger.error({ err: (writeErr as Error).message, package: job.package }, 'cordon: cannot record an analysis failure');
       }
@@ -120,7 +122,7 @@ export class EmbeddedRunner implements Runner {
     if (this.stopped) return;
     try {
       if (this.recorder.succeeded(job, data, output) === 'refused') {
-        jobs.retry(job.id, clock.now() + backoffMs(job.attempts), 'REFUSED: the result answered another question than the job asked', clock.now());
+        jobs.retry(job.id, clock.now() + backoffMs(job.attempts, config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
       }
     } catch (err) {
       // The job stays active; the next start (or lock expiry) runs it again. Nothing is released meanwhile.

@@ -12,7 +12,7 @@ import { PackumentBatch, type FetchUpstreamPackument } from './packument-batch';
 import { prepareJob } from './prepare-job';
 import { ResultRecorder } from './record-result';
 import type { Runner } from './runner';
-import { ThreadPool } from './thread-pool';
+import { analysisThreadLimits, ThreadPool } from './thread-pool';
 
 export type { Runner } from './runner';
 
@@ -42,6 +42,7 @@ function preparer(runtime: CordonRuntime, logger: Logger, blobsDir: string | nul
       now: () => runtime.clock.now(),
       blobsDir,
       limits: { maxTarballBytes: config.maxTarballBytes, tarballTimeoutMs: config.tarballTimeoutMs },
+      budget: { maxFileParseBytes: config.analysisParseBudgetBytes, maxTotalParseBytes: config.analysisParseBudgetBytes * 8, timeMs: config.analysisTimeBudgetMs },
       youngDependency: config.youngDependency,
       logger,
     });
@@ -68,6 +69,6 @@ function buildRunner(runtime: CordonRuntime, logger: Logger, options: PipelineOp
   if (runtime.config.redisUrl) return new BullmqRunner(runtime, recorder, preparer(runtime, logger, null, fetch), logger);
   const prepare = preparer(runtime, logger, runtime.blobs.root, fetch);
   if (options.execute) return new EmbeddedRunner(runtime, recorder, prepare, options.execute, logger);
-  const pool = new ThreadPool(runtime.config.analysisConcurrency);
+  const pool = new ThreadPool(runtime.config.analysisConcurrency, undefined, analysisThreadLimits(runtime.config));
   return new EmbeddedRunner(runtime, recorder, prepare, (job) => pool.run(job, runtime.config.analysisTimeoutMs), logger, () => pool.close());
 }

@@ -5,6 +5,7 @@
  * seen — right now, so a dependency published beside the version that adds it is first seen while it
  * is young, and waits in quarantine like any other. Then it states the exact question to answer.
  */
+import semver from 'semver';
 import { ANALYZER_VERSION } from '../analyzer';
 import type { Logger } from '../logger';
 import { parsePinned, stillPinned } from '../policy/digest-pin';
@@ -19,13 +20,14 @@ import type { PackumentBatch } from './packument-batch';
 export interface PrepareDeps {
   readonly mirrorId: string;
   readonly upstream: string;
-  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage'>;
-  readonly quarantine: Pick<QuarantineService, 'observe'>;
+  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting'>;
+  readonly quarantine: Pick<QuarantineService, 'observe' | 'ruleFor'>;
   readonly packuments: PackumentBatch;
   readonly now: () => number;
   /** The verified store's folder when the analysis runs beside the mirror; null for BullMQ workers. */
   readonly blobsDir: string | null;
   readonly limits: AnalysisJobData['limits'];
+  readonly budget?: AnalysisJobData['budget'];
   readonly youngDependency: AnalysisJobData['youngDependency'];
   readonly logger: Logger;
 }
@@ -72,6 +74,24 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
   });
 }
 
+/**
+ * The version to compare `job`'s with: the one its job was queued against (the highest visible below it
+ * at first sight), or — when a burst of the package's versions is analysed in order — a higher one below
+ * it still in quarantine whose analysis came back clean, so each version is diffed against the one
+ * before it (whose verified bytes the store already has). A held version is never a base: what it adds
+ * is reported again for every version after it. Under `approval: always` only visible versions are.
+ */
+function comparisonBase(job: Job, deps: PrepareDeps): { version: string; integrity: string } | null {
+  const queued = job.previousVersion && job.previousIntegrity ? { version: job.previousVersion, integrity: job.previousIntegrity } : null;
+  if (!semver.valid(job.version) || deps.quarantine.ruleFor(job.package).approvalAlways) return queued;
+  let best = queued;
+  for (const r of deps.store.cleanWaiting(job.package)) {
+    if (!r.integrity || !semver.valid(r.version) || !semver.lt(r.version, job.version)) continue;
+    if (best === null || !semver.valid(best.version) || semver.gt(r.version, best.version)) best = { version: r.version, integrity: r.integrity };
+  }
+  return best;
+}
+
 /** Builds the data of `job` for a thread or a worker. Throws AnalysisError (retryable when upstream is only unreachable). */
 export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJobData> {
   const id = `${job.package}@${job.version}`;
@@ -95,17 +115,20 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
   const next: JobSide = { version: job.version, manifest: withoutReadme(manifest), tarballUrl, integrity: job.integrity, blob: record.blob };
 
   let previous: JobSide | null = null;
-  const previousIntegrity = job.previousVersion ? (job.previousIntegrity ?? deps.store.versionOf(job.package, job.previousVersion)?.integrity ?? null) : null;
-  if (job.previousVersion && previousIntegrity) {
-    const prevRecord = deps.store.versionOf(job.package, job.previousVersion);
-    const prevManifest = packument?.versions?.[job.previousVersion];
+  const legacy = job.previousVersion && !job.previousIntegrity ? deps.store.versionOf(job.package, job.previousVersion)?.integrity ?? null : null;
+  const base = comparisonBase(legacy ? { ...job, previousIntegrity: legacy } : job, deps);
+  const previousVersion = base?.version ?? null;
+  const previousIntegrity = base?.integrity ?? null;
+  if (previousVersion && previousIntegrity) {
+    const prevRecord = deps.store.versionOf(job.package, previousVersion);
+    const prevManifest = packument?.versions?.[previousVersion];
     const prevDist = prevManifest?.dist && typeof prevManifest.dist === 'object' ? prevManifest.dist : undefined;
     const prevUrl = prevRecord?.integrity === previousIntegrity ? (prevRecord.tarballUrl ?? upstreamTarballUrl(prevDist?.tarball, deps.upstream)) : null;
     if (prevUrl) {
       // Upstream's manifest only where it still describes the bytes the mirror pinned; else the tarball's package.json stands in.
       const prevPin = parsePinned(previousIntegrity);
       const trusted = prevManifest && prevPin && stillPinned(prevDist, prevPin) ? withoutReadme(prevManifest) : null;
-      previous = { version: job.previousVersion, manifest: trusted, tarballUrl: prevUrl, integrity: previousIntegrity, blob: prevRecord?.blob ?? null };
+      previous = { version: previousVersion, manifest: trusted, tarballUrl: prevUrl, integrity: previousIntegrity, blob: prevRecord?.blob ?? null };
     }
   }
   const dependencies = await sightDependencies(deps, id, manifest);
@@ -126,6 +149,7 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     preparedAt: deps.now(),
     blobsDir: deps.blobsDir,
     limits: deps.limits,
+    budget: deps.budget,
     upstream: deps.upstream,
     youngDependency: deps.youngDependency,
   };

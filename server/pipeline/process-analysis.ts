@@ -72,6 +72,7 @@ function unpack(bytes: Buffer, what: string): ReturnType<typeof readTarball> {
 export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps): Promise<AnalysisOutput> {
   const started = performance.now();
   const { question } = job;
+  const deadline = job.budget ? started + job.budget.timeMs : Number.POSITIVE_INFINITY;
   const name = question.package;
   const next = await bytesOf(job.next, name, deps.blobs);
   const previous = job.previous ? await bytesOf(job.previous, name, deps.blobs) : null;
@@ -90,7 +91,10 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
   const report = analyze(
     prevContents ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies, provenance: prevProvenance } : null,
     { manifest: job.next.manifest, files: nextContents.files, anomalies: nextContents.anomalies, provenance },
-    { cache: deps.cache, dependencies: new Map(job.dependencies.map((d) => [d.name, d])), now: job.preparedAt, youngDependency: job.youngDependency },
+    {
+      cache: deps.cache, dependencies: new Map(job.dependencies.map((d) => [d.name, d])), now: job.preparedAt, youngDependency: job.youngDependency,
+      budget: job.budget ? { maxFileBytes: job.budget.maxFileParseBytes, maxTotalBytes: job.budget.maxTotalParseBytes, outOfTime: () => performance.now() > deadline } : undefined,
+    },
   );
   const done = performance.now();
   return {

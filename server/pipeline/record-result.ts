@@ -5,6 +5,8 @@ import type { Logger } from '../logger';
 import type { Transition } from '../../storage';
 import { questionMismatch, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { burstFinding } from './burst';
+import { nextAttemptAt } from './retry-policy';
+import { WithdrawalWatch } from '../quarantine/withdrawal-watch';
 
 /** The job a result or failure belongs to, as the mirror's outbox knows it. */
 export interface JobRef {
@@ -13,6 +15,14 @@ export interface JobRef {
   readonly version: string;
   readonly integrity: string;
   readonly previousVersion: string | null;
+}
+
+/** A job whose attempt failed: the outbox row's retry bookkeeping. */
+export interface FailedJobRef extends JobRef {
+  /** Attempts made, the failed one included. */
+  readonly attempts: number;
+  /** When its current run of failures began (null: this is the first). */
+  readonly failingSince: number | null;
 }
 
 /** What became of a result: recorded, stale (the version moved on), or refused (it answers another question). */
@@ -88,8 +98,43 @@ export class ResultRecorder {
     const outcome = flagged ? 'flagged' : 'clean';
     this.runtime.ops.metrics.analyses.inc({ outcome });
     this.runtime.ops.metrics.analysisDuration.observe({ outcome }, output.timings.totalMs / 1000);
+    // Its bytes were had: whatever answer lacked it before was a lag, not a withdrawal.
+    this.runtime.quarantine.withdrawals?.shown(job.package, (v) => v === job.version);
     this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
     return 'recorded';
+  }
+
+  /**
+   * One failed attempt. A version upstream did not show is retried until repeated answers confirm the
+   * withdrawal (then blocked), transient faults until they have lasted `analysisRetryFor`; everything
+   * else, and a fault that outlasted its window, is recorded for good (`failed`). Returns when the job
+   * runs again, or null when it was recorded.
+   */
+  attemptFailed(job: FailedJobRef, failure: AnalysisFailure): number | null {
+    const { jobs, clock, config, quarantine } = this.runtime;
+    const now = clock.now();
+    let effective = failure;
+    if (failure.code === 'VERSION_WITHDRAWN' && quarantine.withdrawals) {
+      const verdict = quarantine.withdrawals.missing(job.package, job.version, now, failure.message);
+      // A person said it exists: keep trying as for any transient fault, and after the window a person decides.
+      if (verdict.cleared) effective = { code: 'TRANSIENT', message: `${failure.message} (its withdrawal block was cleared by a signed decision)` };
+      else if (verdict.confirmed) {
+        this.failed(job, failure, job.attempts, WithdrawalWatch.detail(verdict.absence));
+        return null;
+      } else {
+        jobs.retry(job.id, verdict.askAgainAt, `${failure.code} (${verdict.absence.misses} of ${quarantine.withdrawals.settings.confirmations} answers without it; not yet confirmed): ${failure.message}`, now);
+        this.logger.warn({ package: job.package, version: job.version, misses: verdict.absence.misses }, 'cordon: upstream did not show a version; asking again before calling it withdrawn');
+        return verdict.askAgainAt;
+      }
+    }
+    const at = nextAttemptAt({ attempts: job.attempts, failingSince: job.failingSince ?? now }, effective.code, now, { attempts: config.analysisAttempts, retryForMs: config.analysisRetryForMs, backoffMaxMs: config.analysisBackoffMaxMs });
+    if (at === null) {
+      this.failed(job, effective, job.attempts);
+      return null;
+    }
+    jobs.retry(job.id, at, `${effective.code}: ${effective.message}`, now);
+    this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: effective.message }, 'cordon: analysis failed, will retry');
+    return at;
   }
 
   /**
@@ -107,7 +152,7 @@ export class ResultRecorder {
    * A failure that will not go away: changed bytes, a withdrawn version or an invalid attestation block
    * it; a tarball too large to analyse, or one that cannot be read, holds it with a finding so a person decides.
    */
-  failed(job: JobRef, failure: AnalysisFailure, attempts: number): void {
+  failed(job: JobRef, failure: AnalysisFailure, attempts: number, detail: Record<string, unknown> = {}): void {
     const { store, analyses, jobs, clock, quarantine } = this.runtime;
     const now = clock.now();
     const record = store.versionOf(job.package, job.version);
@@ -121,13 +166,15 @@ export class ResultRecorder {
       if (failure.code === 'INTEGRITY_MISMATCH') {
         quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now });
+        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail });
       }
       return;
     }
     const finding: Finding =
       failure.code === 'TARBALL_TOO_LARGE'
         ? { category: 'metadata', rule: 'pipeline/tarball-too-large', severity: 'high', message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.` }
+        : failure.code === 'RESOURCE_LIMIT'
+        ? { category: 'metadata', rule: 'pipeline/resource-limit', severity: 'high', message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).` }
         : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
     const transition: Transition | null =
       record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;

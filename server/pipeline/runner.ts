@@ -9,7 +9,21 @@ export interface Runner {
   depth(): Promise<Record<string, number>>;
 }
 
-/** Exponential backoff for attempt `n` (1-based): 2s, 4s, 8s … capped at 5 minutes. */
-export function backoffMs(attempt: number): number {
-  return Math.min(2_000 * 2 ** Math.max(0, attempt - 1), 300_000);
+/**
+ * How long a background loop waits before its next step: `baseMs` while steps succeed, doubling after
+ * each failed one (a locked or read-only store, an unreachable Redis) up to `maxMs`, so a fault costs a
+ * few tries a minute instead of stalling the event loop every poll.
+ */
+export class LoopBackoff {
+  private failures = 0;
+  constructor(
+    private readonly baseMs: number,
+    private readonly maxMs = 30_000,
+  ) {}
+
+  /** Records the outcome of a step and returns the wait before the next one. */
+  after(ok: boolean): number {
+    this.failures = ok ? 0 : this.failures + 1;
+    return this.failures === 0 ? this.baseMs : Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.failures, 16));
+  }
 }

@@ -1,6 +1,7 @@
 /** A small pool of worker threads running analyses, so unpacking and parsing never stall request serving. */
+import type { CordonConfig } from '../config';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AnalysisError, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 
 type Reply = { ok: true; output: AnalysisOutput } | { ok: false; failure: AnalysisFailure };
@@ -13,6 +14,8 @@ export class ThreadPool {
   constructor(
     private readonly size: number,
     private readonly script: string = join(__dirname, 'analysis-thread.js'),
+    /** Heap limits of each thread: a hostile tarball that needs more ends its own thread, never the process. */
+    private readonly limits: ResourceLimits = {},
   ) {}
 
   /** Runs one job on a free thread; a thread that exceeds `timeoutMs` is terminated and replaced. */
@@ -36,15 +39,25 @@ export class ThreadPool {
       const onError = (err: Error): void => {
         cleanup();
         this.discard(worker);
-        reject(new AnalysisError('TRANSIENT', `the analysis thread crashed: ${err.message}`, { cause: err }));
+        if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          const mb = this.limits.maxOldGenerationSizeMb;
+          reject(new AnalysisError('RESOURCE_LIMIT', `the analysis of ${job.question.package}@${job.question.version} needed more memory than an analysis thread may use${mb ? ` (${mb} MB, analysisMemory)` : ''}`, { cause: err }));
+        } else reject(new AnalysisError('TRANSIENT', `the analysis thread crashed: ${err.message}`, { cause: err }));
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        this.discard(worker);
+        reject(new AnalysisError('TRANSIENT', `the analysis thread exited (code ${code}) before it answered`));
       };
       const cleanup = (): void => {
         clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('error', onError);
+        worker.off('exit', onExit);
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
+      worker.on('exit', onExit);
       worker.postMessage(job);
     });
   }
@@ -57,7 +70,7 @@ export class ThreadPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.script);
+    const worker = new Worker(this.script, { resourceLimits: this.limits });
     this.all.add(worker);
     return worker;
   }
@@ -68,4 +81,10 @@ export class ThreadPool {
     if (i >= 0) this.idle.splice(i, 1);
     void worker.terminate();
   }
+}
+
+/** The heap limits of analysis threads for `config` (analysisMemory): young generation a sixteenth, capped. */
+export function analysisThreadLimits(config: Pick<CordonConfig, 'analysisMemoryBytes'>): ResourceLimits {
+  const mb = Math.max(64, Math.floor(config.analysisMemoryBytes / (1024 * 1024)));
+  return { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(mb / 16))) };
 }

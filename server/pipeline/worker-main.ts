@@ -11,7 +11,7 @@ import { queueNameFor } from '../config';
 import { dataPaths } from '../../storage/data-folder';
 import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 import { redisConnection } from './bullmq-connection';
-import { ThreadPool } from './thread-pool';
+import { analysisThreadLimits, ThreadPool } from './thread-pool';
 
 /**
  * The BullMQ processor: runs the shared processor on a worker thread (so a long parse never stops the
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const queueName = queueNameFor(config, config.mirrorId ?? '');
   const blobsDir = dataPaths(config.dataDir).blobs;
   const connection = redisConnection(config.redisUrl);
-  const pool = new ThreadPool(config.analysisConcurrency);
+  const pool = new ThreadPool(config.analysisConcurrency, undefined, analysisThreadLimits(config));
   const worker = new Worker<AnalysisJobData, AnalysisOutput>(queueName, (job) => bullmqProcessor({ ...job.data, blobsDir }, (data) => pool.run(data, config.analysisTimeoutMs)), {
     connection,
     concurrency: config.analysisConcurrency,

@@ -10,6 +10,8 @@ import type { VersionDecision, VersionRecord } from '../policy/version-state';
 import { canonicalJson } from '../canonical-json';
 import { firstSight, upstreamTarballUrl } from './first-sight';
 import type { CascadeService } from './cascade-service';
+import { WITHDRAWN_CAUSE, WithdrawalWatch } from './withdrawal-watch';
+import { distText, KnownVersions } from './known-versions';
 
 export interface QuarantineSettings {
   readonly cooldownMs: number;
@@ -24,12 +26,21 @@ export interface QuarantineSettings {
 export type Decisions = ReadonlyMap<string, VersionDecision & { record: VersionRecord }>;
 
 export class QuarantineService {
+  /** Each recently served package's versions, checked digests and decisions, kept while it does not change. */
+  private readonly known: KnownVersions;
+  /** Packages whose first sight is being recorded in parts, with whether they were new (so every part decides alike). */
+  readonly sightingInParts = new Map<string, boolean>();
+
   constructor(
     private readonly store: VersionStore,
     private readonly settings: QuarantineSettings,
+    /** Confirms withdrawals over a window; without one, one complete packument without a version withdraws it. */
+    readonly withdrawals?: WithdrawalWatch,
     /** Holds a blocked version's siblings (absent: no cascade). */
     private readonly cascade?: CascadeService,
-  ) {}
+  ) {
+    this.known = new KnownVersions(store);
+  }
 
   /** The rule that applies to a package. */
   ruleFor(name: string): EffectiveRule {
@@ -45,11 +56,13 @@ export class QuarantineService {
    * security placeholder, block what is not yet visible. Costs one indexed read; writes only when
    * something changed. Returns the decision for every known version.
    */
-  observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean } = {}): Decisions {
+  observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean; packageIsNew?: boolean } = {}): Decisions {
     const name = packument.name;
     const rule = this.ruleFor(name);
-    const known = new Map(this.store.versionsOf(name).map((r) => [r.version, r]));
-    const packageIsNew = known.size === 0 && !this.store.hasPackage(name);
+    const cached = this.known.records(name);
+    let known = cached.byVersion;
+    // A first sight recorded in parts (see observeGradually) keeps the answer of its first part.
+    const packageIsNew = options.packageIsNew ?? this.sightingInParts.get(name) ?? (known.size === 0 && !this.store.hasPackage(name));
     const inserts: VersionRecord[] = [];
     const refusals: SightingFindings[] = [];
     const transitions: Transition[] = [];
@@ -58,30 +71,64 @@ export class QuarantineService {
       const dist = manifest?.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
       const existing = known.get(version);
       if (!existing) {
-        const seen = { publishedAt: publishTime(packument, version), firstSeenAt: now };
-        const first = firstSight(name, version, dist, upstreamTarballUrl(dist?.tarball, this.settings.upstream), initialState(seen, rule, packageIsNew));
-        inserts.push({ package: name, version, ...seen, ...first.record, tarball: tarballBasename(dist?.tarball), updatedAt: now, maxSeverity: first.refusal?.maxSeverity ?? null, findingsDigest: first.refusal?.digest ?? null, publisher: publisherOf(manifest) });
+        const first = this.firstSeen(packument, version, rule, packageIsNew, now);
+        inserts.push(first.record);
         if (first.refusal) refusals.push(first.refusal);
         continue;
       }
       if (existing.state === 'blocked') continue;
+      // The pin of a version never changes: a `dist` found to show it before need not be parsed again.
+      const text = distText(dist);
+      if (this.known.distChecked(name, version, text)) continue;
       const pin = parsePinned(existing.integrity);
       if (pin && !stillPinned(dist, pin)) {
         transitions.push(block(existing, now, 'integrity-changed', 'upstream now describes other bytes under this version number (its integrity no longer shows exactly the digest pinned at first sight)', { pinned: existing.integrity, now: integrityOf(manifest) }));
-      }
+      } else if (pin) this.known.rememberDist(name, version, text);
     }
     if (options.complete) transitions.push(...this.withdrawn(packument, known, rule, now));
     const jobs = this.jobsFor(inserts, known, rule, now);
     if (inserts.length || transitions.length || packageIsNew) {
       const applied = this.store.recordSighting(name, now, inserts, transitions, jobs, refusals);
       for (const t of applied) if (t.cause === 'integrity-changed') this.cascadeFromBlock(t, now);
-      for (const record of inserts) known.set(record.version, record);
-      for (const t of transitions) {
-        const fresh = this.store.versionOf(name, t.version);
-        if (fresh) known.set(t.version, fresh);
-      }
+      // Read back what this and any other process wrote (the generation moved).
+      const fresh = this.known.records(name);
+      known = fresh.byVersion;
+      return this.known.decisions(name, fresh.generation, now, () => this.decideAll(known.values(), rule, now));
     }
-    return this.decideAll(known.values(), rule, now);
+    return this.known.decisions(name, cached.generation, now, () => this.decideAll(known.values(), rule, now));
+  }
+
+  /** The record of `version` of `packument` seen for the first time at `now` (and the findings of a refusal, if refused). */
+  firstSeen(packument: Readonly<Packument>, version: string, rule: EffectiveRule, packageIsNew: boolean, now: number): { record: VersionRecord; refusal?: SightingFindings } {
+    const name = packument.name;
+    const manifest = packument.versions[version];
+    const dist = manifest?.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
+    const seen = { publishedAt: publishTime(packument, version), firstSeenAt: now };
+    const first = firstSight(name, version, dist, upstreamTarballUrl(dist?.tarball, this.settings.upstream), initialState(seen, rule, packageIsNew));
+    return { record: { package: name, version, ...seen, ...first.record, tarball: tarballBasename(dist?.tarball), updatedAt: now, maxSeverity: first.refusal?.maxSeverity ?? null, findingsDigest: first.refusal?.digest ?? null, publisher: publisherOf(manifest) }, refusal: first.refusal };
+  }
+
+  /** Writes first sightings (with their analysis jobs and refusal findings) in one transaction. */
+  recordFirstSight(name: string, now: number, inserts: readonly VersionRecord[], jobs: readonly JobSpec[], refusals: readonly SightingFindings[]): void {
+    this.store.recordSighting(name, now, inserts, [], jobs, refusals);
+  }
+
+  /** The versions the store knows of `name` (kept between requests while the package does not change). */
+  knownVersions(name: string): ReadonlyMap<string, VersionRecord> {
+    return this.known.records(name).byVersion;
+  }
+
+  /** The number of versions of `packument` the store does not know yet (what a first sight would write). */
+  unknownVersions(packument: Readonly<Packument>): number {
+    const known = this.known.records(packument.name).byVersion;
+    let n = 0;
+    for (const version of Object.keys(packument.versions ?? {})) if (!known.has(version)) n++;
+    return n;
+  }
+
+  /** True when the store has no version of `name` and has never seen the package. */
+  isNewPackage(name: string): boolean {
+    return this.known.records(name).byVersion.size === 0 && !this.store.hasPackage(name);
   }
 
   /**
@@ -95,6 +142,7 @@ export class QuarantineService {
   /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
   private withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Transition[] {
     const listed = packument.versions ?? {};
+    this.withdrawals?.shown(packument.name, (v) => Object.hasOwn(listed, v));
     const placeholder = Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
     const out: Transition[] = [];
     for (const record of known.values()) {
@@ -102,14 +150,17 @@ export class QuarantineService {
       if (placeholder && !/^0\.0\.1-security/.test(record.version)) {
         out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
       } else if (!Object.hasOwn(listed, record.version) && !decide(record, rule, now).visible) {
-        out.push(block(record, now, 'withdrawn-upstream', 'upstream withdrew this version before it was released here', {}));
+        // One answer without it may be a lagging CDN or a stale copy: only repeated answers confirm a withdrawal.
+        const verdict = this.withdrawals?.missing(record.package, record.version, now, 'a complete packument from upstream without it');
+        if (verdict && !verdict.confirmed) continue;
+        out.push(block(record, now, WITHDRAWN_CAUSE, 'upstream withdrew this version before it was released here', verdict ? WithdrawalWatch.detail(verdict.absence) : {}));
       }
     }
     return out;
   }
 
   /** An analysis job for each new quarantined version, against the highest visible version below it (and its pinned digest). */
-  private jobsFor(inserts: readonly VersionRecord[], known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): JobSpec[] {
+  jobsFor(inserts: readonly VersionRecord[], known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): JobSpec[] {
     const pending = inserts.filter((r) => r.analysis === 'pending' && r.integrity);
     if (pending.length === 0) return [];
     const visible = new Map<string, VersionRecord>();
@@ -131,7 +182,8 @@ export class QuarantineService {
 
   /** Decisions for every version the store knows of a package (empty when never seen). */
   decisions(name: string, now: number): Decisions {
-    return this.decideAll(this.store.versionsOf(name), this.ruleFor(name), now);
+    const { generation, byVersion } = this.known.records(name);
+    return this.known.decisions(name, generation, now, () => this.decideAll(byVersion.values(), this.ruleFor(name), now));
   }
 
   /** The decision for one version, or undefined when the store does not know it. */
@@ -201,6 +253,11 @@ export class QuarantineService {
    */
   packagesToRefresh(now: number, recentMs: number): string[] {
     return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held'), ...this.store.packagesInStateSince('released', now - recentMs)])].sort();
+  }
+
+  /** True when a version of `name` is missing upstream and its withdrawal is not yet confirmed (ask upstream afresh). */
+  hasPendingWithdrawals(name: string): boolean {
+    return this.withdrawals?.hasPending(name) ?? false;
   }
 
   /** Notes that upstream metadata of `name` was fetched. */

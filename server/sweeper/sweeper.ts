@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Packument } from '../policy/manifest';
 import { fetchPackumentIfChanged } from '../upstream/registry-client';
 import { UpstreamError } from '../upstream/errors';
+import { isStoreUnavailable } from '../../storage';
 
 /**
  * Reads one packument from upstream, conditionally on `etag` (that of the last one observed): `unchanged`
@@ -47,7 +48,8 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
   let failed = 0;
   for (const name of quarantine.packagesToRefresh(clock.now(), RECENT_RELEASES_MS)) {
     try {
-      const answer = await fetchPackument(name, etags.get(name));
+      // A version missing upstream is confirmed withdrawn only by repeated answers: ask afresh, not "unchanged?".
+      const answer = await fetchPackument(name, quarantine.hasPendingWithdrawals(name) ? undefined : etags.get(name));
       // Unchanged bytes hold no new version, integrity or withdrawal; a package upstream no longer has
       // at all withdraws every version it had. The ETag is kept only once what it names was observed.
       if (answer !== 'unchanged') {
@@ -58,6 +60,11 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
       refreshed++;
     } catch (err) {
       failed++;
+      // A locked or read-only store fails every package alike, each after a busy timeout: stop the pass, try at the next.
+      if (isStoreUnavailable(err)) {
+        logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper cannot write to the store; pass stopped, the next one tries again');
+        return { released: 0, refreshed, failed };
+      }
       logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper could not refresh a package from upstream');
     }
   }

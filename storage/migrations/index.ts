@@ -9,6 +9,7 @@ import * as m0007 from './0007-pinned-digest';
 import * as m0008 from './0008-passkeys';
 import * as m0009 from './0009-added-findings';
 import * as m0010 from './0010-operations';
+import * as m0011 from './0011-transient-faults';
 import type { Db } from '../database';
 
 export interface Migration {
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   { id: 8, name: '0008-passkeys', sql: m0008.sql },
   { id: 9, name: '0009-added-findings', sql: m0009.sql },
   { id: 10, name: '0010-operations', sql: m0010.sql },
+  { id: 11, name: '0011-transient-faults', sql: m0011.sql },
 ];

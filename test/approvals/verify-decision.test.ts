@@ -58,6 +58,9 @@ const cases: Case[] = [
   { name: 'a nonce already used', code: 'NONCE_REUSED', context: { nonceUsed: (n) => n === 'n0nce-n0nce-n0nce-1' } },
   { name: 'analysis not finished', code: 'ANALYSIS_PENDING', context: { record: { ...record, state: 'quarantined', analysis: 'pending', findingsDigest: null, maxSeverity: null } } },
   { name: 'blocked', code: 'NOT_DECIDABLE', context: { record: { ...record, state: 'blocked' } } },
+  { name: 'blocked for a withdrawal, rejected though never analysed', code: 'NOT_DECIDABLE', statement: { decision: 'reject', findingsDigest: 'unanalysed' }, context: { record: { ...record, state: 'blocked', analysis: 'pending', findingsDigest: null }, withdrawalBlock: true } },
+  { name: 'blocked for a withdrawal, statement bound to findings it never had', code: 'DIGEST_CHANGED', context: { record: { ...record, state: 'blocked', analysis: 'pending', findingsDigest: null }, withdrawalBlock: true } },
+  { name: 'blocked for a withdrawal, other bytes', code: 'WRONG_INTEGRITY', statement: { integrity: 'sha512-OTHER' }, context: { record: { ...record, state: 'blocked' }, withdrawalBlock: true } },
   { name: 'already approved', code: 'NOT_DECIDABLE', context: { record: { ...record, state: 'approved' } } },
   { name: 'released by time while still written quarantined', code: 'NOT_DECIDABLE', context: { record: { ...record, state: 'quarantined', analysis: 'clean' }, visible: true } },
   { name: 'never seen', code: 'UNKNOWN_VERSION', context: { record: undefined } },
@@ -88,6 +91,14 @@ test('accepted: a fresh, correctly signed statement for the current bytes and fi
   assert.equal(verifyDecision(ahead, alice.sign(ahead), context()).statement.decision, 'reject');
   // Another approver may approve what alice approved; alice may still reject it.
   assert.equal(verifyDecision(canonicalStatement(statement({ approver: 'bob' })), bob.sign(canonicalStatement(statement({ approver: 'bob' }))), context({ alreadySigned: (n) => n === 'alice' })).approver.name, 'bob');
+});
+
+test('accepted: a signed approval of a version blocked by a confirmed withdrawal, bound to its bytes (and findings, if any)', () => {
+  const unanalysed = canonicalStatement(statement({ findingsDigest: 'unanalysed' }));
+  const ctx = context({ record: { ...record, state: 'blocked', analysis: 'pending', findingsDigest: null, maxSeverity: null }, withdrawalBlock: true });
+  assert.equal(verifyDecision(unanalysed, alice.sign(unanalysed), ctx).statement.decision, 'approve');
+  const analysed = canonicalStatement(statement({ decision: 'reject' }));
+  assert.equal(verifyDecision(analysed, alice.sign(analysed), context({ record: { ...record, state: 'blocked' }, withdrawalBlock: true })).statement.decision, 'reject');
 });
 
 test('the canonical statement is sorted, compact UTF-8 and round-trips through parseStatement', () => {

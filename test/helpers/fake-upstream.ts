@@ -39,6 +39,14 @@ export class FakeUpstream {
   tarballDelayMs = 0;
   /** Answer this many upcoming tarball requests with 503 (a transient upstream fault). */
   failTarballs = 0;
+  /** Answer this many upcoming tarball requests with 404 (a CDN that has not caught up with a publish). */
+  notFoundTarballs = 0;
+  /** Answer this many upcoming packument requests with 503. */
+  failPackuments = 0;
+  /** Every request: `down` destroys the connection, `garbage` answers 200 with bytes that are no packument or tarball. */
+  mode: 'ok' | 'down' | 'garbage' = 'ok';
+  /** Milliseconds to wait before answering a packument request (a slow upstream). */
+  packumentDelayMs = 0;
   /** Replace the bytes served for these tarball basenames (a hostile or corrupted upstream). */
   readonly tarballOverrides = new Map<string, Buffer>();
   /** Packument requests answered 304 Not Modified. */
@@ -120,6 +128,15 @@ export class FakeUpstream {
     this.server = createServer((req, res) => {
       const url = req.url ?? '/';
       this.requests.push(`${req.method} ${url}`);
+      if (this.mode === 'down') {
+        req.socket.destroy();
+        return;
+      }
+      if (this.mode === 'garbage') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('<html>502 Bad Gateway</html>');
+        return;
+      }
       const path = decodeURIComponent(url.split('?')[0]!).replace(/^\/+/, '');
       if (path === '-/ping') {
         // npm's registry answers this; the mirror's readiness check asks it when upstream has been quiet.
@@ -146,6 +163,18 @@ export class FakeUpstream {
         }
       }
       const tarballMatch = /^(.+)\/-\/([^/]+)$/.exec(path);
+      if (tarballMatch && this.notFoundTarballs > 0) {
+        this.notFoundTarballs--;
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"not found"}');
+        return;
+      }
+      if (!tarballMatch && this.failPackuments > 0 && !path.startsWith('-/')) {
+        this.failPackuments--;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":"try again"}');
+        return;
+      }
       if (tarballMatch && this.failTarballs > 0) {
         this.failTarballs--;
         res.writeHead(503, { 'content-type': 'application/json' });
@@ -180,6 +209,15 @@ export class FakeUpstream {
         }
       } else {
         const doc = this.packument(path);
+        if (doc && this.packumentDelayMs > 0) {
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(doc));
+          }, this.packumentDelayMs);
+          this.timers.add(timer);
+          return;
+        }
         if (doc) {
           const body = JSON.stringify(doc);
           const etag = `"${createHash('sha1').update(body).digest('hex')}"`;

@@ -11,7 +11,7 @@ test('cached packuments never outlive a visibility change', async () => {
     m.upstream.publish('cached', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('cached', '1.1.0', { time: NOW - HOUR });
     assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);
-    await m.mirror.pipeline.drain(); // a store write: the cached answer is stale
+    await m.mirror.pipeline.drain(); // the analysis writes to the store: the cached answer is stale
     assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);
     const before = m.upstream.requests.length;
     assert.deepEqual(await versionsOf(`${m.mirror.url}cached`), ['1.0.0']);

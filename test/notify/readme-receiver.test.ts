@@ -41,7 +41,7 @@ test("the README's receiver verifies the signature, drops a repeated id, and tak
     }
     const file = join(dir, 'cordon.yaml');
     writeFileSync(file, stringify({ notify: [{ url, secretEnv: 'CORDON_TEST_README_SECRET' }] }));
-    m = await startTestMirror({ now: NOW, env: { CORDON_CONFIG: file, CORDON_TEST_README_SECRET: SECRET } });
+    m = await startTestMirror({ now: NOW, env: { CORDON_CONFIG: file, CORDON_TEST_README_SECRET: SECRET, CORDON_WITHDRAW_CONFIRMATIONS: '1', CORDON_WITHDRAW_WINDOW: '0' } });
     m.upstream.publish('readme-lib', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('readme-lib', '1.0.1', { time: NOW - HOUR });
     await (await fetch(`${m.mirror.url}readme-lib`)).arrayBuffer();

@@ -23,7 +23,8 @@ async function notifyingMirror(notify: unknown[], options: { dataDir?: string; u
   const dir = mkdtempSync(join(tmpdir(), 'cordon-notify-config-'));
   const file = join(dir, 'cordon.yaml');
   writeFileSync(file, stringify({ approvers: [{ name: 'alice', key: alice.approver.line }], publicUrl: PUBLIC, notify }));
-  return startTestMirror({ now: NOW, env: { CORDON_CONFIG: file }, dataDir: options.dataDir, upstream: options.upstream, logger: options.logger });
+  // One answer without a version confirms its withdrawal here: these tests are about what is announced, not when.
+  return startTestMirror({ now: NOW, env: { CORDON_CONFIG: file, CORDON_WITHDRAW_CONFIRMATIONS: '1', CORDON_WITHDRAW_WINDOW: '0' }, dataDir: options.dataDir, upstream: options.upstream, logger: options.logger });
 }
 
 /** The HMAC a receiver computes itself over the bytes it got. */

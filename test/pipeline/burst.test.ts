@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { burstFinding } from '../../server/pipeline/burst';
-import { backoffMs } from '../../server/pipeline/runner';
+import { backoffMs } from '../../server/pipeline/retry-policy';
 import { parseFailure, toFailure, AnalysisError } from '../../server/pipeline/analysis-job';
 import type { VersionRecord } from '../../server/policy/version-state';
 
@@ -36,8 +36,9 @@ test('a monorepo release (one version of each package) is a low burst; a few ver
 });
 
 test('backoff and failure serialisation', () => {
-  assert.deepEqual([1, 2, 3, 4].map(backoffMs), [2_000, 4_000, 8_000, 16_000]);
-  assert.equal(backoffMs(20), 300_000);
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(n, 600_000)), [2_000, 4_000, 8_000, 16_000]);
+  assert.equal(backoffMs(20, 600_000), 600_000);
+  assert.equal(backoffMs(5_000, 600_000), 600_000, 'no overflow however many attempts');
   assert.deepEqual(parseFailure('INTEGRITY_MISMATCH: bytes changed'), { code: 'INTEGRITY_MISMATCH', message: 'bytes changed' });
   assert.deepEqual(parseFailure('socket hang up'), { code: 'TRANSIENT', message: 'socket hang up' });
   assert.deepEqual(toFailure(new AnalysisError('TIMEOUT', 'slow')), { code: 'TIMEOUT', message: 'slow' });

@@ -74,7 +74,8 @@ test('a brand-new package is analysed against nothing and carries a low new-pack
 });
 
 test('transient upstream faults are retried with backoff; after the budget the version is held as unanalyzable', async () => {
-  const m = await startTestMirror({ now: NOW, env: { CORDON_ANALYSIS_ATTEMPTS: '3' } });
+  // Faults are retried for CORDON_ANALYSIS_RETRY_FOR (and at least CORDON_ANALYSIS_ATTEMPTS times).
+  const m = await startTestMirror({ now: NOW, env: { CORDON_ANALYSIS_ATTEMPTS: '3', CORDON_ANALYSIS_RETRY_FOR: '1m' } });
   try {
     m.upstream.publish('flaky', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('flaky', '1.0.1', { time: NOW - HOUR });
@@ -160,8 +161,8 @@ test('the embedded runner resumes after a stop mid-analysis, and nothing is rele
   }
 });
 
-test('withdrawn upstream and security placeholders block versions not yet visible', async () => {
-  const m = await startTestMirror({ now: NOW });
+test('withdrawn upstream (confirmed) and security placeholders (at once) block versions not yet visible', async () => {
+  const m = await startTestMirror({ now: NOW, env: { CORDON_WITHDRAW_CONFIRMATIONS: '1', CORDON_WITHDRAW_WINDOW: '0' } });
   try {
     m.upstream.publish('pulled', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('pulled', '1.0.1', { time: NOW - HOUR });

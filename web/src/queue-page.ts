@@ -58,10 +58,11 @@ async function renderWaiting(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const state = params.get('state') ?? '';
   const pkg = params.get('package') ?? '';
+  const after = params.get('after') ?? '';
   const body = h('div', { id: 'queue-body', 'aria-live': 'polite' }, 'Loading the queue…');
   page('queue', 'Waiting versions', h('h1', {}, 'Waiting versions'), h('p', { class: 'lead' }, 'Versions the mirror holds back: held by a finding, cooling down in quarantine, or under an approval: always rule.'), filters(state, pkg), body);
   try {
-    const q = await get<{ now: string; versions: QueueEntry[] }>('approvals/queue', { ...(state ? { state } : {}), ...(pkg ? { package: pkg } : {}) });
+    const q = await get<{ now: string; versions: QueueEntry[]; total?: number; next?: string | null }>('approvals/queue', { ...(state ? { state } : {}), ...(pkg ? { package: pkg } : {}), ...(after ? { after } : {}) });
     const now = Date.parse(q.now);
     if (q.versions.length === 0) {
       body.replaceChildren(h('p', { class: 'empty' }, state || pkg ? 'Nothing waiting matches this filter.' : 'Nothing is waiting.'));
@@ -76,10 +77,14 @@ async function renderWaiting(): Promise<void> {
         h('td', { 'data-label': 'Approvals' }, `${e.approvedBy.length} of ${e.required}`, e.fastTrack ? h('span', { class: 'sub' }, ' (fast-track)') : null, e.approvedBy.length ? h('span', { class: 'sub' }, ` — ${e.approvedBy.join(', ')}`) : null),
         h('td', { 'data-label': 'Waiting', class: 'nowrap' }, h('span', { title: `first seen ${e.firstSeenAt}` }, duration(e.waitingMs))),
       ));
-    body.replaceChildren(
-      h('p', { class: 'count' }, `${q.versions.length} version${q.versions.length === 1 ? '' : 's'} waiting.`),
+    // The queue comes in pages: say how many wait in all, and link the next page.
+    const total = q.total ?? q.versions.length;
+    const more = new URLSearchParams({ ...(state ? { state } : {}), ...(pkg ? { package: pkg } : {}), ...(q.next ? { after: q.next } : {}) });
+    body.replaceChildren(...[
+      h('p', { class: 'count' }, total === q.versions.length && !after ? `${total} version${total === 1 ? '' : 's'} waiting.` : `${q.versions.length} of ${total} versions waiting shown.`),
       h('table', { class: 'list queue' }, h('thead', {}, h('tr', {}, ['Version', 'State', 'Worst finding', 'Time left', 'Approvals', 'Waiting'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)),
-    );
+      ...(q.next ? [h('p', {}, h('a', { href: `${queuePath()}?${more}`, class: 'more' }, 'Next page'))] : []),
+    ]);
   } catch (err) {
     body.replaceChildren(errorNotice(err));
   }

@@ -23,6 +23,8 @@ export interface FileScan {
   readonly relativeImports: readonly string[];
   /** False when no parser accepted it and the text fallback was used. */
   readonly parsed: boolean;
+  /** Why it was scanned as text without trying a parser (beyond the parse budget), if it was. */
+  readonly overBudget?: string;
 }
 
 const PER_KEY = 50;

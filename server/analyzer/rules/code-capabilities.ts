@@ -5,7 +5,7 @@ import { raise } from '../severity';
 import type { Finding } from '../types';
 
 /** Scans a file (memoised by content hash); null for files that are not code. */
-export type ScanFn = (file: FileView) => { signals: readonly Signal[]; parsed: boolean } | null;
+export type ScanFn = (file: FileView) => { signals: readonly Signal[]; parsed: boolean; overBudget?: string } | null;
 
 // A changed file is parsed only if one of its new lines could carry a capability.
 const TRIGGER = /require|import|eval|Function\s*\(|process|exec|spawn|fetch|XMLHttp|WebSocket|EventSource|https?:|\b(?:net|tls|dgram|dns|http2?|vm)\b|[Ss]ocket|Buffer|atob|fromCharCode|base64|\\x|\\u|:\/\/|\d+\.\d+\.\d+\.\d+|env|[Tt][Oo][Kk][Ee][Nn]|SECRET|[Ss]ecret|npmrc|ssh|aws|kube|proc\/|run[A-Z]|curl|wget|powershell|certutil|\bbun\b|_0x|[A-Za-z0-9+/=]{40,}/;
@@ -125,9 +125,11 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
     const result = scope.scanNext(file);
     if (!result) continue;
     const signals = [...result.signals, ...lineSignals(file, pred, newLines)];
-    if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
+    if (result.overBudget) signals.push({ key: 'over-parse-budget', category: 'obfuscation', rule: 'obfuscation/over-parse-budget', severity: 'medium', line: 1, column: 0, message: `not parsed: ${result.overBudget}. It was scanned as text only, so code hidden in it may be missed; a person should look at it.` });
+    else if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
     for (const signal of signals) {
-      if (newLines && !touchesNewLine(signal, newLines) && !signal.key.startsWith('rel:')) continue;
+      // A file that changed anywhere and could not be parsed is reported whichever lines changed.
+      if (newLines && !touchesNewLine(signal, newLines) && !signal.key.startsWith('rel:') && signal.key !== 'over-parse-budget') continue;
       const hits = candidates.get(signal.key) ?? [];
       if (!hits.some((h) => h.file === file)) hits.push({ file, signal });
       candidates.set(signal.key, hits);

@@ -1,0 +1,91 @@
+/**
+ * What the store knows of each recently served package, kept between requests while nothing about it
+ * changed. A package with 100,000 versions otherwise costs every packument request a read of 100,000
+ * rows, 100,000 digest checks and 100,000 decisions; with this, a request whose package did not change
+ * costs one primary-key read (the package's generation, which every write to its versions bumps, from
+ * any connection) and a comparison of each version's `dist` text with the one last checked.
+ */
+import type { VersionStore } from '../../storage';
+import type { VersionDecision, VersionRecord } from '../policy/version-state';
+
+/** The decisions for the versions of one package, by version. */
+export type Decisions = ReadonlyMap<string, VersionDecision & { record: VersionRecord }>;
+
+interface Entry {
+  generation: number;
+  byVersion: ReadonlyMap<string, VersionRecord>;
+  /** The `dist` text (integrity and shasum) last found to show each version's pin exactly. */
+  readonly checkedDist: Map<string, string>;
+  /** Decisions made at `at`, which hold until `until` (the next cooldown end) while the generation stands. */
+  decided: { at: number; until: number; decisions: Decisions } | null;
+}
+
+/** The earliest instant after `now` at which a hidden version becomes visible by time alone, or +Infinity. */
+function nextChange(decisions: Decisions, now: number): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const d of decisions.values()) if (!d.visible && d.releaseAt !== null && d.releaseAt > now && d.releaseAt < next) next = d.releaseAt;
+  return next;
+}
+
+export class KnownVersions {
+  private readonly entries = new Map<string, Entry>();
+  private kept = 0;
+
+  constructor(
+    private readonly store: Pick<VersionStore, 'generation' | 'versionsOf'>,
+    /** Records kept in all (bounds memory: one package can have 100,000 versions). */
+    private readonly maxRecords = 400_000,
+  ) {}
+
+  /** Every version the store knows of `name`, as of now (read again only when the package changed). */
+  records(name: string): { generation: number; byVersion: ReadonlyMap<string, VersionRecord> } {
+    const generation = this.store.generation(name);
+    let entry = this.entries.get(name);
+    if (entry && entry.generation === generation) {
+      this.entries.delete(name);
+      this.entries.set(name, entry);
+      return entry;
+    }
+    const byVersion = new Map(this.store.versionsOf(name).map((r) => [r.version, r]));
+    if (entry) {
+      this.kept -= entry.byVersion.size;
+      this.entries.delete(name);
+      entry.generation = generation;
+      entry.byVersion = byVersion;
+      entry.decided = null;
+    } else entry = { generation, byVersion, checkedDist: new Map(), decided: null };
+    this.entries.set(name, entry);
+    this.kept += byVersion.size;
+    for (const [oldest, old] of this.entries) {
+      if (this.kept <= this.maxRecords || oldest === name) break;
+      this.entries.delete(oldest);
+      this.kept -= old.byVersion.size;
+    }
+    return entry;
+  }
+
+  /** True when `distText` is the `dist` last found to show the version's pin (so it need not be checked again). */
+  distChecked(name: string, version: string, distText: string): boolean {
+    return this.entries.get(name)?.checkedDist.get(version) === distText;
+  }
+
+  /** Notes that `distText` shows the version's pin exactly. */
+  rememberDist(name: string, version: string, distText: string): void {
+    this.entries.get(name)?.checkedDist.set(version, distText);
+  }
+
+  /** The decisions for `records` (of `generation`) at `now`, made again only when the package or time changed them. */
+  decisions(name: string, generation: number, now: number, decide: () => Decisions): Decisions {
+    const entry = this.entries.get(name);
+    const hit = entry?.generation === generation ? entry.decided : null;
+    if (hit && now >= hit.at && now < hit.until) return hit.decisions;
+    const decisions = decide();
+    if (entry && entry.generation === generation) entry.decided = { at: now, until: nextChange(decisions, now), decisions };
+    return decisions;
+  }
+}
+
+/** The text of a version's `dist` digests, compared to skip checking an unchanged one again. */
+export function distText(dist: { integrity?: unknown; shasum?: unknown } | undefined): string {
+  return `${typeof dist?.integrity === 'string' ? dist.integrity : ''}\0${typeof dist?.shasum === 'string' ? dist.shasum : ''}`;
+}
