@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as semver from 'semver';
 import { analyze } from '../server/analyzer/analyze';
+import { loadConfig } from '../server/config';
 import { useParser } from '../server/analyzer/code/scan-file';
 import { dependenciesToCheck, dependencyFacts, type DependencyFacts } from '../server/analyzer/rules/young-dependencies';
 import { UpstreamError } from '../server/upstream/errors';
@@ -22,6 +23,9 @@ const HOLD_AT = 'medium';
 const PAIRS = Math.max(1, Number(process.env.PAIRS ?? 5));
 // PARSER=babel measures the same upgrades with Babel alone (oxc reads code first by default)
 const PARSER = process.env.PARSER === 'babel' ? 'babel' : 'oxc';
+// The mirror's parse budget (CORDON_ANALYSIS_PARSE_BUDGET, per file; eight times that per analysis), so the
+// verdicts are the ones the mirror would reach. PARSE_BUDGET_MB overrides it.
+const PARSE_BUDGET = Number(process.env.PARSE_BUDGET_MB ?? 0) * 1024 * 1024 || loadConfig({}, process.cwd()).analysisParseBudgetBytes;
 const SAMPLE = [
   'react', 'react-dom', 'lodash', 'express', 'axios', 'chalk', 'debug', 'commander', 'yargs', 'semver', 'uuid', 'dotenv',
   'moment', 'dayjs', 'eslint', 'prettier', 'webpack', 'rollup', 'vite', 'esbuild', 'jest', 'mocha', 'ws', 'body-parser',
@@ -68,7 +72,7 @@ async function run(name: string, from: string, to: string, doc: Packument): Prom
   const dependencies = new Map<string, DependencyFacts>();
   for (const dep of dependenciesToCheck(a, b)) dependencies.set(dep, await facts(dep, now));
   const start = process.hrtime.bigint();
-  const report = analyze(a, b, { dependencies, now });
+  const report = analyze(a, b, { dependencies, now, budget: { maxFileBytes: PARSE_BUDGET, maxTotalBytes: PARSE_BUDGET * 8 } });
   return { report, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
@@ -79,7 +83,7 @@ function holdRules(report: Report): string[] {
 async function main(): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
   useParser(PARSER);
-  console.log(`parser: ${PARSER}`);
+  console.log(`parser: ${PARSER}; parse budget ${(PARSE_BUDGET / 1048576).toFixed(0)} MB per file`);
   let held = 0;
   let done = 0;
   const causes = new Map<string, number>();

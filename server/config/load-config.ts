@@ -204,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     withdrawConfirmations: integer(...pick('CORDON_WITHDRAW_CONFIRMATIONS', 'withdrawConfirmations', 3), 1, 1000),
     withdrawWindowMs: duration(...pick('CORDON_WITHDRAW_WINDOW', 'withdrawWindow', '30m')),
     analysisMemoryBytes: size(...pick('CORDON_ANALYSIS_MEMORY', 'analysisMemory', '1536mb'), 64 * 1024 * 1024),
-    analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '8mb'), 1024),
+    analysisParseBudgetBytes: size(...pick('CORDON_ANALYSIS_PARSE_BUDGET', 'analysisParseBudget', '16mb'), 1024),
     analysisTimeBudgetMs: positiveDuration(...pick('CORDON_ANALYSIS_TIME_BUDGET', 'analysisTimeBudget', '2m')),
     analysisPerPackage: integer(...pick('CORDON_ANALYSIS_PER_PACKAGE', 'analysisPerPackage', 1), 1, 64),
     storeBusyTimeoutMs: duration(...pick('CORDON_STORE_BUSY_TIMEOUT', 'storeBusyTimeout', '250ms')),
