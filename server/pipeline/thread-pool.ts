@@ -1,85 +1,55 @@
 /** A small pool of worker threads running analyses, so unpacking and parsing never stall request serving. */
 import type { CordonConfig } from '../config';
 import { join } from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import { PoolFailure, WorkerPool } from '../threads/worker-pool';
 import { AnalysisError, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
 
 type Reply = { ok: true; output: AnalysisOutput } | { ok: false; failure: AnalysisFailure };
 
 export class ThreadPool {
-  private readonly idle: Worker[] = [];
-  private readonly all = new Set<Worker>();
-  private closed = false;
+  private readonly pool: WorkerPool<AnalysisJobData, Reply>;
 
   constructor(
-    private readonly size: number,
-    private readonly script: string = join(__dirname, 'analysis-thread.js'),
+    size: number,
+    script: string = join(__dirname, 'analysis-thread.js'),
     /** Heap limits of each thread: a hostile tarball that needs more ends its own thread, never the process. */
     private readonly limits: ResourceLimits = {},
-  ) {}
+  ) {
+    this.pool = new WorkerPool(script, { size, resourceLimits: limits });
+  }
 
   /** Runs one job on a free thread; a thread that exceeds `timeoutMs` is terminated and replaced. */
   async run(job: AnalysisJobData, timeoutMs: number): Promise<AnalysisOutput> {
-    if (this.closed) throw new AnalysisError('TRANSIENT', 'the analysis pool is shutting down');
-    if (this.all.size - this.idle.length >= this.size) throw new AnalysisError('TRANSIENT', 'no free analysis thread');
-    const worker = this.idle.pop() ?? this.spawn();
-    return new Promise<AnalysisOutput>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        this.discard(worker);
-        reject(new AnalysisError('TIMEOUT', `the analysis of ${job.question.package}@${job.question.version} took longer than ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onMessage = (reply: Reply): void => {
-        cleanup();
-        if (this.closed) this.discard(worker);
-        else this.idle.push(worker);
-        if (reply.ok) resolve(reply.output);
-        else reject(new AnalysisError(reply.failure.code, reply.failure.message));
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        this.discard(worker);
-        if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    const what = `${job.question.package}@${job.question.version}`;
+    let reply: Reply;
+    try {
+      reply = await this.pool.run(job, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof PoolFailure)) throw err;
+      switch (err.kind) {
+        case 'timeout':
+          throw new AnalysisError('TIMEOUT', `the analysis of ${what} took longer than ${timeoutMs} ms`);
+        case 'out-of-memory': {
           const mb = this.limits.maxOldGenerationSizeMb;
-          reject(new AnalysisError('RESOURCE_LIMIT', `the analysis of ${job.question.package}@${job.question.version} needed more memory than an analysis thread may use${mb ? ` (${mb} MB, analysisMemory)` : ''}`, { cause: err }));
-        } else reject(new AnalysisError('TRANSIENT', `the analysis thread crashed: ${err.message}`, { cause: err }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        this.discard(worker);
-        reject(new AnalysisError('TRANSIENT', `the analysis thread exited (code ${code}) before it answered`));
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.postMessage(job);
-    });
+          throw new AnalysisError('RESOURCE_LIMIT', `the analysis of ${what} needed more memory than an analysis thread may use${mb ? ` (${mb} MB, analysisMemory)` : ''}`, { cause: err });
+        }
+        case 'closed':
+          throw new AnalysisError('TRANSIENT', 'the analysis pool is shutting down');
+        case 'busy':
+          throw new AnalysisError('TRANSIENT', 'no free analysis thread');
+        case 'exited':
+          throw new AnalysisError('TRANSIENT', `the analysis thread exited before it answered (${err.message})`);
+        default:
+          throw new AnalysisError('TRANSIENT', `the analysis thread crashed: ${err.message}`, { cause: err });
+      }
+    }
+    if (reply.ok) return reply.output;
+    throw new AnalysisError(reply.failure.code, reply.failure.message);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.all].map((w) => w.terminate()));
-    this.all.clear();
-    this.idle.length = 0;
-  }
-
-  private spawn(): Worker {
-    const worker = new Worker(this.script, { resourceLimits: this.limits });
-    this.all.add(worker);
-    return worker;
-  }
-
-  private discard(worker: Worker): void {
-    this.all.delete(worker);
-    const i = this.idle.indexOf(worker);
-    if (i >= 0) this.idle.splice(i, 1);
-    void worker.terminate();
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
