@@ -73,29 +73,29 @@ function stats(): ServeStats {
 /** Waits until no job waits or runs (the production path: the runner's own timers and events), or the deadline. */
 async function drain(mirror: Mirror, deadlineMs: number, useDrain: boolean): Promise<DrainResult> {
   const end = Date.now() + deadlineMs;
-  const finished = (): boolean => {
-    const c = mirror.runtime.jobs.counts();
+  const finished = async (): Promise<boolean> => {
+    const c = await mirror.runtime.store.jobs.counts();
     return c.waiting === 0 && c.active === 0;
   };
   if (useDrain) {
     // pipeline.drain() also returns when only retries with a future run_after are left; keep waiting for those.
     await Promise.race([mirror.pipeline.drain(), new Promise((r) => setTimeout(r, deadlineMs))]);
   }
-  while (!finished() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-  return { counts: mirror.runtime.jobs.counts(), timedOut: !finished() };
+  while (!(await finished()) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+  return { counts: await mirror.runtime.store.jobs.counts(), timedOut: !(await finished()) };
 }
 
-function report(mirror: Mirror, versions: ReadonlyArray<readonly [string, string]>): AnalysisReport {
-  const { store, analyses } = mirror.runtime;
+async function report(mirror: Mirror, versions: ReadonlyArray<readonly [string, string]>): Promise<AnalysisReport> {
+  const { store } = mirror.runtime;
   const outcomes: Record<string, number> = {};
   const states: Record<string, number> = {};
   const timings: Timings[] = [];
   for (const [name, version] of versions) {
-    const record = store.versionOf(name, version);
+    const record = await store.versions.versionOf(name, version);
     const outcome = record?.analysis ?? 'none';
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     states[record?.state ?? 'unknown'] = (states[record?.state ?? 'unknown'] ?? 0) + 1;
-    const t = record?.integrity ? analyses.analysisOf(name, version, record.integrity)?.timings : undefined;
+    const t = record?.integrity ? (await store.analyses.analysisOf(name, version, record.integrity))?.timings : undefined;
     // A failed analysis records no timings.
     if (t && typeof t.totalMs === 'number') timings.push({ fetchMs: t.fetchMs ?? 0, unpackMs: t.unpackMs ?? 0, analyzeMs: t.analyzeMs ?? 0, totalMs: t.totalMs });
   }

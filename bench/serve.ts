@@ -48,8 +48,7 @@ type ExpressApp = ((req: unknown, res: unknown) => void) & { _router: { stack: L
 /**
  * PROTOTYPE of the proposed wiring (bench only): puts server/http/packument-cache right after Cordon's
  * router in Verdaccio's middleware stack, where `router.use(packumentCache(...))` at the end of
- * cordonRouter would put it. The store generation is read here with SQL because storage/ has no
- * generation() yet; the proposal is to add it to VersionStore.
+ * cordonRouter would put it, keyed on the store's change generations.
  */
 function addPackumentCache(mirror: Awaited<ReturnType<typeof startMirror>>): void {
   const app = mirror.server.listeners('request')[0] as ExpressApp;
@@ -57,14 +56,10 @@ function addPackumentCache(mirror: Awaited<ReturnType<typeof startMirror>>): voi
   const at = stack.findIndex((layer) => layer.handle.stack?.some((inner) => inner.regexp?.test('/-/cordon/api/v1/packages')));
   if (at < 0) throw new Error('cannot find the Cordon router in the Verdaccio app');
   const { runtime } = mirror;
-  const generation = runtime.db.prepare('SELECT total_changes() AS c, data_version AS d FROM pragma_data_version');
   app.use(
     packumentCache({
-      generation: () => {
-        const row = generation.get() as { c: number; d: number };
-        return `${row.d}:${row.c}`;
-      },
-      nextChange: (name, now) => nextVisibilityChange(runtime.quarantine.decisions(name, now), now),
+      changes: runtime.store.changes,
+      nextChange: async (name, now) => nextVisibilityChange(await runtime.quarantine.decisions(name, now), now),
       clock: runtime.clock,
       logger: silentLogger,
     }),

@@ -5,7 +5,7 @@ import { runServer } from 'verdaccio';
 import type { CordonConfig } from './config';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
-import { createRuntime, type CordonRuntime } from './runtime';
+import { assemble, type CordonRuntime } from './assemble';
 import { startSweeper, type FetchPackument, type Sweeper } from './sweeper/sweeper';
 import { createPipeline, type Runner } from './pipeline';
 import type { Execute } from './pipeline/embedded-runner';
@@ -43,12 +43,10 @@ export interface MirrorOptions {
   readonly execute?: Execute;
 }
 
-let instances = 0;
-
 /** Starts a mirror for `config` and resolves once it listens. */
 export async function startMirror(config: CordonConfig, options: MirrorOptions = {}): Promise<Mirror> {
   const logger = options.logger ?? verdaccioLogger(logSettings(config));
-  const runtime = createRuntime(config, { clock: options.clock, id: `cordon-mirror-${process.pid}-${++instances}`, logger });
+  const runtime = await assemble(config, { clock: options.clock, logger });
   let server: Server;
   try {
     server = (await runServer(verdaccioConfig(config, runtime.id) as never)) as unknown as Server;
@@ -60,7 +58,7 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
       });
     });
   } catch (err) {
-    runtime.close();
+    await runtime.close();
     throw err;
   }
   const graceful = gracefulServer(server);
@@ -72,7 +70,7 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
     await pipeline.start();
   } catch (err) {
     server.close();
-    runtime.close();
+    await runtime.close();
     throw err;
   }
   const sweeper = startSweeper(runtime, logger, options.fetchPackument);
@@ -94,7 +92,7 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
         await Promise.all([sweeper.stop(), pipeline.stop(), notifier.stop()]);
         const { forced } = await drained;
         if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'cordon: requests still in flight at the shutdown timeout were cut');
-        runtime.close();
+        await runtime.close();
       })();
       return closing;
     },

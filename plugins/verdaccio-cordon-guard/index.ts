@@ -2,12 +2,12 @@
  * Verdaccio middleware plugin: the tarball guard, read-only protection, listing filters and the
  * /-/cordon/ API. Load it by id `cordon-guard` under `middlewares:` (see README).
  */
-import type { Application, Request } from 'express';
+import type { Application, Request, Router } from 'express';
 import type { Logger } from '../../server/logger';
 import { cordonRouter } from '../../server/http/router';
 import type { MayAccess } from '../../server/http/guard';
 import { HttpError, sendError } from '../../server/http/http-error';
-import { runtimeForPlugin, type CordonRuntime, type PluginSettings } from '../../server/runtime';
+import { pluginRuntime, type CordonRuntime, type PluginSettings } from '../../server/assemble';
 import { startSweeper } from '../../server/sweeper/sweeper';
 import { createPipeline } from '../../server/pipeline';
 import { startNotifier } from '../../server/notify/start-notifier';
@@ -23,41 +23,41 @@ interface VerdaccioStorage {
 }
 
 export default class CordonGuardPlugin {
-  private readonly runtime: CordonRuntime | null = null;
-  private readonly startError: Error | null = null;
+  /** The runtime once assembled, or the error that stopped it (then nothing is served). */
+  private readonly runtime: Promise<CordonRuntime | Error>;
 
   constructor(
     settings: PluginSettings,
     options: { logger: Logger },
   ) {
-    try {
-      this.runtime = runtimeForPlugin(settings, options.logger);
-      if (this.runtime.ownedByPlugins) {
-        // In a stock Verdaccio nobody else runs the sweeper and the analyses: the guard does.
-        const sweeper = startSweeper(this.runtime, options.logger);
-        void this.runtime.blobs.removePartials();
-        const pipeline = createPipeline(this.runtime, options.logger);
-        pipeline.start().catch((err: unknown) => options.logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
-        const notifier = startNotifier(this.runtime);
-        this.runtime.onClose(() => {
-          void sweeper.stop();
-          void pipeline.stop();
-          void notifier.stop();
-        });
-      }
-    } catch (err) {
-      this.startError = err as Error;
-      options.logger.error({ err: (err as Error).message }, 'cordon: the guard cannot start; every tarball is refused until this is fixed');
-    }
+    this.runtime = pluginRuntime(settings, options.logger).then(
+      (runtime) => {
+        if (runtime.ownedByPlugins) ownBackground(runtime, options.logger);
+        return runtime;
+      },
+      (err: unknown) => {
+        options.logger.error({ err: (err as Error)?.message }, 'cordon: the guard cannot start; every tarball is refused until this is fixed');
+        return err instanceof Error ? err : new Error(String(err));
+      },
+    );
   }
 
   register_middlewares(app: Application, auth: VerdaccioAuth, storage: VerdaccioStorage): void {
-    const runtime = this.runtime;
-    if (!runtime) {
-      const message = `Cordon cannot start (${this.startError?.message}), so nothing is served. The operator must fix the mirror's configuration.`;
-      app.use((_req, res) => sendError(res, new HttpError('UNAVAILABLE', message)));
-      return;
-    }
+    // Verdaccio registers middlewares synchronously; the runtime may still be opening its store. Until
+    // it is ready, requests wait for it; if it cannot be built, nothing is served.
+    const routes: Promise<Router | Error> = this.runtime.then((runtime) => (runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)));
+    app.use((req, res, next) => {
+      routes.then(
+        (router) => {
+          if (!(router instanceof Error)) return router(req, res, next);
+          sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`));
+        },
+        (err: unknown) => next(err),
+      );
+    });
+  }
+
+  private routes(runtime: CordonRuntime, auth: VerdaccioAuth, storage: VerdaccioStorage): Router {
     const classify = (name: string, req: Request): Promise<void> =>
       new Promise((resolve, reject) => {
         storage.getPackage({
@@ -68,7 +68,7 @@ export default class CordonGuardPlugin {
         });
       });
     // Cordon's lines go through the runtime's logger: Verdaccio's under `npm start`, or whatever a test gave it.
-    app.use(cordonRouter(runtime, classify, runtime.logger, this.mayAccess(auth)));
+    return cordonRouter(runtime, classify, runtime.logger, this.mayAccess(auth));
   }
 
   /** Verdaccio's own access check, which the guard applies before serving a tarball from the verified store. */
@@ -79,4 +79,16 @@ export default class CordonGuardPlugin {
         auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) => done(!err && allowed === true));
       });
   }
+}
+
+/** In a stock Verdaccio nobody else runs the sweeper, the analyses and the notifier: the guard does. */
+function ownBackground(runtime: CordonRuntime, logger: Logger): void {
+  const sweeper = startSweeper(runtime, logger);
+  void runtime.blobs.removePartials().catch(() => undefined);
+  const pipeline = createPipeline(runtime, logger);
+  pipeline.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
+  const notifier = startNotifier(runtime);
+  runtime.onClose(async () => {
+    await Promise.all([sweeper.stop(), pipeline.stop(), notifier.stop()]);
+  });
 }

@@ -1,7 +1,13 @@
 /** The mirror's id, which statements and analysis questions name: configured, or generated once and kept in the store. */
 import { randomBytes } from 'node:crypto';
-import type { ApprovalStore } from '../../storage';
+import type { ApprovalPort } from '../../storage/ports';
 
-export function resolveMirrorId(configured: string | null, store: Pick<ApprovalStore, 'mirrorId'>): string {
-  return configured ?? store.mirrorId(() => `cordon-${randomBytes(12).toString('base64url')}`);
+/** A new random mirror id (kept by the store on first use). */
+export function newMirrorId(): string {
+  return `cordon-${randomBytes(12).toString('base64url')}`;
+}
+
+/** The configured id, or the one the store keeps (generated on first use, first writer wins). */
+export async function resolveMirrorId(configured: string | null, store: Pick<ApprovalPort, 'mirrorId'>): Promise<string> {
+  return configured ?? (await store.mirrorId(newMirrorId));
 }

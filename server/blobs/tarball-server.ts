@@ -18,9 +18,9 @@ export interface TarballServerDeps {
   /** The upstream registry, for versions first seen before their tarball address was kept. */
   readonly upstream: string;
   /** Records the sha512 of a version's verified bytes; returns the one on record (first writer wins). */
-  recordBlob(record: VersionRecord, sha512: string): string | null;
+  recordBlob(record: VersionRecord, sha512: string): Promise<string | null>;
   /** Blocks a version whose upstream bytes contradict its pin. */
-  blockMismatch(record: VersionRecord, detail: string): void;
+  blockMismatch(record: VersionRecord, detail: string): Promise<unknown>;
   readonly logger: Logger;
   /** Bytes of verified tarballs kept in memory. Default 256 MiB. */
   readonly memoryBytes?: number;
@@ -30,9 +30,9 @@ export interface TarballServerDeps {
 const IN_MEMORY_MAX = 16 * 1024 * 1024;
 
 /** Verified bytes of a version the store knows, by the digest pinned for it (the review page's byte source). */
-export function storedVersionBytes(blobs: BlobStore, versionOf: (name: string, version: string) => VersionRecord | undefined, upstream: string): (name: string, version: string, integrity: string) => Promise<Buffer> {
+export function storedVersionBytes(blobs: BlobStore, versionOf: (name: string, version: string) => Promise<VersionRecord | undefined>, upstream: string): (name: string, version: string, integrity: string) => Promise<Buffer> {
   return async (name, version, integrity) => {
-    const record = versionOf(name, version);
+    const record = await versionOf(name, version);
     const source = record && record.integrity === integrity ? blobSource(record, upstream) : null;
     if (!source) throw new BlobError('DIGEST_MISMATCH', `the mirror has no bytes pinned to ${integrity} for ${name}@${version}`);
     return (await blobs.verifiedBytes(source)).bytes;
@@ -61,7 +61,7 @@ export class TarballServer {
       try {
         stored = await this.deps.blobs.ensure(source);
         if (!source.blob) {
-          const onRecord = this.deps.recordBlob(record, stored.sha512.sri);
+          const onRecord = await this.deps.recordBlob(record, stored.sha512.sri);
           if (onRecord !== null && onRecord !== stored.sha512.sri) throw new BlobError('DIGEST_MISMATCH', `upstream sent other bytes for ${id} than the ones verified before (${onRecord}), though both match its pinned ${source.pin.algorithm}`);
         }
       } catch (err) {
@@ -136,7 +136,7 @@ export class TarballServer {
     });
   }
 
-  private refuse(record: VersionRecord, err: unknown, res: Response): void {
+  private async refuse(record: VersionRecord, err: unknown, res: Response): Promise<void> {
     const id = `${record.package}@${record.version}`;
     const extra = { package: record.package, version: record.version };
     if (!(err instanceof BlobError)) {
@@ -146,7 +146,8 @@ export class TarballServer {
     switch (err.code) {
       case 'DIGEST_MISMATCH':
         this.deps.logger.error({ package: record.package, version: record.version, err: err.message }, 'cordon: upstream bytes contradict the pinned digest; blocking the version');
-        this.deps.blockMismatch(record, err.message);
+        // Blocked before the refusal goes out; if the store cannot write it, the refusal still goes out (nothing is served).
+        await this.deps.blockMismatch(record, err.message).catch((blockErr: unknown) => this.deps.logger.error({ package: record.package, version: record.version, err: (blockErr as Error)?.message }, 'cordon: cannot block a version whose bytes changed'));
         return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses ${id}: ${err.message}. The version is now blocked and will not be served; install another version and tell your security team.`), extra);
       case 'TOO_LARGE':
         return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon cannot serve ${id}: ${err.message}. Install another version, or ask the mirror's operator to raise maxTarballSize.`), extra);

@@ -36,7 +36,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
     const config = loadConfig();
     const pid = mirrorRunning(config.dataDir);
     if (pid !== null) throw new UsageError('USAGE', `a mirror (pid ${pid}) is running on ${config.dataDir}; stop it first`);
-    const report = adoptDataFolder(config, { previousStore: previous, at: Date.now() });
+    const report = await adoptDataFolder(config, { previousStore: previous, at: Date.now() });
     const c = report.carried;
     process.stdout.write(
       `New store for ${config.dataDir} (data folder ${report.dataId}, mirror ${report.mirrorId}).\n` +

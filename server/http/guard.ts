@@ -1,7 +1,7 @@
 /** Refuses tarballs and single-version manifests of hidden versions with 403 and a reason, in every URL spelling. */
 import type { Request, RequestHandler } from 'express';
 import validateName from './package-name';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import { refusal } from '../quarantine/refusal';
 import { sendRefusal } from './refusal-channels';
@@ -24,7 +24,10 @@ export type MayAccess = (name: string, req: Request) => Promise<boolean>;
  * Verdaccio's unverified proxy path never sends a tarball byte. `mayAccess` is Verdaccio's access check
  * (absent: everyone may read, as in the configuration `npm start` runs).
  */
-export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger: Logger, tarballs: TarballServer, mayAccess?: MayAccess): RequestHandler {
+/** What the guard works with. */
+export type GuardRuntime = Pick<CordonRuntime, 'quarantine' | 'clock' | 'config' | 'ops'>;
+
+export function tarballGuard(runtime: GuardRuntime, classify: Classify, logger: Logger, tarballs: TarballServer, mayAccess?: MayAccess): RequestHandler {
   const { quarantine, clock } = runtime;
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
@@ -37,14 +40,14 @@ export function tarballGuard(runtime: CordonRuntime, classify: Classify, logger:
       const { name } = parsed;
       const spelled = parsed.kind === 'tarball' ? versionFromFilename(name, parsed.filename) : parsed.spec.replace(/^v/, '');
       // Every version the URL can stand for; a file name two versions share is served only if all are visible.
-      const lookup = (now: number): Decision[] =>
-        parsed.kind === 'tarball' ? quarantine.tarballDecisions(name, parsed.filename, spelled, now) : [quarantine.decision(name, spelled!, now)].filter((d): d is Decision => d !== undefined);
+      const lookup = async (now: number): Promise<Decision[]> =>
+        parsed.kind === 'tarball' ? quarantine.tarballDecisions(name, parsed.filename, spelled, now) : [await quarantine.decision(name, spelled!, now)].filter((d): d is Decision => d !== undefined);
       let now = clock.now();
-      let decisions = lookup(now);
-      if (decisions.length === 0 && !quarantine.knows(name)) {
+      let decisions = await lookup(now);
+      if (decisions.length === 0 && !(await quarantine.knows(name))) {
         await classify(name, req);
         now = clock.now();
-        decisions = lookup(now);
+        decisions = await lookup(now);
       }
       if (decisions.length === 0) {
         if (parsed.kind === 'version') return next(); // Verdaccio answers 404 from the filtered packument

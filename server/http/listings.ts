@@ -6,6 +6,10 @@
  * The rewrite is mounted on Verdaccio's own route patterns (SEARCH_API_ENDPOINTS), on an Express router
  * with Express's defaults like Verdaccio's: so it matches every spelling Verdaccio's routes match —
  * any case, a trailing slash — and nothing they don't. A second, hand-written matcher could disagree.
+ *
+ * Verdaccio ends the answer synchronously; the decisions come from the store asynchronously: so the
+ * patched `end` buffers the body, decides every entry, and only then writes and ends the real answer.
+ * On any error nothing of the listing is shown (503).
  */
 import { Router, type RequestHandler, type Response } from 'express';
 import { SEARCH_API_ENDPOINTS } from '@verdaccio/middleware';
@@ -21,13 +25,15 @@ const VERSION_FIELDS = ['version', 'versions', 'dist-tags', 'time', 'date', 'dis
 type Entry = Record<string, unknown>;
 
 /** Rewrites one listing entry (a search `package` object or an `/-/all` value); null drops it. */
-function sanitizeEntry(entry: Entry, quarantine: QuarantineService, now: number): Entry | null {
+type ListingQuarantine = Pick<QuarantineService, 'knows' | 'decisions'>;
+
+async function sanitizeEntry(entry: Entry, quarantine: ListingQuarantine, now: number): Promise<Entry | null> {
   const name = entry.name;
   if (typeof name !== 'string') return null;
   const out: Entry = { ...entry };
   for (const key of VERSION_FIELDS) delete out[key];
-  if (!quarantine.knows(name)) return out;
-  const visible = [...quarantine.decisions(name, now)].filter(([, d]) => d.visible).map(([v]) => v);
+  if (!(await quarantine.knows(name))) return out;
+  const visible = [...(await quarantine.decisions(name, now))].filter(([, d]) => d.visible).map(([v]) => v);
   if (visible.length === 0) return null;
   const tags = rewriteDistTags({ latest: typeof entry.version === 'string' ? entry.version : (entry['dist-tags'] as Entry | undefined)?.latest ?? '' }, visible);
   if (!tags.latest) return null;
@@ -36,15 +42,22 @@ function sanitizeEntry(entry: Entry, quarantine: QuarantineService, now: number)
   return out;
 }
 
-function rewrite(body: unknown, quarantine: QuarantineService, now: number): unknown {
-  if (Array.isArray(body)) return body.map((e) => (e && typeof e === 'object' ? sanitizeEntry(e as Entry, quarantine, now) : null)).filter((e) => e !== null);
+async function rewrite(body: unknown, quarantine: ListingQuarantine, now: number): Promise<unknown> {
+  if (Array.isArray(body)) {
+    const out = [];
+    for (const e of body) {
+      const clean = e && typeof e === 'object' ? await sanitizeEntry(e as Entry, quarantine, now) : null;
+      if (clean !== null) out.push(clean);
+    }
+    return out;
+  }
   if (!body || typeof body !== 'object') return body;
   const obj = body as Entry;
   if (Array.isArray(obj.objects)) {
     const objects = [];
     for (const item of obj.objects as Entry[]) {
       const pkg = item?.package;
-      const clean = pkg && typeof pkg === 'object' ? sanitizeEntry(pkg as Entry, quarantine, now) : null;
+      const clean = pkg && typeof pkg === 'object' ? await sanitizeEntry(pkg as Entry, quarantine, now) : null;
       if (clean) objects.push({ ...item, package: clean });
     }
     return { ...obj, objects, total: objects.length };
@@ -53,7 +66,7 @@ function rewrite(body: unknown, quarantine: QuarantineService, now: number): unk
   for (const [key, value] of Object.entries(obj)) {
     if (key.startsWith('_')) out[key] = value;
     else if (value && typeof value === 'object') {
-      const clean = sanitizeEntry(value as Entry, quarantine, now);
+      const clean = await sanitizeEntry(value as Entry, quarantine, now);
       if (clean) out[key] = clean;
     }
   }
@@ -61,7 +74,7 @@ function rewrite(body: unknown, quarantine: QuarantineService, now: number): unk
 }
 
 /** Buffers the response body of a listing request and sends the rewritten JSON instead. */
-function interceptJson(res: Response, transform: (body: unknown) => unknown, onError: (err: unknown) => void): void {
+function interceptJson(res: Response, transform: (body: unknown) => Promise<unknown>, onError: (err: unknown) => void): void {
   const chunks: Buffer[] = [];
   const write = res.write.bind(res);
   const end = res.end.bind(res);
@@ -69,28 +82,39 @@ function interceptJson(res: Response, transform: (body: unknown) => unknown, onE
     if (chunk) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
     return true;
   }) as Response['write'];
+  let ended = false;
   res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
+    if (ended) return res;
+    ended = true;
     if (chunk && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-    let text: string;
-    try {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      text = res.statusCode >= 200 && res.statusCode < 300 && raw ? JSON.stringify(transform(JSON.parse(raw))) : raw;
-    } catch (err) {
-      onError(err);
-      res.statusCode = 503;
-      text = JSON.stringify({ error: 'Cordon could not check these results against its quarantine, so none are shown. Try again.', code: 'UNAVAILABLE' });
-    }
-    if (!res.headersSent) {
-      res.removeHeader('ETag');
-      res.setHeader('Content-Length', Buffer.byteLength(text));
-    }
-    write(text, 'utf8');
-    return end(typeof cb === 'function' ? (cb as () => void) : typeof encoding === 'function' ? (encoding as () => void) : undefined);
+    const done = typeof cb === 'function' ? (cb as () => void) : typeof encoding === 'function' ? (encoding as () => void) : undefined;
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const filtered = async (): Promise<string> => (res.statusCode >= 200 && res.statusCode < 300 && raw ? JSON.stringify(await transform(JSON.parse(raw))) : raw);
+    // Nothing is written until every entry is decided: the client sees the filtered listing or an error, never the raw one.
+    filtered()
+      .catch((err: unknown) => {
+        onError(err);
+        res.statusCode = 503;
+        return JSON.stringify({ error: 'Cordon could not check these results against its quarantine, so none are shown. Try again.', code: 'UNAVAILABLE' });
+      })
+      .then((text) => {
+        if (!res.headersSent) {
+          res.removeHeader('ETag');
+          res.setHeader('Content-Length', Buffer.byteLength(text));
+        }
+        write(text, 'utf8');
+        end(done);
+      })
+      .catch((err: unknown) => {
+        onError(err);
+        res.destroy();
+      });
+    return res;
   }) as Response['end'];
 }
 
 /** A router that rewrites `/-/v1/search` and `/-/all[/since]` answers, in every spelling Verdaccio's routes accept. */
-export function hideInListings(quarantine: QuarantineService, clock: Clock, logger: Logger): RequestHandler {
+export function hideInListings(quarantine: ListingQuarantine, clock: Clock, logger: Logger): RequestHandler {
   const router = Router();
   router.get([...LISTING_ROUTES], (req, res, next) => {
     interceptJson(res, (body) => rewrite(body, quarantine, clock.now()), (err) => logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: could not filter a listing'));

@@ -3,7 +3,7 @@
  * readiness check, 503 while one fails or the mirror is stopping) and `/-/cordon/metrics` (Prometheus text).
  */
 import type { RequestHandler } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 
 /** The handlers by exact path (GET and HEAD). */
 export function opsRoutes(runtime: CordonRuntime): ReadonlyMap<string, RequestHandler> {

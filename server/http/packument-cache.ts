@@ -4,7 +4,9 @@
  * re-parses, re-filters, re-serializes and re-compresses the whole packument on every request.
  *
  * An entry is served only while nothing it depends on can have changed:
- * - the package's versions: any write to them (this process or another) changes `generation(name)`;
+ * - the package's versions: any write to them (this process or another mirror) changes the store's
+ *   `changes.generation(name)`, read from memory; while the change feed is not live (changes made
+ *   elsewhere may be missed), nothing is served from or put in the cache;
  * - time: it expires when the first hidden version's cooldown ends (`nextChange`), and is not used if
  *   the clock reads earlier than when it was made;
  * - upstream: it lives at most `maxAgeMs` (monotonic time), so Verdaccio still refreshes its uplink cache.
@@ -17,14 +19,15 @@ import { promisify } from 'node:util';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Decisions } from '../quarantine/quarantine-service';
+import type { ChangeFeed } from '../../storage/ports';
 import { MALFORMED, parsePackagePath } from './request-path';
 import { HttpError, sendError } from './http-error';
 
 export interface PackumentCacheOptions {
-  /** A value that changes whenever anything about the package's versions changes, by any connection. */
-  generation(name: string): number | string;
+  /** Generations that change whenever anything about a package's versions changes, on any connection or mirror. */
+  readonly changes: Pick<ChangeFeed, 'generation' | 'live'>;
   /** The earliest instant after `now` at which a version of `name` changes visibility by time alone; null when none will. */
-  nextChange(name: string, now: number): number | null;
+  nextChange(name: string, now: number): Promise<number | null>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Longest life of an entry in ms; keep it below Verdaccio's uplink `maxage` (2m). Default 30s. */
@@ -117,7 +120,9 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     let generation: number | string;
     let now: number;
     try {
-      generation = options.generation(parsed.name);
+      // Changes made elsewhere may be missed right now: take Verdaccio's path, which asks the store.
+      if (!options.changes.live) return next();
+      generation = options.changes.generation(parsed.name);
       now = options.clock.now();
     } catch (err) {
       options.logger.warn({ err: (err as Error)?.message }, 'cordon: packument cache cannot read the store generation; not caching');
@@ -153,18 +158,20 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     const fallback = right
       ? (): void => serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added))
       : (): void => sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot answer for ${parsed.name} right now: the mirror could not read or store its metadata (a full disk, a store it cannot write, or an upstream fault). Nothing was changed; try again in a minute, and tell the mirror's operator if it persists.`), { retryAfterSeconds: 30 }));
-    capture(res, fallback, (status, body) => {
+    capture(res, fallback, async (status, body) => {
       if (status !== 200 || res.getHeader('set-cookie') !== undefined) return finish(null);
       const contentType = String(res.getHeader('content-type') ?? '');
       if (!/json/i.test(contentType) || body.length === 0 || body.length > maxBytes / 2) return finish(null);
+      const etag = res.getHeader('etag');
       let validUntil: number;
       try {
-        validUntil = options.nextChange(parsed.name, now) ?? Number.POSITIVE_INFINITY;
+        validUntil = (await options.nextChange(parsed.name, now)) ?? Number.POSITIVE_INFINITY;
       } catch (err) {
         options.logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: packument cache cannot read decisions; not caching');
         return finish(null);
       }
-      const etag = res.getHeader('etag');
+      // The feed went down meanwhile: what was made may already be stale elsewhere.
+      if (!options.changes.live) return finish(null);
       const made: Entry = { generation, madeAt: now, validUntil, expiresAt: monotonic() + maxAgeMs, contentType, etag: etag === undefined ? undefined : String(etag), body, gzip: null, gzipping: null };
       drop(key);
       entries.set(key, made);
@@ -210,7 +217,7 @@ function serve(req: Request, res: Response, entry: Entry, grew: (entry: Entry, a
  * Passes the response through unchanged and hands its status and uncompressed body to `done` once it
  * ends; with `fallback`, a 5xx answer is dropped unsent and `fallback` answers instead (stale-if-error).
  */
-function capture(res: Response, fallback: (() => void) | null, done: (status: number, body: Buffer) => void): void {
+function capture(res: Response, fallback: (() => void) | null, done: (status: number, body: Buffer) => Promise<void>): void {
   const chunks: Buffer[] = [];
   const write = res.write.bind(res);
   const end = res.end.bind(res);
@@ -238,11 +245,8 @@ function capture(res: Response, fallback: (() => void) | null, done: (status: nu
     if (replace()) return res;
     keep(chunk, encoding);
     const result = (end as (...args: unknown[]) => Response)(chunk, encoding, cb);
-    try {
-      done(res.statusCode, Buffer.concat(chunks));
-    } catch {
-      // Caching is an optimisation; the answer has been sent either way.
-    }
+    // Caching is an optimisation; the answer has been sent either way.
+    done(res.statusCode, Buffer.concat(chunks)).catch(() => undefined);
     return result;
   }) as Response['end'];
 }

@@ -4,7 +4,8 @@
  * one-time enrollment link. The link's token travels in the request body, never in a URL.
  */
 import express, { Router, type Request } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
+import { handle } from './async-route';
 import type { Logger } from '../logger';
 import { ApprovalError } from '../approvals/errors';
 import { PASSKEY_ACTIONS, type PasskeyAction } from '../passkeys/passkey-request';
@@ -27,24 +28,24 @@ export function passkeysApi(runtime: CordonRuntime, logger: Logger): Router {
     next();
   });
 
-  router.get('/', (_req, res) => {
+  router.get('/', handle(async (_req, res) => {
     res.json({
       relyingParty: passkeys.relyingParty,
-      passkeys: passkeys.list().map((p) => ({ ...p, createdAt: iso(p.createdAt), lastUsedAt: iso(p.lastUsedAt), removedAt: iso(p.removedAt) })),
+      passkeys: (await passkeys.list()).map((p) => ({ ...p, createdAt: iso(p.createdAt), lastUsedAt: iso(p.lastUsedAt), removedAt: iso(p.removedAt) })),
     });
-  });
+  }));
 
-  router.get('/request', (req, res) => {
+  router.get('/request', handle(async (req, res) => {
     const action = str(req, 'action');
     if (!(PASSKEY_ACTIONS as readonly string[]).includes(action)) throw new ApprovalError('BAD_REQUEST', 'action must be "enroll" or "remove".');
-    res.json(passkeys.requestFor(action as PasskeyAction, str(req, 'key'), str(req, 'subject')));
-  });
+    res.json(await passkeys.requestFor(action as PasskeyAction, str(req, 'key'), str(req, 'subject')));
+  }));
 
-  router.post('/enrollments', json, (req, res) => {
-    const done = passkeys.enroll(str(req, 'request'), str(req, 'signature'));
+  router.post('/enrollments', json, handle(async (req, res) => {
+    const done = await passkeys.enroll(str(req, 'request'), str(req, 'signature'));
     logger.info({ approver: done.approver }, 'cordon: passkey enrollment link issued');
     res.status(201).json({ approver: done.approver, expiresAt: iso(done.expiresAt) });
-  });
+  }));
 
   router.post('/registration-options', json, (req, res, next) => {
     passkeys.registrationOptions((req.body as Record<string, unknown> | undefined)?.token).then((r) => res.json(r)).catch(next);
@@ -58,11 +59,11 @@ export function passkeysApi(runtime: CordonRuntime, logger: Logger): Router {
     }).catch(next);
   });
 
-  router.post('/removals', json, (req, res) => {
-    const p = passkeys.remove(str(req, 'request'), str(req, 'signature'));
+  router.post('/removals', json, handle(async (req, res) => {
+    const p = await passkeys.remove(str(req, 'request'), str(req, 'signature'));
     logger.info({ approver: p.approver, credentialId: p.credentialId }, 'cordon: passkey removed');
     res.json({ approver: p.approver, credentialId: p.credentialId, removedAt: iso(p.removedAt) });
-  });
+  }));
 
   router.use((req) => {
     throw new ApprovalError('NO_SUCH_ROUTE', `No passkeys API at ${req.method} ${req.originalUrl}. See README "Passkeys".`);

@@ -4,16 +4,20 @@
  * (the same settings `cordon policy export` writes, for automation).
  */
 import { Router, type Request } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
+import { handle } from './async-route';
 import { clientPolicy, type ClientPolicy } from '../quarantine/client-policy';
 import { EXPORT_FORMATS, isExportFormat, renderExport } from '../policy-export';
 import { HttpError } from './http-error';
 import { mirrorBaseUrl } from './links';
 
-function policyFor(runtime: CordonRuntime, req: Request): ClientPolicy {
+type PolicyRuntime = Pick<CordonRuntime, 'config' | 'quarantine' | 'store' | 'clock'>;
+
+async function policyFor(runtime: PolicyRuntime, req: Request): Promise<ClientPolicy> {
   const { config, quarantine, store, clock } = runtime;
+  const approved = await store.versions.versionsInState('approved');
   return clientPolicy(
-    { registry: mirrorBaseUrl(config, req), cooldownMs: config.cooldownMs, rules: config.rules, approved: store.versionsInState('approved'), ruleFor: (name) => quarantine.ruleFor(name) },
+    { registry: mirrorBaseUrl(config, req), cooldownMs: config.cooldownMs, rules: config.rules, approved, ruleFor: (name) => quarantine.ruleFor(name) },
     clock.now(),
   );
 }
@@ -24,22 +28,22 @@ function policyJson(p: ClientPolicy): Record<string, unknown> {
 }
 
 /** The router for `/-/cordon/api/v1/policy`. */
-export function policyApi(runtime: CordonRuntime): Router {
+export function policyApi(runtime: PolicyRuntime): Router {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.get('/', (req, res) => {
-    res.json(policyJson(policyFor(runtime, req)));
-  });
-  router.get('/export', (req, res) => {
+  router.get('/', handle(async (req, res) => {
+    res.json(policyJson(await policyFor(runtime, req)));
+  }));
+  router.get('/export', handle(async (req, res) => {
     const format = req.query.format;
     if (!isExportFormat(format)) throw new HttpError('BAD_REQUEST', `format must be one of ${EXPORT_FORMATS.join(', ')} (got ${JSON.stringify(format ?? null)}).`);
     const bothGates = req.query.bothGates === '1' || req.query.bothGates === 'true';
-    const policy = policyFor(runtime, req);
+    const policy = await policyFor(runtime, req);
     res.json({ ...renderExport(format, policy, { bothGates }), bothGates, policy: policyJson(policy) });
-  });
+  }));
   router.use((req) => {
     throw new HttpError('NOT_FOUND', `No policy API at ${req.method} ${req.originalUrl}. See /-/cordon/api/v1/policy and /-/cordon/api/v1/policy/export?format=….`);
   });

@@ -4,7 +4,7 @@
  * it; a count in the metrics; and a tally on the version for its page.
  */
 import type { Request } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import type { RefusalBody } from '../quarantine/refusal';
 import { cleanUserAgent } from '../ops/refusal-recorder';
@@ -13,7 +13,7 @@ import { requestIdOf } from './request-id';
 const clip = (value: unknown, max: number): string | undefined => (typeof value === 'string' && value !== '' ? value.slice(0, max) : undefined);
 
 /** Records a refusal; never throws (the refusal itself must go out whatever happens here). */
-export function noteRefusal(runtime: CordonRuntime, logger: Logger, req: Request, body: RefusalBody): void {
+export function noteRefusal(runtime: Pick<CordonRuntime, 'ops' | 'clock'>, logger: Logger, req: Request, body: RefusalBody): void {
   try {
     const userAgent = cleanUserAgent(req.headers['user-agent']);
     runtime.ops.metrics.refusals.inc({ code: body.code });

@@ -4,7 +4,7 @@
  * routes (health, metrics).
  */
 import type { RequestHandler } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import { tagRequestLogger } from './request-id';
 import { timeRequest } from './request-metrics';
 import { opsRoutes } from './ops-routes';

@@ -4,7 +4,8 @@
  * and blocked versions, and the audit chain's verification status.
  */
 import { Router, type Request } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
+import { handle } from './async-route';
 import { ApprovalError } from '../approvals/errors';
 import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
 import { verifyAudit } from '../approvals/audit-verify';
@@ -38,13 +39,15 @@ export function reviewApi(runtime: CordonRuntime): Router {
     res.json({ now: iso(clock.now()) });
   });
 
-  router.get('/version', (req, res) => {
+  router.get('/version', handle(async (req, res) => {
     const { name, version } = target(req);
-    const status = approvals.status(name, version);
+    const status = await approvals.status(name, version);
     if (!status) throw new ApprovalError('UNKNOWN_VERSION', `Cordon has never seen ${name}@${version}. Request it once through the mirror (npm view ${name}@${version}).`);
-    const analysis = status.integrity ? runtime.analyses.analysisOf(name, version, status.integrity) : undefined;
+    const analysis = status.integrity ? await runtime.store.analyses.analysisOf(name, version, status.integrity) : undefined;
     const spec = quote(`${name}@${version}`);
-    const refused = runtime.ops.refusals.of(name).get(version);
+    const refused = (await runtime.ops.refusals.of(name)).get(version);
+    const decisions = await approvals.decisionsOf(name, version);
+    const approvers = await Promise.all(config.approvers.map(async (a) => ({ name: a.name, passkeys: (await passkeys.activeOf(a)).length })));
     res.json({
       now: iso(clock.now()),
       mirrorId: approvals.mirrorId,
@@ -52,50 +55,50 @@ export function reviewApi(runtime: CordonRuntime): Router {
       // Installs that asked for it while it was hidden: the builds to look at when it turns out bad.
       refusals: refused ? { count: refused.count, firstAt: iso(refused.firstAt), lastAt: iso(refused.lastAt), lastUserAgent: refused.lastUserAgent } : { count: 0, firstAt: null, lastAt: null, lastUserAgent: null },
       analysis: analysis ? { previousVersion: analysis.previousVersion, findings: bySeverity(analysis.findings), digest: analysis.digest, analyzerVersion: analysis.analyzerVersion, finishedAt: iso(analysis.finishedAt) } : null,
-      decisions: approvals.decisionsOf(name, version).map((d) => ({
+      decisions: decisions.map((d) => ({
         approver: d.approver, decision: d.decision, method: d.method, integrity: d.integrity, findingsDigest: d.findingsDigest, reason: safeReason(d.statement), acceptedAt: iso(d.acceptedAt), auditId: d.auditId,
         counts: d.decision !== 'approve' ? null : d.integrity !== status.integrity || d.findingsDigest !== status.findingsDigest ? 'no: it was made for other bytes or findings' : config.approvers.some((a) => a.name === d.approver && a.publicKey === d.publicKey) ? 'yes' : 'no: the signer is no longer an approver with that key',
       })),
-      approvers: config.approvers.map((a) => ({ name: a.name, passkeys: passkeys.activeOf(a).length })),
+      approvers,
       passkeys: passkeys.relyingParty,
       statementTtlMs: STATEMENT_TTL_MS,
       commands: { approve: `cordon approve ${spec} --reason "…"`, reject: `cordon reject ${spec} --reason "…"`, show: `cordon show ${spec} --diff` },
     });
-  });
+  }));
 
-  router.get('/diff', (req, res, next) => {
+  router.get('/diff', handle(async (req, res) => {
     const { name, version } = target(req);
-    const record = runtime.store.versionOf(name, version);
+    const record = await runtime.store.versions.versionOf(name, version);
     if (!record) throw new ApprovalError('UNKNOWN_VERSION', `Cordon has never seen ${name}@${version}.`);
     if (!record.integrity) throw new ApprovalError('NOT_DECIDABLE', `${name}@${version} has no tarball integrity, so there are no reviewed bytes to diff.`);
-    const analysis = runtime.analyses.analysisOf(name, version, record.integrity);
+    const analysis = await runtime.store.analyses.analysisOf(name, version, record.integrity);
     const previousVersion = analysis?.previousVersion ?? null;
-    const previousIntegrity = previousVersion ? runtime.store.versionOf(name, previousVersion)?.integrity : null;
-    runtime.diffs.build({ name, version, integrity: record.integrity, previous: previousVersion && previousIntegrity ? { version: previousVersion, integrity: previousIntegrity } : null }).then((diff) => res.json(diff)).catch(next);
-  });
+    const previousIntegrity = previousVersion ? (await runtime.store.versions.versionOf(name, previousVersion))?.integrity : null;
+    res.json(await runtime.diffs.build({ name, version, integrity: record.integrity, previous: previousVersion && previousIntegrity ? { version: previousVersion, integrity: previousIntegrity } : null }));
+  }));
 
-  router.get('/recent', (req, res) => {
+  router.get('/recent', handle(async (req, res) => {
     const view = typeof req.query.view === 'string' ? req.query.view : 'decided';
     const states = RECENT_VIEWS[view];
     if (!states) throw new ApprovalError('BAD_REQUEST', `view must be one of ${Object.keys(RECENT_VIEWS).join(', ')}.`);
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 500);
-    res.json({ now: iso(clock.now()), view, versions: approvals.recent(states, limit).map((s) => ({ package: s.package, version: s.version, state: s.state, reason: s.reason, updatedAt: iso(s.updatedAt), publishedAt: iso(s.publishedAt), maxSeverity: s.maxSeverity, approvedBy: s.approvedBy })) });
-  });
+    res.json({ now: iso(clock.now()), view, versions: (await approvals.recent(states, limit)).map((s) => ({ package: s.package, version: s.version, state: s.state, reason: s.reason, updatedAt: iso(s.updatedAt), publishedAt: iso(s.publishedAt), maxSeverity: s.maxSeverity, approvedBy: s.approvedBy })) });
+  }));
 
   // Verifying the whole chain costs one pass over the log: done once per head, and at most every 10 s.
   let checked: { headId: number; at: number; result: Record<string, unknown> } | null = null;
-  router.get('/audit-status', (_req, res) => {
-    const log = runtime.store.auditLog;
-    const head = log.head();
+  router.get('/audit-status', handle(async (_req, res) => {
+    const log = runtime.store.audit;
+    const head = await log.head();
     const now = clock.now();
     if (!checked || checked.headId !== (head?.id ?? 0) || now - checked.at > 10_000) {
       const entries: AuditEntry[] = [];
-      for (let page = log.page(0, 1000); page.length; page = log.page(page[page.length - 1]!.id, 1000)) entries.push(...page);
+      for (let page = await log.page(0, 1000); page.length; page = await log.page(page[page.length - 1]!.id, 1000)) entries.push(...page);
       const report = verifyAudit(entries);
       checked = { headId: head?.id ?? 0, at: now, result: { ok: report.problems.length === 0, entries: report.entries, decisions: report.decisions.length, passkeyDecisions: report.decisions.filter((d) => d.method === 'webauthn').length, enrollments: report.enrollments.length, problems: report.problems.slice(0, 50), head: report.head, checkedAt: iso(now) } };
     }
     res.json(checked.result);
-  });
+  }));
 
   return router;
 }

@@ -1,6 +1,6 @@
 /** What the review pages read, assembled from the stores: the enriched queue, recent decisions, one version's review. */
 import type { Approver, CordonConfig } from '../config';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { ApprovalStatus } from '../approvals/approval-service';
 import { ApprovalError } from '../approvals/errors';
 import { severityRank, isSeverity } from '../analyzer';
@@ -32,16 +32,19 @@ export interface QueueFilter {
 }
 
 /** The waiting versions with what the queue shows besides their status. */
-export function enrichedQueue(runtime: Pick<CordonRuntime, 'approvals' | 'analyses' | 'clock'>, filter: QueueFilter): Array<{ status: ApprovalStatus; extra: Record<string, unknown> }> {
-  return enrichedQueuePage(runtime, filter, Number.POSITIVE_INFINITY, null).entries;
+export async function enrichedQueue(runtime: QueueRuntime, filter: QueueFilter): Promise<Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>> {
+  return (await enrichedQueuePage(runtime, filter, Number.POSITIVE_INFINITY, null)).entries;
 }
 
+/** What the queue views read. */
+export type QueueRuntime = Pick<CordonRuntime, 'approvals' | 'clock'> & { readonly store: Pick<CordonRuntime['store'], 'analyses'> };
+
 /** One page of the waiting versions (see ApprovalService.queuePage), each with what the queue shows besides its status. */
-export function enrichedQueuePage(runtime: Pick<CordonRuntime, 'approvals' | 'analyses' | 'clock'>, filter: QueueFilter, limit: number, after: string | null): { entries: Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>; total: number; next: string | null } {
+export async function enrichedQueuePage(runtime: QueueRuntime, filter: QueueFilter, limit: number, after: string | null): Promise<{ entries: Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>; total: number; next: string | null }> {
   const now = runtime.clock.now();
-  const page = runtime.approvals.queuePage({ limit, after, state: filter.state, package: filter.package });
-  const entries = page.versions.map((status) => {
-    const analysis = status.integrity && status.analysis !== 'pending' ? runtime.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
+  const page = await runtime.approvals.queuePage({ limit, after, state: filter.state, package: filter.package });
+  const entries = await Promise.all(page.versions.map(async (status) => {
+    const analysis = status.integrity && status.analysis !== 'pending' ? await runtime.store.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
     const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
     return {
       status,
@@ -51,7 +54,7 @@ export function enrichedQueuePage(runtime: Pick<CordonRuntime, 'approvals' | 'an
         worstFinding: worst ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
       },
     };
-  });
+  }));
   return { entries, total: page.total, next: page.next };
 }
 

@@ -1,6 +1,6 @@
 /** Everything Cordon adds in front of Verdaccio's routes, in the order it must run. */
 import { Router } from 'express';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import { errorMiddleware, HttpError, sendError } from './http-error';
 import { tarballGuard, type Classify, type MayAccess } from './guard';
@@ -18,12 +18,13 @@ import { pagesRouter } from './pages';
 import { securityHeaders } from './security-headers';
 import { requestContext } from './request-context';
 
+/** Builds Cordon's routes over the runtime; each part gets only the slice it uses. */
 export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger: Logger, mayAccess?: MayAccess): Router {
   const router = Router();
   const tarballs = new TarballServer({
     blobs: runtime.blobs,
     upstream: runtime.config.upstream,
-    recordBlob: (record, sha512) => runtime.store.recordBlob(record.package, record.version, record.integrity!, sha512),
+    recordBlob: (record, sha512) => runtime.store.versions.recordBlob(record.package, record.version, record.integrity!, sha512),
     blockMismatch: (record, detail) => runtime.quarantine.blockChangedBytes(record.package, record.version, runtime.clock.now(), detail),
     logger,
   });
@@ -41,14 +42,14 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
   router.use(tarballGuard(runtime, classify, logger, tarballs, mayAccess));
-  router.use(packumentNotice(runtime, logger));
+  router.use(packumentNotice({ quarantine: runtime.quarantine, clock: runtime.clock, config: runtime.config, changes: runtime.store.changes }, logger));
   // The cache may be as stale as Verdaccio's own copy of upstream is allowed to be, and never more than 30s.
   const maxAgeMs = Math.min(30_000, runtime.config.upstreamMaxAgeMs);
   if (maxAgeMs > 0) router.use(
     packumentCache({
       maxAgeMs,
-      generation: (name) => runtime.store.generation(name),
-      nextChange: (name, now) => nextVisibilityChange(runtime.quarantine.decisions(name, now), now),
+      changes: runtime.store.changes,
+      nextChange: async (name, now) => nextVisibilityChange(await runtime.quarantine.decisions(name, now), now),
       clock: runtime.clock,
       logger,
     }),

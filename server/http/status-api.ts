@@ -1,7 +1,9 @@
 /** Read-only JSON status of what Cordon knows about a package: `GET /-/cordon/api/v1/packages/<name>`. */
 import { Router } from 'express';
 import semver from 'semver';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
+import type { StorePorts } from '../../storage/ports';
+import { handle } from './async-route';
 import { HttpError } from './http-error';
 import validateName from './package-name';
 import type { VersionRecord } from '../policy/version-state';
@@ -10,10 +12,9 @@ import type { RefusalTally, StoredFinding } from '../../storage';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Where the analysis of a version stands, and what it found. */
-function analysisView(runtime: CordonRuntime, record: VersionRecord): { analysis: Record<string, unknown>; findings: readonly StoredFinding[] } {
+async function analysisView(store: Pick<StorePorts, 'analyses' | 'jobs'>, record: VersionRecord): Promise<{ analysis: Record<string, unknown>; findings: readonly StoredFinding[] }> {
   if (record.analysis === null) return { analysis: { state: 'not-required' }, findings: [] };
-  const stored = record.integrity ? runtime.analyses.analysisOf(record.package, record.version, record.integrity) : undefined;
-  const job = runtime.jobs.latestFor(record.package, record.version);
+  const [stored, job] = await Promise.all([record.integrity ? store.analyses.analysisOf(record.package, record.version, record.integrity) : undefined, store.jobs.latestFor(record.package, record.version)]);
   const state = record.analysis === 'pending' ? (job?.status === 'active' ? 'running' : 'pending') : record.analysis;
   return {
     analysis: {
@@ -37,9 +38,9 @@ function refusalView(tally: RefusalTally | undefined): { count: number; firstAt:
 }
 
 /** The router for `/-/cordon/api/v1`. */
-export function statusApi(runtime: CordonRuntime): Router {
+export function statusApi(runtime: Pick<CordonRuntime, 'clock' | 'quarantine' | 'ops' | 'store'>): Router {
   const router = Router();
-  router.get(/^\/packages\/(.+)$/, (req, res) => {
+  router.get(/^\/packages\/(.+)$/, handle(async (req, res) => {
     let name: string;
     try {
       name = decodeURIComponent((req.params as Record<string, string>)[0]!).replace(/\/+$/, '');
@@ -48,14 +49,14 @@ export function statusApi(runtime: CordonRuntime): Router {
     }
     if (!validateName(name)) throw new HttpError('BAD_URL', `${JSON.stringify(name)} is not a valid npm package name.`);
     const now = runtime.clock.now();
-    const decisions = runtime.quarantine.decisions(name, now);
-    if (decisions.size === 0 && !runtime.quarantine.knows(name)) {
+    const decisions = await runtime.quarantine.decisions(name, now);
+    if (decisions.size === 0 && !(await runtime.quarantine.knows(name))) {
       throw new HttpError('NOT_FOUND', `Cordon has never seen ${name}: no one has installed it through this mirror yet. Request it once (npm view ${name}) and ask again.`);
     }
-    const refusals = runtime.ops.refusals.of(name);
-    const versions = [...decisions.values()]
-      .sort((a, b) => (semver.valid(a.record.version) && semver.valid(b.record.version) ? semver.compare(a.record.version, b.record.version) : a.record.version.localeCompare(b.record.version)))
-      .map((d) => ({
+    const refusals = await runtime.ops.refusals.of(name);
+    const sorted = [...decisions.values()].sort((a, b) => (semver.valid(a.record.version) && semver.valid(b.record.version) ? semver.compare(a.record.version, b.record.version) : a.record.version.localeCompare(b.record.version)));
+    const views = await Promise.all(sorted.map((d) => analysisView(runtime.store, d.record)));
+    const versions = sorted.map((d, i) => ({
         version: d.record.version,
         state: d.state,
         visible: d.visible,
@@ -65,10 +66,10 @@ export function statusApi(runtime: CordonRuntime): Router {
         integrity: d.record.integrity,
         reason: d.reason,
         refusals: refusalView(refusals.get(d.record.version)),
-        ...analysisView(runtime, d.record),
+        ...views[i]!,
       }));
     res.set('Cache-Control', 'no-store').json({ name, versions });
-  });
+  }));
   router.use((req) => {
     throw new HttpError('NOT_FOUND', `No Cordon API at ${req.originalUrl}. See /-/cordon/api/v1/packages/<name>.`);
   });

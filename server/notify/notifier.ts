@@ -7,7 +7,8 @@
 import type { CordonConfig, NotifyEndpoint } from '../config';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { Delivery, NotificationOutbox, StoredNotifyEvent } from '../../storage';
+import type { Delivery, StoredNotifyEvent } from '../../storage';
+import type { NotificationPort } from '../../storage/ports';
 import { mirrorBaseUrl, reviewUrl } from '../http/links';
 import { notificationDocument, slackMessage } from './payload';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './signature';
@@ -17,7 +18,7 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'dropped';
 
 export interface NotifierDeps {
   readonly config: Pick<CordonConfig, 'notify' | 'publicUrl' | 'host' | 'port'>;
-  readonly outbox: NotificationOutbox;
+  readonly outbox: NotificationPort;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Told about every attempt's outcome (metrics). */
@@ -51,6 +52,9 @@ export class Notifier {
   private readonly inflight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly endpoints: ReadonlyMap<string, NotifyEndpoint>;
+  /** The tick running now: ticks never overlap, so a due delivery is launched once. */
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
 
   constructor(private readonly deps: NotifierDeps) {
     this.endpoints = new Map(deps.config.notify.map((e) => [e.key, e]));
@@ -64,7 +68,7 @@ export class Notifier {
   /** Fans out waiting events and attempts every due delivery, until none is due (tests). */
   async runNow(): Promise<void> {
     for (;;) {
-      this.tick();
+      await this.tick();
       if (this.inflight.size === 0) return;
       await Promise.allSettled([...this.inflight]);
     }
@@ -75,6 +79,7 @@ export class Notifier {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
+    await this.ticking;
     await Promise.allSettled([...this.inflight]);
   }
 
@@ -82,22 +87,40 @@ export class Notifier {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.tick();
-      this.schedule(POLL_MS);
+      void this.tick().finally(() => this.schedule(POLL_MS));
     }, ms);
     this.timer.unref();
   }
 
-  private tick(): void {
+  /** One pass over the outbox; a pass asked for while one runs runs right after it. Never rejects. */
+  private tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return this.ticking;
+    }
+    const run = (async () => {
+      do {
+        this.tickAgain = false;
+        await this.pass();
+      } while (this.tickAgain && !this.stopped);
+    })().finally(() => {
+      this.ticking = null;
+    });
+    this.ticking = run;
+    return run;
+  }
+
+  private async pass(): Promise<void> {
     if (this.stopped) return;
     const now = this.deps.clock.now();
     try {
-      for (const event of this.deps.outbox.waitingEvents()) this.fanOut(event, now);
+      for (const event of await this.deps.outbox.waitingEvents()) await this.fanOut(event, now);
       if (now - this.lastPrune > 3_600_000) {
         this.lastPrune = now;
-        this.deps.outbox.prune(now - KEEP_MS);
+        await this.deps.outbox.prune(now - KEEP_MS);
       }
-      for (const delivery of this.deps.outbox.due(now)) {
+      for (const delivery of await this.deps.outbox.due(now)) {
+        if (this.stopped) break;
         if (this.inflight.size >= MAX_IN_FLIGHT) break;
         if (this.busy.has(delivery.endpoint)) continue; // one attempt per endpoint at a time: a slow one holds up only itself
         this.launch(delivery);
@@ -107,12 +130,12 @@ export class Notifier {
     }
   }
 
-  private fanOut(event: StoredNotifyEvent, now: number): void {
+  private fanOut(event: StoredNotifyEvent, now: number): Promise<void> {
     const url = reviewUrl(mirrorBaseUrl(this.deps.config), event.package, event.version);
     const deliveries = [...this.endpoints.values()]
       .filter((e) => (e.events as readonly string[]).includes(event.event))
       .map((e) => ({ endpoint: e.key, body: JSON.stringify(e.format === 'slack' ? slackMessage(event, url) : notificationDocument(event, url)) }));
-    this.deps.outbox.fanOut(event.id, deliveries, now);
+    return this.deps.outbox.fanOut(event.id, deliveries, now);
   }
 
   private launch(delivery: Delivery): void {
@@ -122,7 +145,7 @@ export class Notifier {
       .finally(() => {
         this.busy.delete(delivery.endpoint);
         this.inflight.delete(p);
-        if (!this.stopped) setImmediate(() => this.tick());
+        if (!this.stopped) setImmediate(() => void this.tick());
       });
     this.inflight.add(p);
   }
@@ -131,7 +154,7 @@ export class Notifier {
     const { outbox, clock, logger, onOutcome } = this.deps;
     const endpoint = this.endpoints.get(d.endpoint);
     if (!endpoint) {
-      outbox.settle(d, 'failed', d.attempts, d.nextAt, 'the endpoint is no longer configured', clock.now());
+      await outbox.settle(d, 'failed', d.attempts, d.nextAt, 'the endpoint is no longer configured', clock.now());
       logger.warn({ delivery: d.uid, event: d.event }, 'cordon: dropped a notification: its endpoint was removed from notify');
       onOutcome?.('(removed)', d.event, 'dropped');
       return;
@@ -151,7 +174,7 @@ export class Notifier {
       const res = await fetch(endpoint.url, { method: 'POST', headers, body: d.body, redirect: 'manual', signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(endpoint.timeoutMs)]) });
       await res.body?.cancel().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) {
-        outbox.settle(d, 'delivered', attempts, d.nextAt, null, clock.now());
+        await outbox.settle(d, 'delivered', attempts, d.nextAt, null, clock.now());
         onOutcome?.(endpoint.name, d.event, 'delivered');
         return;
       }
@@ -165,13 +188,13 @@ export class Notifier {
     }
     if (attempts >= MAX_ATTEMPTS) return this.giveUp(d, endpoint, attempts, error);
     const delay = retryDelayMs(attempts, wait);
-    outbox.settle(d, 'pending', attempts, clock.now() + delay, error, clock.now());
+    await outbox.settle(d, 'pending', attempts, clock.now() + delay, error, clock.now());
     onOutcome?.(endpoint.name, d.event, 'retry');
     logger.info({ endpoint: endpoint.name, delivery: d.uid, event: d.event, package: d.package, version: d.version, attempt: attempts, retryInMs: delay, err: error }, 'cordon: notification not delivered, will retry');
   }
 
-  private giveUp(d: Delivery, endpoint: NotifyEndpoint, attempts: number, error: string): void {
-    this.deps.outbox.settle(d, 'failed', attempts, d.nextAt, error, this.deps.clock.now());
+  private async giveUp(d: Delivery, endpoint: NotifyEndpoint, attempts: number, error: string): Promise<void> {
+    await this.deps.outbox.settle(d, 'failed', attempts, d.nextAt, error, this.deps.clock.now());
     this.deps.onOutcome?.(endpoint.name, d.event, 'failed');
     this.deps.logger.error({ endpoint: endpoint.name, delivery: d.uid, event: d.event, package: d.package, version: d.version, attempts, err: error }, 'cordon: notification failed for good');
   }

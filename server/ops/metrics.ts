@@ -9,11 +9,11 @@ import { registerProcessMetrics } from './process-metrics';
 /** What the scrape-time gauges read. */
 export interface ScrapeSources {
   /** Versions in each state. */
-  versionsByState(): Record<string, number>;
+  versionsByState(): Promise<Record<string, number>>;
   /** Hidden versions waiting for time, analysis or a person: state and how long since first seen. */
-  waiting(): ReadonlyArray<{ readonly state: string; readonly ageMs: number }>;
+  waiting(): Promise<ReadonlyArray<{ readonly state: string; readonly ageMs: number }>>;
   /** Notification deliveries in each status. */
-  notificationDeliveries(): Record<string, number>;
+  notificationDeliveries(): Promise<Record<string, number>>;
 }
 
 /** Jobs in each status of the analysis queue, by the runner that keeps them. */
@@ -76,33 +76,45 @@ export class CordonMetrics {
       help: 'Versions known to the mirror, by state.',
       labelNames: ['state'],
       registers,
-      collect() {
+      async collect() {
+        const counts = await sources.versionsByState();
         this.reset();
-        for (const [state, n] of Object.entries(sources.versionsByState())) this.set({ state }, n);
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
-    // Filled by the waiting-queue gauge below, which the registry collects first (registration order).
-    const oldest = new Gauge({ name: 'cordon_waiting_oldest_seconds', help: 'Age of the oldest hidden version still waiting, by state (0 when none waits).', labelNames: ['state'], registers: [] });
+    // One read of the waiting queue per scrape, shared by both gauges over it: the queue gauge starts it
+    // (the registry collects in registration order) and the oldest-age gauge waits for the same answer.
+    let waitingRead: Promise<ReadonlyArray<{ readonly state: string; readonly ageMs: number }>> | null = null;
     new Gauge({
       name: 'cordon_waiting_versions',
       help: 'Hidden versions waiting for their cooldown, analysis or a person, by state and time since first seen.',
       labelNames: ['state', 'age'],
       registers,
-      collect() {
+      async collect() {
+        const read = (waitingRead = sources.waiting());
         const counts = new Map<string, number>();
-        const maxAge = new Map<string, number>(WAITING_STATES.map((s) => [s, 0]));
-        for (const { state, ageMs } of sources.waiting()) {
+        for (const { state, ageMs } of await read) {
           const key = `${state}\0${waitingAge(ageMs)}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
-          maxAge.set(state, Math.max(maxAge.get(state) ?? 0, ageMs));
         }
         this.reset();
         for (const state of WAITING_STATES) for (const [, age] of WAITING_AGES) this.set({ state, age }, counts.get(`${state}\0${age}`) ?? 0);
-        oldest.reset();
-        for (const [state, ms] of maxAge) oldest.set({ state }, ms / 1000);
       },
     });
-    this.registry.registerMetric(oldest);
+    new Gauge({
+      name: 'cordon_waiting_oldest_seconds',
+      help: 'Age of the oldest hidden version still waiting, by state (0 when none waits).',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const read = waitingRead ?? sources.waiting();
+        waitingRead = null;
+        const maxAge = new Map<string, number>(WAITING_STATES.map((s) => [s, 0]));
+        for (const { state, ageMs } of await read) maxAge.set(state, Math.max(maxAge.get(state) ?? 0, ageMs));
+        this.reset();
+        for (const [state, ms] of maxAge) this.set({ state }, ms / 1000);
+      },
+    });
     const metrics = this;
     new Gauge({
       name: 'cordon_analysis_jobs',
@@ -121,9 +133,10 @@ export class CordonMetrics {
       help: 'Notification deliveries in the outbox, by status.',
       labelNames: ['status'],
       registers,
-      collect() {
+      async collect() {
+        const counts = await sources.notificationDeliveries();
         this.reset();
-        for (const [status, n] of Object.entries(sources.notificationDeliveries())) this.set({ status }, n);
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     });
     if (options.processMetrics !== false) this.stopProcessMetrics = registerProcessMetrics(this.registry);

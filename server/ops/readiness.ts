@@ -25,7 +25,7 @@ export interface Readiness {
 export interface ReadinessDeps {
   readonly clock: Clock;
   /** Reads and writes the store; throws when it cannot. */
-  probeStore(now: number): void;
+  probeStore(now: number): Promise<void>;
   readonly dataDir: string;
   /** Upstream base URL (ends in `/`) and when it last answered (clock time). */
   readonly upstream: { readonly url: string; lastAnsweredAt(): number | null };
@@ -66,7 +66,7 @@ export class ReadinessCheck {
     };
     const jobs = [
       run('store', async () => {
-        this.deps.probeStore(this.deps.clock.now());
+        await this.deps.probeStore(this.deps.clock.now());
         return { ok: true };
       }),
       run('dataDir', async () => {

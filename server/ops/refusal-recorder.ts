@@ -4,7 +4,8 @@
  * stop), so an install storm against a held version costs no write per request.
  */
 import type { Logger } from '../logger';
-import type { RefusalBatchEntry, RefusalStore, RefusalTally } from '../../storage';
+import type { RefusalBatchEntry, RefusalTally } from '../../storage';
+import type { RefusalPort } from '../../storage/ports';
 
 const MAX_PENDING = 10_000;
 const MAX_USER_AGENT = 256;
@@ -21,9 +22,11 @@ export class RefusalRecorder {
   private pending = new Map<string, RefusalBatchEntry>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The write in flight: one at a time, so tallies are never counted twice. */
+  private writing: Promise<void> | null = null;
 
   constructor(
-    private readonly store: RefusalStore,
+    private readonly store: RefusalPort,
     private readonly logger: Logger,
     private readonly flushMs = 2_000,
   ) {}
@@ -33,7 +36,7 @@ export class RefusalRecorder {
     const key = `${name}@${version}`;
     const current = this.pending.get(key);
     if (!current && this.pending.size >= MAX_PENDING) {
-      this.flush();
+      void this.flush();
       if (this.pending.size >= MAX_PENDING) return; // the store is failing and memory is bounded: this one is only logged
     }
     this.pending.set(
@@ -45,19 +48,30 @@ export class RefusalRecorder {
     if (!this.timer && !this.closed) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.flush();
+        void this.flush();
       }, this.flushMs);
       this.timer.unref();
     }
   }
 
-  /** Writes the tallies counted so far; on a store error they are kept for the next flush. */
-  flush(): void {
+  /** Writes the tallies counted so far; on a store error they are kept for the next flush. Never rejects. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
+    const write = this.write(batch);
+    this.writing = write;
     try {
-      this.store.add(batch);
+      await write;
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private async write(batch: RefusalBatchEntry[]): Promise<void> {
+    try {
+      await this.store.add(batch);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, versions: batch.length }, 'cordon: cannot record refusal counts yet; will retry');
       for (const entry of batch) {
@@ -68,7 +82,7 @@ export class RefusalRecorder {
       if (!this.timer && !this.closed) {
         this.timer = setTimeout(() => {
           this.timer = null;
-          this.flush();
+          void this.flush();
         }, this.flushMs);
         this.timer.unref();
       }
@@ -76,8 +90,9 @@ export class RefusalRecorder {
   }
 
   /** The refusals of a package's versions: what is stored plus what is not written yet. */
-  of(name: string): Map<string, RefusalTally> {
-    const out = this.store.ofPackage(name);
+  async of(name: string): Promise<Map<string, RefusalTally>> {
+    const out = await this.store.ofPackage(name);
+    // A batch being written may or may not be in what was just read; the tallies pending are not yet.
     for (const entry of this.pending.values()) {
       if (entry.package !== name) continue;
       const stored = out.get(entry.version);
@@ -92,10 +107,10 @@ export class RefusalRecorder {
   }
 
   /** Writes what is pending and stops the timer. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.flush();
+    await this.flush();
   }
 }

@@ -8,7 +8,8 @@ import { generateRegistrationOptions, verifyAuthenticationResponse, verifyRegist
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Approver, CordonConfig } from '../config';
 import type { Clock } from '../clock';
-import type { PasskeyStore, StoredPasskey } from '../../storage';
+import type { StoredPasskey } from '../../storage';
+import type { StorePorts } from '../../storage/ports';
 import { ApprovalError } from '../approvals/errors';
 import { newNonce } from '../approvals/statement';
 import { parseSignature, verifySignature } from '../approvals/sshsig';
@@ -23,7 +24,7 @@ import { relyingParty, type RelyingParty } from './relying-party';
 export interface PasskeyDeps {
   readonly config: Pick<CordonConfig, 'approvers' | 'publicUrl'>;
   readonly clock: Clock;
-  readonly store: PasskeyStore;
+  readonly store: Pick<StorePorts, 'passkeys'>;
   readonly mirrorId: string;
 }
 
@@ -82,24 +83,24 @@ export class PasskeyService {
   }
 
   /** Every passkey ever enrolled, with whether it can sign now. */
-  list(): PasskeyListing[] {
-    return this.deps.store.all().map(({ publicKey: _k, tokenHash: _t, ...p }) => ({
+  async list(): Promise<PasskeyListing[]> {
+    return (await this.deps.store.passkeys.all()).map(({ publicKey: _k, tokenHash: _t, ...p }) => ({
       ...p,
       status: p.removedAt !== null ? 'removed' : this.approverOf({ ...p, publicKey: '', tokenHash: '' }) ? 'active' : 'approver-removed',
     }));
   }
 
   /** Passkeys that can sign for `approver` now. */
-  activeOf(approver: Approver): StoredPasskey[] {
-    return this.deps.store.all().filter((p) => p.removedAt === null && p.approver === approver.name && p.sshKey === approver.publicKey);
+  async activeOf(approver: Approver): Promise<StoredPasskey[]> {
+    return (await this.deps.store.passkeys.all()).filter((p) => p.removedAt === null && p.approver === approver.name && p.sshKey === approver.publicKey);
   }
 
   /** The request an approver is to sign with SSH to enroll (subject: token hash) or remove (subject: credential id). */
-  requestFor(action: PasskeyAction, publicKey: string, subject: string): { request: PasskeyRequest; text: string; namespace: string; expiresAt: string } {
+  async requestFor(action: PasskeyAction, publicKey: string, subject: string): Promise<{ request: PasskeyRequest; text: string; namespace: string; expiresAt: string }> {
     const approver = approverForKey(this.deps.config.approvers, Buffer.from(publicKey, 'base64'));
     if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', 'This key is not an approver of this mirror (or has been removed). Passkeys can only be enrolled by the approvers listed in cordon.yaml, with the key listed there.');
     if (action === 'enroll') this.rp();
-    if (action === 'remove') this.removable(approver, subject);
+    if (action === 'remove') await this.removable(approver, subject);
     const now = this.deps.clock.now();
     const request: PasskeyRequest = { type: PASSKEY_REQUEST_TYPE, action, mirrorId: this.deps.mirrorId, approver: approver.name, subject, issuedAt: new Date(now).toISOString(), nonce: newNonce() };
     const text = canonicalRequest(request);
@@ -125,19 +126,19 @@ export class PasskeyService {
   }
 
   /** Accepts an SSH-signed enrollment request; the link (with the token only its signer knows) is valid for 10 minutes, once. */
-  enroll(text: string, armored: string): { approver: string; expiresAt: number } {
+  async enroll(text: string, armored: string): Promise<{ approver: string; expiresAt: number }> {
     this.rp();
     const { request, approver, issued } = this.verifyRequest(text, armored, 'enroll');
     const expiresAt = issued + ENROLLMENT_TTL_MS;
-    const added = this.deps.store.addEnrollment({ tokenHash: request.subject, approver: approver.name, publicKey: approver.publicKey, request: text, signature: armored, nonce: request.nonce, createdAt: this.deps.clock.now(), expiresAt });
+    const added = await this.deps.store.passkeys.addEnrollment({ tokenHash: request.subject, approver: approver.name, publicKey: approver.publicKey, request: text, signature: armored, nonce: request.nonce, createdAt: this.deps.clock.now(), expiresAt });
     if (!added) throw new ApprovalError('NONCE_REUSED', 'This enrollment request (its nonce or link) has already been used. Run "cordon passkey add" again for a new link.');
     return { approver: approver.name, expiresAt };
   }
 
   /** The enrollment a link's token opens, while it can still be used, with its approver. */
-  private openEnrollment(token: unknown) {
+  private async openEnrollment(token: unknown) {
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{32,128}$/.test(token)) throw new PasskeyError('ENROLLMENT_UNKNOWN', 'This enrollment link is incomplete or damaged. Copy the whole link that "cordon passkey add" printed, or run it again.');
-    const enrollment = this.deps.store.enrollment(tokenHash(token));
+    const enrollment = await this.deps.store.passkeys.enrollment(tokenHash(token));
     if (!enrollment) throw new PasskeyError('ENROLLMENT_UNKNOWN', 'This enrollment link is not known to this mirror. Run "cordon passkey add" against this mirror for a new link.');
     if (enrollment.usedAt !== null) throw new PasskeyError('ENROLLMENT_USED', 'This enrollment link has already been used; each link registers one passkey. Run "cordon passkey add" again for another.');
     if (this.deps.clock.now() >= enrollment.expiresAt) throw new PasskeyError('ENROLLMENT_EXPIRED', `This enrollment link expired at ${new Date(enrollment.expiresAt).toISOString()} (links last 10 minutes). Run "cordon passkey add" again.`);
@@ -149,7 +150,7 @@ export class PasskeyService {
   /** `navigator.credentials.create()` options for an enrollment link; user verification required. */
   async registrationOptions(token: unknown): Promise<{ approver: string; expiresAt: string; options: PublicKeyCredentialCreationOptionsJSON }> {
     const rp = this.rp();
-    const { enrollment, approver } = this.openEnrollment(token);
+    const { enrollment, approver } = await this.openEnrollment(token);
     const options = await generateRegistrationOptions({
       rpName: `Cordon (${this.deps.mirrorId})`,
       rpID: rp.rpId,
@@ -159,18 +160,18 @@ export class PasskeyService {
       userID: createHash('sha256').update(`${this.deps.mirrorId}\0${approver.name}`).digest().subarray(0, 32),
       attestationType: 'none',
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
-      excludeCredentials: this.activeOf(approver).map((p) => ({ id: p.credentialId, transports: [...p.transports] })),
+      excludeCredentials: (await this.activeOf(approver)).map((p) => ({ id: p.credentialId, transports: [...p.transports] })),
       supportedAlgorithmIDs: [...SUPPORTED_ALGORITHM_IDS],
       timeout: 120_000,
     });
-    this.deps.store.setChallenge(enrollment.tokenHash, options.challenge);
+    await this.deps.store.passkeys.setChallenge(enrollment.tokenHash, options.challenge);
     return { approver: approver.name, expiresAt: new Date(enrollment.expiresAt).toISOString(), options };
   }
 
   /** Verifies the browser's registration for an enrollment link and binds the new passkey to its approver. */
   async register(token: unknown, response: unknown): Promise<StoredPasskey> {
     const rp = this.rp();
-    const { enrollment, approver } = this.openEnrollment(token);
+    const { enrollment, approver } = await this.openEnrollment(token);
     if (!enrollment.challenge) throw new PasskeyError('REGISTRATION_FAILED', 'Open the enrollment link first; the registration has no challenge yet.');
     let info;
     try {
@@ -183,7 +184,7 @@ export class PasskeyService {
     } catch (err) {
       throw new PasskeyError('REGISTRATION_FAILED', `The passkey registration was refused: ${(err as Error).message}. Open the link again and use an authenticator with a PIN or biometric.`);
     }
-    if (this.deps.store.passkey(info.credential.id)) throw new PasskeyError('REGISTRATION_FAILED', 'This passkey is already enrolled on this mirror.');
+    if (await this.deps.store.passkeys.passkey(info.credential.id)) throw new PasskeyError('REGISTRATION_FAILED', 'This passkey is already enrolled on this mirror.');
     let key: { pem: string; algorithm: number };
     try {
       key = coseToPem(info.credential.publicKey);
@@ -195,7 +196,7 @@ export class PasskeyService {
       credentialId: info.credential.id, approver: approver.name, sshKey: approver.publicKey, publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
       publicKeyPem: key.pem, algorithm: key.algorithm, counter: info.credential.counter, transports: info.credential.transports ?? [], tokenHash: enrollment.tokenHash, createdAt: now,
     };
-    const done = this.deps.store.completeEnrollment(passkey, enrollment.challenge, now, {
+    const done = await this.deps.store.passkeys.completeEnrollment(passkey, enrollment.challenge, now, {
       approver: approver.name, keyLine: approver.line, publicKey: approver.publicKey, credentialId: passkey.credentialId, publicKeyPem: key.pem, algorithm: key.algorithm,
       aaguid: info.aaguid, rpId: rp.rpId, origin: rp.origin, tokenHash: enrollment.tokenHash, request: enrollment.request, signature: enrollment.signature,
     });
@@ -203,8 +204,8 @@ export class PasskeyService {
     return done.passkey;
   }
 
-  private removable(approver: Approver, credentialId: string): StoredPasskey {
-    const passkey = this.deps.store.passkey(credentialId);
+  private async removable(approver: Approver, credentialId: string): Promise<StoredPasskey> {
+    const passkey = await this.deps.store.passkeys.passkey(credentialId);
     if (!passkey) throw new PasskeyError('PASSKEY_UNKNOWN', `No passkey ${credentialId} is enrolled on this mirror; see "cordon passkey list".`);
     if (passkey.approver !== approver.name) throw new ApprovalError('APPROVER_MISMATCH', `Passkey ${credentialId} belongs to ${passkey.approver}, not ${approver.name}; only its owner removes it (or remove ${passkey.approver} from cordon.yaml, which disables all their passkeys).`);
     if (passkey.removedAt !== null) throw new PasskeyError('PASSKEY_REMOVED', `Passkey ${credentialId} was already removed at ${new Date(passkey.removedAt).toISOString()}.`);
@@ -212,20 +213,20 @@ export class PasskeyService {
   }
 
   /** Removes a passkey on its owner's SSH-signed request; written to the audit log. */
-  remove(text: string, armored: string): StoredPasskey {
+  async remove(text: string, armored: string): Promise<StoredPasskey> {
     const { request, approver } = this.verifyRequest(text, armored, 'remove');
-    const passkey = this.removable(approver, request.subject);
+    const passkey = await this.removable(approver, request.subject);
     const now = this.deps.clock.now();
-    if (!this.deps.store.remove(passkey.credentialId, now, { approver: approver.name, publicKey: approver.publicKey, credentialId: passkey.credentialId, request: text, signature: armored })) {
+    if (!(await this.deps.store.passkeys.remove(passkey.credentialId, now, { approver: approver.name, publicKey: approver.publicKey, credentialId: passkey.credentialId, request: text, signature: armored }))) {
       throw new PasskeyError('PASSKEY_REMOVED', `Passkey ${passkey.credentialId} was already removed.`);
     }
     return { ...passkey, removedAt: now };
   }
 
   /** `navigator.credentials.get()` options to sign `statementText` as `approver`: the challenge is the statement's SHA-256. */
-  assertionOptions(approver: Approver, statementText: string): AssertionOptions {
+  async assertionOptions(approver: Approver, statementText: string): Promise<AssertionOptions> {
     const rp = this.rp();
-    const keys = this.activeOf(approver);
+    const keys = await this.activeOf(approver);
     if (keys.length === 0) throw new PasskeyError('NO_PASSKEY', `${approver.name} has no passkey on this mirror. Enroll one with "cordon passkey add", or sign with SSH: cordon approve.`);
     return { challenge: statementChallenge(statementText), rpId: rp.rpId, allowCredentials: keys.map((p) => ({ id: p.credentialId, type: 'public-key', transports: p.transports })), userVerification: 'required', timeout: 120_000 };
   }
@@ -238,7 +239,7 @@ export class PasskeyService {
   async authenticate(statementText: string, assertionJson: unknown): Promise<EstablishedSigner> {
     const rp = this.rp();
     const assertion = asAssertion(assertionJson);
-    const passkey = this.deps.store.passkey(assertion.id);
+    const passkey = await this.deps.store.passkeys.passkey(assertion.id);
     if (!passkey || passkey.removedAt !== null) throw new ApprovalError('UNKNOWN_SIGNER', 'This passkey is not enrolled on this mirror (or was removed). Enroll one with "cordon passkey add", or sign with SSH.');
     const approver = this.approverOf(passkey);
     if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', `This passkey belongs to ${passkey.approver}, who is no longer an approver of this mirror with the SSH key it was enrolled under; it cannot sign.`);
@@ -257,16 +258,17 @@ export class PasskeyService {
       credentialId: passkey.credentialId, publicKeyPem: passkey.publicKeyPem, algorithm: passkey.algorithm, authenticatorData: assertion.response.authenticatorData,
       clientDataJSON: assertion.response.clientDataJSON, signature: assertion.response.signature, rpId: rp.rpId, origin: rp.origin,
     };
-    const store = this.deps.store;
     return {
       approver, method: 'webauthn', signature: assertion.response.signature, evidence: { ...evidence },
-      recheck: () => {
+      recheck: async (tx) => {
         // Inside the decision's transaction: removed meanwhile, or a counter that went back (a cloned key, a replay race).
-        const now = store.passkey(passkey.credentialId);
+        const now = await tx.passkeys.passkey(passkey.credentialId);
         if (!now || now.removedAt !== null) throw new ApprovalError('UNKNOWN_SIGNER', 'This passkey was removed while the decision was being checked.');
         if ((newCounter > 0 || now.counter > 0) && newCounter <= now.counter) throw new ApprovalError('BAD_SIGNATURE', 'The passkey signature counter did not increase; this assertion was already used or the authenticator was cloned. Sign again.');
       },
-      recorded: (at) => void store.touch(passkey.credentialId, newCounter, at),
+      recorded: async (tx, at) => {
+        await tx.passkeys.touch(passkey.credentialId, newCounter, at);
+      },
     };
   }
 }

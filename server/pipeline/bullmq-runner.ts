@@ -5,7 +5,7 @@
  */
 import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
-import type { CordonRuntime } from '../runtime';
+import type { RunnerRuntime } from './embedded-runner';
 import type { Logger } from '../logger';
 import type { Job } from '../../storage';
 import { parseFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
@@ -30,7 +30,7 @@ export class BullmqRunner implements Runner {
   private readonly backoff = new LoopBackoff(250);
 
   constructor(
-    private readonly runtime: CordonRuntime,
+    private readonly runtime: RunnerRuntime,
     private readonly recorder: ResultRecorder,
     /** The mirror's half of a job (manifest, pinned digest, dependency sightings); see prepare-job.ts. */
     private readonly prepare: (job: Job) => Promise<AnalysisJobData>,
@@ -60,8 +60,8 @@ export class BullmqRunner implements Runner {
         await this.dispatch();
         await this.reconcile();
       });
-      const counts = this.runtime.jobs.counts();
-      const next = this.runtime.jobs.nextRunAfter();
+      const counts = await this.runtime.store.jobs.counts();
+      const next = await this.runtime.store.jobs.nextRunAfter();
       if (counts.active === 0 && (next === null || next > this.runtime.clock.now())) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -78,7 +78,7 @@ export class BullmqRunner implements Runner {
 
   /** Jobs in Redis by BullMQ state, plus `outbox`: jobs the mirror has not handed to Redis yet. */
   async depth(): Promise<Record<string, number>> {
-    const out: Record<string, number> = { outbox: this.runtime.jobs.counts().waiting };
+    const out: Record<string, number> = { outbox: (await this.runtime.store.jobs.counts()).waiting };
     if (this.queue && !this.stopped) Object.assign(out, await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'));
     return out;
   }
@@ -108,13 +108,14 @@ export class BullmqRunner implements Runner {
 
   /** Moves ready jobs from the SQLite outbox to BullMQ, each with its question; the job id collapses duplicates. */
   private async dispatch(): Promise<void> {
-    const { jobs, clock, config } = this.runtime;
-    for (const job of jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100, config.analysisPerPackage)) {
+    const { clock, config } = this.runtime;
+    const jobs = this.runtime.store.jobs;
+    for (const job of await jobs.claim(clock.now(), DISPATCH_LOCK_MS, 100, config.analysisPerPackage)) {
       let data: AnalysisJobData;
       try {
         data = await this.prepare(job);
       } catch (err) {
-        this.recorder.attemptFailed(job, toFailure(err));
+        await this.recorder.attemptFailed(job, toFailure(err));
         continue;
       }
       try {
@@ -127,7 +128,7 @@ export class BullmqRunner implements Runner {
           removeOnFail: { age: 30 * 24 * 3600 },
         });
       } catch (err) {
-        jobs.postpone(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
+        await jobs.postpone(job.id, clock.now() + 5_000, `cannot enqueue on Redis: ${(err as Error).message}`, clock.now());
       }
     }
   }
@@ -135,29 +136,30 @@ export class BullmqRunner implements Runner {
   /** Checks every dispatched job against BullMQ: finished ones are recorded, lost ones are sent again. */
   private async reconcile(): Promise<void> {
     this.lastReconcile = Date.now();
-    for (const job of this.runtime.jobs.active()) await this.settle(job.id);
+    for (const job of await this.runtime.store.jobs.active()) await this.settle(job.id);
   }
 
   private async settle(jobId: string): Promise<void> {
-    const { jobs, clock } = this.runtime;
-    const local = jobs.get(jobId);
+    const { clock } = this.runtime;
+    const jobs = this.runtime.store.jobs;
+    const local = await jobs.get(jobId);
     if (!local || local.status !== 'active') return;
     const remote = await BullJob.fromId<AnalysisJobData, AnalysisOutput>(this.queue!, jobId);
     if (!remote) {
-      jobs.postpone(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
+      await jobs.postpone(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());
       return;
     }
     const state = await remote.getState();
     if (state === 'completed') {
       const output = typeof remote.returnvalue === 'string' ? (JSON.parse(remote.returnvalue) as AnalysisOutput) : remote.returnvalue;
-      if (this.recorder.succeeded(local, remote.data, output) === 'refused') {
+      if ((await this.recorder.succeeded(local, remote.data, output)) === 'refused') {
         // Not this job's answer (another mirror's, or a stale worker's): drop it and ask again.
         await remote.remove().catch(() => undefined);
-        jobs.retry(jobId, clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
+        await jobs.retry(jobId, clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
       }
     } else if (state === 'failed') {
       // The mirror's policy decides: retried later (the job leaves Redis so it can be sent again), or recorded.
-      if (this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure')) !== null) await remote.remove().catch(() => undefined);
+      if ((await this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'))) !== null) await remote.remove().catch(() => undefined);
     }
   }
 }

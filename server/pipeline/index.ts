@@ -1,5 +1,5 @@
 /** The analysis pipeline: the one place that picks the runner (BullMQ when REDIS_URL is set, else embedded). */
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import { UpstreamError } from '../upstream/errors';
 import { fetchPackument } from '../upstream/registry-client';

@@ -1,6 +1,6 @@
 /** Writes what a runner learned about a version: findings and outcome, and the state they lead to. */
 import { compareFindings, findingsDigest, severityAtLeast, ANALYZER_VERSION, type Finding, type Severity } from '../analyzer';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import type { Transition } from '../../storage';
 import { questionMismatch, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';

@@ -6,10 +6,11 @@
  * rejected or blocked is released: held and rejected ones wait for a person again, blocked stay blocked.
  */
 import type { CordonConfig } from '../config';
-import { resolveMirrorId } from '../approvals/mirror-id';
 import { pinDigest } from '../policy/digest-pin';
 import type { VersionRecord, VersionState } from '../policy/version-state';
-import { ApprovalStore, initFreshStore, readEarlierStore, storedPackageNames, VersionStore, type EarlierStore } from '../../storage';
+import { initFreshStore, readEarlierStore, storedPackageNames, type EarlierStore } from '../../storage';
+import { openStore } from '../../storage/open-store';
+import { newMirrorId } from '../approvals/mirror-id';
 import { QuarantineService } from './quarantine-service';
 
 export interface AdoptionReport {
@@ -42,17 +43,19 @@ const ADOPTED_NEXT: Partial<Record<VersionState, string>> = {
 };
 
 /** Re-baselines `config.dataDir`; `previousStore` is the earlier store file (or a backup), read-only. */
-export function adoptDataFolder(config: CordonConfig, options: { previousStore: string | null; at: number }): AdoptionReport {
+export async function adoptDataFolder(config: CordonConfig, options: { previousStore: string | null; at: number }): Promise<AdoptionReport> {
   const { at } = options;
   // Read the earlier store before anything moves: it may be the very file about to be set aside.
   const earlier: EarlierStore | null = options.previousStore ? readEarlierStore(options.previousStore) : null;
   const adoptedPackages = storedPackageNames(config.dataDir);
-  const { db, identity, movedAside } = initFreshStore(config.dataDir, at);
+  const fresh = initFreshStore(config.dataDir, at);
+  const { identity, movedAside } = fresh;
+  // The fresh store is opened again like any other, through the ports.
+  fresh.db.close();
+  const store = await openStore(config);
   try {
-    const store = new VersionStore(db);
-    const approvals = new ApprovalStore(db);
     // Keep the mirror id decisions were signed for, unless the config names one.
-    const mirrorId = config.mirrorId ?? (earlier?.mirrorId ? approvals.mirrorId(() => earlier.mirrorId!) : resolveMirrorId(null, approvals));
+    const mirrorId = config.mirrorId ?? (await store.approvals.mirrorId(earlier?.mirrorId ? () => earlier.mirrorId! : newMirrorId));
     const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
     const carried = { released: 0, quarantined: 0, held: 0, blocked: 0 };
     const byPackage = new Map<string, VersionRecord[]>();
@@ -71,13 +74,14 @@ export function adoptDataFolder(config: CordonConfig, options: { previousStore: 
         updatedAt: at, analysis: next.analysis, maxSeverity: null, findingsDigest: null, publisher: null,
       });
     }
-    for (const [name, records] of byPackage) quarantine.recordCarried(name, records, at);
-    store.auditLog.append({
+    for (const [name, records] of byPackage) await quarantine.recordCarried(name, records, at);
+    await store.audit.append({
       at, package: '(store)', version: null, fromState: null, toState: null, cause: 'store-adopted',
       detail: { dataId: identity.id, mirrorId, previousStore: options.previousStore, movedAside, adoptedPackages: adoptedPackages.slice(0, 10_000), adoptedCount: adoptedPackages.length, carried },
     });
     return { dataId: identity.id, mirrorId, adoptedPackages, movedAside, carried };
   } finally {
-    db.close();
+    await store.syncIdentity().catch(() => undefined);
+    await store.close();
   }
 }

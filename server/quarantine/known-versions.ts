@@ -2,10 +2,12 @@
  * What the store knows of each recently served package, kept between requests while nothing about it
  * changed. A package with 100,000 versions otherwise costs every packument request a read of 100,000
  * rows, 100,000 digest checks and 100,000 decisions; with this, a request whose package did not change
- * costs one primary-key read (the package's generation, which every write to its versions bumps, from
- * any connection) and a comparison of each version's `dist` text with the one last checked.
+ * costs no store read at all (the package's generation, which every write to its versions bumps, from
+ * any connection or mirror, is kept in memory by the store's change feed) and a comparison of each
+ * version's `dist` text with the one last checked. While the change feed is not live (a PostgreSQL
+ * listener reconnecting), changes made elsewhere may be missed: then every read goes to the store.
  */
-import type { VersionStore } from '../../storage';
+import type { ChangeFeed, VersionPort } from '../../storage/ports';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
 
 /** The decisions for the versions of one package, by version. */
@@ -32,21 +34,29 @@ export class KnownVersions {
   private kept = 0;
 
   constructor(
-    private readonly store: Pick<VersionStore, 'generation' | 'versionsOf'>,
+    private readonly store: { readonly versions: Pick<VersionPort, 'versionsOf'>; readonly changes: Pick<ChangeFeed, 'generation' | 'live'> },
     /** Records kept in all (bounds memory: one package can have 100,000 versions). */
     private readonly maxRecords = 400_000,
   ) {}
 
   /** Every version the store knows of `name`, as of now (read again only when the package changed). */
-  records(name: string): { generation: number; byVersion: ReadonlyMap<string, VersionRecord> } {
-    const generation = this.store.generation(name);
+  async records(name: string): Promise<{ generation: number; byVersion: ReadonlyMap<string, VersionRecord> }> {
+    // Read before the rows: a change landing in between makes the next call read again, never miss it.
+    const generation = this.store.changes.generation(name);
+    const live = this.store.changes.live;
     let entry = this.entries.get(name);
-    if (entry && entry.generation === generation) {
+    if (live && entry && entry.generation === generation) {
       this.entries.delete(name);
       this.entries.set(name, entry);
       return entry;
     }
-    const byVersion = new Map(this.store.versionsOf(name).map((r) => [r.version, r]));
+    const byVersion = new Map((await this.store.versions.versionsOf(name)).map((r) => [r.version, r]));
+    if (!live) {
+      // Not trusted for later: answer from the store and forget what was kept.
+      if (entry) this.forget(name, entry);
+      return { generation: Number.NaN, byVersion };
+    }
+    entry = this.entries.get(name);
     if (entry) {
       this.kept -= entry.byVersion.size;
       this.entries.delete(name);
@@ -64,6 +74,11 @@ export class KnownVersions {
     return entry;
   }
 
+  private forget(name: string, entry: Entry): void {
+    this.entries.delete(name);
+    this.kept -= entry.byVersion.size;
+  }
+
   /** True when `distText` is the `dist` last found to show the version's pin (so it need not be checked again). */
   distChecked(name: string, version: string, distText: string): boolean {
     return this.entries.get(name)?.checkedDist.get(version) === distText;
@@ -77,6 +92,7 @@ export class KnownVersions {
   /** The decisions for `records` (of `generation`) at `now`, made again only when the package or time changed them. */
   decisions(name: string, generation: number, now: number, decide: () => Decisions): Decisions {
     const entry = this.entries.get(name);
+    // NaN (read while the change feed was not live) equals nothing: never kept, never reused.
     const hit = entry?.generation === generation ? entry.decided : null;
     if (hit && now >= hit.at && now < hit.until) return hit.decisions;
     const decisions = decide();

@@ -2,7 +2,8 @@
 import { ruleFor, type EffectiveRule, type PackageRule } from '../config/package-rules';
 import { createHash } from 'node:crypto';
 import semver from 'semver';
-import type { VersionStore, Transition, JobSpec, SightingFindings } from '../../storage';
+import type { Transition, JobSpec, SightingFindings } from '../../storage';
+import type { ChangeFeed, VersionPort } from '../../storage/ports';
 import { decide, initialState } from '../policy/lifecycle';
 import { integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
 import { parsePinned, stillPinned } from '../policy/digest-pin';
@@ -25,6 +26,12 @@ export interface QuarantineSettings {
 /** The decisions for the versions of one package, by version. */
 export type Decisions = ReadonlyMap<string, VersionDecision & { record: VersionRecord }>;
 
+/** The slice of the store the quarantine service reads and writes. */
+export interface QuarantineStore {
+  readonly versions: VersionPort;
+  readonly changes: Pick<ChangeFeed, 'generation' | 'live'>;
+}
+
 export class QuarantineService {
   /** Each recently served package's versions, checked digests and decisions, kept while it does not change. */
   private readonly known: KnownVersions;
@@ -32,7 +39,7 @@ export class QuarantineService {
   readonly sightingInParts = new Map<string, boolean>();
 
   constructor(
-    private readonly store: VersionStore,
+    private readonly store: QuarantineStore,
     private readonly settings: QuarantineSettings,
     /** Confirms withdrawals over a window; without one, one complete packument without a version withdraws it. */
     readonly withdrawals?: WithdrawalWatch,
@@ -56,13 +63,13 @@ export class QuarantineService {
    * security placeholder, block what is not yet visible. Costs one indexed read; writes only when
    * something changed. Returns the decision for every known version.
    */
-  observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean; packageIsNew?: boolean } = {}): Decisions {
+  async observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean; packageIsNew?: boolean } = {}): Promise<Decisions> {
     const name = packument.name;
     const rule = this.ruleFor(name);
-    const cached = this.known.records(name);
+    const cached = await this.known.records(name);
     let known = cached.byVersion;
     // A first sight recorded in parts (see observeGradually) keeps the answer of its first part.
-    const packageIsNew = options.packageIsNew ?? this.sightingInParts.get(name) ?? (known.size === 0 && !this.store.hasPackage(name));
+    const packageIsNew = options.packageIsNew ?? this.sightingInParts.get(name) ?? (known.size === 0 && !(await this.store.versions.hasPackage(name)));
     const inserts: VersionRecord[] = [];
     const refusals: SightingFindings[] = [];
     const transitions: Transition[] = [];
@@ -85,13 +92,13 @@ export class QuarantineService {
         transitions.push(block(existing, now, 'integrity-changed', 'upstream now describes other bytes under this version number (its integrity no longer shows exactly the digest pinned at first sight)', { pinned: existing.integrity, now: integrityOf(manifest) }));
       } else if (pin) this.known.rememberDist(name, version, text);
     }
-    if (options.complete) transitions.push(...this.withdrawn(packument, known, rule, now));
+    if (options.complete) transitions.push(...(await this.withdrawn(packument, known, rule, now)));
     const jobs = this.jobsFor(inserts, known, rule, now);
     if (inserts.length || transitions.length || packageIsNew) {
-      const applied = this.store.recordSighting(name, now, inserts, transitions, jobs, refusals);
-      for (const t of applied) if (t.cause === 'integrity-changed') this.cascadeFromBlock(t, now);
+      const applied = await this.store.versions.recordSighting(name, now, inserts, transitions, jobs, refusals);
+      for (const t of applied) if (t.cause === 'integrity-changed') await this.cascadeFromBlock(t, now);
       // Read back what this and any other process wrote (the generation moved).
-      const fresh = this.known.records(name);
+      const fresh = await this.known.records(name);
       known = fresh.byVersion;
       return this.known.decisions(name, fresh.generation, now, () => this.decideAll(known.values(), rule, now));
     }
@@ -109,40 +116,40 @@ export class QuarantineService {
   }
 
   /** Writes first sightings (with their analysis jobs and refusal findings) in one transaction. */
-  recordFirstSight(name: string, now: number, inserts: readonly VersionRecord[], jobs: readonly JobSpec[], refusals: readonly SightingFindings[]): void {
-    this.store.recordSighting(name, now, inserts, [], jobs, refusals);
+  async recordFirstSight(name: string, now: number, inserts: readonly VersionRecord[], jobs: readonly JobSpec[], refusals: readonly SightingFindings[]): Promise<void> {
+    await this.store.versions.recordSighting(name, now, inserts, [], jobs, refusals);
   }
 
   /** The versions the store knows of `name` (kept between requests while the package does not change). */
-  knownVersions(name: string): ReadonlyMap<string, VersionRecord> {
-    return this.known.records(name).byVersion;
+  async knownVersions(name: string): Promise<ReadonlyMap<string, VersionRecord>> {
+    return (await this.known.records(name)).byVersion;
   }
 
   /** The number of versions of `packument` the store does not know yet (what a first sight would write). */
-  unknownVersions(packument: Readonly<Packument>): number {
-    const known = this.known.records(packument.name).byVersion;
+  async unknownVersions(packument: Readonly<Packument>): Promise<number> {
+    const known = (await this.known.records(packument.name)).byVersion;
     let n = 0;
     for (const version of Object.keys(packument.versions ?? {})) if (!known.has(version)) n++;
     return n;
   }
 
   /** True when the store has no version of `name` and has never seen the package. */
-  isNewPackage(name: string): boolean {
-    return this.known.records(name).byVersion.size === 0 && !this.store.hasPackage(name);
+  async isNewPackage(name: string): Promise<boolean> {
+    return (await this.known.records(name)).byVersion.size === 0 && !(await this.store.versions.hasPackage(name));
   }
 
   /**
    * Records versions carried over from an earlier store by an explicit re-baseline, with analysis jobs
    * for the ones that wait for one. Versions already recorded are left as they are.
    */
-  recordCarried(name: string, records: readonly VersionRecord[], at: number): void {
-    this.store.recordSighting(name, at, records, [], this.jobsFor(records, new Map(), this.ruleFor(name), at));
+  async recordCarried(name: string, records: readonly VersionRecord[], at: number): Promise<void> {
+    await this.store.versions.recordSighting(name, at, records, [], this.jobsFor(records, new Map(), this.ruleFor(name), at));
   }
 
   /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
-  private withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Transition[] {
+  private async withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Promise<Transition[]> {
     const listed = packument.versions ?? {};
-    this.withdrawals?.shown(packument.name, (v) => Object.hasOwn(listed, v));
+    await this.withdrawals?.shown(packument.name, (v) => Object.hasOwn(listed, v));
     const placeholder = Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
     const out: Transition[] = [];
     for (const record of known.values()) {
@@ -151,7 +158,7 @@ export class QuarantineService {
         out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
       } else if (!Object.hasOwn(listed, record.version) && !decide(record, rule, now).visible) {
         // One answer without it may be a lagging CDN or a stale copy: only repeated answers confirm a withdrawal.
-        const verdict = this.withdrawals?.missing(record.package, record.version, now, 'a complete packument from upstream without it');
+        const verdict = await this.withdrawals?.missing(record.package, record.version, now, 'a complete packument from upstream without it');
         if (verdict && !verdict.confirmed) continue;
         out.push(block(record, now, WITHDRAWN_CAUSE, 'upstream withdrew this version before it was released here', verdict ? WithdrawalWatch.detail(verdict.absence) : {}));
       }
@@ -181,14 +188,14 @@ export class QuarantineService {
   }
 
   /** Decisions for every version the store knows of a package (empty when never seen). */
-  decisions(name: string, now: number): Decisions {
-    const { generation, byVersion } = this.known.records(name);
+  async decisions(name: string, now: number): Promise<Decisions> {
+    const { generation, byVersion } = await this.known.records(name);
     return this.known.decisions(name, generation, now, () => this.decideAll(byVersion.values(), this.ruleFor(name), now));
   }
 
   /** The decision for one version, or undefined when the store does not know it. */
-  decision(name: string, version: string, now: number): (VersionDecision & { record: VersionRecord }) | undefined {
-    const record = this.store.versionOf(name, version);
+  async decision(name: string, version: string, now: number): Promise<(VersionDecision & { record: VersionRecord }) | undefined> {
+    const record = await this.store.versions.versionOf(name, version);
     return record && { ...decide(record, this.ruleFor(name), now), record };
   }
 
@@ -196,32 +203,32 @@ export class QuarantineService {
    * Decisions for every version a tarball file name can stand for: the version its name spells (if it
    * is known) and every version whose upstream tarball has that name. Empty when none is known.
    */
-  tarballDecisions(name: string, filename: string, spelledVersion: string | null, now: number): Array<VersionDecision & { record: VersionRecord }> {
+  async tarballDecisions(name: string, filename: string, spelledVersion: string | null, now: number): Promise<Array<VersionDecision & { record: VersionRecord }>> {
     const rule = this.ruleFor(name);
-    const records = this.store.versionsByTarball(name, filename);
+    const records = await this.store.versions.versionsByTarball(name, filename);
     if (spelledVersion && !records.some((r) => r.version === spelledVersion)) {
-      const spelled = this.store.versionOf(name, spelledVersion);
+      const spelled = await this.store.versions.versionOf(name, spelledVersion);
       if (spelled) records.push(spelled);
     }
     return records.map((record) => ({ ...decide(record, rule, now), record }));
   }
 
   /** True when the package has been seen before. */
-  knows(name: string): boolean {
-    return this.store.hasPackage(name);
+  knows(name: string): Promise<boolean> {
+    return this.store.versions.hasPackage(name);
   }
 
   /**
    * Writes down what time has already decided: quarantined versions whose cooldown is over become
    * `released`. Returns the transitions made.
    */
-  releaseDue(now: number): Transition[] {
+  async releaseDue(now: number): Promise<Transition[]> {
     const made: Transition[] = [];
-    for (const record of this.store.versionsInState('quarantined')) {
+    for (const record of await this.store.versions.versionsInState('quarantined')) {
       const decision = decide(record, this.ruleFor(record.package), now);
       if (!decision.visible) continue;
       const t: Transition = { package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } };
-      if (this.store.transition(t)) made.push(t);
+      if (await this.store.versions.transition(t)) made.push(t);
     }
     return made;
   }
@@ -230,20 +237,21 @@ export class QuarantineService {
    * Blocks a version whose upstream bytes contradict its pinned digest (seen while downloading them),
    * whatever its state. True when this call blocked it.
    */
-  blockChangedBytes(name: string, version: string, now: number, detail: string): boolean {
-    const record = this.store.versionOf(name, version);
+  async blockChangedBytes(name: string, version: string, now: number, detail: string): Promise<boolean> {
+    const record = await this.store.versions.versionOf(name, version);
     if (!record || record.state === 'blocked') return false;
     const t = block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, { pinned: record.integrity });
-    if (!this.store.transition(t)) return false;
-    this.cascadeFromBlock(t, now);
+    if (!(await this.store.versions.transition(t))) return false;
+    await this.cascadeFromBlock(t, now);
     return true;
   }
 
   /** Holds the siblings of a version blocked because its bytes changed. */
-  private cascadeFromBlock(t: Transition, now: number): void {
-    const record = this.store.versionOf(t.package, t.version);
-    if (!record || !this.cascade) return;
-    this.cascade.from({ package: t.package, version: t.version, publisher: record.publisher, publishedAt: record.publishedAt, what: 'blocked because upstream changed its bytes under the same version number', auditId: null }, now);
+  private async cascadeFromBlock(t: Transition, now: number): Promise<void> {
+    if (!this.cascade) return;
+    const record = await this.store.versions.versionOf(t.package, t.version);
+    if (!record) return;
+    await this.cascade.from({ package: t.package, version: t.version, publisher: record.publisher, publishedAt: record.publishedAt, what: 'blocked because upstream changed its bytes under the same version number', auditId: null }, now);
   }
 
   /**
@@ -251,18 +259,19 @@ export class QuarantineService {
    * held), and those with a version released within `recentMs` — the days in which a compromise is
    * usually found, and changed bytes under a released version must block it and cascade.
    */
-  packagesToRefresh(now: number, recentMs: number): string[] {
-    return [...new Set([...this.store.packagesInState('quarantined'), ...this.store.packagesInState('held'), ...this.store.packagesInStateSince('released', now - recentMs)])].sort();
+  async packagesToRefresh(now: number, recentMs: number): Promise<string[]> {
+    const [quarantined, held, released] = await Promise.all([this.store.versions.packagesInState('quarantined'), this.store.versions.packagesInState('held'), this.store.versions.packagesInStateSince('released', now - recentMs)]);
+    return [...new Set([...quarantined, ...held, ...released])].sort();
   }
 
   /** True when a version of `name` is missing upstream and its withdrawal is not yet confirmed (ask upstream afresh). */
-  hasPendingWithdrawals(name: string): boolean {
-    return this.withdrawals?.hasPending(name) ?? false;
+  async hasPendingWithdrawals(name: string): Promise<boolean> {
+    return (await this.withdrawals?.hasPending(name)) ?? false;
   }
 
   /** Notes that upstream metadata of `name` was fetched. */
-  markRefreshed(name: string, now: number): void {
-    this.store.markRefreshed(name, now);
+  markRefreshed(name: string, now: number): Promise<void> {
+    return this.store.versions.markRefreshed(name, now);
   }
 
   private decideAll(records: Iterable<VersionRecord>, rule: EffectiveRule, now: number): Decisions {

@@ -4,7 +4,8 @@
  * when the misses confirm it over the window (see policy/withdrawal.ts). A person can clear a withdrawal
  * block with a signed decision; the same absence then blocks it no more.
  */
-import type { StoredAbsence, WithdrawalStore } from '../../storage';
+import type { StoredAbsence } from '../../storage';
+import type { WithdrawalPort } from '../../storage/ports';
 import { missGapMs, withdrawalConfirmed, type WithdrawalSettings } from '../policy/withdrawal';
 
 /** Cause written to the audit log when a confirmed withdrawal blocks a version. */
@@ -23,41 +24,41 @@ export interface MissVerdict {
 
 export class WithdrawalWatch {
   constructor(
-    private readonly store: WithdrawalStore,
+    private readonly store: WithdrawalPort,
     readonly settings: WithdrawalSettings,
   ) {}
 
   /** Records one answer without `name@version` (`source` says which) and returns what it now means. */
-  missing(name: string, version: string, now: number, source: string): MissVerdict {
+  async missing(name: string, version: string, now: number, source: string): Promise<MissVerdict> {
     const gap = missGapMs(this.settings);
-    const absence = this.store.missing(name, version, now, source, gap);
+    const absence = await this.store.missing(name, version, now, source, gap);
     const cleared = absence.clearedAt !== null;
     return { confirmed: !cleared && withdrawalConfirmed(absence, this.settings, now), cleared, absence, askAgainAt: Math.max(now, absence.lastMissingAt) + gap };
   }
 
   /** Forgets the absences of versions upstream shows again. */
-  shown(name: string, listed: (version: string) => boolean): void {
-    this.store.shown(name, listed);
+  shown(name: string, listed: (version: string) => boolean): Promise<void> {
+    return this.store.shown(name, listed);
   }
 
   /** True when a version of `name` is missing and not yet confirmed or cleared. */
-  hasPending(name: string): boolean {
+  hasPending(name: string): Promise<boolean> {
     return this.store.hasPending(name);
   }
 
   /** True when a person cleared the version's withdrawal block. */
-  cleared(name: string, version: string): boolean {
-    return (this.store.of(name, version)?.clearedAt ?? null) !== null;
+  async cleared(name: string, version: string): Promise<boolean> {
+    return ((await this.store.of(name, version))?.clearedAt ?? null) !== null;
   }
 
   /** True when the version's last state change was a block for a confirmed withdrawal. */
-  blockedByWithdrawal(name: string, version: string): boolean {
-    return this.store.lastTransitionCause(name, version) === WITHDRAWN_CAUSE;
+  async blockedByWithdrawal(name: string, version: string): Promise<boolean> {
+    return (await this.store.lastTransitionCause(name, version)) === WITHDRAWN_CAUSE;
   }
 
   /** Marks the absence cleared by `by` (inside the decision's transaction). */
-  clear(name: string, version: string, at: number, by: string): void {
-    this.store.clear(name, version, at, by);
+  clear(name: string, version: string, at: number, by: string): Promise<void> {
+    return this.store.clear(name, version, at, by);
   }
 
   /** Evidence for the audit entry of a withdrawal block. */

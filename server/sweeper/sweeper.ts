@@ -4,7 +4,7 @@
  * clock do not wait for a consumer to ask.
  */
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { CordonRuntime } from '../runtime';
+import type { CordonRuntime } from '../assemble';
 import type { Logger } from '../logger';
 import type { Packument } from '../policy/manifest';
 import { fetchPackumentIfChanged } from '../upstream/registry-client';
@@ -41,22 +41,25 @@ export interface SweepResult {
   readonly failed: number;
 }
 
+/** What the sweeper works with. */
+export type SweeperRuntime = Pick<CordonRuntime, 'quarantine' | 'clock' | 'config'>;
+
 /** One pass of the sweeper at the runtime's `now`. */
-export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPackument, logger: Logger, etags: EtagMemory = new EtagMemory()): Promise<SweepResult> {
+export async function sweepOnce(runtime: Pick<CordonRuntime, 'quarantine' | 'clock'>, fetchPackument: FetchPackument, logger: Logger, etags: EtagMemory = new EtagMemory()): Promise<SweepResult> {
   const { quarantine, clock } = runtime;
   let refreshed = 0;
   let failed = 0;
-  for (const name of quarantine.packagesToRefresh(clock.now(), RECENT_RELEASES_MS)) {
+  for (const name of await quarantine.packagesToRefresh(clock.now(), RECENT_RELEASES_MS)) {
     try {
       // A version missing upstream is confirmed withdrawn only by repeated answers: ask afresh, not "unchanged?".
-      const answer = await fetchPackument(name, quarantine.hasPendingWithdrawals(name) ? undefined : etags.get(name));
+      const answer = await fetchPackument(name, (await quarantine.hasPendingWithdrawals(name)) ? undefined : etags.get(name));
       // Unchanged bytes hold no new version, integrity or withdrawal; a package upstream no longer has
       // at all withdraws every version it had. The ETag is kept only once what it names was observed.
       if (answer !== 'unchanged') {
-        quarantine.observe(answer.packument ?? { name, versions: {} }, clock.now(), { complete: true });
+        await quarantine.observe(answer.packument ?? { name, versions: {} }, clock.now(), { complete: true });
         etags.set(name, answer.etag);
       }
-      quarantine.markRefreshed(name, clock.now());
+      await quarantine.markRefreshed(name, clock.now());
       refreshed++;
     } catch (err) {
       failed++;
@@ -68,7 +71,7 @@ export async function sweepOnce(runtime: CordonRuntime, fetchPackument: FetchPac
       logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper could not refresh a package from upstream');
     }
   }
-  const released = quarantine.releaseDue(clock.now());
+  const released = await quarantine.releaseDue(clock.now());
   for (const t of released) logger.info({ package: t.package, version: t.version }, 'cordon: released after cooldown');
   return { released: released.length, refreshed, failed };
 }
@@ -96,7 +99,7 @@ export interface Sweeper {
 }
 
 /** Schedules the sweeper on `runtime.config.sweep`. */
-export function startSweeper(runtime: CordonRuntime, logger: Logger, fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream)): Sweeper {
+export function startSweeper(runtime: SweeperRuntime, logger: Logger, fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream)): Sweeper {
   let running: Promise<SweepResult> | null = null;
   const etags = new EtagMemory();
   const runNow = async (): Promise<SweepResult | null> => {
