@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   process.on('message', (message) => {
     if (message !== 'stop') return;
     // exit (not just close) so `--cpu-prof` writes its profile
-    running.close().finally(() => process.exit(0));
+    void running.close().finally(() => process.exit(0));
   });
   process.on('disconnect', () => process.exit(0));
   process.send!({ url: running.url } satisfies ReadyMessage);

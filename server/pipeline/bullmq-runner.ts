@@ -48,8 +48,8 @@ export class BullmqRunner implements Runner {
     this.queue = new Queue(name, { connection: queueConn });
     this.events = new QueueEvents(name, { connection: eventsConn });
     await this.events.waitUntilReady();
-    this.events.on('completed', ({ jobId }) => this.serial(() => this.settle(jobId)));
-    this.events.on('failed', ({ jobId }) => this.serial(() => this.settle(jobId)));
+    this.events.on('completed', ({ jobId }) => void this.serial(() => this.settle(jobId)));
+    this.events.on('failed', ({ jobId }) => void this.serial(() => this.settle(jobId)));
     await this.serial(() => this.reconcile());
     this.schedule(0);
   }
