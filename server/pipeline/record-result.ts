@@ -7,6 +7,7 @@ import { questionMismatch, type AnalysisFailure, type AnalysisJobData, type Anal
 import { burstFinding } from './burst';
 import { nextAttemptAt } from './retry-policy';
 import { WithdrawalWatch } from '../quarantine/withdrawal-watch';
+import { transition as checked } from '../policy/state-machine';
 
 /** The job a result or failure belongs to, as the mirror's outbox knows it. */
 export interface JobRef {
@@ -87,7 +88,7 @@ export class ResultRecorder {
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const transition: Transition | null =
       flagged && record.state === 'quarantined'
-        ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } }
+        ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } })
         : null;
     analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: output.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: output.analyzerVersion, timings: output.timings, finishedAt: now },
@@ -166,7 +167,7 @@ export class ResultRecorder {
       if (failure.code === 'INTEGRITY_MISMATCH') {
         quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail });
+        store.transition(checked({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail }));
       }
       return;
     }
@@ -177,7 +178,7 @@ export class ResultRecorder {
         ? { category: 'metadata', rule: 'pipeline/resource-limit', severity: 'high', message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).` }
         : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
     const transition: Transition | null =
-      record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;
+      record.state === 'quarantined' ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now }) : null;
     const findings = [finding, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])].sort(compareFindings);
     analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity, analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },
