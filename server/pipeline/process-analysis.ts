@@ -4,7 +4,7 @@
  * the store lacks them), read them in memory, diff them. It never asks upstream which bytes a version
  * has: the mirror pinned them at first sight, and it serves the same bytes from the same store.
  */
-import { analyze, ANALYZER_VERSION, type AnalyzeOptions } from '../analyzer';
+import { analyze, compareFindings, findingsDigest, ANALYZER_VERSION, type AnalyzeOptions } from '../analyzer';
 import { BlobStore } from '../blobs/blob-store';
 import { BlobError } from '../blobs/errors';
 import { blobDigest } from '../blobs/blob-store';
@@ -97,11 +97,14 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
     },
   );
   const done = performance.now();
+  // What the mirror found when it prepared the job (new package, burst) is part of the answer.
+  const extra = job.mirrorFindings ?? [];
+  const findings = extra.length ? [...report.findings, ...extra].sort(compareFindings) : report.findings;
   return {
     question: { ...question, analyzerVersion: ANALYZER_VERSION },
-    findings: report.findings,
-    digest: report.digest,
-    maxSeverity: report.maxSeverity,
+    findings,
+    digest: extra.length ? findingsDigest(findings) : report.digest,
+    maxSeverity: extra.length ? findings[0]!.severity : report.maxSeverity,
     analyzerVersion: report.analyzerVersion,
     previousVersion: job.previous ? job.previous.version : null,
     blobs: { next: next.sha512, previous: previous?.sha512 ?? null },

@@ -5,6 +5,7 @@ import semver from 'semver';
 import type { Transition, JobSpec, SightingFindings } from '../../storage';
 import type { ChangeFeed, VersionPort } from '../../storage/ports';
 import { decide, initialState } from '../policy/lifecycle';
+import { transition as checked } from '../policy/state-machine';
 import { integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
 import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
@@ -227,7 +228,7 @@ export class QuarantineService {
     for (const record of await this.store.versions.versionsInState('quarantined')) {
       const decision = decide(record, this.ruleFor(record.package), now);
       if (!decision.visible) continue;
-      const t: Transition = { package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } };
+      const t: Transition = checked({ package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } });
       if (await this.store.versions.transition(t)) made.push(t);
     }
     return made;
@@ -312,5 +313,5 @@ function publisherOf(manifest: VersionManifest | undefined): string | null {
 }
 
 function block(record: VersionRecord, at: number, cause: string, reason: string, detail: Record<string, unknown>): Transition {
-  return { package: record.package, version: record.version, from: record.state, to: 'blocked', reason, cause, at, detail };
+  return checked({ package: record.package, version: record.version, from: record.state, to: 'blocked', reason, cause, at, detail });
 }
