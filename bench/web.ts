@@ -68,15 +68,15 @@ async function reviewBench(): Promise<string[]> {
 async function queueBench(): Promise<string[]> {
   const m = await startTestMirror({ now: NOW });
   try {
-    const { store, analyses } = m.mirror.runtime;
+    const { store } = m.mirror.runtime;
     const finding: Finding = { category: 'install-script', rule: 'install-script/new-postinstall', severity: 'critical', message: 'adds the postinstall script', file: 'package.json', line: 3, evidence: '"postinstall": "node x.js"' };
     const seen = NOW - HOUR;
     for (let i = 0; i < QUEUE; i++) {
       const name = `pkg-${String(i % 250).padStart(3, '0')}`;
       const version = `1.0.${Math.floor(i / 250) + 1}`;
       const integrity = `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`;
-      store.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity, tarball: `${name}-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null }], []);
-      analyses.record({ package: name, version, integrity, previousVersion: null, findings: [finding], digest: findingsDigest([finding]), maxSeverity: 'critical', analyzerVersion: 'bench', timings: {}, finishedAt: seen }, 'flagged', { package: name, version, from: 'quarantined', to: 'held', reason: 'held', cause: 'analysis-flagged', at: seen });
+      await store.versions.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity, tarball: `${name}-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null }], []);
+      await store.analyses.record({ package: name, version, integrity, previousVersion: null, findings: [finding], digest: findingsDigest([finding]), maxSeverity: 'critical', analyzerVersion: 'bench', timings: {}, finishedAt: seen }, 'flagged', { package: name, version, from: 'quarantined', to: 'held', reason: 'held', cause: 'analysis-flagged', at: seen });
     }
     const times: number[] = [];
     let size = 0;

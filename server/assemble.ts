@@ -11,7 +11,7 @@
 import { loadConfig, type CordonConfig } from './config';
 import { systemClock, type Clock } from './clock';
 import { consoleLogger, type Logger } from './logger';
-import { claimDataFolder, dataPaths } from '../storage';
+import { dataPaths } from '../storage';
 import type { Store } from '../storage/ports';
 import { openStore } from '../storage/open-store';
 import { WithdrawalWatch } from './quarantine/withdrawal-watch';
@@ -62,9 +62,6 @@ export interface AssembleOptions {
   readonly logger?: Logger;
 }
 
-/** How often the data folder's identity file catches up with the store's audit head. */
-const IDENTITY_SYNC_MS = 200;
-
 /** Runtimes being built or open, by key, for the plugins of the same process to share. */
 const shared = new Map<string, Promise<CordonRuntime>>();
 
@@ -88,20 +85,13 @@ export function assemble(config: CordonConfig, options: AssembleOptions = {}): P
 }
 
 async function build(config: CordonConfig, id: string, options: AssembleOptions, forget: () => void): Promise<CordonRuntime> {
-  const claim = claimDataFolder(config.dataDir);
-  let store: Store;
-  try {
-    store = await openStore(config);
-  } catch (err) {
-    claim.release();
-    throw err;
-  }
+  // The store claims the data folder, checks its identity and keeps the identity file in step.
+  const store = await openStore(config);
   let mirrorId: string;
   try {
     mirrorId = await resolveMirrorId(config.mirrorId, store.approvals);
   } catch (err) {
     await store.close().catch(() => undefined);
-    claim.release();
     throw err;
   }
   const clock = options.clock ?? systemClock;
@@ -111,12 +101,6 @@ async function build(config: CordonConfig, id: string, options: AssembleOptions,
   const withdrawalSettings = { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs };
   const withdrawals = new WithdrawalWatch(store.withdrawals, withdrawalSettings);
   const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, withdrawals, cascade);
-  const syncIdentity = (): void => {
-    // The next tick tries again; a full disk or a lost connection must not stop serving.
-    store.syncIdentity().catch(() => undefined);
-  };
-  const timer = setInterval(syncIdentity, IDENTITY_SYNC_MS);
-  timer.unref();
   const approvals = new ApprovalService({ config, mirrorId, clock, store, quarantine, cascade: config.cascade, withdrawals: withdrawalSettings });
   const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
@@ -151,11 +135,8 @@ async function build(config: CordonConfig, id: string, options: AssembleOptions,
             logger.error({ err: (err as Error)?.message }, 'cordon: error while stopping a part of the mirror');
           }
         }
-        clearInterval(timer);
         await ops.close();
-        await store.syncIdentity().catch(() => undefined);
         await store.close();
-        claim.release();
       })();
       return closing;
     },

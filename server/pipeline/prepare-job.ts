@@ -12,7 +12,8 @@ import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { Packument } from '../policy/manifest';
 import type { QuarantineService } from '../quarantine/quarantine-service';
 import { upstreamTarballUrl } from '../quarantine/first-sight';
-import type { Job, VersionStore } from '../../storage';
+import type { Job } from '../../storage';
+import type { VersionPort } from '../../storage/ports';
 import { AnalysisError, type AnalysisJobData, type DependencyFact, type JobSide } from './analysis-job';
 import { registryDependencies, registryDependencyEntries } from './dependency-names';
 import { preparedFindings } from './mirror-findings';
@@ -22,7 +23,7 @@ import type { PackumentBatch } from './packument-batch';
 export interface PrepareDeps {
   readonly mirrorId: string;
   readonly upstream: string;
-  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting' | 'versionsByPublisher'>;
+  readonly store: { readonly versions: Pick<VersionPort, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting' | 'versionsByPublisher'> };
   readonly quarantine: Pick<QuarantineService, 'observe' | 'ruleFor'>;
   readonly packuments: PackumentBatch;
   readonly now: () => number;
@@ -61,21 +62,23 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
   const named = registryDependencies(manifest);
   let sighted = 0;
   for (const name of named.keys()) {
-    if (deps.store.hasPackage(name)) continue;
+    if (await deps.store.versions.hasPackage(name)) continue;
     if (++sighted > MAX_SIGHTINGS) {
       deps.logger.warn({ package: forWhat, dependencies: named.size }, 'cordon: too many unseen dependencies to sight at once; the rest are sighted when first asked for');
       break;
     }
     const packument = await upstreamPackument(deps, name, `${name} (a dependency of ${forWhat})`);
     // A package upstream does not have is recorded too: if it appears later, every version of it is new.
-    deps.quarantine.observe(packument ?? { name, versions: {} }, deps.now(), { complete: true });
+    await deps.quarantine.observe(packument ?? { name, versions: {} }, deps.now(), { complete: true });
     deps.logger.info({ package: name, dependencyOf: forWhat, upstream: packument ? 'found' : 'not found' }, 'cordon: sighted a dependency');
   }
-  return registryDependencyEntries(manifest).map(({ key, name }) => {
-    const versions = deps.store.versionsOf(name);
+  const facts: DependencyFact[] = [];
+  for (const { key, name } of registryDependencyEntries(manifest)) {
+    const versions = await deps.store.versions.versionsOf(name);
     const times = versions.map((v) => v.publishedAt).filter((t): t is number => t !== null);
-    return { name: key, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length };
-  });
+    facts.push({ name: key, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length });
+  }
+  return facts;
 }
 
 /**
@@ -85,11 +88,11 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
  * before it (whose verified bytes the store already has). A held version is never a base: what it adds
  * is reported again for every version after it. Under `approval: always` only visible versions are.
  */
-function comparisonBase(job: Job, deps: PrepareDeps): { version: string; integrity: string } | null {
+async function comparisonBase(job: Job, deps: PrepareDeps): Promise<{ version: string; integrity: string } | null> {
   const queued = job.previousVersion && job.previousIntegrity ? { version: job.previousVersion, integrity: job.previousIntegrity } : null;
   if (!semver.valid(job.version) || deps.quarantine.ruleFor(job.package).approvalAlways) return queued;
   let best = queued;
-  for (const r of deps.store.cleanWaiting(job.package)) {
+  for (const r of await deps.store.versions.cleanWaiting(job.package)) {
     if (!r.integrity || !semver.valid(r.version) || !semver.lt(r.version, job.version)) continue;
     if (best === null || !semver.valid(best.version) || semver.gt(r.version, best.version)) best = { version: r.version, integrity: r.integrity };
   }
@@ -99,7 +102,7 @@ function comparisonBase(job: Job, deps: PrepareDeps): { version: string; integri
 /** Builds the data of `job` for a thread or a worker. Throws AnalysisError (retryable when upstream is only unreachable). */
 export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJobData> {
   const id = `${job.package}@${job.version}`;
-  const record = deps.store.versionOf(job.package, job.version);
+  const record = await deps.store.versions.versionOf(job.package, job.version);
   if (!record || record.integrity !== job.integrity) throw new AnalysisError('INTEGRITY_MISMATCH', `the mirror's record of ${id} no longer has the bytes this job was for`);
   const pin = parsePinned(job.integrity);
   if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${id} has no single pinned digest`);
@@ -119,12 +122,12 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
   const next: JobSide = { version: job.version, manifest: withoutReadme(manifest), tarballUrl, integrity: job.integrity, blob: record.blob };
 
   let previous: JobSide | null = null;
-  const legacy = job.previousVersion && !job.previousIntegrity ? deps.store.versionOf(job.package, job.previousVersion)?.integrity ?? null : null;
-  const base = comparisonBase(legacy ? { ...job, previousIntegrity: legacy } : job, deps);
+  const legacy = job.previousVersion && !job.previousIntegrity ? (await deps.store.versions.versionOf(job.package, job.previousVersion))?.integrity ?? null : null;
+  const base = await comparisonBase(legacy ? { ...job, previousIntegrity: legacy } : job, deps);
   const previousVersion = base?.version ?? null;
   const previousIntegrity = base?.integrity ?? null;
   if (previousVersion && previousIntegrity) {
-    const prevRecord = deps.store.versionOf(job.package, previousVersion);
+    const prevRecord = await deps.store.versions.versionOf(job.package, previousVersion);
     const prevManifest = packument?.versions?.[previousVersion];
     const prevDist = prevManifest?.dist && typeof prevManifest.dist === 'object' ? prevManifest.dist : undefined;
     const prevUrl = prevRecord?.integrity === previousIntegrity ? (prevRecord.tarballUrl ?? upstreamTarballUrl(prevDist?.tarball, deps.upstream)) : null;
@@ -137,7 +140,7 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
   }
   const dependencies = await sightDependencies(deps, id, manifest);
   // Read after the sighting: versions it recorded belong to the burst too.
-  const around = record.publisher && record.publishedAt !== null ? deps.store.versionsByPublisher(record.publisher, record.publishedAt - deps.burst.windowMs, record.publishedAt + deps.burst.windowMs) : [];
+  const around = record.publisher && record.publishedAt !== null ? await deps.store.versions.versionsByPublisher(record.publisher, record.publishedAt - deps.burst.windowMs, record.publishedAt + deps.burst.windowMs) : [];
   const mirrorFindings = preparedFindings(record, previous ? previous.version : null, around, deps.burst);
   return {
     id: job.id,

@@ -41,9 +41,12 @@ const BLOCKING: Partial<Record<AnalysisFailure['code'], string>> = {
   PROVENANCE_INVALID: 'provenance-invalid',
 };
 
+/** What the recorder works with. */
+export type RecorderRuntime = Pick<CordonRuntime, 'store' | 'clock' | 'config' | 'mirrorId' | 'ops' | 'quarantine'>;
+
 export class ResultRecorder {
   constructor(
-    private readonly runtime: CordonRuntime,
+    private readonly runtime: RecorderRuntime,
     private readonly logger: Logger,
   ) {}
 
@@ -52,8 +55,9 @@ export class ResultRecorder {
    * job asked; else records its findings (the mirror's own, new package and burst, came with them from
    * the prepared job) with any the mirror added to these bytes meanwhile, then holds or clears the version.
    */
-  succeeded(job: JobRef, data: AnalysisJobData, output: AnalysisOutput): RecordOutcome {
-    const { store, analyses, jobs, clock, config, mirrorId } = this.runtime;
+  async succeeded(job: JobRef, data: AnalysisJobData, output: AnalysisOutput): Promise<RecordOutcome> {
+    const { clock, config, mirrorId } = this.runtime;
+    const { versions, analyses, jobs } = this.runtime.store;
     const now = clock.now();
     const asked = data.question;
     const wrong = [
@@ -67,15 +71,15 @@ export class ResultRecorder {
       this.runtime.ops.metrics.analyses.inc({ outcome: 'refused' });
       return 'refused';
     }
-    const record = store.versionOf(job.package, job.version);
+    const record = await versions.versionOf(job.package, job.version);
     if (!record || record.integrity !== job.integrity) {
-      jobs.finish(job.id, 'done', 'stale: the version changed while it was analysed', now);
+      await jobs.finish(job.id, 'done', 'stale: the version changed while it was analysed', now);
       this.runtime.ops.metrics.analyses.inc({ outcome: 'stale' });
       return 'stale';
     }
-    if (this.conflictingBytes(job, output)) return 'recorded';
+    if (await this.conflictingBytes(job, output)) return 'recorded';
     // Findings the mirror added to these bytes meanwhile (a cascade from a sibling) stay.
-    const findings: Finding[] = [...output.findings, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])];
+    const findings: Finding[] = [...output.findings, ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[])];
     findings.sort(compareFindings);
     const worst: Severity | null = findings[0]?.severity ?? null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
@@ -83,17 +87,17 @@ export class ResultRecorder {
       flagged && record.state === 'quarantined'
         ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } })
         : null;
-    analyses.record(
+    await analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: output.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: output.analyzerVersion, timings: output.timings, finishedAt: now },
       flagged ? 'flagged' : 'clean',
       transition,
     );
-    jobs.finish(job.id, 'done', null, now);
+    await jobs.finish(job.id, 'done', null, now);
     const outcome = flagged ? 'flagged' : 'clean';
     this.runtime.ops.metrics.analyses.inc({ outcome });
     this.runtime.ops.metrics.analysisDuration.observe({ outcome }, output.timings.totalMs / 1000);
     // Its bytes were had: whatever answer lacked it before was a lag, not a withdrawal.
-    this.runtime.quarantine.withdrawals?.shown(job.package, (v) => v === job.version);
+    await this.runtime.quarantine.withdrawals?.shown(job.package, (v) => v === job.version);
     this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
     return 'recorded';
   }
@@ -104,29 +108,30 @@ export class ResultRecorder {
    * else, and a fault that outlasted its window, is recorded for good (`failed`). Returns when the job
    * runs again, or null when it was recorded.
    */
-  attemptFailed(job: FailedJobRef, failure: AnalysisFailure): number | null {
-    const { jobs, clock, config, quarantine } = this.runtime;
+  async attemptFailed(job: FailedJobRef, failure: AnalysisFailure): Promise<number | null> {
+    const { clock, config, quarantine } = this.runtime;
+    const { jobs } = this.runtime.store;
     const now = clock.now();
     let effective = failure;
     if (failure.code === 'VERSION_WITHDRAWN' && quarantine.withdrawals) {
-      const verdict = quarantine.withdrawals.missing(job.package, job.version, now, failure.message);
+      const verdict = await quarantine.withdrawals.missing(job.package, job.version, now, failure.message);
       // A person said it exists: keep trying as for any transient fault, and after the window a person decides.
       if (verdict.cleared) effective = { code: 'TRANSIENT', message: `${failure.message} (its withdrawal block was cleared by a signed decision)` };
       else if (verdict.confirmed) {
-        this.failed(job, failure, job.attempts, WithdrawalWatch.detail(verdict.absence));
+        await this.failed(job, failure, job.attempts, WithdrawalWatch.detail(verdict.absence));
         return null;
       } else {
-        jobs.retry(job.id, verdict.askAgainAt, `${failure.code} (${verdict.absence.misses} of ${quarantine.withdrawals.settings.confirmations} answers without it; not yet confirmed): ${failure.message}`, now);
+        await jobs.retry(job.id, verdict.askAgainAt, `${failure.code} (${verdict.absence.misses} of ${quarantine.withdrawals.settings.confirmations} answers without it; not yet confirmed): ${failure.message}`, now);
         this.logger.warn({ package: job.package, version: job.version, misses: verdict.absence.misses }, 'cordon: upstream did not show a version; asking again before calling it withdrawn');
         return verdict.askAgainAt;
       }
     }
     const at = nextAttemptAt({ attempts: job.attempts, failingSince: job.failingSince ?? now }, effective.code, now, { attempts: config.analysisAttempts, retryForMs: config.analysisRetryForMs, backoffMaxMs: config.analysisBackoffMaxMs });
     if (at === null) {
-      this.failed(job, effective, job.attempts);
+      await this.failed(job, effective, job.attempts);
       return null;
     }
-    jobs.retry(job.id, at, `${effective.code}: ${effective.message}`, now);
+    await jobs.retry(job.id, at, `${effective.code}: ${effective.message}`, now);
     this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: effective.message }, 'cordon: analysis failed, will retry');
     return at;
   }
@@ -135,10 +140,10 @@ export class ResultRecorder {
    * For a version pinned to a weaker digest than sha512, the first verified bytes are kept as its
    * sha512; an analysis that read other bytes (which also matched the weak pin) blocks the version.
    */
-  private conflictingBytes(job: JobRef, output: AnalysisOutput): boolean {
-    const onRecord = this.runtime.store.recordBlob(job.package, job.version, job.integrity, output.blobs.next);
+  private async conflictingBytes(job: JobRef, output: AnalysisOutput): Promise<boolean> {
+    const onRecord = await this.runtime.store.versions.recordBlob(job.package, job.version, job.integrity, output.blobs.next);
     if (onRecord === null || onRecord === output.blobs.next) return false;
-    this.failed(job, { code: 'INTEGRITY_MISMATCH', message: `the analysis read other bytes (${output.blobs.next}) than the ones verified before (${onRecord}) under the same pinned digest` }, 1);
+    await this.failed(job, { code: 'INTEGRITY_MISMATCH', message: `the analysis read other bytes (${output.blobs.next}) than the ones verified before (${onRecord}) under the same pinned digest` }, 1);
     return true;
   }
 
@@ -146,11 +151,12 @@ export class ResultRecorder {
    * A failure that will not go away: changed bytes, a withdrawn version or an invalid attestation block
    * it; a tarball too large to analyse, or one that cannot be read, holds it with a finding so a person decides.
    */
-  failed(job: JobRef, failure: AnalysisFailure, attempts: number, detail: Record<string, unknown> = {}): void {
-    const { store, analyses, jobs, clock, quarantine } = this.runtime;
+  async failed(job: JobRef, failure: AnalysisFailure, attempts: number, detail: Record<string, unknown> = {}): Promise<void> {
+    const { clock, quarantine } = this.runtime;
+    const { versions, analyses, jobs } = this.runtime.store;
     const now = clock.now();
-    const record = store.versionOf(job.package, job.version);
-    jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
+    const record = await versions.versionOf(job.package, job.version);
+    await jobs.finish(job.id, 'failed', `${failure.code}: ${failure.message}`, now);
     this.runtime.ops.metrics.analyses.inc({ outcome: 'failed' });
     if (!record || record.integrity !== job.integrity) return;
     const blockingCause = BLOCKING[failure.code];
@@ -158,17 +164,17 @@ export class ResultRecorder {
       if (record.state === 'blocked') return;
       // Bytes that contradict the pin block whatever the state; the others only what is not yet visible.
       if (failure.code === 'INTEGRITY_MISMATCH') {
-        quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
+        await quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        store.transition(checked({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail }));
+        await versions.transition(checked({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail }));
       }
       return;
     }
     const finding = unanalysableFinding(failure, attempts);
     const transition: Transition | null =
       record.state === 'quarantined' ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now }) : null;
-    const findings = [finding, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])].sort(compareFindings);
-    analyses.record(
+    const findings = [finding, ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[])].sort(compareFindings);
+    await analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity, analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },
       'failed',
       transition,
