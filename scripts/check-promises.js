@@ -102,6 +102,10 @@ function visit(node) {
     const cb = node.arguments[0];
     const sigs = checker.getTypeAtLocation(cb).getCallSignatures();
     if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig)))) report(cb, `Promise returned to ${node.expression.name.text}(), which tests it for truth`);
+  } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['throws', 'doesNotThrow'].includes(node.expression.name.text) && node.arguments.length > 0) {
+    // `assert.throws(() => asyncFn())`: the function returns a rejected Promise instead of throwing.
+    const sigs = checker.getTypeAtLocation(node.arguments[0]).getCallSignatures();
+    if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig)))) report(node.arguments[0], `Promise returned to ${node.expression.name.text}(); use assert.rejects`);
   } else if (ts.isTemplateSpan(node)) {
     if (isThenable(checker.getTypeAtLocation(node.expression))) report(node.expression, 'Promise in a template string');
   } else if (ts.isExpressionStatement(node)) {

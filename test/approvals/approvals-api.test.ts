@@ -22,7 +22,7 @@ describe('the approvals HTTP API', () => {
   const statement = async (who: typeof alice, name: string, version: string, decision = 'approve') =>
     (await get(`/statement?package=${encodeURIComponent(name)}&version=${version}&decision=${decision}&reason=looked&key=${encodeURIComponent(who.approver.publicKey)}`)).body.text as string;
   /** State, audit log and decisions of a package, to compare before and after a refusal. */
-  const snapshot = (name: string) => ({ versions: m.mirror.runtime.store.versionsOf(name), audit: m.mirror.runtime.store.auditOf(name), decisions: m.mirror.runtime.approvals.decisionsOf(name, '2.0.0') });
+  const snapshot = async (name: string) => ({ versions: (await m.mirror.runtime.store.versions.versionsOf(name)), audit: (await m.mirror.runtime.store.audit.ofPackage(name)), decisions: (await m.mirror.runtime.approvals.decisionsOf(name, '2.0.0')) });
 
   before(async () => {
     m = await startApprovalMirror([alice, bob], { quorum: { high: 2, critical: 2 }, packages: [{ match: 'gated', approval: 'always' }] });
@@ -48,7 +48,7 @@ describe('the approvals HTTP API', () => {
   test('refusals over HTTP: status, { error, code }, and nothing changed', async () => {
     const text = await statement(alice, '@acme/lib', '2.0.0');
     const s = parseStatement(text);
-    const before = snapshot('@acme/lib');
+    const before = await snapshot('@acme/lib');
     const forged = canonicalStatement({ ...s, version: '1.0.0' });
     const cases: Array<[unknown, number, string]> = [
       ['{not json', 400, 'BAD_REQUEST'],
@@ -66,7 +66,7 @@ describe('the approvals HTTP API', () => {
       assert.deepEqual([r.status, r.body.code], [status, code], JSON.stringify(r.body));
       assert.equal(typeof r.body.error, 'string');
     }
-    assert.deepEqual(snapshot('@acme/lib'), before);
+    assert.deepEqual(await snapshot('@acme/lib'), before);
     const unknownKey = await get(`/statement?package=@acme/lib&version=2.0.0&decision=approve&key=${encodeURIComponent(testApprover('eve').approver.publicKey)}`);
     assert.deepEqual([unknownKey.status, unknownKey.body.code], [403, 'UNKNOWN_SIGNER']);
     assert.deepEqual([(await get('/nope')).status, (await get('/nope')).body.code], [404, 'NO_SUCH_ROUTE']);
@@ -99,7 +99,7 @@ describe('the approvals HTTP API', () => {
     m.clock.advance(3 * DAY);
     const hidden = await fetch(`${m.mirror.url}gated/-/gated-1.0.1.tgz`);
     assert.equal(hidden.status, 403);
-    assert.equal(m.mirror.runtime.store.versionOf('gated', '1.0.1')?.analysis, 'clean');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('gated', '1.0.1'))?.analysis, 'clean');
     const text = await statement(bob, 'gated', '1.0.1');
     const ok = await post({ package: 'gated', version: '1.0.1', statement: text, signature: bob.sign(text) });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));

@@ -32,7 +32,7 @@ test('an integrity naming two different sha512 digests is refused at first sight
 
     assert.deepEqual(await visibleVersions(`${m.mirror.url}twin`), ['1.0.0'], 'neither the young nor the old twin-digest version is listed');
     for (const version of ['1.0.1', '0.9.0']) {
-      const record = m.mirror.runtime.store.versionOf('twin', version)!;
+      const record = (await m.mirror.runtime.store.versions.versionOf('twin', version))!;
       assert.equal(record.state, 'blocked', version);
       assert.match(record.reason, /names 2 different sha512 digests/);
       const res = await fetch(`${m.mirror.url}twin/-/twin-${version}.tgz`);
@@ -73,12 +73,12 @@ test('a later packument that no longer shows exactly the pinned digest blocks th
     for (const name of [...names, 'steady']) await fetch(`${m.mirror.url}${name}`);
     await m.mirror.sweeper.runNow();
     for (const name of names) {
-      const record = m.mirror.runtime.store.versionOf(name, '1.0.0')!;
+      const record = (await m.mirror.runtime.store.versions.versionOf(name, '1.0.0'))!;
       assert.equal(record.state, 'blocked', name);
-      assert.ok(m.mirror.runtime.store.auditOf(name).some((e) => e.version === '1.0.0' && e.cause === 'integrity-changed'), name);
+      assert.ok((await m.mirror.runtime.store.audit.ofPackage(name)).some((e) => e.version === '1.0.0' && e.cause === 'integrity-changed'), name);
       assert.equal((await fetch(`${m.mirror.url}${name}/-/${name}-1.0.0.tgz`)).status, 403, name);
     }
-    assert.equal(m.mirror.runtime.store.versionOf('steady', '1.0.0')!.state, 'released', 'an unchanged digest changes nothing');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('steady', '1.0.0'))!.state, 'released', 'an unchanged digest changes nothing');
   } finally {
     await m.stop();
   }
@@ -112,7 +112,7 @@ test('tarballs come from the verified store: a corrupted stored file is detected
       assert.equal(again.status, 200);
       assert.deepEqual(Buffer.from(await again.arrayBuffer()), published.tarball, 'the good bytes, fetched again');
       assert.equal(tarballRequests(m.upstream.requests, 'tgz-1.0.0.tgz'), 2);
-      assert.equal(m2.mirror.runtime.store.versionOf('tgz', '1.0.0')!.state, 'released', 'a bad disk is not a bad package');
+      assert.equal((await m2.mirror.runtime.store.versions.versionOf('tgz', '1.0.0'))!.state, 'released', 'a bad disk is not a bad package');
     } finally {
       await m2.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -134,9 +134,9 @@ test('upstream bytes that contradict the pin are a 502 naming the version and bl
     const body = (await res.json()) as { code: string; error: string; package: string; version: string };
     assert.deepEqual([body.code, body.package, body.version], ['INTEGRITY_MISMATCH', 'swap', '1.1.0']);
     assert.match(body.error, /swap@1\.1\.0/);
-    const record = m.mirror.runtime.store.versionOf('swap', '1.1.0')!;
+    const record = (await m.mirror.runtime.store.versions.versionOf('swap', '1.1.0'))!;
     assert.equal(record.state, 'blocked');
-    assert.ok(m.mirror.runtime.store.auditOf('swap').some((e) => e.version === '1.1.0' && e.cause === 'integrity-mismatch' && e.toState === 'blocked'));
+    assert.ok((await m.mirror.runtime.store.audit.ofPackage('swap')).some((e) => e.version === '1.1.0' && e.cause === 'integrity-mismatch' && e.toState === 'blocked'));
     assert.equal((await fetch(`${m.mirror.url}swap/-/swap-1.1.0.tgz`)).status, 403, 'from then on it is refused');
     assert.deepEqual(await visibleVersions(`${m.mirror.url}swap`), ['1.0.0']);
     assert.deepEqual(filesUnder(join(dataPaths(m.dataDir).blobs, 'tmp')), [], 'nothing of the bad download is left');
@@ -179,7 +179,7 @@ test('an endless upstream tarball is cut off at the size cap, a stalled one at t
     assert.match(((await stalled.json()) as { error: string }).error, /stalled@1\.0\.0.*did not answer within 2000 ms/);
     const blobs = dataPaths(m.dataDir).blobs;
     assert.deepEqual(filesUnder(blobs), [], 'no partial file, no stored file');
-    assert.equal(m.mirror.runtime.store.versionOf('endless', '1.0.0')!.state, 'released', 'a size cap is not a verdict on the bytes');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('endless', '1.0.0'))!.state, 'released', 'a size cap is not a verdict on the bytes');
   } finally {
     m.upstream.tarballDelayMs = 0;
     await m.stop();
@@ -193,7 +193,7 @@ test('the analysis reads the bytes the mirror then serves: a version is download
     const young = m.upstream.publish('once', '1.1.0', { time: NOW - HOUR });
     await fetch(`${m.mirror.url}once`);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('once', '1.1.0')!.analysis, 'clean');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('once', '1.1.0'))!.analysis, 'clean');
     assert.equal(tarballRequests(m.upstream.requests, 'once-1.1.0.tgz'), 1);
     assert.equal(tarballRequests(m.upstream.requests, 'once-1.0.0.tgz'), 1);
     m.clock.advance(3 * DAY);

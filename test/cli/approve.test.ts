@@ -68,7 +68,7 @@ describe('cordon queue / show / approve / reject against a real mirror', () => {
     assert.match(second.stderr, /via ssh-keygen/);
     assert.match(second.stdout, /demo@1\.1\.0 is now approved \(fast-tracked before its cooldown ended\): 2 of 2 approvals \(alice, bob\)/);
     assert.equal((await fetch(`${m.mirror.url}demo/-/demo-1.1.0.tgz`)).status, 200);
-    const audit = m.mirror.runtime.store.auditOf('demo').map((e) => e.cause);
+    const audit = (await m.mirror.runtime.store.audit.ofPackage('demo')).map((e) => e.cause);
     assert.deepEqual(audit.slice(-3), ['decision-signed', 'decision-signed', 'approved-fast-track']);
   });
 
@@ -89,14 +89,14 @@ describe('cordon queue / show / approve / reject against a real mirror', () => {
     const down = await cordon(['queue', '--registry', 'http://127.0.0.1:9'], env);
     assert.equal(down.code, 3);
     assert.match(down.stderr, /cannot reach the Cordon mirror at http:\/\/127\.0\.0\.1:9\. Check --registry or CORDON_URL/);
-    assert.equal(m.mirror.runtime.store.versionOf('demo', '1.2.0')?.state, 'held', 'nothing refused changed the state');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('demo', '1.2.0'))?.state, 'held', 'nothing refused changed the state');
   });
 
   test('reject: one signed rejection moves the version to rejected', async () => {
     const r = await cordon(['reject', 'demo@1.2.0', '--reason', 'reads NPM_TOKEN at install time', '--key', keyFile(bob)], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /demo@1\.2\.0 is now rejected; installs will not get it\./);
-    assert.equal(m.mirror.runtime.store.versionOf('demo', '1.2.0')?.state, 'rejected');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('demo', '1.2.0'))?.state, 'rejected');
     const tarball = await fetch(`${m.mirror.url}demo/-/demo-1.2.0.tgz`);
     assert.equal(tarball.status, 403);
   });

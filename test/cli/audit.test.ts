@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { cordon, HOUR, NOW, DAY, sightAndAnalyse, startApprovalMirror } from '../approvals/approval-mirror';
 import { testApprover } from '../approvals/keys';
-import { databaseFile } from '../../server/runtime';
+import { databaseFile } from '../helpers/mirror';
 import type { TestMirror } from '../helpers/mirror';
 
 const alice = testApprover('alice');
@@ -15,10 +15,9 @@ const bob = testApprover('bob o\'brien');
 const dir = mkdtempSync(join(tmpdir(), 'cordon-cli-audit-'));
 
 /** A copy of the live database (with its WAL folded in) that the test may vandalise. */
-function copyDb(m: TestMirror, name: string): string {
+async function copyDb(m: TestMirror, name: string): Promise<string> {
   const path = join(dir, name);
-  m.mirror.runtime.db.pragma('wal_checkpoint(TRUNCATE)');
-  copyFileSync(databaseFile(m.dataDir), path);
+  await m.mirror.runtime.store.backup(path);
   return path;
 }
 
@@ -49,7 +48,7 @@ describe('cordon audit verify / export', () => {
     assert.equal(http.code, 0, http.stderr);
     assert.match(http.stdout, /^OK: \d+ entries in an unbroken hash chain, 2 signed decision\(s\) verified/);
     const head = /--expect-head (\d+:[0-9a-f]{64})/.exec(http.stdout)![1]!;
-    const file = await cordon(['audit', 'verify', '--db', copyDb(m, 'clean.sqlite'), '--expect-head', head]);
+    const file = await cordon(['audit', 'verify', '--db', await copyDb(m, 'clean.sqlite'), '--expect-head', head]);
     assert.equal(file.code, 0, file.stderr);
     assert.match(file.stdout, /2 signed decision\(s\) verified/);
   });
@@ -76,8 +75,8 @@ describe('cordon audit verify / export', () => {
   });
 
   test('a tampered entry, a deleted entry and a forged statement are each detected, with exit code 1', async () => {
-    const vandalise = (name: string, sql: string) => {
-      const path = copyDb(m, name);
+    const vandalise = async (name: string, sql: string) => {
+      const path = await copyDb(m, name);
       const db = new Database(path);
       db.pragma('foreign_keys = OFF'); // decisions reference their audit entry; a vandal turns that off first
       db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
@@ -92,7 +91,7 @@ describe('cordon audit verify / export', () => {
       ['tail.sqlite', 'DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)', /were written and are gone \[TAIL_MISSING\]/],
     ];
     for (const [name, sql, expected] of cases) {
-      const r = await cordon(['audit', 'verify', '--db', vandalise(name, sql)]);
+      const r = await cordon(['audit', 'verify', '--db', await vandalise(name, sql)]);
       assert.equal(r.code, 1, `${name}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, expected, name);
       assert.match(r.stdout, /it was changed outside Cordon/);

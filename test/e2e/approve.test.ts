@@ -19,7 +19,7 @@ test('a held version, cordon approve, then a real npm install through the mirror
     m.upstream.publish('native-thing', '1.1.0', { time: NOW - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('true');\n" } });
     // The real pipeline analyses it and holds it.
     await sightAndAnalyse(m, 'native-thing');
-    assert.equal(m.mirror.runtime.store.versionOf('native-thing', '1.1.0')?.state, 'held');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('native-thing', '1.1.0'))?.state, 'held');
 
     const before = await npm.run(['install', 'native-thing@1.1.0', '--ignore-scripts']);
     assert.notEqual(before.code, 0, 'held: npm cannot install it');

@@ -62,8 +62,8 @@ test('a full disk: the mirror serves what it has, refuses what it cannot record 
     assert.ok(first.status === 503 || Object.keys(((await first.clone().json()) as { versions: object }).versions).length === 0, 'a first sighting it cannot record serves no version');
     if (first.status === 503) assert.match(((await first.json()) as { error: string }).error, /cannot answer for newpkg right now/);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('have', '1.0.1')?.analysis, 'pending', 'an analysis that cannot store its tarball waits');
-    assert.equal(m.mirror.runtime.store.versionOf('have', '1.0.1')?.state, 'quarantined');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.analysis, 'pending', 'an analysis that cannot store its tarball waits');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.state, 'quarantined');
     assert.equal((await fetch(`${m.mirror.url}-/ping`)).status, 200);
 
     rmSync(filler);
@@ -71,11 +71,11 @@ test('a full disk: the mirror serves what it has, refuses what it cannot record 
     assert.deepEqual(await visibleVersions(`${m.mirror.url}newpkg`), ['2.0.0'], 'recovered: first sight recorded');
     m.clock.advance(HOUR);
     // The runner backed off while the store could not be written; it tries again on its own.
-    for (let i = 0; i < 100 && m.mirror.runtime.store.versionOf('have', '1.0.1')?.analysis === 'pending'; i++) {
+    for (let i = 0; i < 100 && (await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.analysis === 'pending'; i++) {
       await m.mirror.pipeline.drain();
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(m.mirror.runtime.store.versionOf('have', '1.0.1')?.analysis, 'clean', 'recovered: the analysis ran');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.analysis, 'clean', 'recovered: the analysis ran');
   } finally {
     await m.stop(false);
     spawnSync('umount', [mountPoint]);

@@ -17,7 +17,7 @@ import { DAY, HOUR, NOW, visibleVersions } from '../helpers/mirror';
 import { testApprover } from '../approvals/keys';
 import { verifyAudit } from '../../server/approvals/audit-verify';
 import { readAuditFile } from '../../storage';
-import { databaseFile } from '../../server/runtime';
+import { databaseFile } from '../helpers/mirror';
 
 const CHILD = join(__dirname, 'mirror-child.js');
 

@@ -50,7 +50,7 @@ test('Redis down mid-run (BullMQ): the mirror keeps serving, no job is lost, and
     m.upstream.publish('steady', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('steady', '1.0.1', { time: NOW - HOUR });
     await fetch(`${m.mirror.url}steady`);
-    await until('the first analysis', () => m.mirror.runtime.store.versionOf('steady', '1.0.1')?.analysis === 'clean');
+    await until('the first analysis', async () => (await m.mirror.runtime.store.versions.versionOf('steady', '1.0.1'))?.analysis === 'clean');
 
     redis.kill('SIGKILL'); // everything in Redis is gone
     await once(redis, 'exit');
@@ -59,12 +59,12 @@ test('Redis down mid-run (BullMQ): the mirror keeps serving, no job is lost, and
     assert.deepEqual(await visibleVersions(`${m.mirror.url}steady`), ['1.0.0'], 'serving, quarantine applied, first sight recorded');
     assert.equal((await fetch(`${m.mirror.url}steady/-/steady-1.0.0.tgz`)).status, 200);
     assert.equal((await fetch(`${m.mirror.url}-/ping`)).status, 200);
-    assert.equal(m.mirror.runtime.store.versionOf('steady', '1.0.2')?.analysis, 'pending');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('steady', '1.0.2'))?.analysis, 'pending');
     await new Promise((r) => setTimeout(r, 1_500));
-    assert.equal(m.mirror.runtime.store.versionOf('steady', '1.0.2')?.analysis, 'pending', 'nothing recorded while Redis is down');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('steady', '1.0.2'))?.analysis, 'pending', 'nothing recorded while Redis is down');
 
     redis = await startRedis(port, dir);
-    await until('the job queued while Redis was down to run', () => m.mirror.runtime.store.versionOf('steady', '1.0.2')?.analysis === 'clean');
+    await until('the job queued while Redis was down to run', async () => (await m.mirror.runtime.store.versions.versionOf('steady', '1.0.2'))?.analysis === 'clean');
     m.clock.advance(3 * DAY);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}steady`), ['1.0.0', '1.0.1', '1.0.2']);
   } finally {

@@ -19,7 +19,7 @@ test('upstream down, answering garbage or slow: installs from what the mirror ha
     m.upstream.publish('app', '1.2.0', { time: NOW - HOUR });
     await new Promise((r) => setTimeout(r, 1_100));
     assert.deepEqual(await visibleVersions(`${m.mirror.url}app`), ['1.0.0'], 'first sight of 1.2.0; its analysis waits');
-    assert.equal(m.mirror.runtime.store.versionOf('app', '1.2.0')?.analysis, 'pending');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('app', '1.2.0'))?.analysis, 'pending');
 
     for (const mode of ['down', 'garbage'] as const) {
       m.upstream.mode = mode;
@@ -37,7 +37,7 @@ test('upstream down, answering garbage or slow: installs from what the mirror ha
       const sweep = await m.mirror.sweeper.runNow();
       assert.ok(sweep && sweep.failed > 0, `${mode}: the sweeper notes the failure and goes on`);
       await m.mirror.pipeline.drain();
-      const record = m.mirror.runtime.store.versionOf('app', '1.2.0')!;
+      const record = (await m.mirror.runtime.store.versions.versionOf('app', '1.2.0'))!;
       assert.equal(record.state, 'quarantined', `${mode}: still waiting, not held or blocked`);
       assert.equal(record.analysis, 'pending');
       assert.equal((await fetch(`${m.mirror.url}-/ping`)).status, 200);
@@ -54,7 +54,7 @@ test('upstream down, answering garbage or slow: installs from what the mirror ha
     m.upstream.packumentDelayMs = 0;
 
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('app', '1.2.0')?.analysis, 'clean', 'retried once upstream is back');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('app', '1.2.0'))?.analysis, 'clean', 'retried once upstream is back');
     m.clock.advance(3 * DAY);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}app`), ['1.0.0', '1.1.0', '1.2.0']);
   } finally {

@@ -7,6 +7,7 @@ import { ManualClock } from '../../server/clock';
 import { silentLogger, type Logger } from '../../server/logger';
 import { startMirror, type Mirror } from '../../server/mirror';
 import { FakeUpstream } from './fake-upstream';
+import { dataPaths, type Db, type Store } from '../../storage';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -47,6 +48,21 @@ export async function startTestMirror(options: { upstream?: FakeUpstream; now?: 
       if (removeData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The SQLite file inside a data folder. */
+export function databaseFile(dataDir: string): string {
+  return dataPaths(dataDir).store;
+}
+
+/**
+ * The writer connection of a running SQLite store, for fault injection only (a test making the store
+ * read-only under the mirror's feet). The application never sees it: it has only the ports.
+ */
+export function sqliteWriter(store: Store): Db {
+  const writer = (store as unknown as { writer?: { db?: Db } }).writer?.db;
+  if (!writer) throw new Error(`sqliteWriter: the store is not a SQLite store (backend ${store.backend})`);
+  return writer;
 }
 
 /** The versions a packument served at `url` lists, sorted. */

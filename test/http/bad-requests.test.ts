@@ -60,7 +60,7 @@ test('malformed requests are answered 4xx on every route, never 500', async () =
       assert.ok(res.status >= 400 && res.status < 500, `${what}: ${res.status} ${res.text.slice(0, 200)}`);
       assert.match(res.text, /"code"/, what);
     }
-    assert.equal(m.mirror.runtime.store.versionOf('good', '1.0.1')?.state, 'quarantined', 'nothing changed');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('good', '1.0.1'))?.state, 'quarantined', 'nothing changed');
   } finally {
     await m.stop();
   }

@@ -13,7 +13,7 @@ const T0 = Date.parse('2026-11-20T12:00:00Z');
 async function harness(bodyBytes = 1_000) {
   const state = { calls: 0, monotonic: 0, gate: Promise.resolve() as Promise<void>, fail: false };
   const app = express();
-  app.use(packumentCache({ generation: () => 1, nextChange: () => null, clock: new ManualClock(T0), logger: silentLogger, monotonicNow: () => state.monotonic, maxAgeMs: 30_000 }));
+  app.use(packumentCache({ changes: { generation: () => 1, live: true }, nextChange: async () => null, clock: new ManualClock(T0), logger: silentLogger, monotonicNow: () => state.monotonic, maxAgeMs: 30_000 }));
   app.get(/.*/, (_req, res) => {
     state.calls++;
     const call = state.calls;

@@ -17,8 +17,8 @@ describe('a refusal on every channel a client prints', () => {
     m.upstream.publish('quiet-pkg', '1.0.0', { time: NOW - 60 * DAY });
     await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
     // A finding whose text is hostile: it must not reach a header or a terminal as control characters.
-    const record = m.mirror.runtime.store.versionOf('demo-pkg', '1.1.0')!;
-    assert.ok(m.mirror.runtime.store.transition({ package: 'demo-pkg', version: '1.1.0', from: record.state, to: 'held', reason: HOSTILE, cause: 'analysis-flagged', at: NOW }));
+    const record = (await m.mirror.runtime.store.versions.versionOf('demo-pkg', '1.1.0'))!;
+    assert.ok((await m.mirror.runtime.store.versions.transition({ package: 'demo-pkg', version: '1.1.0', from: record.state, to: 'held', reason: HOSTILE, cause: 'analysis-flagged', at: NOW })));
   });
   after(() => m.stop());
 

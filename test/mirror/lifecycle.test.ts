@@ -37,7 +37,7 @@ test('a tarball file name that a hidden version shares with a visible one is ref
     m.upstream.publish('shared', '1.0.0', { time: NOW - 30 * DAY });
     await fetch(`${m.mirror.url}shared`);
     // A hostile or broken upstream lists a new version under the old version's tarball name.
-    m.mirror.runtime.quarantine.observe(
+    await m.mirror.runtime.quarantine.observe(
       { name: 'shared', versions: { '2.0.0': { dist: { tarball: `${m.upstream.url}shared/-/shared-1.0.0.tgz`, integrity: distOf(Buffer.from('other bytes')).integrity } } }, time: { '2.0.0': new Date(NOW).toISOString() } },
       NOW,
     );
@@ -60,7 +60,7 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
     upstream.publish('lib', '1.1.0', { time: NOW - HOUR });
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0']);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('lib', '1.1.0')?.analysis, 'clean');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('lib', '1.1.0'))?.analysis, 'clean');
 
     m.clock.advance(71 * HOUR - 1);
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0'], 'one ms before the end');
@@ -70,7 +70,7 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
 
     const result = await m.mirror.sweeper.runNow();
     assert.equal(result?.released, 1);
-    const audit = m.mirror.runtime.store.auditOf('lib');
+    const audit = (await m.mirror.runtime.store.audit.ofPackage('lib'));
     assert.deepEqual(audit.map((e) => [e.version, e.toState, e.cause]), [
       ['1.0.0', 'released', 'first-sight'],
       ['1.1.0', 'quarantined', 'first-sight'],
@@ -83,9 +83,9 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
     await m.stop(false);
     m = await startTestMirror({ upstream, dataDir, clock: m.clock });
     const after = m.mirror.runtime.store;
-    assert.equal(after.versionOf('lib', '1.1.0')?.state, 'released');
-    assert.equal(after.versionOf('lib', '1.2.0')?.state, 'quarantined');
-    assert.deepEqual(after.auditOf('lib').map((e) => e.id), [...audit.map((e) => e.id), audit[audit.length - 1]!.id + 1]);
+    assert.equal((await after.versions.versionOf('lib', '1.1.0'))?.state, 'released');
+    assert.equal((await after.versions.versionOf('lib', '1.2.0'))?.state, 'quarantined');
+    assert.deepEqual((await after.audit.ofPackage('lib')).map((e) => e.id), [...audit.map((e) => e.id), audit[audit.length - 1]!.id + 1]);
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0', '1.1.0']);
   } finally {
     await m.stop(false);
@@ -108,10 +108,10 @@ test('the sweeper sees new versions and changed bytes upstream without a consume
     assert.deepEqual(await m.mirror.sweeper.runNow(), { released: 0, refreshed: 1, failed: 0 });
     assert.equal(m.upstream.notModified, 1, 'an unchanged packument is not read again');
     const store = m.mirror.runtime.store;
-    assert.equal(store.versionOf('lib', '1.2.0')?.state, 'quarantined', 'first seen by the sweeper');
-    assert.equal(store.versionOf('lib', '1.2.0')?.firstSeenAt, NOW);
-    assert.equal(store.versionOf('lib', '1.1.0')?.state, 'blocked');
-    const entry = store.auditOf('lib').find((e) => e.cause === 'integrity-changed');
+    assert.equal((await store.versions.versionOf('lib', '1.2.0'))?.state, 'quarantined', 'first seen by the sweeper');
+    assert.equal((await store.versions.versionOf('lib', '1.2.0'))?.firstSeenAt, NOW);
+    assert.equal((await store.versions.versionOf('lib', '1.1.0'))?.state, 'blocked');
+    const entry = (await store.audit.ofPackage('lib')).find((e) => e.cause === 'integrity-changed');
     assert.equal(entry?.version, '1.1.0');
     assert.ok(entry?.detail?.pinned && entry.detail.now && !String(entry.detail.now).includes(String(entry.detail.pinned)));
 
@@ -160,7 +160,8 @@ test('a failing store hides rather than shows', async () => {
     await fetch(`${m.mirror.url}lib`);
     m.upstream.publish('lib', '1.2.0', { time: NOW - HOUR });
     m.upstream.publish('other', '1.0.0', { time: NOW - 30 * DAY });
-    m.mirror.runtime.db.close();
+    // The store becomes unreadable: every read fails closed from here on.
+    await m.mirror.runtime.store.close();
     m.clock.advance(3 * 60_000);
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0', '1.1.0'], 'only the versions last known to be released');
     assert.deepEqual(await versionsOf(`${m.mirror.url}other`), [], 'nothing of a package it never saw');

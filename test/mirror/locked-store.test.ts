@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { DAY, HOUR, NOW, sightAndAnalyse, startApprovalMirror } from '../approvals/approval-mirror';
 import { testApprover } from '../approvals/keys';
-import { databaseFile } from '../../server/runtime';
+import { databaseFile, sqliteWriter } from '../helpers/mirror';
 import { visibleVersions } from '../helpers/mirror';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -39,7 +39,7 @@ test('a locked or read-only store fails closed without freezing the mirror, and 
     m.upstream.publish('fresh', '2.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('fresh2', '3.0.0', { time: NOW - 30 * DAY });
     await sightAndAnalyse(m, 'known');
-    assert.equal(m.mirror.runtime.store.versionOf('known', '1.0.1')?.state, 'held');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('known', '1.0.1'))?.state, 'held');
     const res = await fetch(`${api}/statement?package=known&version=1.0.1&decision=approve&reason=ok&key=${encodeURIComponent(alice.approver.publicKey)}`);
     const text = ((await res.json()) as { text: string }).text;
     const decide = () => fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: 'known', version: '1.0.1', statement: text, signature: alice.sign(text) }) });
@@ -57,20 +57,20 @@ test('a locked or read-only store fails closed without freezing the mirror, and 
     assert.equal((await fetch(`${m.mirror.url}-/ping`)).status, 200);
     // The store answers "busy" after storeBusyTimeout (250 ms), not after 5 s per statement.
     assert.ok(performance.now() - ping < 2_000 && performance.now() - started < 10_000, 'no request waited out a long busy timeout');
-    assert.equal(m.mirror.runtime.store.versionOf('known', '1.0.1')?.state, 'held', 'nothing changed');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('known', '1.0.1'))?.state, 'held', 'nothing changed');
     await lock.release();
     lock = null;
 
     assert.deepEqual(await visibleVersions(`${m.mirror.url}fresh`), ['2.0.0'], 'recovered: first sight is recorded');
     const accepted = await decide();
     assert.equal(accepted.status, 201, await accepted.clone().text());
-    assert.equal(m.mirror.runtime.store.versionOf('known', '1.0.1')?.state, 'approved');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('known', '1.0.1'))?.state, 'approved');
 
     // A read-only store (a full or remounted disk, a read-only volume): the same, and back once writable.
-    m.mirror.runtime.db.pragma('query_only = 1');
+    sqliteWriter(m.mirror.runtime.store).pragma('query_only = 1');
     assert.deepEqual(await visibleVersions(`${m.mirror.url}fresh2`), []);
     assert.equal((await fetch(`${m.mirror.url}-/cordon/api/v1/packages/known`)).status, 200, 'reads still work');
-    m.mirror.runtime.db.pragma('query_only = 0');
+    sqliteWriter(m.mirror.runtime.store).pragma('query_only = 0');
     assert.deepEqual(await visibleVersions(`${m.mirror.url}fresh2`), ['3.0.0']);
   } finally {
     await lock?.release();

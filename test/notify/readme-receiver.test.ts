@@ -48,7 +48,7 @@ test("the README's receiver verifies the signature, drops a repeated id, and tak
     m.upstream.withdraw('readme-lib', '1.0.1');
     await m.mirror.sweeper.runNow();
     await m.mirror.notifier.runNow();
-    const [delivery] = m.mirror.runtime.ops.outbox.due(Number.MAX_SAFE_INTEGER);
+    const [delivery] = (await m.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER));
     assert.equal(delivery, undefined, 'delivered: the receiver accepted the signature');
     assert.match(printed, /^blocked: readme-lib@1\.0\.1 \(no findings\) http:\/\/127\.0\.0\.1:\d+\/-\/cordon\/packages\/readme-lib\/1\.0\.1\n$/);
 

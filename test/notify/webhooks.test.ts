@@ -45,7 +45,7 @@ async function blockedVersion(m: TestMirror, name: string): Promise<void> {
   await (await fetch(`${m.mirror.url}${name}`)).arrayBuffer();
   m.upstream.withdraw(name, '1.0.1');
   await m.mirror.sweeper.runNow();
-  assert.equal(m.mirror.runtime.store.versionOf(name, '1.0.1')?.state, 'blocked');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf(name, '1.0.1'))?.state, 'blocked');
 }
 
 /** Signs and submits a decision through the HTTP API, as the CLI does. */
@@ -66,7 +66,7 @@ test('a hold is announced once per endpoint: signed over the exact body, with th
   ]);
   try {
     await heldVersion(m, 'worm-lib');
-    assert.equal(m.mirror.runtime.store.versionOf('worm-lib', '1.0.1')?.state, 'held');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('worm-lib', '1.0.1'))?.state, 'held');
     await m.mirror.notifier.runNow();
     await m.mirror.notifier.runNow();
 
@@ -88,7 +88,7 @@ test('a hold is announced once per endpoint: signed over the exact body, with th
     assert.equal(doc.releaseAt, null, 'time alone does not release a held version');
     assert.equal(doc.worstFinding.severity, 'critical');
     assert.match(doc.worstFinding.rule, /^install-script\//);
-    assert.equal(doc.findingsCount, m.mirror.runtime.analyses.analysisOf('worm-lib', '1.0.1', m.mirror.runtime.store.versionOf('worm-lib', '1.0.1')!.integrity!)!.findings.length);
+    assert.equal(doc.findingsCount, (await m.mirror.runtime.store.analyses.analysisOf('worm-lib', '1.0.1', (await m.mirror.runtime.store.versions.versionOf('worm-lib', '1.0.1'))!.integrity!))!.findings.length);
     assert.ok(doc.findingsCount >= 2);
     assert.equal(doc.maxSeverity, 'critical');
     assert.equal(doc.url, `${PUBLIC}-/cordon/packages/worm-lib/1.0.1`);
@@ -126,7 +126,7 @@ test('approval, rejection, block and a cascaded hold each raise their event', as
     m.upstream.publish('cascade-lib', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('cascade-lib', '2.0.0', { time: NOW - HOUR });
     await (await fetch(`${m.mirror.url}cascade-lib`)).arrayBuffer();
-    assert.equal(m.mirror.runtime.store.transition({ package: 'cascade-lib', version: '2.0.0', from: 'quarantined', to: 'held', reason: 'its new dependency approve-me@1.0.1 was held', cause: 'cascade-held', at: NOW, event: 'cascaded' }), true);
+    assert.equal((await m.mirror.runtime.store.versions.transition({ package: 'cascade-lib', version: '2.0.0', from: 'quarantined', to: 'held', reason: 'its new dependency approve-me@1.0.1 was held', cause: 'cascade-held', at: NOW, event: 'cascaded' })), true);
     await m.mirror.pipeline.drain();
     await m.mirror.notifier.runNow();
 
@@ -158,20 +158,20 @@ test('a receiver that is down: the change and serving go on; retries back off an
   try {
     await blockedVersion(m, 'down-lib');
     await m.mirror.notifier.runNow();
-    const pending = () => m.mirror.runtime.ops.outbox.due(Number.MAX_SAFE_INTEGER);
-    assert.equal(pending().length, 1);
-    assert.equal(pending()[0]!.attempts, 1);
-    assert.match(pending()[0]!.lastError!, /cannot reach the endpoint \(ECONNREFUSED\)/);
-    assert.equal(pending()[0]!.nextAt, NOW + retryDelayMs(1));
+    const pending = () => m.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER);
+    assert.equal((await pending()).length, 1);
+    assert.equal((await pending())[0]!.attempts, 1);
+    assert.match((await pending())[0]!.lastError!, /cannot reach the endpoint \(ECONNREFUSED\)/);
+    assert.equal((await pending())[0]!.nextAt, NOW + retryDelayMs(1));
     assert.equal((await fetch(`${m.mirror.url}down-lib`)).status, 200, 'serving goes on');
 
     m.clock.advance(retryDelayMs(1) - 1);
     await m.mirror.notifier.runNow();
-    assert.equal(pending()[0]!.attempts, 1, 'not before its backoff');
+    assert.equal((await pending())[0]!.attempts, 1, 'not before its backoff');
     m.clock.advance(1);
     await m.mirror.notifier.runNow();
-    assert.equal(pending()[0]!.attempts, 2);
-    assert.equal(pending()[0]!.nextAt, m.clock.now() + retryDelayMs(2), 'the wait doubles');
+    assert.equal((await pending())[0]!.attempts, 2);
+    assert.equal((await pending())[0]!.nextAt, m.clock.now() + retryDelayMs(2), 'the wait doubles');
     assert.ok(retryDelayMs(2) === 2 * retryDelayMs(1));
 
     // Back up, but answering 503 with Retry-After: the longer wait is honoured.
@@ -180,11 +180,11 @@ test('a receiver that is down: the change and serving go on; retries back off an
     m.clock.advance(retryDelayMs(2));
     await m.mirror.notifier.runNow();
     assert.equal(receiver.received.length, 1);
-    assert.equal(pending()[0]!.nextAt, m.clock.now() + 120_000);
+    assert.equal((await pending())[0]!.nextAt, m.clock.now() + 120_000);
     m.clock.advance(120_000);
     await m.mirror.notifier.runNow();
     assert.equal(receiver.received.length, 2);
-    assert.equal(pending().length, 0);
+    assert.equal((await pending()).length, 0);
 
     const [first, second] = receiver.received;
     assert.equal(first!.headers['x-cordon-delivery'], second!.headers['x-cordon-delivery'], 'the same id on every attempt');
@@ -215,11 +215,11 @@ test('a slow receiver holds up neither a decision nor a request; an attempt that
     while (slow.received.length === 0) await new Promise((r) => setTimeout(r, 10));
     // The receiver now holds the delivery open; the mirror goes on deciding and serving.
     assert.equal((await decide(m, alice, 'slow-lib', '1.0.1', 'approve')).status, 201);
-    assert.equal(m.mirror.runtime.store.versionOf('slow-lib', '1.0.1')?.state, 'approved');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('slow-lib', '1.0.1'))?.state, 'approved');
     assert.equal((await fetch(`${m.mirror.url}slow-lib/-/slow-lib-1.0.1.tgz`)).status, 200);
     assert.equal(slow.received.length, 1, 'still the one held delivery: one attempt per endpoint at a time');
     await attempt;
-    const timedOut = m.mirror.runtime.ops.outbox.due(Number.MAX_SAFE_INTEGER).find((d) => d.event === 'held')!;
+    const timedOut = (await m.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER)).find((d) => d.event === 'held')!;
     assert.equal(timedOut.attempts, 1);
     assert.match(timedOut.lastError!, /no answer within 400 ms/);
 
@@ -232,7 +232,7 @@ test('a slow receiver holds up neither a decision nor a request; an attempt that
     assert.deepEqual(held[0]!.body, held[1]!.body);
     const approved = slow.received.filter((d) => d.json.event === 'approved');
     assert.ok(approved.length >= 1 && new Set(approved.map((d) => d.headers['x-cordon-delivery'])).size === 1);
-    assert.equal(m.mirror.runtime.ops.outbox.due(Number.MAX_SAFE_INTEGER).length, 0);
+    assert.equal((await m.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER)).length, 0);
   } finally {
     slow.release();
     await m.stop();
@@ -286,7 +286,7 @@ test('the outbox is durable: a delivery pending at a stop is sent after the next
     const first = await notifyingMirror([{ url: receiver.url, secret: SECRET, name: 'later' }], { dataDir, upstream });
     await blockedVersion(first, 'restart-lib');
     await first.mirror.notifier.runNow();
-    const before = first.mirror.runtime.ops.outbox.due(Number.MAX_SAFE_INTEGER);
+    const before = (await first.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER));
     assert.equal(before.length, 1);
     await first.stop();
 

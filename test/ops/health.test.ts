@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { DAY, NOW, startTestMirror } from '../helpers/mirror';
 import { scrape } from '../helpers/prometheus';
 import { openDatabase } from '../../storage';
-import { databaseFile } from '../../server/runtime';
+import { databaseFile } from '../helpers/mirror';
 import { redisConnection } from '../../server/pipeline/bullmq-connection';
 
 const REDIS_URL = process.env.CORDON_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -44,7 +44,7 @@ test('the metrics page is Prometheus text that parses, with a type for every Cor
 test('traffic, analyses, refusals and decisions show up in the counters and gauges', async () => {
   await (await fetch(`${base}metered`)).arrayBuffer();
   await m.mirror.pipeline.drain();
-  assert.equal(m.mirror.runtime.store.versionOf('metered', '1.0.1')?.state, 'held');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf('metered', '1.0.1'))?.state, 'held');
   assert.equal((await fetch(`${base}metered/-/metered-1.0.0.tgz`)).status, 200);
   assert.equal((await fetch(`${base}metered/-/metered-1.0.1.tgz`)).status, 403);
   assert.equal((await fetch(`${base}metered/-/metered-1.0.1.tgz`, { method: 'HEAD' })).status, 403);

@@ -9,6 +9,7 @@ import { captureLogger } from '../helpers/capture-logger';
 import { scrape } from '../helpers/prometheus';
 import { RefusalRecorder } from '../../server/ops/refusal-recorder';
 import { openDatabase, RefusalStore } from '../../storage';
+import type { RefusalPort } from '../../storage/ports';
 import { silentLogger } from '../../server/logger';
 
 const statusOf = async (base: string, name: string): Promise<Record<string, any>> => {
@@ -60,7 +61,7 @@ test('every refusal is logged at warn with package, version, state, client, addr
     const metrics = await scrape(`${m.mirror.url}-/cordon/metrics`);
     assert.equal(metrics.value('cordon_refusals_total', { code: 'QUARANTINED' }), 4);
 
-    m.mirror.runtime.ops.refusals.flush();
+    await m.mirror.runtime.ops.refusals.flush();
     assert.deepEqual((await statusOf(m.mirror.url, 'worm'))['1.0.1'].refusals, before, 'written once, not counted twice');
     await m.stop(false);
     stopped = true;
@@ -81,28 +82,28 @@ test('every refusal is logged at warn with package, version, state, client, addr
   }
 });
 
-test('refusal tallies are written in batches, and kept in memory while the store cannot take them', () => {
+test('refusal tallies are written in batches, and kept in memory while the store cannot take them', async () => {
   const db = openDatabase(':memory:');
   const store = new RefusalStore(db);
   let failing = true;
-  const flaky = Object.assign(Object.create(store) as RefusalStore, {
-    add(batch: Parameters<RefusalStore['add']>[0]) {
+  const flaky: RefusalPort = {
+    async add(batch) {
       if (failing) throw new Error('database is locked');
       store.add(batch);
     },
-    ofPackage: (name: string) => store.ofPackage(name),
-  });
+    ofPackage: async (name: string) => store.ofPackage(name),
+  };
   const recorder = new RefusalRecorder(flaky, silentLogger, 60_000);
   try {
     for (let i = 0; i < 1000; i++) recorder.add('storm', '6.6.6', NOW + i, `ci-${i}`);
     assert.equal(store.ofPackage('storm').size, 0, 'nothing written per request');
-    recorder.flush();
+    await recorder.flush();
     recorder.add('storm', '6.6.6', NOW + 5_000, 'late');
-    assert.deepEqual(Object.fromEntries(recorder.of('storm')), { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } }, 'a failed write loses nothing');
+    assert.deepEqual(Object.fromEntries(await recorder.of('storm')), { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } }, 'a failed write loses nothing');
     failing = false;
-    recorder.flush();
+    await recorder.flush();
     assert.deepEqual(Object.fromEntries(store.ofPackage('storm')), { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } }, 'one row, all of it');
   } finally {
-    recorder.close();
+    await recorder.close();
   }
 });

@@ -16,46 +16,46 @@ const rejects = async (p: Promise<unknown>, code: ApprovalErrorCode) =>
   assert.rejects(p, (e: unknown) => e instanceof ApprovalError && (assert.equal(e.code, code, e.message), true));
 
 test('a passkey decision and an SSH decision from different approvers reach one quorum; the audit verifies both', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
   f.clock.advance(72 * HOUR);
   const auth = await f.enroll(alice);
-  const { text, assertion } = f.signed(auth, alice, 'lib', '2.0.0');
-  const first = f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion));
+  const { text, assertion } = await f.signed(auth, alice, 'lib', '2.0.0');
+  const first = (await f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion)));
   assert.deepEqual([first.decision.method, first.status.approvedBy, first.transition], ['webauthn', ['alice'], null]);
-  const ssh = f.service.statementFor('lib', '2.0.0', 'approve', 'ok', bob.approver.publicKey);
-  const second = f.service.submit('lib', '2.0.0', ssh.text, bob.sign(ssh.text));
+  const ssh = (await f.service.statementFor('lib', '2.0.0', 'approve', 'ok', bob.approver.publicKey));
+  const second = (await f.service.submit('lib', '2.0.0', ssh.text, bob.sign(ssh.text)));
   assert.equal(second.transition?.to, 'approved');
-  assert.equal(f.store.versionOf('lib', '2.0.0')?.state, 'approved', 'the store trigger accepts the passkey decision row');
-  const report = verifyAudit(f.store.auditLog.page(0, 1000));
+  assert.equal((await f.store.versions.versionOf('lib', '2.0.0'))?.state, 'approved', 'the store trigger accepts the passkey decision row');
+  const report = verifyAudit((await f.store.audit.page(0, 1000)));
   assert.deepEqual(report.problems, []);
   assert.deepEqual(report.decisions.map((d) => [d.statement.approver, d.method]), [['alice', 'webauthn'], ['bob', 'ssh']]);
   assert.equal(report.enrollments.length, 1);
 });
 
 test('one approver counts once whichever way they sign: passkey then SSH is ALREADY_SIGNED', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
   const auth = await f.enroll(alice);
-  const { text, assertion } = f.signed(auth, alice, 'lib', '2.0.0');
-  f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion));
-  const before = f.snapshot();
-  const ssh = f.service.statementFor('lib', '2.0.0', 'approve', 'again', alice.approver.publicKey);
-  assert.throws(() => f.service.submit('lib', '2.0.0', ssh.text, alice.sign(ssh.text)), (e: unknown) => e instanceof ApprovalError && e.code === 'ALREADY_SIGNED');
+  const { text, assertion } = await f.signed(auth, alice, 'lib', '2.0.0');
+  await f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion));
+  const before = (await f.snapshot());
+  const ssh = (await f.service.statementFor('lib', '2.0.0', 'approve', 'again', alice.approver.publicKey));
+  await assert.rejects(async () => (await f.service.submit('lib', '2.0.0', ssh.text, alice.sign(ssh.text))), (e: unknown) => e instanceof ApprovalError && e.code === 'ALREADY_SIGNED');
   const second = await f.enroll(alice);
-  const again = f.signed(second, alice, 'lib', '2.0.0');
-  await assert.rejects(async () => f.service.submitSigned('lib', '2.0.0', again.text, await f.passkeys.authenticate(again.text, again.assertion)), (e: unknown) => e instanceof ApprovalError && e.code === 'ALREADY_SIGNED');
-  assert.deepEqual((f.snapshot() as { decisions: unknown }).decisions, (before as { decisions: unknown }).decisions);
+  const again = await f.signed(second, alice, 'lib', '2.0.0');
+  await assert.rejects(async () => (await f.service.submitSigned('lib', '2.0.0', again.text, await f.passkeys.authenticate(again.text, again.assertion))), (e: unknown) => e instanceof ApprovalError && e.code === 'ALREADY_SIGNED');
+  assert.deepEqual(((await f.snapshot()) as { decisions: unknown }).decisions, (before as { decisions: unknown }).decisions);
 });
 
 test('every forged or stale passkey assertion is refused with the SSH codes, and changes nothing', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
   const auth = await f.enroll(alice);
   const stranger = new SoftAuthenticator('https://cordon.test', RP_ID);
-  const good = f.signed(auth, alice, 'lib', '2.0.0');
-  const other = f.signed(auth, alice, 'lib', '2.0.0');
-  const before = f.snapshot();
+  const good = await f.signed(auth, alice, 'lib', '2.0.0');
+  const other = await f.signed(auth, alice, 'lib', '2.0.0');
+  const before = (await f.snapshot());
   const cases: Array<[string, () => Promise<unknown>, ApprovalErrorCode]> = [
     ['the challenge of another statement', () => f.passkeys.authenticate(good.text, auth.assert(statementChallenge(other.text))), 'BAD_SIGNATURE'],
     ['no user verification (UP only)', () => f.passkeys.authenticate(good.text, auth.assert(statementChallenge(good.text), { flags: 0x01 })), 'BAD_SIGNATURE'],
@@ -67,63 +67,63 @@ test('every forged or stale passkey assertion is refused with the SSH codes, and
   ];
   for (const [what, call, code] of cases) await rejects(call(), code).catch((e) => assert.fail(`${what}: ${e}`));
   // A statement naming bob, signed with alice's passkey.
-  const forBob = f.service.statementAs(config.approvers[1]!, 'lib', '2.0.0', 'approve', 'x');
+  const forBob = (await f.service.statementAs(config.approvers[1]!, 'lib', '2.0.0', 'approve', 'x'));
   const signer = await f.passkeys.authenticate(forBob.text, auth.assert(statementChallenge(forBob.text)));
-  assert.throws(() => f.service.submitSigned('lib', '2.0.0', forBob.text, signer), (e: unknown) => e instanceof ApprovalError && e.code === 'APPROVER_MISMATCH');
+  await assert.rejects(async () => (await f.service.submitSigned('lib', '2.0.0', forBob.text, signer)), (e: unknown) => e instanceof ApprovalError && e.code === 'APPROVER_MISMATCH');
   // Expired: the same checks as SSH.
-  const late = f.signed(auth, alice, 'lib', '2.0.0');
+  const late = await f.signed(auth, alice, 'lib', '2.0.0');
   f.clock.advance(11 * 60_000);
   const lateSigner = await f.passkeys.authenticate(late.text, late.assertion);
-  assert.throws(() => f.service.submitSigned('lib', '2.0.0', late.text, lateSigner), (e: unknown) => e instanceof ApprovalError && e.code === 'STATEMENT_EXPIRED');
-  assert.deepEqual({ ...(f.snapshot() as object), audit: undefined }, { ...(before as object), audit: undefined });
+  await assert.rejects(async () => (await f.service.submitSigned('lib', '2.0.0', late.text, lateSigner)), (e: unknown) => e instanceof ApprovalError && e.code === 'STATEMENT_EXPIRED');
+  assert.deepEqual({ ...((await f.snapshot()) as object), audit: undefined }, { ...(before as object), audit: undefined });
   assert.deepEqual(f.db.prepare("SELECT count(*) AS n FROM audit_log WHERE cause = 'decision-signed'").get(), { n: 0 });
 });
 
 test('a replayed or cloned passkey (its counter did not move) is refused', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
-  f.seed('lib', '3.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
+  await f.seed('lib', '3.0.0', [postinstall]);
   const auth = await f.enroll(alice);
-  const first = f.signed(auth, alice, 'lib', '2.0.0');
-  f.service.submitSigned('lib', '2.0.0', first.text, await f.passkeys.authenticate(first.text, first.assertion));
+  const first = await f.signed(auth, alice, 'lib', '2.0.0');
+  await f.service.submitSigned('lib', '2.0.0', first.text, await f.passkeys.authenticate(first.text, first.assertion));
   const used = auth.counter;
-  const replay = f.signed(auth, alice, 'lib', '3.0.0', 'approve', { counter: used });
+  const replay = await f.signed(auth, alice, 'lib', '3.0.0', 'approve', { counter: used });
   await rejects(f.passkeys.authenticate(replay.text, replay.assertion), 'BAD_SIGNATURE');
-  assert.equal(f.service.decisionsOf('lib', '3.0.0').length, 0);
+  assert.equal((await f.service.decisionsOf('lib', '3.0.0')).length, 0);
 });
 
 test('removed passkeys and approvers removed from the config cannot sign; removal is SSH-signed and audited', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
   const auth = await f.enroll(alice);
   // The approver leaves cordon.yaml: all their passkeys stop at once.
   const withoutAlice = f.withConfig(configWith([bob.approver], { mirrorId: 'test-mirror', publicUrl: 'https://cordon.test/' }));
-  const s = f.signed(auth, alice, 'lib', '2.0.0');
+  const s = await f.signed(auth, alice, 'lib', '2.0.0');
   await rejects(withoutAlice.authenticate(s.text, s.assertion), 'UNKNOWN_SIGNER');
-  assert.equal(withoutAlice.list()[0]?.status, 'approver-removed');
+  assert.equal((await withoutAlice.list())[0]?.status, 'approver-removed');
   // Her key is replaced: the same.
   const newKey = testApprover('alice');
   const replaced = f.withConfig(configWith([newKey.approver, bob.approver], { mirrorId: 'test-mirror', publicUrl: 'https://cordon.test/' }));
   await rejects(replaced.authenticate(s.text, auth.assert(statementChallenge(s.text))), 'UNKNOWN_SIGNER');
   // She removes the passkey herself: bob cannot, and a decision signature cannot stand in for a removal.
-  const { text } = f.passkeys.requestFor('remove', alice.approver.publicKey, auth.id);
-  assert.throws(() => f.passkeys.remove(text, alice.sign(text)), (e: unknown) => e instanceof ApprovalError && e.code === 'BAD_SIGNATURE');
-  assert.throws(() => f.passkeys.requestFor('remove', bob.approver.publicKey, auth.id), (e: unknown) => e instanceof ApprovalError && e.code === 'APPROVER_MISMATCH');
-  f.passkeys.remove(text, alice.sign(text, 'cordon-passkey'));
-  const after = f.signed(auth, alice, 'lib', '2.0.0');
+  const { text } = (await f.passkeys.requestFor('remove', alice.approver.publicKey, auth.id));
+  await assert.rejects(async () => (await f.passkeys.remove(text, alice.sign(text))), (e: unknown) => e instanceof ApprovalError && e.code === 'BAD_SIGNATURE');
+  await assert.rejects(async () => (await f.passkeys.requestFor('remove', bob.approver.publicKey, auth.id)), (e: unknown) => e instanceof ApprovalError && e.code === 'APPROVER_MISMATCH');
+  await f.passkeys.remove(text, alice.sign(text, 'cordon-passkey'));
+  const after = await f.signed(auth, alice, 'lib', '2.0.0');
   await rejects(f.passkeys.authenticate(after.text, after.assertion), 'UNKNOWN_SIGNER');
-  const report = verifyAudit(f.store.auditLog.page(0, 1000));
+  const report = verifyAudit((await f.store.audit.page(0, 1000)));
   assert.deepEqual(report.problems, []);
   assert.equal(report.enrollments[0]?.removedBy !== undefined, true);
 });
 
 test('the audit log catches a passkey decision whose evidence or enrollment was tampered with', async () => {
-  const f = passkeyFixture(config);
-  f.seed('lib', '2.0.0', [postinstall]);
+  const f = await passkeyFixture(config);
+  await f.seed('lib', '2.0.0', [postinstall]);
   const auth = await f.enroll(alice);
-  const { text, assertion } = f.signed(auth, alice, 'lib', '2.0.0');
-  f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion));
-  const entries = f.store.auditLog.page(0, 1000);
+  const { text, assertion } = await f.signed(auth, alice, 'lib', '2.0.0');
+  await f.service.submitSigned('lib', '2.0.0', text, await f.passkeys.authenticate(text, assertion));
+  const entries = (await f.store.audit.page(0, 1000));
   const decision = entries.findIndex((e) => e.cause === 'decision-signed');
   const enrollment = entries.findIndex((e) => e.cause === 'passkey-enrolled');
   const swap = (i: number, detail: Record<string, unknown>) => entries.map((e, j) => (j === i ? { ...e, detail: { ...e.detail, ...detail } } : e));

@@ -66,20 +66,20 @@ test('on BullMQ, a worker in another process analyses; killed mid-job, the job c
 
   m.clock.advance(10 * DAY);
   assert.deepEqual(await versionsOf(`${m.mirror.url}bull-lib`), ['1.0.0'], 'cooldown over but not analysed: hidden');
-  assert.equal(m.mirror.runtime.store.versionOf('bull-lib', '1.0.1')?.analysis, 'pending');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf('bull-lib', '1.0.1'))?.analysis, 'pending');
 
   m.upstream.tarballDelayMs = 0;
   workers.push(startWorker());
-  await until('both analyses to finish', () => {
+  await until('both analyses to finish', async () => {
     const store = m.mirror.runtime.store;
-    return store.versionOf('bull-lib', '1.0.1')?.analysis !== 'pending' && store.versionOf('bull-lib', '1.0.2')?.analysis !== 'pending';
+    return (await store.versions.versionOf('bull-lib', '1.0.1'))?.analysis !== 'pending' && (await store.versions.versionOf('bull-lib', '1.0.2'))?.analysis !== 'pending';
   }, 45_000);
   const store = m.mirror.runtime.store;
-  assert.equal(store.versionOf('bull-lib', '1.0.1')?.analysis, 'clean');
-  assert.equal(store.versionOf('bull-lib', '1.0.2')?.state, 'held');
+  assert.equal((await store.versions.versionOf('bull-lib', '1.0.1'))?.analysis, 'clean');
+  assert.equal((await store.versions.versionOf('bull-lib', '1.0.2'))?.state, 'held');
   assert.deepEqual(await versionsOf(`${m.mirror.url}bull-lib`), ['1.0.0', '1.0.1']);
   const res = await fetch(`${m.mirror.url}bull-lib/-/bull-lib-1.0.2.tgz`);
   assert.equal(res.status, 403);
   assert.match(((await res.json()) as { error: string }).error, /held by Cordon for review: analysis found/);
-  assert.deepEqual(m.mirror.runtime.jobs.counts().active, 0);
+  assert.deepEqual((await m.mirror.runtime.store.jobs.counts()).active, 0);
 });

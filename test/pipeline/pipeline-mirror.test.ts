@@ -82,10 +82,10 @@ test('transient upstream faults are retried with backoff; after the budget the v
     m.upstream.failTarballs = 1;
     await fetch(`${m.mirror.url}flaky`);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('flaky', '1.0.1')?.analysis, 'pending', 'waiting for its retry');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('flaky', '1.0.1'))?.analysis, 'pending', 'waiting for its retry');
     m.clock.advance(2_000);
     await m.mirror.pipeline.drain();
-    assert.equal(m.mirror.runtime.store.versionOf('flaky', '1.0.1')?.analysis, 'clean', 'the retry succeeded');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('flaky', '1.0.1'))?.analysis, 'clean', 'the retry succeeded');
 
     m.upstream.publish('flaky', '1.0.2', { time: m.clock.now() });
     m.upstream.failTarballs = 100;
@@ -94,7 +94,7 @@ test('transient upstream faults are retried with backoff; after the budget the v
       await m.mirror.pipeline.drain();
       m.clock.advance(60_000);
     }
-    const record = m.mirror.runtime.store.versionOf('flaky', '1.0.2');
+    const record = (await m.mirror.runtime.store.versions.versionOf('flaky', '1.0.2'));
     assert.equal(record?.state, 'held');
     assert.equal(record?.analysis, 'failed');
     const st = await status(m.mirror.url, 'flaky');
@@ -115,10 +115,10 @@ test('bytes that do not match the packument block the version', async () => {
     m.upstream.tarballOverrides.set('swapped-1.0.1.tgz', packTarball({ 'package.json': '{"name":"swapped"}', 'index.js': 'evil()' }));
     await fetch(`${m.mirror.url}swapped`);
     await m.mirror.pipeline.drain();
-    const record = m.mirror.runtime.store.versionOf('swapped', '1.0.1');
+    const record = (await m.mirror.runtime.store.versions.versionOf('swapped', '1.0.1'));
     assert.equal(record?.state, 'blocked');
     assert.match(record!.reason, /upstream served other bytes than the ones pinned at first sight/);
-    assert.ok(m.mirror.runtime.store.auditOf('swapped').some((e) => e.cause === 'integrity-mismatch'));
+    assert.ok((await m.mirror.runtime.store.audit.ofPackage('swapped')).some((e) => e.cause === 'integrity-mismatch'));
   } finally {
     await m.stop();
   }
@@ -145,14 +145,14 @@ test('the embedded runner resumes after a stop mid-analysis, and nothing is rele
     upstream.publish('slow', '1.0.1', { time: NOW - HOUR });
     await fetch(`${mirror.url}slow`);
     await running;
-    assert.equal(mirror.runtime.jobs.counts().active, 1);
+    assert.equal((await mirror.runtime.store.jobs.counts()).active, 1);
     clock.advance(10 * DAY);
     assert.deepEqual(await versionsOf(`${mirror.url}slow`), ['1.0.0'], 'cooldown over, analysis unfinished: hidden');
     await mirror.close();
 
     mirror = await startMirror(config, { clock, logger: silentLogger });
     await mirror.pipeline.drain();
-    assert.equal(mirror.runtime.store.versionOf('slow', '1.0.1')?.analysis, 'clean');
+    assert.equal((await mirror.runtime.store.versions.versionOf('slow', '1.0.1'))?.analysis, 'clean');
     assert.deepEqual(await versionsOf(`${mirror.url}slow`), ['1.0.0', '1.0.1']);
   } finally {
     await mirror.close();
@@ -176,12 +176,12 @@ test('withdrawn upstream (confirmed) and security placeholders (at once) block v
     m.upstream.publish('malware', '0.0.1-security', { time: NOW, manifest: { description: 'security holding package' } });
     await m.mirror.sweeper.runNow();
     const store = m.mirror.runtime.store;
-    assert.equal(store.versionOf('pulled', '1.0.1')?.state, 'blocked');
-    assert.equal(store.versionOf('pulled', '1.0.0')?.state, 'released', 'a released version withdrawn upstream stays');
-    assert.equal(store.versionOf('malware', '2.0.0')?.state, 'blocked', 'a security placeholder blocks released versions too');
-    assert.equal(store.versionOf('malware', '2.0.1')?.state, 'blocked');
-    assert.ok(store.auditOf('malware').some((e) => e.cause === 'security-placeholder'));
-    assert.ok(store.auditOf('pulled').some((e) => e.cause === 'withdrawn-upstream'));
+    assert.equal((await store.versions.versionOf('pulled', '1.0.1'))?.state, 'blocked');
+    assert.equal((await store.versions.versionOf('pulled', '1.0.0'))?.state, 'released', 'a released version withdrawn upstream stays');
+    assert.equal((await store.versions.versionOf('malware', '2.0.0'))?.state, 'blocked', 'a security placeholder blocks released versions too');
+    assert.equal((await store.versions.versionOf('malware', '2.0.1'))?.state, 'blocked');
+    assert.ok((await store.audit.ofPackage('malware')).some((e) => e.cause === 'security-placeholder'));
+    assert.ok((await store.audit.ofPackage('pulled')).some((e) => e.cause === 'withdrawn-upstream'));
   } finally {
     await m.stop();
   }

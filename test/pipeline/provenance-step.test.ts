@@ -113,10 +113,10 @@ test('in the mirror, an attestation that does not vouch for the bytes blocks the
     m.upstream.attest('attested', '1.0.1', await sigstore.attestations('attested', '1.0.1', hex(Buffer.from('other')), build));
     await fetch(`${m.mirror.url}attested`);
     await m.mirror.pipeline.drain();
-    const record = m.mirror.runtime.store.versionOf('attested', '1.0.1');
+    const record = (await m.mirror.runtime.store.versions.versionOf('attested', '1.0.1'));
     assert.equal(record?.state, 'blocked');
     assert.match(record!.reason, /attestation/);
-    assert.ok(m.mirror.runtime.store.auditOf('attested').some((e) => e.cause === 'provenance-invalid'));
+    assert.ok((await m.mirror.runtime.store.audit.ofPackage('attested')).some((e) => e.cause === 'provenance-invalid'));
     assert.ok(m.upstream.requests.some((r) => r.includes('/-/npm/v1/attestations/attested@1.0.1')));
   } finally {
     await m.stop();

@@ -32,13 +32,13 @@ test('a parse bomb is a finding, not a crash, and an unrelated version is analys
     await fetch(`${m.mirror.url}bomb`);
     await fetch(`${m.mirror.url}bystander`);
     await m.mirror.pipeline.drain();
-    const record = m.mirror.runtime.store.versionOf('bomb', '1.0.1')!;
+    const record = (await m.mirror.runtime.store.versions.versionOf('bomb', '1.0.1'))!;
     assert.equal(record.state, 'held');
-    const analysis = m.mirror.runtime.analyses.analysisOf('bomb', '1.0.1', record.integrity!)!;
+    const analysis = (await m.mirror.runtime.store.analyses.analysisOf('bomb', '1.0.1', record.integrity!))!;
     const finding = analysis.findings.find((f) => f.rule === 'obfuscation/over-parse-budget');
     assert.ok(finding, JSON.stringify(analysis.findings));
     assert.equal(finding.file, 'index.js');
-    assert.equal(m.mirror.runtime.store.versionOf('bystander', '1.0.1')?.analysis, 'clean');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('bystander', '1.0.1'))?.analysis, 'clean');
   } finally {
     await m.stop();
   }

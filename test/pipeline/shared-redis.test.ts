@@ -31,9 +31,9 @@ function startWorker(env: Record<string, string>): ChildProcess {
   return child;
 }
 
-async function until(what: string, check: () => boolean, ms = 45_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 45_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -72,8 +72,8 @@ test("two mirrors with different baselines on one Redis and one queue never take
   mirrors.push(b);
   startWorker({ CORDON_QUEUE: shared });
   await fetch(`${b.mirror.url}shared-lib`);
-  await until('B to analyse 1.9.0', () => b.mirror.runtime.store.versionOf('shared-lib', '1.9.0')?.analysis !== 'pending');
-  assert.equal(b.mirror.runtime.store.versionOf('shared-lib', '1.9.0')?.state, 'held');
+  await until('B to analyse 1.9.0', async () => (await b.mirror.runtime.store.versions.versionOf('shared-lib', '1.9.0'))?.analysis !== 'pending');
+  assert.equal((await b.mirror.runtime.store.versions.versionOf('shared-lib', '1.9.0'))?.state, 'held');
 
   const a = await startTestMirror({ now: T0 + 10 * DAY, upstream, env: { REDIS_URL, CORDON_QUEUE: shared, CORDON_MIRROR_ID: 'mirror-a' } });
   mirrors.push(a);
@@ -82,7 +82,7 @@ test("two mirrors with different baselines on one Redis and one queue never take
   upstream.publish('shared-lib', '2.0.0', { time: T0 + 10 * DAY - HOUR, scripts: postinstall });
   await fetch(`${a.mirror.url}shared-lib`);
   await fetch(`${b.mirror.url}shared-lib`);
-  await until('both mirrors to analyse 2.0.0', () => [a, b].every((m) => m.mirror.runtime.store.versionOf('shared-lib', '2.0.0')?.analysis !== 'pending'));
+  await until('both mirrors to analyse 2.0.0', async () => (await Promise.all([a, b].map((m) => m.mirror.runtime.store.versions.versionOf('shared-lib', '2.0.0')))).every((r) => r?.analysis !== 'pending'));
 
   const statusOf = async (m: TestMirror) => ((await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/shared-lib`)).json()) as { versions: Array<{ version: string; state: string; analysis: { previousVersion: string | null } }> }).versions.find((v) => v.version === '2.0.0')!;
   const atA = await statusOf(a);
@@ -101,9 +101,9 @@ test('a result answering another question is refused and logged, never recorded'
   m.upstream.publish('q-lib', '1.0.0', { time: T0 - 30 * DAY });
   m.upstream.publish('q-lib', '1.0.1', { time: T0 - HOUR });
   await fetch(`${m.mirror.url}q-lib`);
-  const job = m.mirror.runtime.jobs.claim(T0, 60_000, 10)[0]!;
-  const record = m.mirror.runtime.store.versionOf('q-lib', '1.0.1')!;
-  const question: AnalysisJobData['question'] = { mirrorId: m.mirror.runtime.mirrorId, package: 'q-lib', version: '1.0.1', integrity: record.integrity!, previousVersion: '1.0.0', previousIntegrity: m.mirror.runtime.store.versionOf('q-lib', '1.0.0')!.integrity!, analyzerVersion: ANALYZER_VERSION };
+  const job = (await m.mirror.runtime.store.jobs.claim(T0, 60_000, 10))[0]!;
+  const record = (await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!;
+  const question: AnalysisJobData['question'] = { mirrorId: m.mirror.runtime.mirrorId, package: 'q-lib', version: '1.0.1', integrity: record.integrity!, previousVersion: '1.0.0', previousIntegrity: (await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.0'))!.integrity!, analyzerVersion: ANALYZER_VERSION };
   const data = { question } as AnalysisJobData;
   const clean = (q: typeof question): AnalysisOutput => ({ question: q, findings: [], digest: 'd', maxSeverity: null, analyzerVersion: ANALYZER_VERSION, previousVersion: q.previousVersion, blobs: { next: record.integrity!, previous: null }, timings: { fetchMs: 0, unpackMs: 0, analyzeMs: 0, totalMs: 0 } });
   const errors: unknown[] = [];
@@ -114,7 +114,7 @@ test('a result answering another question is refused and logged, never recorded'
   }
   assert.equal(recorder.succeeded(job, { question: { ...question, mirrorId: 'another-mirror' } } as AnalysisJobData, clean({ ...question, mirrorId: 'another-mirror' })), 'refused', "another mirror's job");
   assert.equal(errors.length, wrong.length + 1);
-  assert.equal(m.mirror.runtime.store.versionOf('q-lib', '1.0.1')!.analysis, 'pending', 'nothing was recorded');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!.analysis, 'pending', 'nothing was recorded');
   assert.equal(recorder.succeeded(job, data, clean(question)), 'recorded');
-  assert.equal(m.mirror.runtime.store.versionOf('q-lib', '1.0.1')!.analysis, 'clean');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!.analysis, 'clean');
 });

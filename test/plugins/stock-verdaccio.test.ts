@@ -10,7 +10,7 @@ import { asyncLoadPlugin } from '@verdaccio/loaders';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { distOf } from '../helpers/pack-tarball';
 import { PLUGINS_DIR } from '../../server/verdaccio-config';
-import { closeAllRuntimes } from '../../server/runtime';
+import { closeAllRuntimes } from '../../server/assemble';
 import { silentLogger } from '../../server/logger';
 
 const DAY = 86_400_000;
@@ -63,7 +63,7 @@ test("the plugins load through Verdaccio's own loader from its plugins folder", 
     assert.deepEqual(out['dist-tags'], { latest: '1.0.0' });
     assert.deepEqual(out.versions['1.0.0'].dist, { integrity: dist('1.0.0').integrity, tarball: dist('1.0.0').tarball }, 'only the pinned digest');
   } finally {
-    closeAllRuntimes();
+    await closeAllRuntimes();
     await upstream.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -94,7 +94,7 @@ test('a stock Verdaccio started from its config.yaml hides and refuses quarantin
       server.closeAllConnections();
       await new Promise((resolve) => server!.close(resolve));
     }
-    closeAllRuntimes();
+    await closeAllRuntimes();
     await upstream.stop();
     rmSync(dir, { recursive: true, force: true });
   }

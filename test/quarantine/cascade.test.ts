@@ -48,24 +48,24 @@ test('a signed rejection holds the siblings its publisher published around it, w
     m.upstream.publish('other-publisher', '1.0.1', { time: NOW - HOUR, ...by('bob') });
     for (const name of ['worm-a', 'worm-b', 'worm-c', 'far-away', 'other-publisher']) await sightAndAnalyse(m, name);
     const store = m.mirror.runtime.store;
-    assert.equal(store.versionOf('worm-a', '1.0.1')?.state, 'held');
-    assert.equal(store.versionOf('worm-b', '2.0.1')?.state, 'quarantined');
+    assert.equal((await store.versions.versionOf('worm-a', '1.0.1'))?.state, 'held');
+    assert.equal((await store.versions.versionOf('worm-b', '2.0.1'))?.state, 'quarantined');
 
-    const { text } = m.mirror.runtime.approvals.statementFor('worm-a', '1.0.1', 'reject', 'exfiltrates npm tokens', alice.approver.publicKey);
-    const outcome = m.mirror.runtime.approvals.submit('worm-a', '1.0.1', text, alice.sign(text));
+    const { text } = (await m.mirror.runtime.approvals.statementFor('worm-a', '1.0.1', 'reject', 'exfiltrates npm tokens', alice.approver.publicKey));
+    const outcome = (await m.mirror.runtime.approvals.submit('worm-a', '1.0.1', text, alice.sign(text)));
     assert.equal(outcome.transition?.to, 'rejected');
 
     for (const [name, version] of [['worm-b', '2.0.1'], ['worm-c', '3.0.1']] as const) {
-      const record = store.versionOf(name, version)!;
+      const record = (await store.versions.versionOf(name, version))!;
       assert.equal(record.state, 'held', name);
       assert.match(record.reason, /worm-a@1\.0\.1, published by the same account \(mallory\) .* was rejected by alice \(exfiltrates npm tokens\)/);
       const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/${name}`)).json()) as { versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }> };
       assert.ok(status.versions.find((v) => v.version === version)!.findings.some((f) => f.rule === CASCADE_RULE && f.severity === 'high'), name);
-      const entry = store.auditOf(name).find((e) => e.cause === 'cascade-held');
+      const entry = (await store.audit.ofPackage(name)).find((e) => e.cause === 'cascade-held');
       assert.equal((entry?.detail?.causedBy as { auditId: number }).auditId, outcome.decision.auditId, 'the audit entry names the causing decision');
     }
-    assert.equal(store.versionOf('far-away', '1.0.1')?.state, 'quarantined', 'outside the window');
-    assert.equal(store.versionOf('other-publisher', '1.0.1')?.state, 'quarantined', 'another publisher');
+    assert.equal((await store.versions.versionOf('far-away', '1.0.1'))?.state, 'quarantined', 'outside the window');
+    assert.equal((await store.versions.versionOf('other-publisher', '1.0.1'))?.state, 'quarantined', 'another publisher');
     m.clock.advance(10 * DAY);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}worm-b`), ['1.0.0'], 'time does not release a cascaded hold');
   } finally {
@@ -85,12 +85,12 @@ test('a version blocked for changed bytes cascades too; with recall, a sibling r
     await sightAndAnalyse(m, 'sib');
     m.clock.advance(3 * DAY);
     await m.mirror.sweeper.runNow();
-    assert.equal(m.mirror.runtime.store.versionOf('sib', '1.0.1')?.state, 'released');
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('sib', '1.0.1'))?.state, 'released');
     // Upstream now describes other bytes for swap-a@1.0.1.
     m.upstream.publish('swap-a', '1.0.1', { time: NOW - 3 * HOUR, files: { 'index.js': 'evil()' }, ...by });
     await m.mirror.sweeper.runNow();
-    assert.equal(m.mirror.runtime.store.versionOf('swap-a', '1.0.1')?.state, 'blocked');
-    const sib = m.mirror.runtime.store.versionOf('sib', '1.0.1')!;
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('swap-a', '1.0.1'))?.state, 'blocked');
+    const sib = (await m.mirror.runtime.store.versions.versionOf('sib', '1.0.1'))!;
     assert.equal(sib.state, 'held');
     assert.match(sib.reason, /blocked because upstream changed its bytes.*held again \(cascade recall\)/);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}sib`), ['1.0.0']);

@@ -38,9 +38,9 @@ test('a backup taken under load restores into a new data folder with every state
     upstream.publish('held-lib', '1.0.0', { time: NOW - 30 * DAY });
     upstream.publish('held-lib', '1.1.0', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': 'require("child_process").exec("id")' } });
     await sightAndAnalyse(m, 'held-lib');
-    const { text } = m.mirror.runtime.approvals.statementFor('held-lib', '1.1.0', 'approve', 'reviewed x.js', alice.approver.publicKey);
-    m.mirror.runtime.approvals.submit('held-lib', '1.1.0', text, alice.sign(text));
-    assert.equal(m.mirror.runtime.store.versionOf('held-lib', '1.1.0')?.state, 'approved');
+    const { text } = (await m.mirror.runtime.approvals.statementFor('held-lib', '1.1.0', 'approve', 'reviewed x.js', alice.approver.publicKey));
+    await m.mirror.runtime.approvals.submit('held-lib', '1.1.0', text, alice.sign(text));
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('held-lib', '1.1.0'))?.state, 'approved');
 
     // Load: new packages seen and analysed while the backup runs in another process.
     let stop = false;
@@ -97,7 +97,7 @@ test('a backup taken under load restores into a new data folder with every state
 
     const m2 = await startTestMirror({ now: NOW, upstream, dataDir: freshDir, env: { CORDON_CONFIG: configFile } });
     try {
-      assert.equal(m2.mirror.runtime.store.versionOf('held-lib', '1.1.0')?.state, 'approved');
+      assert.equal((await m2.mirror.runtime.store.versions.versionOf('held-lib', '1.1.0'))?.state, 'approved');
       assert.equal((await fetch(`${m2.mirror.url}held-lib/-/held-lib-1.1.0.tgz`)).status, 200);
     } finally {
       await m2.stop();
@@ -138,8 +138,8 @@ test('a restore refuses a backup of another data folder, and going back in the s
     assert.match(restore.stdout, /The store had reached audit entry \d+; what happened after the backup is not in it/);
     const m2 = await startTestMirror({ now: NOW, upstream, dataDir: dirA });
     try {
-      assert.equal(m2.mirror.runtime.store.versionOf('later', '1.0.0'), undefined);
-      const entry = m2.mirror.runtime.store.auditOf('(store)').find((e) => e.cause === 'store-restored');
+      assert.equal((await m2.mirror.runtime.store.versions.versionOf('later', '1.0.0')), undefined);
+      const entry = (await m2.mirror.runtime.store.audit.ofPackage('(store)')).find((e) => e.cause === 'store-restored');
       assert.ok(entry?.detail?.replacedHead, 'the step back is in the audit log, with the head it gave up');
     } finally {
       await m2.stop(false);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestMirror, testConfig, DAY, HOUR, visibleVersions } from '../helpers/mirror';
+import { startTestMirror, testConfig, DAY, HOUR, visibleVersions, sqliteWriter } from '../helpers/mirror';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { dataPaths, DataFolderError, openDataFolder, openDatabase, readIdentity } from '../../storage';
 import { adoptDataFolder } from '../../server/quarantine/adopt-store';
@@ -23,7 +23,7 @@ async function usedFolder(upstream: FakeUpstream): Promise<string> {
   const m = await startTestMirror({ now: NOW, upstream, dataDir });
   await fetch(`${m.mirror.url}lib`);
   await m.mirror.pipeline.drain();
-  assert.equal(m.mirror.runtime.store.versionOf('lib', '1.1.0')?.state, 'held');
+  assert.equal((await m.mirror.runtime.store.versions.versionOf('lib', '1.1.0'))?.state, 'held');
   assert.equal((await fetch(`${m.mirror.url}lib/-/lib-1.0.0.tgz`)).status, 200);
   await m.stop(false);
   return dataDir;
@@ -84,13 +84,13 @@ test('a store that went back in time (a lost write-ahead log) is refused, even t
   try {
     // While the mirror runs, the main file alone is an earlier state: recent commits live in the WAL.
     const m = await startTestMirror({ now: NOW, upstream, dataDir });
-    m.mirror.runtime.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteWriter(m.mirror.runtime.store).pragma('wal_checkpoint(TRUNCATE)');
     copyFileSync(dataPaths(dataDir).store, snapshot);
     upstream.publish('lib', '1.3.0', { time: NOW });
     upstream.publish('other', '1.0.0', { time: NOW - HOUR });
     await fetch(`${m.mirror.url}lib`);
     await fetch(`${m.mirror.url}other`);
-    const head = m.mirror.runtime.store.auditLog.head()!;
+    const head = (await m.mirror.runtime.store.audit.head())!;
     await m.stop(false);
     assert.deepEqual(readIdentity(dataDir)?.auditHead, head, 'the identity file follows the audit head');
 
@@ -138,9 +138,9 @@ test('cordon store init --adopt-existing re-baselines on purpose, audited, and n
     const m = await startTestMirror({ now: NOW + 10 * DAY, upstream, dataDir });
     try {
       const store = m.mirror.runtime.store;
-      assert.equal(store.versionOf('lib', '1.1.0')?.state, 'held');
-      assert.match(store.versionOf('lib', '1.1.0')!.reason, /where it was held/);
-      const adopted = store.auditOf('(store)').find((e) => e.cause === 'store-adopted');
+      assert.equal((await store.versions.versionOf('lib', '1.1.0'))?.state, 'held');
+      assert.match((await store.versions.versionOf('lib', '1.1.0'))!.reason, /where it was held/);
+      const adopted = (await store.audit.ofPackage('(store)')).find((e) => e.cause === 'store-adopted');
       assert.deepEqual(adopted?.detail?.adoptedPackages, ['lib']);
       assert.equal(adopted?.detail?.previousStore, backup);
       await m.mirror.pipeline.drain();
@@ -161,7 +161,7 @@ test('without the earlier store, adoption starts every stored package over and s
   const dataDir = await usedFolder(upstream);
   try {
     unlinkSync(dataPaths(dataDir).store);
-    const report = adoptDataFolder(testConfig(upstream, dataDir), { previousStore: null, at: NOW });
+    const report = await adoptDataFolder(testConfig(upstream, dataDir), { previousStore: null, at: NOW });
     assert.deepEqual(report.adoptedPackages, ['lib']);
     assert.equal(JSON.parse(readFileSync(dataPaths(dataDir).identity, 'utf8')).id, report.dataId);
     const { db } = openDataFolder(dataDir);

@@ -46,7 +46,7 @@ describe('the pages over HTTP', () => {
     assert.equal((await fetch(`${m.mirror.url}-/cordon/static/nope.js`)).status, 404);
   });
 
-  test('the compiled page script never parses strings as HTML', () => {
+  test('the compiled page script never parses strings as HTML', async () => {
     const dir = join(__dirname, '..', '..', 'web');
     for (const file of ['app.js', 'dom.js', 'review-page.js', 'diff-view.js', 'queue-page.js', 'decide-panel.js', 'enroll-page.js', 'audit-page.js', 'package-page.js', 'layout.js']) {
       const js = readFileSync(join(dir, file), 'utf8');

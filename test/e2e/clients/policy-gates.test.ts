@@ -44,9 +44,9 @@ describe('cordon policy export, read by each client and bot', () => {
     await m.mirror.pipeline.drain();
     // alice fast-tracks 1.1.0: a real signed approval, 70 hours before its cooldown ends.
     const { approvals } = m.mirror.runtime;
-    const { text } = approvals.statementFor('demo-pkg', '1.1.0', 'approve', 'reviewed the diff', alice.approver.publicKey);
-    approvals.submit('demo-pkg', '1.1.0', text, alice.sign(text, 'cordon-approval'));
-    assert.equal(m.mirror.runtime.store.versionOf('demo-pkg', '1.1.0')?.state, 'approved');
+    const { text } = await approvals.statementFor('demo-pkg', '1.1.0', 'approve', 'reviewed the diff', alice.approver.publicKey);
+    await approvals.submit('demo-pkg', '1.1.0', text, alice.sign(text, 'cordon-approval'));
+    assert.equal((await m.mirror.runtime.store.versions.versionOf('demo-pkg', '1.1.0'))?.state, 'approved');
   });
   after(async () => {
     await m.stop();
