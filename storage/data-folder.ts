@@ -189,6 +189,13 @@ export function initFreshStore(dataDir: string, at: number): { db: Db; identity:
   return { db, identity, movedAside };
 }
 
+/** `initFreshStore` for callers outside storage/: the fresh store file is written and closed; open it with `openStore`. */
+export function createFreshStore(dataDir: string, at: number): { identity: DataIdentity; movedAside: string[] } {
+  const { db, identity, movedAside } = initFreshStore(dataDir, at);
+  db.close();
+  return { identity, movedAside };
+}
+
 /** The packages Verdaccio's storage folder holds a packument of (`name/package.json`, `@scope/name/package.json`). */
 export function storedPackageNames(dataDir: string): string[] {
   const root = dataPaths(dataDir).verdaccio;

@@ -5,7 +5,7 @@ export { TransitionWriter, type Transition } from './transitions';
 export { AuditLog, auditEntryHash, GENESIS_HASH, type AuditEntry, type AuditInput } from './audit-log';
 export { JobStore, type Job, type JobStatus } from './job-store';
 export { AnalysisStore, type StoredAnalysis, type StoredFinding } from './analysis-store';
-export { openDataFolder, initFreshStore, storedPackageNames, readIdentity, writeIdentity, dataPaths, hasStoredData, IdentityKeeper, DataFolderError, type DataIdentity, type DataFolderErrorCode } from './data-folder';
+export { openDataFolder, initFreshStore, createFreshStore, storedPackageNames, readIdentity, writeIdentity, dataPaths, hasStoredData, IdentityKeeper, DataFolderError, type DataIdentity, type DataFolderErrorCode } from './data-folder';
 export { readEarlierStore, type EarlierStore } from './read-store-file';
 export { ApprovalStore, readAuditFile, DECISION_CAUSE, type StoredDecision, type NewDecision, type DecisionMethod } from './approval-store';
 export { PasskeyStore, PASSKEY_ENROLLED, PASSKEY_REMOVED, PASSKEY_AUDIT_PACKAGE, type StoredEnrollment, type StoredPasskey, type NewPasskey } from './passkey-store';

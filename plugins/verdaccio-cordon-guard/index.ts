@@ -2,7 +2,7 @@
  * Verdaccio middleware plugin: the tarball guard, read-only protection, listing filters and the
  * /-/cordon/ API. Load it by id `cordon-guard` under `middlewares:` (see README).
  */
-import type { Application, Request, Router } from 'express';
+import type { Application, NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from '../../server/logger';
 import { cordonRouter } from '../../server/http/router';
 import type { MayAccess } from '../../server/http/guard';
@@ -45,15 +45,16 @@ export default class CordonGuardPlugin {
   register_middlewares(app: Application, auth: VerdaccioAuth, storage: VerdaccioStorage): void {
     // Verdaccio registers middlewares synchronously; the runtime may still be opening its store. Until
     // it is ready, requests wait for it; if it cannot be built, nothing is served.
-    const routes: Promise<Router | Error> = this.runtime.then((runtime) => (runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)));
+    let ready: Router | Error | null = null;
+    const routes: Promise<Router | Error> = this.runtime.then((runtime) => (ready = runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)));
+    const dispatch = (router: Router | Error, req: Request, res: Response, next: NextFunction): void => {
+      if (!(router instanceof Error)) return router(req, res, next);
+      sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`));
+    };
     app.use((req, res, next) => {
-      routes.then(
-        (router) => {
-          if (!(router instanceof Error)) return router(req, res, next);
-          sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`));
-        },
-        (err: unknown) => next(err),
-      );
+      // Once ready, synchronously: a request body must reach the routes' parsers untouched.
+      if (ready) return dispatch(ready, req, res, next);
+      routes.then((router) => dispatch(router, req, res, next), (err: unknown) => next(err));
     });
   }
 

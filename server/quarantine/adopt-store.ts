@@ -8,7 +8,7 @@
 import type { CordonConfig } from '../config';
 import { pinDigest } from '../policy/digest-pin';
 import type { VersionRecord, VersionState } from '../policy/version-state';
-import { initFreshStore, readEarlierStore, storedPackageNames, type EarlierStore } from '../../storage';
+import { createFreshStore, readEarlierStore, storedPackageNames, type EarlierStore } from '../../storage';
 import { openStore } from '../../storage/open-store';
 import { newMirrorId } from '../approvals/mirror-id';
 import { QuarantineService } from './quarantine-service';
@@ -48,10 +48,8 @@ export async function adoptDataFolder(config: CordonConfig, options: { previousS
   // Read the earlier store before anything moves: it may be the very file about to be set aside.
   const earlier: EarlierStore | null = options.previousStore ? readEarlierStore(options.previousStore) : null;
   const adoptedPackages = storedPackageNames(config.dataDir);
-  const fresh = initFreshStore(config.dataDir, at);
-  const { identity, movedAside } = fresh;
-  // The fresh store is opened again like any other, through the ports.
-  fresh.db.close();
+  const { identity, movedAside } = createFreshStore(config.dataDir, at);
+  // The fresh store is opened like any other, through the ports.
   const store = await openStore(config);
   try {
     // Keep the mirror id decisions were signed for, unless the config names one.
