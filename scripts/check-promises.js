@@ -29,6 +29,7 @@ function isThenable(type) {
 }
 
 const problems = [];
+const PROMISE_TAKERS = new Set(['Promise.resolve', 'Promise.reject']);
 const PREDICATE_METHODS = new Set(['filter', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex', 'sort']);
 function report(node, what) {
   const sf = node.getSourceFile();
@@ -106,6 +107,22 @@ function visit(node) {
     // `assert.throws(() => asyncFn())`: the function returns a rejected Promise instead of throwing.
     const sigs = checker.getTypeAtLocation(node.arguments[0]).getCallSignatures();
     if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig)))) report(node.arguments[0], `Promise returned to ${node.expression.name.text}(); use assert.rejects`);
+  } else if (ts.isCallExpression(node) && node.arguments.length > 0) {
+    // A Promise handed to a parameter typed `unknown`/`any` (assert.equal(p, …), a logger field, res.json(p)):
+    // nothing will wait for it, and whatever compares or prints it sees a Promise, not its value.
+    const sig = checker.getResolvedSignature(node);
+    const callee = node.expression.getText(node.getSourceFile());
+    if (sig && !PROMISE_TAKERS.has(callee) && !/\.(rejects|doesNotReject|resolve|race|all|allSettled|any|then|catch|finally)$/.test(callee)) {
+      node.arguments.forEach((arg, i) => {
+        const param = sig.parameters[Math.min(i, sig.parameters.length - 1)];
+        if (!param) return;
+        const declared = checker.getTypeOfSymbolAtLocation(param, node);
+        const loose = (declared.flags & (ts.TypeFlags.Unknown | ts.TypeFlags.Any)) !== 0;
+        if (loose && !ts.isFunctionLike(arg) && isThenable(checker.getTypeAtLocation(arg))) report(arg, `Promise passed as a value to ${callee}()`);
+      });
+    }
+    ts.forEachChild(node, visit);
+    return;
   } else if (ts.isTemplateSpan(node)) {
     if (isThenable(checker.getTypeAtLocation(node.expression))) report(node.expression, 'Promise in a template string');
   } else if (ts.isExpressionStatement(node)) {

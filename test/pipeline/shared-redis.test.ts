@@ -110,11 +110,11 @@ test('a result answering another question is refused and logged, never recorded'
   const recorder = new ResultRecorder(m.mirror.runtime, { ...silentLogger, error: (fields) => errors.push(fields) });
   const wrong: Array<Partial<typeof question>> = [{ previousVersion: null, previousIntegrity: null }, { previousIntegrity: 'sha512-other' }, { integrity: 'sha512-other' }, { mirrorId: 'another-mirror' }, { analyzerVersion: '0.0.1' }];
   for (const change of wrong) {
-    assert.equal(recorder.succeeded(job, data, clean({ ...question, ...change })), 'refused', JSON.stringify(change));
+    assert.equal(await recorder.succeeded(job, data, clean({ ...question, ...change })), 'refused', JSON.stringify(change));
   }
-  assert.equal(recorder.succeeded(job, { question: { ...question, mirrorId: 'another-mirror' } } as AnalysisJobData, clean({ ...question, mirrorId: 'another-mirror' })), 'refused', "another mirror's job");
+  assert.equal(await recorder.succeeded(job, { question: { ...question, mirrorId: 'another-mirror' } } as AnalysisJobData, clean({ ...question, mirrorId: 'another-mirror' })), 'refused', "another mirror's job");
   assert.equal(errors.length, wrong.length + 1);
   assert.equal((await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!.analysis, 'pending', 'nothing was recorded');
-  assert.equal(recorder.succeeded(job, data, clean(question)), 'recorded');
+  assert.equal(await recorder.succeeded(job, data, clean(question)), 'recorded');
   assert.equal((await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!.analysis, 'clean');
 });
