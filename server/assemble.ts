@@ -4,6 +4,8 @@
  * stock Verdaccio and the CLI all get their runtime here. Consumers take only the slices they use
  * (`Pick<CordonRuntime, …>`), never the store's connection.
  *
+ * A BullMQ worker (`npm run worker`) needs no store: `assembleWorker` builds what it uses.
+ *
  * The two plugins of one Verdaccio must share one runtime (one store, one sweeper, one pipeline), and
  * Verdaccio builds them from plain settings: so the runtimes built here are kept by key (one per data
  * folder) until they close, and `pluginRuntime` finds the one `npm start` built, or builds it.
@@ -24,6 +26,9 @@ import { storedVersionBytes } from './upstream/version-bytes';
 import { PasskeyService } from './passkeys/passkey-service';
 import { createDiffService, type DiffService } from './review/diff-service';
 import { createOperations, type Operations } from './ops/operations';
+import { queueNameFor } from './config';
+import { redisConnection } from './pipeline/bullmq-connection';
+import { analysisThreadLimits, ThreadPool } from './pipeline/thread-pool';
 
 export interface CordonRuntime {
   /** The key the plugins find this runtime by (see `pluginRuntime`). */
@@ -174,4 +179,32 @@ export function pluginRuntime(settings: PluginSettings | undefined, logger: Logg
     return Promise.reject(err);
   }
   return assemble(config, { ownedByPlugins: true, logger });
+}
+
+/** What a BullMQ worker process works with: the mirror's queue, its verified bytes, Redis and the analysis threads. */
+export interface WorkerRuntime {
+  readonly config: CordonConfig;
+  readonly queueName: string;
+  /** The worker's verified store (the mirror's, on a shared volume, or its own). */
+  readonly blobsDir: string;
+  readonly connection: ReturnType<typeof redisConnection>;
+  readonly pool: ThreadPool;
+  close(): Promise<void>;
+}
+
+/** Builds the worker's runtime for `config`, which names Redis and the queue (the caller has checked both). */
+export function assembleWorker(config: CordonConfig & { readonly redisUrl: string }): WorkerRuntime {
+  const connection = redisConnection(config.redisUrl);
+  const pool = new ThreadPool(config.analysisConcurrency, undefined, analysisThreadLimits(config));
+  return {
+    config,
+    queueName: queueNameFor(config, config.mirrorId ?? ''),
+    blobsDir: dataPaths(config.dataDir).blobs,
+    connection,
+    pool,
+    async close() {
+      await pool.close();
+      await connection.quit();
+    },
+  };
 }

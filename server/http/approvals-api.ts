@@ -39,7 +39,7 @@ function target(req: Request): { name: string; version: string } {
 }
 
 /** The router for `/-/cordon/api/v1/approvals`. */
-export function approvalsApi(runtime: CordonRuntime, logger: Logger): Router {
+export function approvalsApi(runtime: Pick<CordonRuntime, 'approvals' | 'clock' | 'config' | 'passkeys' | 'store' | 'ops' | 'diffs'>, logger: Logger): Router {
   const { approvals, clock, config } = runtime;
   const router = Router();
   router.use((_req, res, next) => {

@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express';
 import type { CordonRuntime } from '../assemble';
 
 /** The handlers by exact path (GET and HEAD). */
-export function opsRoutes(runtime: CordonRuntime): ReadonlyMap<string, RequestHandler> {
+export function opsRoutes(runtime: Pick<CordonRuntime, 'ops'>): ReadonlyMap<string, RequestHandler> {
   const { ops } = runtime;
   const started = Date.now();
   return new Map<string, RequestHandler>([

@@ -19,7 +19,7 @@ function str(req: Request, key: string): string {
 }
 
 /** The router for `/-/cordon/api/v1/passkeys`. */
-export function passkeysApi(runtime: CordonRuntime, logger: Logger): Router {
+export function passkeysApi(runtime: Pick<CordonRuntime, 'passkeys'>, logger: Logger): Router {
   const { passkeys } = runtime;
   const router = Router();
   const json = express.json({ limit: '64kb' });

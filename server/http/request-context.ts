@@ -10,7 +10,7 @@ import { timeRequest } from './request-metrics';
 import { opsRoutes } from './ops-routes';
 
 /** Middleware to mount before every other Cordon route. */
-export function requestContext(runtime: CordonRuntime): RequestHandler {
+export function requestContext(runtime: Pick<CordonRuntime, 'ops'>): RequestHandler {
   const routes = opsRoutes(runtime);
   const metrics = runtime.ops.metrics;
   return (req, res, next) => {

@@ -27,7 +27,7 @@ function target(req: Request): { name: string; version: string } {
 const quote = (s: string): string => (/^[A-Za-z0-9@/._+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The router for `/-/cordon/api/v1/review`. */
-export function reviewApi(runtime: CordonRuntime): Router {
+export function reviewApi(runtime: Pick<CordonRuntime, 'approvals' | 'clock' | 'config' | 'passkeys' | 'store' | 'ops' | 'diffs'>): Router {
   const { approvals, clock, config, passkeys } = runtime;
   const router = Router();
   router.use((_req, res, next) => {

@@ -29,7 +29,7 @@ export function upstreamPackuments(upstream: string): FetchUpstreamPackument {
 }
 
 /** The mirror's half of every job, sharing one packument batch. */
-function preparer(runtime: CordonRuntime, logger: Logger, blobsDir: string | null, fetch: FetchUpstreamPackument): (job: Job) => Promise<AnalysisJobData> {
+function preparer(runtime: PipelineRuntime, logger: Logger, blobsDir: string | null, fetch: FetchUpstreamPackument): (job: Job) => Promise<AnalysisJobData> {
   const { config } = runtime;
   const packuments = new PackumentBatch(fetch);
   return (job) =>
@@ -57,13 +57,16 @@ export interface PipelineOptions {
 }
 
 /** Builds the runner for `runtime.config`, its queue depth watched by the metrics. */
-export function createPipeline(runtime: CordonRuntime, logger: Logger, options: PipelineOptions = {}): Runner {
+/** What the pipeline is built from. */
+export type PipelineRuntime = Pick<CordonRuntime, 'config' | 'mirrorId' | 'store' | 'quarantine' | 'clock' | 'ops' | 'blobs'>;
+
+export function createPipeline(runtime: PipelineRuntime, logger: Logger, options: PipelineOptions = {}): Runner {
   const runner = buildRunner(runtime, logger, options);
   runtime.ops.metrics.watchQueue(runner.kind, () => runner.depth());
   return runner;
 }
 
-function buildRunner(runtime: CordonRuntime, logger: Logger, options: PipelineOptions): Runner {
+function buildRunner(runtime: PipelineRuntime, logger: Logger, options: PipelineOptions): Runner {
   const recorder = new ResultRecorder(runtime, logger);
   const fetch = options.fetchPackument ?? upstreamPackuments(runtime.config.upstream);
   // BullMQ workers may run on other machines: they read their own verified store (or a shared volume).

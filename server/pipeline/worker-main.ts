@@ -7,11 +7,8 @@
  */
 import { UnrecoverableError, Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config/load-or-exit';
-import { queueNameFor } from '../config';
-import { dataPaths } from '../../storage/data-folder';
 import { AnalysisError, toFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
-import { redisConnection } from './bullmq-connection';
-import { analysisThreadLimits, ThreadPool } from './thread-pool';
+import { assembleWorker } from '../assemble';
 
 /**
  * The BullMQ processor: runs the shared processor on a worker thread (so a long parse never stops the
@@ -39,10 +36,8 @@ async function main(): Promise<void> {
     process.stderr.write('cordon worker: set CORDON_MIRROR_ID to the id of the mirror to work for (GET /-/cordon/api/v1/approvals/mirror shows it), or CORDON_QUEUE to its queue, and start again.\n');
     process.exit(2);
   }
-  const queueName = queueNameFor(config, config.mirrorId ?? '');
-  const blobsDir = dataPaths(config.dataDir).blobs;
-  const connection = redisConnection(config.redisUrl);
-  const pool = new ThreadPool(config.analysisConcurrency, undefined, analysisThreadLimits(config));
+  const runtime = assembleWorker({ ...config, redisUrl: config.redisUrl });
+  const { queueName, blobsDir, connection, pool } = runtime;
   const worker = new Worker<AnalysisJobData, AnalysisOutput>(queueName, (job) => bullmqProcessor({ ...job.data, blobsDir }, (data) => pool.run(data, config.analysisTimeoutMs)), {
     connection,
     concurrency: config.analysisConcurrency,
@@ -55,7 +50,7 @@ async function main(): Promise<void> {
   process.stdout.write(`cordon worker: processing queue "${queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
   const stop = (): void => {
     worker.close().then(
-      () => pool.close().then(() => connection.quit()).finally(() => process.exit(0)),
+      () => runtime.close().finally(() => process.exit(0)),
       () => process.exit(1),
     );
   };
