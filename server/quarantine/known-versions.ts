@@ -20,6 +20,8 @@ interface Entry {
   readonly checkedDist: Map<string, string>;
   /** Decisions made at `at`, which hold until `until` (the next cooldown end) while the generation stands. */
   decided: { at: number; until: number; decisions: Decisions } | null;
+  /** The versions by upstream tarball file name, built on the first tarball request of this generation. */
+  byTarball: ReadonlyMap<string, VersionRecord[]> | null;
 }
 
 /** The earliest instant after `now` at which a hidden version becomes visible by time alone, or +Infinity. */
@@ -63,7 +65,8 @@ export class KnownVersions {
       entry.generation = generation;
       entry.byVersion = byVersion;
       entry.decided = null;
-    } else entry = { generation, byVersion, checkedDist: new Map(), decided: null };
+      entry.byTarball = null;
+    } else entry = { generation, byVersion, checkedDist: new Map(), decided: null, byTarball: null };
     this.entries.set(name, entry);
     this.kept += byVersion.size;
     for (const [oldest, old] of this.entries) {
@@ -77,6 +80,24 @@ export class KnownVersions {
   private forget(name: string, entry: Entry): void {
     this.entries.delete(name);
     this.kept -= entry.byVersion.size;
+  }
+
+  /** Every version of `name` whose upstream tarball file name is `filename` (indexed once per generation). */
+  async withTarball(name: string, filename: string): Promise<VersionRecord[]> {
+    const { byVersion } = await this.records(name);
+    const entry = this.entries.get(name);
+    if (!entry || entry.byVersion !== byVersion) return [...byVersion.values()].filter((r) => r.tarball === filename);
+    if (!entry.byTarball) {
+      const index = new Map<string, VersionRecord[]>();
+      for (const r of byVersion.values()) {
+        if (r.tarball === null) continue;
+        const list = index.get(r.tarball);
+        if (list) list.push(r);
+        else index.set(r.tarball, [r]);
+      }
+      entry.byTarball = index;
+    }
+    return [...(entry.byTarball.get(filename) ?? [])];
   }
 
   /** True when `distText` is the `dist` last found to show the version's pin (so it need not be checked again). */

@@ -196,7 +196,8 @@ export class QuarantineService {
 
   /** The decision for one version, or undefined when the store does not know it. */
   async decision(name: string, version: string, now: number): Promise<(VersionDecision & { record: VersionRecord }) | undefined> {
-    const record = await this.store.versions.versionOf(name, version);
+    // From what is kept while the package does not change (no store read on a hot tarball or manifest path).
+    const record = (await this.known.records(name)).byVersion.get(version);
     return record && { ...decide(record, this.ruleFor(name), now), record };
   }
 
@@ -206,9 +207,9 @@ export class QuarantineService {
    */
   async tarballDecisions(name: string, filename: string, spelledVersion: string | null, now: number): Promise<Array<VersionDecision & { record: VersionRecord }>> {
     const rule = this.ruleFor(name);
-    const records = await this.store.versions.versionsByTarball(name, filename);
+    const records = await this.known.withTarball(name, filename);
     if (spelledVersion && !records.some((r) => r.version === spelledVersion)) {
-      const spelled = await this.store.versions.versionOf(name, spelledVersion);
+      const spelled = (await this.known.records(name)).byVersion.get(spelledVersion);
       if (spelled) records.push(spelled);
     }
     return records.map((record) => ({ ...decide(record, rule, now), record }));
