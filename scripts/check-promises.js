@@ -70,6 +70,14 @@ function handled(e) {
   return false;
 }
 
+/** True when the function's contextual type is a callback whose every signature returns void. */
+function returnsVoidInContext(node) {
+  const contextual = checker.getContextualType(node);
+  if (!contextual) return false;
+  const sigs = contextual.getCallSignatures();
+  return sigs.length > 0 && sigs.every((s) => (checker.getReturnTypeOfSignature(s).flags & ts.TypeFlags.Void) !== 0);
+}
+
 /** node:test's `test(...)`/`describe(...)` return Promises the runner itself waits for. */
 function isTestDeclaration(e) {
   if (!ts.isCallExpression(e)) return false;
@@ -135,6 +143,10 @@ function visit(node) {
       !(ts.isBinaryExpression(e) && ts.isAssignmentOperator(e.operatorToken.kind)) &&
       isThenable(checker.getTypeAtLocation(e));
     if (floating) report(e, 'floating Promise (await it, return it, or mark it with void)');
+  } else if ((ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && node.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) && returnsVoidInContext(node)) {
+    // `emitter.on('x', async () => …)`, `setTimeout(async () => …)`: the caller drops the Promise, so a
+    // rejection is unhandled and nothing waits for what it writes.
+    report(node, 'async function passed where a void callback is expected (its Promise floats)');
   } else if (ts.isArrowFunction(node) && !ts.isBlock(node.body)) {
     // `() => promise` where the callback's caller expects void (forEach, event handlers, setTimeout):
     // the Promise floats. Flag only when the contextual return type is void.
