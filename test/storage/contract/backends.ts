@@ -3,6 +3,7 @@
  * a `cleanup()` that closes it and removes everything it made.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type Store } from '../../../storage';
@@ -14,6 +15,8 @@ export interface OpenedStore {
 
 export interface ContractBackend {
   readonly name: string;
+  /** Why this backend cannot run here (its tests are then skipped, saying so); null when it can. */
+  unavailable?(): Promise<string | null>;
   open(): Promise<OpenedStore>;
 }
 
@@ -42,15 +45,43 @@ function hasPostgresBackend(): boolean {
   }
 }
 
+/** True when something accepts TCP connections at host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
 /**
  * ── PostgreSQL: to be filled in by helper "pg" ──────────────────────────────────────────────────────
- * Include it when CORDON_TEST_DATABASE_URL is set (then a failure to connect fails the suite), or when
- * PostgreSQL answers on 127.0.0.1:5432; each `open()` gets its own database or schema, dropped by
- * `cleanup()`. Left out while storage/postgres does not exist.
+ * Runs when CORDON_TEST_DATABASE_URL is set (then a failure to connect fails the suite), or when
+ * PostgreSQL answers on 127.0.0.1:5432; skipped, saying why, otherwise. `open()` must give each store its
+ * own database or schema, dropped by `cleanup()`. Left out entirely while storage/postgres does not exist.
  */
 function postgresBackends(): ContractBackend[] {
   if (!hasPostgresBackend()) return [];
-  return [];
+  const url = process.env.CORDON_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  return [
+    {
+      name: 'postgres',
+      async unavailable() {
+        if (process.env.CORDON_TEST_DATABASE_URL) return null;
+        return (await listening('127.0.0.1', 5432)) ? null : 'PostgreSQL does not answer on 127.0.0.1:5432; start it, or set CORDON_TEST_DATABASE_URL';
+      },
+      async open() {
+        // TODO(pg): create a fresh schema or database on `url`, open the store on it, drop it in cleanup().
+        throw new Error(`the PostgreSQL contract backend is not written yet (would use ${url.replace(/:[^:@/]*@/, ':***@')})`);
+      },
+    },
+  ];
 }
 
 /** Every backend the contract runs on in this environment. */

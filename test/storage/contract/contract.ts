@@ -11,7 +11,9 @@ export const T = Date.parse('2026-11-20T12:00:00Z');
 /** Runs `fn` once per backend, each on a fresh store that is cleaned up afterwards. */
 export function contract(title: string, fn: (store: Store) => Promise<void>): void {
   for (const backend of backends) {
-    test(`${backend.name}: ${title}`, async () => {
+    test(`${backend.name}: ${title}`, async (t) => {
+      const why = (await backend.unavailable?.()) ?? null;
+      if (why !== null) return t.skip(why);
       const { store, cleanup } = await backend.open();
       try {
         await fn(store);
