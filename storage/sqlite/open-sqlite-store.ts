@@ -110,7 +110,10 @@ class SqliteStore implements Store {
     const subscribers = this.subscribers;
     this.changes = {
       // The trigger of migration 4 keeps it, whichever connection or process writes.
-      generation: (name) => reader.versions.generation(name),
+      generation: (name) => {
+        if (!reader.db.open) throw closedError();
+        return reader.versions.generation(name);
+      },
       live: true,
       subscribe(fn) {
         subscribers.add(fn);
@@ -210,7 +213,8 @@ class SqliteStore implements Store {
       },
       write: async (fn, opts = {}) => {
         check();
-        const result = fn(this.writer);
+        // A SAVEPOINT: a call that fails keeps nothing of itself, and the transaction goes on.
+        const result = opts.ownLocking ? fn(this.writer) : this.writer.db.transaction(() => fn(this.writer))();
         for (const name of opts.touched ?? []) touched.add(name);
         return result;
       },
