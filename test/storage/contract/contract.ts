@@ -5,6 +5,7 @@ import type { VersionRecord, VersionState } from '../../../server/policy/version
 import type { NewDecision, Store, Transition } from '../../../storage';
 import { testApprover, type TestApprover } from '../../approvals/keys';
 import { backends } from './backends';
+import { causesOf } from '../../../server/policy/state-machine';
 
 export const T = Date.parse('2026-11-20T12:00:00Z');
 
@@ -32,7 +33,8 @@ export function rec(pkg: string, version: string, state: VersionState = 'quarant
   };
 }
 
-export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause = 'test-move'): Transition {
+/** A transition with `cause`, by default the first cause the state machine allows for `from` → `to`. */
+export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause: string = causesOf(from, to)[0] ?? 'no-such-change'): Transition {
   return { package: pkg, version, from, to, reason: `${from} to ${to}`, cause, at };
 }
 
