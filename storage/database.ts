@@ -7,17 +7,25 @@ import { migrations, type Migration } from './migrations';
 
 export type Db = Database.Database;
 
-export type StorageErrorCode = 'STORE_UNAVAILABLE' | 'STORE_TOO_NEW';
+/**
+ * STORE_UNAVAILABLE: cannot be used right now (callers fail closed); STORE_TOO_NEW: a newer schema;
+ * STORE_NESTED_WRITE: a write through the store from inside its own `atomically` (it would wait for
+ * itself); STORE_BACKEND_MISSING: the backend `CORDON_DATABASE_URL` names is not part of this build.
+ */
+export type StorageErrorCode = 'STORE_UNAVAILABLE' | 'STORE_TOO_NEW' | 'STORE_NESTED_WRITE' | 'STORE_BACKEND_MISSING';
 
-/** The database cannot be opened or is of a newer schema than this code knows. */
+/** The database cannot be opened or used, or is of a newer schema than this code knows. */
 export class StorageError extends CordonError<StorageErrorCode> {}
 
 /**
  * True when `err` is SQLite saying the store cannot be used right now: locked or busy (another process
- * holds a write lock: a sqlite3 shell, VACUUM, a backup tool), read-only, full, or failing I/O. Callers on
+ * holds a write lock: a sqlite3 shell, VACUUM, a backup tool), read-only, full, or failing I/O, or a
+ * StorageError STORE_UNAVAILABLE (a closed store, or a backend's own connection fault). Callers on
  * request paths fail closed on it; background loops back off.
  */
 export function isStoreUnavailable(err: unknown): boolean {
+  // A backend that wraps its own faults (a closed store, a lost PostgreSQL connection) says so with this code.
+  if (err instanceof StorageError) return err.code === 'STORE_UNAVAILABLE';
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
 }

@@ -14,3 +14,6 @@ export { NotificationOutbox, type Delivery, type DeliveryStatus, type NotifyFact
 export { RefusalStore, type RefusalTally, type RefusalBatchEntry } from './refusal-store';
 export { OpsQueries } from './ops-queries';
 export { WithdrawalStore, type StoredAbsence } from './withdrawal-store';
+export type { Store, StorePorts, StoreBackend, ChangeFeed, VersionPort, AnalysisPort, JobPort, ApprovalPort, AuditPort, PasskeyPort, NotificationPort, RefusalPort, WithdrawalPort, OpsPort } from './ports';
+export { openStore, isPostgresUrl, type StoreSettings } from './open-store';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite';

@@ -31,6 +31,8 @@ export interface CordonConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'http' | 'debug' | 'trace';
   /** A finding at or above this severity holds a version for a person. */
   readonly holdAt: QuorumSeverity;
+  /** PostgreSQL holding the store (CORDON_DATABASE_URL, postgres:// or postgresql://); null: the SQLite file in dataDir. */
+  readonly databaseUrl: string | null;
   /** Redis for BullMQ (REDIS_URL); null runs the embedded queue. */
   readonly redisUrl: string | null;
   /** BullMQ queue name (and prefix of its keys); null: `cordon-analysis-<mirror id>` (see queueNameFor). */
@@ -100,7 +102,7 @@ const FILE_KEYS = [
   'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
   'youngDependencyAge', 'youngDependencyVersions', 'cascade', 'notify', 'shutdownTimeout',
   'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
-  'analysisPerPackage', 'storeBusyTimeout',
+  'analysisPerPackage', 'storeBusyTimeout', 'databaseUrl',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -173,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const sweep = str(sweepKey, sweepValue);
   if (!validateCron(sweep)) invalid(sweepKey, sweepValue, 'a node-cron expression with 5 or 6 fields, e.g. "* * * * *" or "*/30 * * * * *"');
   const [redisKey, redisValue] = pick('REDIS_URL', 'redisUrl', null);
+  const [databaseKey, databaseValue] = pick('CORDON_DATABASE_URL', 'databaseUrl', null);
   const [queueKey, queueValue] = pick('CORDON_QUEUE', 'queue', null);
   const dataDir = str(...pick('CORDON_DATA_DIR', 'dataDir', './data'));
   const burst = file.burst === undefined ? {} : mapping(inFile('burst'), file.burst, ['window', 'versions']);
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     allowRegistration: bool(...pick('CORDON_ALLOW_REGISTRATION', 'allowRegistration', false)),
     logLevel: oneOf(...pick('CORDON_LOG_LEVEL', 'logLevel', 'warn'), LOG_LEVELS),
     holdAt: oneOf(...pick('CORDON_HOLD_AT', 'holdAt', 'medium'), SEVERITIES),
+    databaseUrl: databaseValue === null ? null : databaseUrl(databaseKey, databaseValue),
     redisUrl: redisValue === null ? null : httpUrl(redisKey, redisValue, ['redis:', 'rediss:']),
     queueName: queueValue === null ? null : oneOfPattern(queueKey, queueValue),
     analysisConcurrency: integer(...pick('CORDON_ANALYSIS_CONCURRENCY', 'analysisConcurrency', 2), 1, 64),
@@ -267,6 +271,23 @@ function tlsFiles(env: NodeJS.ProcessEnv, value: unknown, key: string, cwd: stri
 function positiveDuration(key: string, value: unknown): number {
   const ms = duration(key, value);
   return ms > 0 ? ms : invalid(key, value, 'a duration longer than 0, such as 10m');
+}
+
+/** A postgres:// or postgresql:// URL, kept as written (the driver parses it); a bad one is named without its password. */
+function databaseUrl(key: string, value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : '';
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below.
+  }
+  if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
+    if (url?.password) url.password = '***';
+    // Whatever is not a URL with a host may hold a password in any place: it is not repeated.
+    return invalid(key, url?.hostname ? url.href : typeof value === 'string' ? '(not a URL with a host)' : value, 'a postgres:// or postgresql:// URL with a host, such as postgres://cordon@db.internal:5432/cordon');
+  }
+  return text;
 }
 
 function oneOfPattern(key: string, value: unknown): string {

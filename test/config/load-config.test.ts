@@ -107,6 +107,26 @@ test('pipeline and approval settings', () => {
   assert.deepEqual([e.quorum.bySeverity.critical, e.quorum.bySeverity.high, e.quorum.fastTrack, e.burst.windowMs, e.burst.versions], [2, 1, 3, 300_000, 20]);
 });
 
+test('the store: SQLite in the data folder unless CORDON_DATABASE_URL (or databaseUrl) names a PostgreSQL database', () => {
+  assert.equal(loadConfig({}, dir).databaseUrl, null);
+  assert.equal(loadConfig({ CORDON_DATABASE_URL: 'postgres://cordon:s3cret@db.internal:5432/cordon?sslmode=require' }, dir).databaseUrl, 'postgres://cordon:s3cret@db.internal:5432/cordon?sslmode=require');
+  assert.equal(loadConfig({ CORDON_DATABASE_URL: 'postgresql://127.0.0.1/cordon' }, dir).databaseUrl, 'postgresql://127.0.0.1/cordon');
+  const file = join(dir, 'database.yaml');
+  writeFileSync(file, 'databaseUrl: postgres://127.0.0.1/from-file\n');
+  assert.equal(loadConfig({ CORDON_CONFIG: file }, dir).databaseUrl, 'postgres://127.0.0.1/from-file');
+  assert.equal(loadConfig({ CORDON_CONFIG: file, CORDON_DATABASE_URL: 'postgres://127.0.0.1/from-env' }, dir).databaseUrl, 'postgres://127.0.0.1/from-env');
+});
+
+test('a bad CORDON_DATABASE_URL is named without its password', () => {
+  for (const value of ['mysql://cordon:s3cret@db/cordon', 'postgres:cordon:s3cret', 'sqlite:///data/cordon.sqlite']) {
+    assert.throws(
+      () => loadConfig({ CORDON_DATABASE_URL: value }, dir),
+      (err: unknown) => err instanceof ConfigError && /CORDON_DATABASE_URL/.test(err.message) && /postgres:\/\//.test(err.message) && !err.message.includes('s3cret'),
+      value,
+    );
+  }
+});
+
 describe('bad pipeline and approval settings name the key', () => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ CORDON_HOLD_AT: 'severe' }, /CORDON_HOLD_AT="severe"/],

@@ -1,0 +1,2 @@
+/** The SQLite backend: the embedded default store. */
+export { openSqliteStore, type SqliteStoreOptions } from './open-sqlite-store';
