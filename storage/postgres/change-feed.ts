@@ -24,6 +24,8 @@ export class PgChangeFeed implements ChangeFeed {
   private stopped = false;
   private backoffMs = BACKOFF_MIN_MS;
   private retry: NodeJS.Timeout | null = null;
+  /** Backend pids of this store's own pool connections: their commits moved the feed already, at commit. */
+  private readonly own = new Set<number>();
 
   constructor(
     private readonly url: string,
@@ -57,6 +59,19 @@ export class PgChangeFeed implements ChangeFeed {
     }
   }
 
+  /** Follows the connections of this store's pool, so notifications of its own commits are not heard twice. */
+  watch(pool: pg.Pool): void {
+    const pidOf = (client: unknown): number | null => (client as { processID?: number | null }).processID ?? null;
+    pool.on('connect', (client) => {
+      const pid = pidOf(client);
+      if (pid !== null) this.own.add(pid);
+    });
+    pool.on('remove', (client) => {
+      const pid = pidOf(client);
+      if (pid !== null) this.own.delete(pid);
+    });
+  }
+
   /** Connects for the first time; throws when it cannot (the store then does not open). */
   async start(): Promise<void> {
     await this.connect();
@@ -76,7 +91,7 @@ export class PgChangeFeed implements ChangeFeed {
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (msg) => {
-      if (msg.channel === CHANGES_CHANNEL && msg.payload) this.changed([msg.payload]);
+      if (msg.channel === CHANGES_CHANNEL && msg.payload && !this.own.has(msg.processId)) this.changed([msg.payload]);
     });
     try {
       await client.connect();

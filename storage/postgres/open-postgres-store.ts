@@ -65,11 +65,11 @@ export async function openPostgresStore(config: PostgresStoreSettings): Promise<
   const connectTimeoutMs = config.storeConnectTimeoutMs ?? 3_000;
   const claim = claimDataFolder(config.dataDir);
   const pool = createPool(url, connectTimeoutMs, config.storePoolSize ?? 10);
-  let feed: PgChangeFeed | null = null;
+  const feed = new PgChangeFeed(url, connectTimeoutMs);
+  feed.watch(pool);
   try {
     await migrate(pool, where);
     const identity = await checkIdentity(sqlOn(pool), config.dataDir, where, Date.now());
-    feed = new PgChangeFeed(url, connectTimeoutMs);
     await feed.start().catch((err: unknown) => failClosed(err, 'listening for changes'));
     return new PostgresStore(pool, feed, new PgIdentityKeeper(config.dataDir, identity), claim, {
       busyTimeoutMs: config.storeBusyTimeoutMs ?? 250,
@@ -77,7 +77,7 @@ export async function openPostgresStore(config: PostgresStoreSettings): Promise<
       identitySyncMs: config.identitySyncMs ?? 1_000,
     });
   } catch (err) {
-    await feed?.stop();
+    await feed.stop();
     await pool.end().catch(() => undefined);
     claim.release();
     throw err;
@@ -212,6 +212,8 @@ class PostgresStore implements Store {
 
   /** Reads and writes of one transaction: all on its client, which holds the write lock. */
   private txAccess(sql: Sql, scope: TxScope, touched: Set<string>): Access {
+    const calls = new WriteLock();
+    let savepoints = 0;
     const check = (): void => {
       if (!scope.open) throw new StorageError('STORE_NESTED_WRITE', 'This transaction has ended (its function returned or threw); a port of it was used afterwards. Use the store, or a new atomically().');
       this.assertOpen();
@@ -221,12 +223,24 @@ class PostgresStore implements Store {
         check();
         return fn(sql);
       },
-      write: async (fn, names = []) => {
-        check();
-        const result = await fn(sql);
-        for (const name of names) touched.add(name);
-        return result;
-      },
+      // Each port call is a savepoint: a call that fails keeps nothing of itself and the transaction goes on,
+      // as SQLite's nested transactions do. Calls of one transaction run one after the other.
+      write: (fn, names = []) =>
+        calls.run(async () => {
+          check();
+          const point = `port_call_${++savepoints}`;
+          await sql.run(`SAVEPOINT ${point}`);
+          let result;
+          try {
+            result = await fn(sql);
+          } catch (err) {
+            await sql.run(`ROLLBACK TO SAVEPOINT ${point}`);
+            throw err;
+          }
+          await sql.run(`RELEASE SAVEPOINT ${point}`);
+          for (const name of names) touched.add(name);
+          return result;
+        }),
     };
   }
 
