@@ -4,14 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
-import { backupStore, restoreStore } from '../../storage';
+import { backupStore, isPostgresUrl, restoreStore } from '../../storage';
 import { parseCommand } from './cordon-client';
 import { EXIT, reportError, UsageError } from './error-text';
 
 const BACKUP_USAGE = `usage: cordon backup FILE
 
-  Writes a consistent copy of the store (CORDON_DATA_DIR/cordon.sqlite) to FILE, a new file, while the
-  mirror goes on serving. Back up the verified tarballs (CORDON_DATA_DIR/blobs) with any file copy: every
+  Writes a consistent copy of the store (CORDON_DATA_DIR/cordon.sqlite, or the PostgreSQL database of
+  CORDON_DATABASE_URL as JSON lines) to FILE, a new file, while the mirror goes on serving. Back up the verified tarballs (CORDON_DATA_DIR/blobs) with any file copy: every
   file there is named by its sha512 and checked again when read.
 `;
 
@@ -34,6 +34,14 @@ export async function backupCommand(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError('USAGE', 'expected one FILE to write the backup to');
     const config = loadConfig();
     const file = resolve(positionals[0]!);
+    const databaseUrl = config.databaseUrl;
+    if (databaseUrl !== null && isPostgresUrl(databaseUrl)) {
+      // Loaded only when asked for, so the SQLite default never loads the PostgreSQL driver.
+      const { backupPostgres } = await import('../../storage/postgres');
+      const summary = await backupPostgres(databaseUrl, file);
+      process.stdout.write(`Backed up the PostgreSQL store to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (store ${summary.dataId}).\n`);
+      return EXIT.ok;
+    }
     const summary = await backupStore(config.dataDir, file);
     process.stdout.write(`Backed up ${config.dataDir} to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (data folder ${summary.dataId}).\n`);
     return EXIT.ok;
@@ -52,6 +60,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError('USAGE', 'expected one backup FILE to restore');
     const config = loadConfig();
     const file = resolve(positionals[0]!);
+    if (isPostgresUrl(config.databaseUrl)) {
+      throw new UsageError('USAGE', `cordon restore puts back the SQLite store of a data folder; the store is in PostgreSQL (CORDON_DATABASE_URL). Restoring a PostgreSQL backup is not automated yet: keep the backup (it is JSON lines, one row per line, checked by "cordon audit verify --db ${file}"), and restore the database with your PostgreSQL tools (pg_dump/pg_restore, or a snapshot).`);
+    }
     const { restored, replacedHead, movedAside } = restoreStore(config.dataDir, file, Date.now());
     process.stdout.write(
       `Restored ${file} into ${config.dataDir}: ${restored.versions} versions, ${restored.decisions} decisions, audit head ${head(restored.head)}.\n` +

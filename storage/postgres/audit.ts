@@ -5,7 +5,7 @@ import type { VersionState } from '../../server/policy/version-state';
 import type { Sql } from './connection';
 import type { Access } from './access';
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   at: number;
   package: string;

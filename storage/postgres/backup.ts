@@ -7,8 +7,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type pg from 'pg';
 import { BackupError, type BackupSummary } from '../backup';
+import type { AuditEntry } from '../audit-log';
 import type { Sql } from './connection';
-import { pgMigrations } from './migrations';
+import { toAudit } from './audit';
+import { pgMigrations } from './schema';
 
 export const BACKUP_FORMAT = 'cordon-postgres-backup/1';
 
@@ -132,4 +134,18 @@ export function inspectPostgresBackup(file: string): BackupSummary {
     if ((counts[table] ?? 0) !== n) throw new BackupError('BACKUP_UNREADABLE', `${file} is damaged: ${table} has ${counts[table] ?? 0} rows, its trailer says ${n}; use another backup`);
   }
   return { dataId: header.dataId, head: header.head, versions: trailer.counts.versions ?? 0, decisions: trailer.counts.decisions ?? 0, bytes: Buffer.byteLength(text) };
+}
+
+/** The audit log a PostgreSQL backup holds, oldest first, and the highest id the store had handed out (for `cordon audit verify --db FILE`). */
+export function readPostgresBackupAudit(file: string): { entries: AuditEntry[]; sequence: number | null } {
+  inspectPostgresBackup(file);
+  const entries: AuditEntry[] = [];
+  let sequence: number | null = null;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{"t":"audit_')) continue;
+    const { t, r } = JSON.parse(line) as { t: string; r: Record<string, unknown> };
+    if (t === 'audit_log') entries.push(toAudit(r as never));
+    else if (t === 'audit_sequence') sequence = Number(r.value) || null;
+  }
+  return { entries, sequence };
 }

@@ -7,15 +7,9 @@
 import type pg from 'pg';
 import { StorageError } from '../database';
 import { failClosed, LOCK_MIGRATE } from './connection';
-import * as m0001 from './schema-0001';
+import { pgMigrations, type PgMigration } from './schema';
 
-export interface PgMigration {
-  readonly id: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
-export const pgMigrations: readonly PgMigration[] = [{ id: 1, name: '0001-schema', sql: m0001.sql }];
+export { pgMigrations, type PgMigration };
 
 /** Applies every pending migration of `list`; throws STORE_TOO_NEW (changing nothing) on a newer database. */
 export async function migrate(pool: pg.Pool, where: string, list: readonly PgMigration[] = pgMigrations): Promise<void> {
