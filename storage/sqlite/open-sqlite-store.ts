@@ -210,7 +210,8 @@ class SqliteStore implements Store {
       },
       write: async (fn, opts = {}) => {
         check();
-        const result = fn(this.writer);
+        // A SAVEPOINT: a call that fails keeps nothing of itself, and the transaction goes on.
+        const result = opts.ownLocking ? fn(this.writer) : this.writer.db.transaction(() => fn(this.writer))();
         for (const name of opts.touched ?? []) touched.add(name);
         return result;
       },
