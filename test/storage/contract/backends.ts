@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type Store } from '../../../storage';
+import { openPostgresStore } from '../../../storage/postgres';
+import { createTestDatabase } from '../../helpers/postgres';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -32,26 +34,34 @@ const sqlite: ContractBackend = {
   },
 };
 
-/** True once storage/postgres is part of the build. */
-function hasPostgresBackend(): boolean {
-  try {
-    require.resolve('../../../storage/postgres');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * ── PostgreSQL: to be filled in by helper "pg" ──────────────────────────────────────────────────────
- * Include it when CORDON_TEST_DATABASE_URL is set (then a failure to connect fails the suite), or when
- * PostgreSQL answers on 127.0.0.1:5432; each `open()` gets its own database or schema, dropped by
- * `cleanup()`. Left out while storage/postgres does not exist.
+ * PostgreSQL: each `open()` gets its own database (`cordon_test_<random>`) on the PostgreSQL of the test
+ * machine (127.0.0.1:5432, or CORDON_TEST_DATABASE_URL), dropped by `cleanup()`. It always runs: the
+ * test runner checks first that PostgreSQL answers and says what to start if not.
  */
-function postgresBackends(): ContractBackend[] {
-  if (!hasPostgresBackend()) return [];
-  return [];
-}
+const postgres: ContractBackend = {
+  name: 'postgres',
+  async open() {
+    const db = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'cordon-contract-pg-'));
+    let store: Store;
+    try {
+      store = await openPostgresStore({ databaseUrl: db.url, dataDir: dir, storeBusyTimeoutMs: 2000 });
+    } catch (err) {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await db.drop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
 
 /** Every backend the contract runs on in this environment. */
-export const backends: readonly ContractBackend[] = [sqlite, ...postgresBackends()];
+export const backends: readonly ContractBackend[] = [sqlite, postgres];
