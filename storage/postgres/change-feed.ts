@@ -15,6 +15,12 @@ export const CHANGES_CHANNEL = 'cordon_changes';
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
+/**
+ * The listening connection is asked for a sign of life this often: a connection that died silently (a
+ * partition) would otherwise look live while hearing nothing. One answer missing for a heartbeat
+ * and a half counts as lost.
+ */
+const HEARTBEAT_MS = 1_000;
 
 export class PgChangeFeed implements ChangeFeed {
   private readonly generations = new Map<string, number>();
@@ -24,6 +30,7 @@ export class PgChangeFeed implements ChangeFeed {
   private stopped = false;
   private backoffMs = BACKOFF_MIN_MS;
   private retry: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   /** Backend pids of this store's own pool connections: their commits moved the feed already, at commit. */
   private readonly own = new Set<number>();
 
@@ -80,6 +87,7 @@ export class PgChangeFeed implements ChangeFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const client = this.client;
     this.client = null;
     this.connected = false;
@@ -109,6 +117,7 @@ export class PgChangeFeed implements ChangeFeed {
       this.client = client;
       this.connected = true;
       this.backoffMs = BACKOFF_MIN_MS;
+      this.beat(client);
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -116,10 +125,33 @@ export class PgChangeFeed implements ChangeFeed {
     }
   }
 
+  private beat(client: pg.Client): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    let waiting = false;
+    this.heartbeat = setInterval(() => {
+      if (client !== this.client || waiting) return;
+      waiting = true;
+      const timer = setTimeout(() => this.lost(client), HEARTBEAT_MS * 1.5);
+      client.query('SELECT 1').then(
+        () => {
+          clearTimeout(timer);
+          waiting = false;
+        },
+        () => {
+          clearTimeout(timer);
+          this.lost(client);
+        },
+      );
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
   private lost(client: pg.Client): void {
     if (client !== this.client) return;
     this.client = null;
     this.connected = false;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     client.end().catch(() => undefined);
     this.schedule();
   }

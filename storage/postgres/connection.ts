@@ -30,9 +30,18 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 
+/** Longest a statement may wait for PostgreSQL's answer before the store counts as unavailable (a backup's FETCH of 1,000 rows included). */
+export const QUERY_TIMEOUT_MS = 30_000;
+
 /** Connection settings the pool and the listener share. */
 export function clientConfig(url: string, connectTimeoutMs: number): pg.ClientConfig {
-  return { connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, types, application_name: 'cordon' };
+  return {
+    connectionString: url, connectionTimeoutMillis: connectTimeoutMs, types, application_name: 'cordon',
+    // A database that vanished without closing the connection (a partition, a dead host) is noticed in
+    // seconds, not after the system's two-hour keepalive: TCP probes start after 5 s idle, and no
+    // statement waits longer than QUERY_TIMEOUT_MS for its answer.
+    keepAlive: true, keepAliveInitialDelayMillis: 5_000, query_timeout: QUERY_TIMEOUT_MS,
+  };
 }
 
 export function createPool(url: string, connectTimeoutMs: number, max = 10): pg.Pool {

@@ -253,6 +253,13 @@ test('PostgreSQL lost: every method fails closed with STORE_UNAVAILABLE, the fee
     // Whatever changed while it was deaf went unheard: every generation moved.
     assert.notEqual(store.changes.generation('lost'), before);
     assert.equal(await store.versions.transition(move('lost', '1.0.0', 'quarantined', 'released')), true);
+
+    // A partition: nothing is refused, nothing answers. The heartbeat notices; the feed stops being live.
+    proxy.freeze();
+    await until('the feed to notice the partition', () => !store.changes.live);
+    proxy.thaw();
+    await until('the feed to come back after the partition', () => store.changes.live);
+    assert.equal((await store.versions.versionOf('lost', '1.0.0'))?.state, 'released');
   } finally {
     await store.close();
     await proxy.cut();
