@@ -150,6 +150,21 @@ describe('PostgreSQL store', () => {
     assert.equal(moves.length, 1);
   });
 
+  test('two mirrors at once: one first sighting each version, each job claimed once, one unbroken chain', async () => {
+    const [a, b] = await Promise.all([track(open(db.url)), track(open(db.url))]);
+    const versions = Array.from({ length: 10 }, (_, i) => `1.${i}.0`);
+    const job = (v: string) => ({ id: `job-${v}`, package: 'busy', version: v, integrity: 'sha512-AAAA', previousVersion: null, previousIntegrity: null });
+    // Both mirrors see the same ten new versions at the same moment.
+    await Promise.all(versions.flatMap((v) => [a, b].map((s) => s.versions.recordSighting('busy', T, [rec('busy', v)], [], [job(v)]))));
+    assert.equal((await a.versions.versionsOf('busy')).length, 10);
+    assert.equal((await a.audit.ofPackage('busy')).filter((e) => e.cause === 'first-sight').length, 10);
+    // Both claim as fast as they can: every job once.
+    const claimed = (await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).jobs.claim(T, 60_000, 1)))).flat();
+    assert.deepEqual(claimed.map((j) => j.version).sort(), [...versions].sort());
+    const report = verifyAudit(await allEntries(b), { sequence: await a.audit.sequence() });
+    assert.deepEqual(report.problems, []);
+  });
+
   test('the database refuses approved without a signed decision for the current bytes and findings', async () => {
     const store = await track(open(db.url));
     await store.versions.recordSighting('gate', T, [rec('gate', '1.0.0'), rec('gate', '2.0.0')], []);
