@@ -282,3 +282,22 @@ test('PostgreSQL lost: every method fails closed with STORE_UNAVAILABLE, the fee
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('PostgreSQL terminating every connection (a restart, 57P01): the store reconnects and the feed drops every cached generation', async () => {
+  const db = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-pg-'));
+  const store = await openPostgresStore({ databaseUrl: db.url, dataDir: dir, storeBusyTimeoutMs: 250 });
+  try {
+    await store.versions.recordSighting('restart', T, [rec('restart', '1.0.0')], []);
+    const before = store.changes.generation('restart');
+    const killed = await withClient(db.url, async (c) => (await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name])).rows.length);
+    assert.ok(killed >= 2, `terminated ${killed} connections (the pool's and the listener's)`);
+    await until('the feed to reconnect and move every generation', () => store.changes.live && store.changes.generation('restart') !== before);
+    await until('the store to answer again', async () => (await store.versions.versionOf('restart', '1.0.0').catch(() => undefined))?.state === 'quarantined');
+    assert.equal(await store.versions.transition(move('restart', '1.0.0', 'quarantined', 'released')), true);
+  } finally {
+    await store.close();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
