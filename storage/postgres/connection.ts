@@ -106,11 +106,9 @@ export async function transaction<T>(pool: pg.Pool, options: TxOptions, fn: (sql
     let broken: unknown = null;
     try {
       const modes = [`ISOLATION LEVEL ${options.isolation ?? 'READ COMMITTED'}`, options.readOnly ? 'READ ONLY' : 'READ WRITE'].join(' ');
-      await client.query(`BEGIN ${modes}`);
-      if (options.lock !== false) {
-        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
-        await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_WRITE]);
-      }
+      // One round trip for all three (numbers only are interpolated, so the simple protocol is safe here).
+      const lock = options.lock === false ? '' : `; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${LOCK_WRITE})`;
+      await client.query(`BEGIN ${modes}${lock}`);
       const result = await fn(sqlOn(client), client);
       await client.query('COMMIT');
       return result;
