@@ -13,7 +13,7 @@ import { CascadeService } from './quarantine/cascade-service';
 import { ApprovalService } from './approvals/approval-service';
 import { resolveMirrorId } from './approvals/mirror-id';
 import { BlobStore } from './blobs/blob-store';
-import { storedVersionBytes } from './blobs/tarball-server';
+import { storedVersionBytes } from './upstream/version-bytes';
 import { PasskeyService } from './passkeys/passkey-service';
 import { createDiffService, type DiffService } from './review/diff-service';
 import { createOperations, type Operations } from './ops/operations';

@@ -5,6 +5,7 @@ import type { Db } from './database';
 import type { AuditLog } from './audit-log';
 import { eventOf, type NotifyEvent } from '../server/notify/events';
 import { NotificationOutbox } from './notification-outbox';
+import { assertAllowed } from '../server/policy/state-machine';
 
 /** A change of state, written together with its audit entry. */
 export interface Transition {
@@ -34,9 +35,11 @@ export class TransitionWriter {
 
   /**
    * Applies `t` if the version is still in `t.from`; call inside the caller's transaction. True when it
-   * applied. The audit entry and the notification it raises are written in the same transaction.
+   * applied; throws TransitionRefused (writing nothing) for a change the state machine does not allow. The audit entry and the notification it raises are written in the same transaction.
    */
   apply(t: Transition): boolean {
+    // The last guard: a change the state machine does not allow is refused here, never written.
+    assertAllowed(t);
     if (this.setState.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes === 0) return false;
     this.auditLog.append({ at: t.at, package: t.package, version: t.version, fromState: t.from, toState: t.to, cause: t.cause, detail: { reason: t.reason, ...t.detail } });
     const event = eventOf(t);

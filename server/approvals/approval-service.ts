@@ -5,6 +5,7 @@
 import type { CordonConfig } from '../config';
 import type { Clock } from '../clock';
 import { cooldownEndsAt, decide } from '../policy/lifecycle';
+import { transition as checked } from '../policy/state-machine';
 import type { VersionDecision, VersionRecord, VersionState } from '../policy/version-state';
 import type { Approver } from '../config';
 import type { ApprovalStore, DecisionMethod, StoredDecision, Transition, VersionStore } from '../../storage';
@@ -201,31 +202,31 @@ export class ApprovalService {
     const needsPeople = record.analysis === 'flagged' || record.analysis === 'failed' || this.deps.quarantine.ruleFor(record.package).approvalAlways;
     if (s.decision === 'reject' || (needsPeople && record.findingsDigest !== null && approvedBy.length >= required)) {
       const t = this.transitionFor(record, s, approvedBy, required, fastTrack, now)!;
-      return { ...t, detail: { ...t.detail, clearedWithdrawal: true } };
+      return checked({ ...t, detail: { ...t.detail, clearedWithdrawal: true } });
     }
     const to = record.analysis === 'flagged' || record.analysis === 'failed' ? 'held' : 'quarantined';
-    return {
+    return checked({
       package: record.package, version: record.version, from: 'blocked', to, at: now, cause: 'withdrawal-cleared',
       reason: `withdrawal block cleared by ${s.approver}${s.reason ? `: ${s.reason}` : ''}; it waits ${to === 'held' ? 'for approvals' : 'for its cooldown and a clean analysis'} again`,
       detail: { approver: s.approver, nonce: s.nonce, integrity: record.integrity, findingsDigest: decisionDigest(record) },
-    };
+    });
   }
 
   private transitionFor(record: VersionRecord, s: Statement, approvedBy: readonly string[], required: number, fastTrack: boolean, now: number): Transition | null {
     const base = { package: record.package, version: record.version, from: record.state, at: now };
     const bound = { integrity: record.integrity, findingsDigest: record.findingsDigest, maxSeverity: record.maxSeverity };
     if (s.decision === 'reject') {
-      return { ...base, to: 'rejected', cause: 'rejected-signed', reason: `rejected by ${s.approver}${s.reason ? `: ${s.reason}` : ''}`, detail: { ...bound, approver: s.approver, nonce: s.nonce } };
+      return checked({ ...base, to: 'rejected', cause: 'rejected-signed', reason: `rejected by ${s.approver}${s.reason ? `: ${s.reason}` : ''}`, detail: { ...bound, approver: s.approver, nonce: s.nonce } });
     }
     if (approvedBy.length < required) return null;
     const severity = record.maxSeverity ?? 'no';
-    return {
+    return checked({
       ...base,
       to: 'approved',
       cause: fastTrack ? 'approved-fast-track' : 'approved',
       reason: `approved by ${approvedBy.join(', ')} (${approvedBy.length} of ${required} needed for ${severity} findings)${fastTrack ? ', fast-tracked before its cooldown ended' : ''}`,
       detail: { ...bound, approvedBy, required, fastTrack },
-    };
+    });
   }
 
   /** The approvals of a version's current bytes and findings, or undefined when it was never seen. */

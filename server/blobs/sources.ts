@@ -1,8 +1,8 @@
 /**
  * Where a version's bytes come from and what they must hash to: from the store's record of the version,
  * or, for a version the store does not know (`cordon analyze pkg@1.2.3`), from upstream's manifest.
- * Every reader of tarball bytes — serving, the analysis, the review diff, the CLI — goes through
- * BlobStore.verifiedBytes with one of these.
+ * Serving goes through BlobStore.ensure with one of these; every reader of a version's files — the
+ * analysis, the review diff, the CLI — through fetchVersion (server/upstream/version-bytes.ts).
  */
 import { parsePinned, pinDigest } from '../policy/digest-pin';
 import type { VersionRecord } from '../policy/version-state';

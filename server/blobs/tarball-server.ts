@@ -29,16 +29,6 @@ export interface TarballServerDeps {
 /** Tarballs larger than this are streamed from disk after a verifying pass instead of held in memory. */
 const IN_MEMORY_MAX = 16 * 1024 * 1024;
 
-/** Verified bytes of a version the store knows, by the digest pinned for it (the review page's byte source). */
-export function storedVersionBytes(blobs: BlobStore, versionOf: (name: string, version: string) => VersionRecord | undefined, upstream: string): (name: string, version: string, integrity: string) => Promise<Buffer> {
-  return async (name, version, integrity) => {
-    const record = versionOf(name, version);
-    const source = record && record.integrity === integrity ? blobSource(record, upstream) : null;
-    if (!source) throw new BlobError('DIGEST_MISMATCH', `the mirror has no bytes pinned to ${integrity} for ${name}@${version}`);
-    return (await blobs.verifiedBytes(source)).bytes;
-  };
-}
-
 export class TarballServer {
   private readonly memory = new Map<string, Buffer>();
   private memoryUsed = 0;

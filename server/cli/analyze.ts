@@ -4,10 +4,9 @@ import { isSeverity, severityAtLeast } from '../analyzer/severity';
 import type { Manifest, PackageSide, Severity } from '../analyzer/types';
 import { loadConfig } from '../config';
 import { CordonError } from '../errors';
-import { readTarball } from '../tarball/read-tarball';
 import { fetchPackument, type Packument } from '../upstream/registry-client';
 import { BlobStore } from '../blobs/blob-store';
-import { manifestSource } from '../blobs/sources';
+import { fetchVersion, pinnedFromManifest, unpackVersion } from '../upstream/version-bytes';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,15 +72,15 @@ async function loadSide(arg: string, up: Upstream): Promise<PackageSide> {
     } catch (err) {
       throw new UsageError('USAGE', `cannot read ${arg}: ${(err as NodeJS.ErrnoException).code ?? 'error'}; give a .tgz path or pkg@version`, { cause: err });
     }
-    return { manifest: null, ...readTarball(bytes) };
+    return { manifest: null, ...unpackVersion(bytes) };
   }
   let packument = up.packuments.get(spec.name);
   if (!packument) up.packuments.set(spec.name, (packument = fetchPackument(up.url(), spec.name)));
   const manifest = (await packument).versions[spec.version];
   if (!manifest) throw new UsageError('USAGE', `${spec.name} has no version ${spec.version} upstream`);
   // The same pinned-digest download the mirror uses: one digest, checked before the bytes are read.
-  const { bytes } = await up.blobs().verifiedBytes(manifestSource(spec.name, spec.version, manifest.dist, up.url()));
-  return { manifest: manifest as Manifest, ...readTarball(bytes) };
+  const fetched = await fetchVersion(up.blobs(), pinnedFromManifest(spec.name, spec.version, manifest.dist, up.url()));
+  return { manifest: manifest as Manifest, ...fetched.unpack() };
 }
 
 /** `cordon analyze`: prints the report and resolves 0 (quiet), 1 (at/above --fail-on) or 2 (bad input). */

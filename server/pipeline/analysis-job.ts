@@ -61,6 +61,8 @@ export interface AnalysisJobData {
   readonly upstream: string;
   /** When an added or widened dependency counts as young (the mirror's setting). */
   readonly youngDependency: { readonly maxAgeMs: number; readonly minVersions: number };
+  /** Findings only the mirror can make (new package, publish burst), added to the analyzer's (absent: none). */
+  readonly mirrorFindings?: readonly Finding[];
 }
 
 /** The parse and time budget of one analysis (see ParseBudget in the analyzer). */

@@ -44,6 +44,7 @@ function preparer(runtime: CordonRuntime, logger: Logger, blobsDir: string | nul
       limits: { maxTarballBytes: config.maxTarballBytes, tarballTimeoutMs: config.tarballTimeoutMs },
       budget: { maxFileParseBytes: config.analysisParseBudgetBytes, maxTotalParseBytes: config.analysisParseBudgetBytes * 8, timeMs: config.analysisTimeBudgetMs },
       youngDependency: config.youngDependency,
+      burst: config.burst,
       logger,
     });
 }

@@ -15,12 +15,14 @@ import { upstreamTarballUrl } from '../quarantine/first-sight';
 import type { Job, VersionStore } from '../../storage';
 import { AnalysisError, type AnalysisJobData, type DependencyFact, type JobSide } from './analysis-job';
 import { registryDependencies, registryDependencyEntries } from './dependency-names';
+import { preparedFindings } from './mirror-findings';
+import type { BurstSettings } from './burst';
 import type { PackumentBatch } from './packument-batch';
 
 export interface PrepareDeps {
   readonly mirrorId: string;
   readonly upstream: string;
-  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting'>;
+  readonly store: Pick<VersionStore, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting' | 'versionsByPublisher'>;
   readonly quarantine: Pick<QuarantineService, 'observe' | 'ruleFor'>;
   readonly packuments: PackumentBatch;
   readonly now: () => number;
@@ -29,6 +31,8 @@ export interface PrepareDeps {
   readonly limits: AnalysisJobData['limits'];
   readonly budget?: AnalysisJobData['budget'];
   readonly youngDependency: AnalysisJobData['youngDependency'];
+  /** What counts as a publish burst (the mirror's setting). */
+  readonly burst: BurstSettings;
   readonly logger: Logger;
 }
 
@@ -132,6 +136,9 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     }
   }
   const dependencies = await sightDependencies(deps, id, manifest);
+  // Read after the sighting: versions it recorded belong to the burst too.
+  const around = record.publisher && record.publishedAt !== null ? deps.store.versionsByPublisher(record.publisher, record.publishedAt - deps.burst.windowMs, record.publishedAt + deps.burst.windowMs) : [];
+  const mirrorFindings = preparedFindings(record, previous ? previous.version : null, around, deps.burst);
   return {
     id: job.id,
     question: {
@@ -152,5 +159,6 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     budget: deps.budget,
     upstream: deps.upstream,
     youngDependency: deps.youngDependency,
+    mirrorFindings,
   };
 }

@@ -4,13 +4,12 @@
  * the store lacks them), read them in memory, diff them. It never asks upstream which bytes a version
  * has: the mirror pinned them at first sight, and it serves the same bytes from the same store.
  */
-import { analyze, ANALYZER_VERSION, type AnalyzeOptions } from '../analyzer';
+import { analyze, compareFindings, findingsDigest, ANALYZER_VERSION, type AnalyzeOptions } from '../analyzer';
 import { BlobStore } from '../blobs/blob-store';
 import { BlobError } from '../blobs/errors';
-import { blobDigest } from '../blobs/blob-store';
 import { parsePinned } from '../policy/digest-pin';
-import { readTarball } from '../tarball/read-tarball';
 import { TarballError } from '../tarball/errors';
+import { fetchVersion, type FetchedVersion } from '../upstream/version-bytes';
 import { AnalysisError, type AnalysisJobData, type AnalysisOutput, type JobSide } from './analysis-job';
 import { fetchAttestations } from '../upstream/attestations-client';
 import { publicGoodTrust } from '../provenance/trusted-root';
@@ -45,23 +44,22 @@ function failure(err: unknown, what: string): AnalysisError {
   return new AnalysisError('TRANSIENT', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
-/** The verified bytes of one side, and their sha512. */
-async function bytesOf(side: JobSide, name: string, blobs: BlobStore): Promise<{ bytes: Buffer; sha512: string }> {
+/** The verified bytes of one side (their sha512, their files on demand). */
+async function bytesOf(side: JobSide, name: string, blobs: BlobStore): Promise<FetchedVersion> {
   const what = `${name}@${side.version}`;
   const pin = parsePinned(side.integrity);
   if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${what} has no single pinned digest (${side.integrity}); its bytes cannot be verified`);
   if (!/^https?:\/\//i.test(side.tarballUrl)) throw new AnalysisError('BAD_TARBALL_URL', `there is no http(s) tarball address for ${what}`);
   try {
-    const { bytes, sha512 } = await blobs.verifiedBytes({ url: side.tarballUrl, pin, blob: blobDigest(side.blob), label: what });
-    return { bytes, sha512: sha512.sri };
+    return await fetchVersion(blobs, { name, version: side.version, integrity: side.integrity, tarballUrl: side.tarballUrl, blob: side.blob });
   } catch (err) {
     throw failure(err, what);
   }
 }
 
-function unpack(bytes: Buffer, what: string): ReturnType<typeof readTarball> {
+function unpack(side: FetchedVersion, what: string): ReturnType<FetchedVersion['unpack']> {
   try {
-    return readTarball(bytes);
+    return side.unpack();
   } catch (err) {
     if (err instanceof TarballError) throw new AnalysisError('TARBALL_UNREADABLE', `the tarball of ${what} cannot be read: ${err.message}`, { cause: err });
     throw err;
@@ -84,8 +82,8 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
   const provenance = job.next.manifest ? await provenanceOf(job.upstream, name, job.next.version, job.next.manifest, digestOf(next.sha512), provenanceDeps) : null;
   const prevProvenance = previous && job.previous!.manifest ? await previousProvenanceOf(job.upstream, name, job.previous!.version, job.previous!.manifest, digestOf(previous.sha512), provenanceDeps) : undefined;
 
-  const nextContents = unpack(next.bytes, `${name}@${job.next.version}`);
-  const prevContents = previous ? unpack(previous.bytes, `${name}@${job.previous!.version}`) : null;
+  const nextContents = unpack(next, `${name}@${job.next.version}`);
+  const prevContents = previous ? unpack(previous, `${name}@${job.previous!.version}`) : null;
   const unpacked = performance.now();
 
   const report = analyze(
@@ -97,11 +95,14 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
     },
   );
   const done = performance.now();
+  // What the mirror found when it prepared the job (new package, burst) is part of the answer.
+  const extra = job.mirrorFindings ?? [];
+  const findings = extra.length ? [...report.findings, ...extra].sort(compareFindings) : report.findings;
   return {
     question: { ...question, analyzerVersion: ANALYZER_VERSION },
-    findings: report.findings,
-    digest: report.digest,
-    maxSeverity: report.maxSeverity,
+    findings,
+    digest: extra.length ? findingsDigest(findings) : report.digest,
+    maxSeverity: extra.length ? findings[0]!.severity : report.maxSeverity,
     analyzerVersion: report.analyzerVersion,
     previousVersion: job.previous ? job.previous.version : null,
     blobs: { next: next.sha512, previous: previous?.sha512 ?? null },

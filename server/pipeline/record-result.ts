@@ -4,9 +4,10 @@ import type { CordonRuntime } from '../runtime';
 import type { Logger } from '../logger';
 import type { Transition } from '../../storage';
 import { questionMismatch, type AnalysisFailure, type AnalysisJobData, type AnalysisOutput } from './analysis-job';
-import { burstFinding } from './burst';
+import { unanalysableFinding } from './mirror-findings';
 import { nextAttemptAt } from './retry-policy';
 import { WithdrawalWatch } from '../quarantine/withdrawal-watch';
+import { transition as checked } from '../policy/state-machine';
 
 /** The job a result or failure belongs to, as the mirror's outbox knows it. */
 export interface JobRef {
@@ -48,7 +49,8 @@ export class ResultRecorder {
 
   /**
    * A finished analysis. Refused (and logged, never recorded) unless it answers exactly the question the
-   * job asked; else adds what only the mirror knows (new package, bursts), then holds or clears the version.
+   * job asked; else records its findings (the mirror's own, new package and burst, came with them from
+   * the prepared job) with any the mirror added to these bytes meanwhile, then holds or clears the version.
    */
   succeeded(job: JobRef, data: AnalysisJobData, output: AnalysisOutput): RecordOutcome {
     const { store, analyses, jobs, clock, config, mirrorId } = this.runtime;
@@ -74,20 +76,12 @@ export class ResultRecorder {
     if (this.conflictingBytes(job, output)) return 'recorded';
     // Findings the mirror added to these bytes meanwhile (a cascade from a sibling) stay.
     const findings: Finding[] = [...output.findings, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])];
-    if (output.previousVersion === null) {
-      findings.push({ category: 'metadata', rule: 'metadata/new-package', severity: 'low', message: `no earlier version of ${job.package} is available here to compare against: everything this version can do counts as new.` });
-    }
-    if (record.publisher && record.publishedAt !== null) {
-      const around = store.versionsByPublisher(record.publisher, record.publishedAt - config.burst.windowMs, record.publishedAt + config.burst.windowMs);
-      const burst = burstFinding(record, around, config.burst);
-      if (burst) findings.push(burst);
-    }
     findings.sort(compareFindings);
     const worst: Severity | null = findings[0]?.severity ?? null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const transition: Transition | null =
       flagged && record.state === 'quarantined'
-        ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } }
+        ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } })
         : null;
     analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: output.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: output.analyzerVersion, timings: output.timings, finishedAt: now },
@@ -166,18 +160,13 @@ export class ResultRecorder {
       if (failure.code === 'INTEGRITY_MISMATCH') {
         quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        store.transition({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail });
+        store.transition(checked({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail }));
       }
       return;
     }
-    const finding: Finding =
-      failure.code === 'TARBALL_TOO_LARGE'
-        ? { category: 'metadata', rule: 'pipeline/tarball-too-large', severity: 'high', message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.` }
-        : failure.code === 'RESOURCE_LIMIT'
-        ? { category: 'metadata', rule: 'pipeline/resource-limit', severity: 'high', message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).` }
-        : { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
+    const finding = unanalysableFinding(failure, attempts);
     const transition: Transition | null =
-      record.state === 'quarantined' ? { package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now } : null;
+      record.state === 'quarantined' ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now }) : null;
     const findings = [finding, ...(analyses.addedFindings(job.package, job.version, job.integrity) as Finding[])].sort(compareFindings);
     analyses.record(
       { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity, analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },

@@ -5,6 +5,7 @@
  */
 import { compareFindings, findingsDigest, type Finding } from '../analyzer';
 import { cascadeHolds, type CascadeCause, type CascadeSettings } from '../policy/cascade';
+import { transition as checked } from '../policy/state-machine';
 import type { AnalysisStore, Transition, VersionStore } from '../../storage';
 
 /** The rule id of the finding a cascade adds. */
@@ -31,10 +32,10 @@ export class CascadeService {
         const findings = [...(analysis.findings as Finding[]).filter((f) => f.rule !== CASCADE_RULE), finding].sort(compareFindings);
         merged = { findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity };
       }
-      const transition: Transition = {
+      const transition: Transition = checked({
         package: record.package, version: record.version, from: record.state, to: 'held', reason: hold.reason, cause: 'cascade-held', at: now, event: 'cascaded',
         detail: { causedBy: { package: cause.package, version: cause.version, auditId: cause.auditId, what: cause.what }, publisher: cause.publisher },
-      };
+      });
       if (this.analyses.addFinding(transition, record.integrity ?? '', finding, merged)) applied.push(transition);
     }
     return applied;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import semver from 'semver';
 import type { VersionStore, Transition, JobSpec, SightingFindings } from '../../storage';
 import { decide, initialState } from '../policy/lifecycle';
+import { transition as checked } from '../policy/state-machine';
 import { integrityOf, publishTime, tarballBasename, type Packument, type VersionManifest } from '../policy/manifest';
 import { parsePinned, stillPinned } from '../policy/digest-pin';
 import type { VersionDecision, VersionRecord } from '../policy/version-state';
@@ -220,7 +221,7 @@ export class QuarantineService {
     for (const record of this.store.versionsInState('quarantined')) {
       const decision = decide(record, this.ruleFor(record.package), now);
       if (!decision.visible) continue;
-      const t: Transition = { package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } };
+      const t: Transition = checked({ package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } });
       if (this.store.transition(t)) made.push(t);
     }
     return made;
@@ -303,5 +304,5 @@ function publisherOf(manifest: VersionManifest | undefined): string | null {
 }
 
 function block(record: VersionRecord, at: number, cause: string, reason: string, detail: Record<string, unknown>): Transition {
-  return { package: record.package, version: record.version, from: record.state, to: 'blocked', reason, cause, at, detail };
+  return checked({ package: record.package, version: record.version, from: record.state, to: 'blocked', reason, cause, at, detail });
 }

@@ -1,6 +1,6 @@
 /** The work of one diff thread: check both tarballs against their recorded integrity, unpack, diff. Pure but for CPU. */
 import { bytesMatch, parsePinned } from '../policy/digest-pin';
-import { readTarball } from '../tarball/read-tarball';
+import { unpackVersion } from '../upstream/version-bytes';
 import type { FilesDiff } from './diff-types';
 import { DEFAULT_DIFF_LIMITS, diffFiles } from './file-diff';
 
@@ -17,7 +17,7 @@ function files(side: NonNullable<DiffJob['previous']>): Map<string, Uint8Array> 
   const pin = parsePinned(side.integrity);
   if (!pin || !bytesMatch(side.bytes, pin)) return { ok: false, code: 'DIFF_INTEGRITY', message: `the tarball of ${side.id} does not match its recorded integrity ${side.integrity}; do not trust it` };
   try {
-    return new Map(readTarball(side.bytes).files.map((f) => [f.path, f.bytes]));
+    return new Map(unpackVersion(side.bytes).files.map((f) => [f.path, f.bytes]));
   } catch (err) {
     return { ok: false, code: 'DIFF_UNREADABLE', message: `the tarball of ${side.id} cannot be read: ${(err as Error).message}` };
   }

@@ -9,7 +9,7 @@ import { DiffPool } from './diff-pool';
 import type { ReviewDiff } from './diff-types';
 import { DiffError } from './errors';
 import { metadataDiff } from './metadata-diff';
-import { upstreamPackuments, upstreamVersionBytes, type LoadPackument, type LoadVersionBytes } from './version-bytes';
+import { upstreamPackuments, type LoadPackument, type LoadVersionBytes } from './version-bytes';
 
 /** One version and the version it is compared with, each named by the integrity the mirror recorded. */
 export interface DiffRequest {
@@ -28,8 +28,8 @@ export interface DiffService {
 }
 
 export interface DiffServiceOptions {
-  /** The byte source (default: upstream). The content-addressed store plugs in here. */
-  readonly loadVersionBytes?: LoadVersionBytes;
+  /** The byte source: verified bytes of the version the mirror pinned (storedVersionBytes in server/upstream/version-bytes.ts). */
+  readonly loadVersionBytes: LoadVersionBytes;
   readonly loadPackument?: LoadPackument;
   /** Distinct builds at once (also the number of threads). */
   readonly concurrency?: number;
@@ -41,9 +41,9 @@ export interface DiffServiceOptions {
 const keyOf = (r: DiffRequest): string => JSON.stringify([r.name, r.version, r.integrity, r.previous?.version ?? null, r.previous?.integrity ?? null]);
 
 /** The diff service of a mirror. */
-export function createDiffService(config: Pick<CordonConfig, 'upstream'>, options: DiffServiceOptions = {}): DiffService {
+export function createDiffService(config: Pick<CordonConfig, 'upstream'>, options: DiffServiceOptions): DiffService {
   const loadPackument = options.loadPackument ?? upstreamPackuments(config.upstream);
-  const loadVersionBytes = options.loadVersionBytes ?? upstreamVersionBytes(loadPackument);
+  const loadVersionBytes = options.loadVersionBytes;
   const concurrency = options.concurrency ?? 2;
   const cacheEntries = options.cacheEntries ?? 32;
   const timeoutMs = options.timeoutMs ?? 30_000;

@@ -1,10 +1,9 @@
 /**
- * Where the review reads a version's tarball bytes and metadata. ONE function is the byte source: today
- * upstream; the content-addressed store of verified bytes replaces it with one line in `createDiffService`'s
- * caller. Whatever the source, the diff thread checks the bytes against the integrity the mirror recorded.
+ * Where the review reads a version's tarball bytes and metadata. The bytes come from the one fetch of
+ * server/upstream/version-bytes.ts (storedVersionBytes: verified against the pinned digest); whatever the
+ * source, the diff thread checks them again against the integrity the mirror recorded.
  */
-import { fetchPackument, fetchTarball, type Packument } from '../upstream/registry-client';
-import { UpstreamError } from '../upstream/errors';
+import { fetchPackument, type Packument } from '../upstream/registry-client';
 
 /** The tarball bytes of one version, which must match `integrity` (the caller verifies). */
 export type LoadVersionBytes = (name: string, version: string, integrity: string) => Promise<Buffer>;
@@ -28,13 +27,4 @@ export function memoPackuments(load: LoadPackument, ttlMs = 30_000, now: () => n
 /** Packuments from the upstream registry. */
 export function upstreamPackuments(upstream: string): LoadPackument {
   return memoPackuments((name) => fetchPackument(upstream, name));
-}
-
-/** Tarball bytes from the upstream registry, found through the package's packument. */
-export function upstreamVersionBytes(packuments: LoadPackument): LoadVersionBytes {
-  return async (name, version) => {
-    const url = (await packuments(name)).versions[version]?.dist?.tarball;
-    if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new UpstreamError('UPSTREAM_NOT_FOUND', `upstream no longer lists a tarball for ${name}@${version}`);
-    return fetchTarball(url);
-  };
 }

@@ -110,7 +110,10 @@ class SqliteStore implements Store {
     const subscribers = this.subscribers;
     this.changes = {
       // The trigger of migration 4 keeps it, whichever connection or process writes.
-      generation: (name) => reader.versions.generation(name),
+      generation: (name) => {
+        if (!reader.db.open) throw closedError();
+        return reader.versions.generation(name);
+      },
       live: true,
       subscribe(fn) {
         subscribers.add(fn);

@@ -18,7 +18,7 @@ describe('a refusal on every channel a client prints', () => {
     await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
     // A finding whose text is hostile: it must not reach a header or a terminal as control characters.
     const record = m.mirror.runtime.store.versionOf('demo-pkg', '1.1.0')!;
-    assert.ok(m.mirror.runtime.store.transition({ package: 'demo-pkg', version: '1.1.0', from: record.state, to: 'held', reason: HOSTILE, cause: 'test', at: NOW }));
+    assert.ok(m.mirror.runtime.store.transition({ package: 'demo-pkg', version: '1.1.0', from: record.state, to: 'held', reason: HOSTILE, cause: 'analysis-flagged', at: NOW }));
   });
   after(() => m.stop());
 

@@ -126,7 +126,7 @@ test('approval, rejection, block and a cascaded hold each raise their event', as
     m.upstream.publish('cascade-lib', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('cascade-lib', '2.0.0', { time: NOW - HOUR });
     await (await fetch(`${m.mirror.url}cascade-lib`)).arrayBuffer();
-    assert.equal(m.mirror.runtime.store.transition({ package: 'cascade-lib', version: '2.0.0', from: 'quarantined', to: 'held', reason: 'its new dependency approve-me@1.0.1 was held', cause: 'cascaded-hold', at: NOW, event: 'cascaded' }), true);
+    assert.equal(m.mirror.runtime.store.transition({ package: 'cascade-lib', version: '2.0.0', from: 'quarantined', to: 'held', reason: 'its new dependency approve-me@1.0.1 was held', cause: 'cascade-held', at: NOW, event: 'cascaded' }), true);
     await m.mirror.pipeline.drain();
     await m.mirror.notifier.runNow();
 

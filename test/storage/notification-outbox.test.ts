@@ -12,12 +12,12 @@ const events = (db: Db) => db.prepare('SELECT event, package, version, from_stat
 test('a state change that raises an event writes it in its own transaction; one that does not apply writes nothing', () => {
   const db = openDatabase(':memory:');
   const store = new VersionStore(db);
-  store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0'), rec('1.2.0')], []);
+  store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0'), rec('1.2.0'), rec('1.3.0')], []);
   assert.deepEqual(events(db), [], 'first sight of released and quarantined versions raises nothing');
 
   assert.equal(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'blocked', reason: 'withdrawn', cause: 'withdrawn-upstream', at: T }), true);
   assert.equal(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'blocked', reason: 'again', cause: 'withdrawn-upstream', at: T }), false, 'the guarded update no longer matches');
-  assert.equal(store.transition({ package: 'demo', version: '1.0.0', from: 'released', to: 'released', reason: 'noop', cause: 'x', at: T }), true);
+  assert.equal(store.transition({ package: 'demo', version: '1.3.0', from: 'quarantined', to: 'released', reason: 'cooldown ended', cause: 'cooldown-ended', at: T }), true);
   assert.deepEqual(events(db), [{ event: 'blocked', package: 'demo', version: '1.1.0', from_state: 'quarantined', to_state: 'blocked', cause: 'withdrawn-upstream' }], 'one event, for the change that applied; released raises none');
 
   // The transaction of the change fails after the transition was applied: the event goes with it.
@@ -30,7 +30,7 @@ test('a state change that raises an event writes it in its own transaction; one 
   assert.equal(store.versionOf('demo', '1.2.0')?.state, 'quarantined');
   assert.equal(events(db).length, 1, 'no event for a change that was rolled back');
 
-  store.transition({ package: 'demo', version: '1.2.0', from: 'quarantined', to: 'held', reason: 'held because 1.1.0 was', cause: 'cascade', at: T, event: 'cascaded' });
+  store.transition({ package: 'demo', version: '1.2.0', from: 'quarantined', to: 'held', reason: 'held because 1.1.0 was', cause: 'cascade-held', at: T, event: 'cascaded' });
   assert.equal((events(db)[1] as { event: string }).event, 'cascaded', 'a transition names its event when the default of its state does not fit');
 });
 

@@ -72,10 +72,10 @@ test('the store refuses an approval or rejection that no signed decision backs',
   const store = new VersionStore(openDatabase(':memory:'));
   store.recordSighting('demo', T, [rec('1.1.0')], []);
   for (const to of ['approved', 'rejected'] as const) {
-    assert.throws(() => store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to, reason: 'forged', cause: 'forged', at: T }), /only through a signed decision/);
+    assert.throws(() => store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to, reason: 'forged', cause: to === 'approved' ? 'approved' : 'rejected-signed', at: T }), /only through a signed decision/);
   }
   assert.equal(store.versionOf('demo', '1.1.0')?.state, 'quarantined');
-  assert.ok(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'held', reason: 'r', cause: 'c', at: T }), 'other transitions still apply');
+  assert.ok(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'held', reason: 'r', cause: 'analysis-flagged', at: T }), 'other transitions still apply');
 });
 
 test('a late analysis result cannot rewrite a released version', () => {

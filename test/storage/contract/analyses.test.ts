@@ -29,10 +29,10 @@ contract('a finding added beyond the analysis is kept with its transition and me
   await store.analyses.record(analysis('1.0.0', { findings: [], digest: 'empty', maxSeverity: null }), 'clean', null);
   const finding = { category: 'publisher', rule: 'publisher/cascade', severity: 'high', message: 'a sibling was rejected' };
   const merged = { findings: [finding], digest: 'dg-merged', maxSeverity: 'high' };
-  assert.equal(await store.analyses.addFinding(move('demo', '1.0.0', 'released', 'held', T + 20, 'cascade'), 'sha512-demo-1.0.0', finding, merged), false, 'its transition did not apply');
+  assert.equal(await store.analyses.addFinding(move('demo', '1.0.0', 'released', 'held', T + 20, 'cascade-held'), 'sha512-demo-1.0.0', finding, merged), false, 'its transition did not apply');
   assert.deepEqual(await store.analyses.addedFindings('demo', '1.0.0', 'sha512-demo-1.0.0'), []);
 
-  assert.equal(await store.analyses.addFinding({ ...move('demo', '1.0.0', 'quarantined', 'held', T + 20, 'cascade'), event: 'cascaded' }, 'sha512-demo-1.0.0', finding, merged), true);
+  assert.equal(await store.analyses.addFinding({ ...move('demo', '1.0.0', 'quarantined', 'held', T + 20, 'cascade-held'), event: 'cascaded' }, 'sha512-demo-1.0.0', finding, merged), true);
   assert.deepEqual(await store.analyses.addedFindings('demo', '1.0.0', 'sha512-demo-1.0.0'), [finding]);
   const a = await store.analyses.analysisOf('demo', '1.0.0', 'sha512-demo-1.0.0');
   assert.deepEqual([a?.findings, a?.digest, a?.maxSeverity], [[finding], 'dg-merged', 'high']);

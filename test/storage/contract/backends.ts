@@ -3,6 +3,7 @@
  * a `cleanup()` that closes it and removes everything it made.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type Store } from '../../../storage';
@@ -16,6 +17,8 @@ export interface OpenedStore {
 
 export interface ContractBackend {
   readonly name: string;
+  /** Why this backend cannot run here (its tests are then skipped, saying so); null when it can. */
+  unavailable?(): Promise<string | null>;
   open(): Promise<OpenedStore>;
 }
 
@@ -34,13 +37,32 @@ const sqlite: ContractBackend = {
   },
 };
 
+/** True when something accepts TCP connections at host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
 /**
  * PostgreSQL: each `open()` gets its own database (`cordon_test_<random>`) on the PostgreSQL of the test
- * machine (127.0.0.1:5432, or CORDON_TEST_DATABASE_URL), dropped by `cleanup()`. It always runs: the
- * test runner checks first that PostgreSQL answers and says what to start if not.
+ * machine (CORDON_TEST_DATABASE_URL, else 127.0.0.1:5432), dropped by `cleanup()`. `npm test` refuses to
+ * start without it (scripts/run-tests.js says what to start); a run of chosen files skips it, saying why.
  */
 const postgres: ContractBackend = {
   name: 'postgres',
+  async unavailable() {
+    if (process.env.CORDON_TEST_DATABASE_URL) return null;
+    return (await listening('127.0.0.1', 5432)) ? null : 'PostgreSQL does not answer on 127.0.0.1:5432; start it (Debian: pg_ctlcluster 15 main start), or set CORDON_TEST_DATABASE_URL';
+  },
   async open() {
     const db = await createTestDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'cordon-contract-pg-'));

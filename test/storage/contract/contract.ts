@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import { canonicalStatement, newNonce, STATEMENT_TYPE, type Statement } from '../../../server/approvals/statement';
 import type { VersionRecord, VersionState } from '../../../server/policy/version-state';
+import { causesOf } from '../../../server/policy/state-machine';
 import type { NewDecision, Store, Transition } from '../../../storage';
 import { testApprover, type TestApprover } from '../../approvals/keys';
 import { backends } from './backends';
@@ -11,7 +12,9 @@ export const T = Date.parse('2026-11-20T12:00:00Z');
 /** Runs `fn` once per backend, each on a fresh store that is cleaned up afterwards. */
 export function contract(title: string, fn: (store: Store) => Promise<void>): void {
   for (const backend of backends) {
-    test(`${backend.name}: ${title}`, async () => {
+    test(`${backend.name}: ${title}`, async (t) => {
+      const why = (await backend.unavailable?.()) ?? null;
+      if (why !== null) return t.skip(why);
       const { store, cleanup } = await backend.open();
       try {
         await fn(store);
@@ -30,7 +33,8 @@ export function rec(pkg: string, version: string, state: VersionState = 'quarant
   };
 }
 
-export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause = 'test-move'): Transition {
+/** A change of state with a cause the state machine allows for it (storage refuses any other), unless `cause` is given. */
+export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause: string = causesOf(from, to)[0] ?? 'not-allowed'): Transition {
   return { package: pkg, version, from, to, reason: `${from} to ${to}`, cause, at };
 }
 

@@ -18,7 +18,7 @@ contract('two transitions from the same state at once: exactly one applies, with
   // Many at once, inside transactions too.
   const many = await Promise.all(
     Array.from({ length: 10 }, (_, i) =>
-      i % 2 ? store.versions.transition(move('demo', '2.0.0', 'quarantined', 'released', T + 2, `c${i}`)) : store.atomically((tx) => tx.versions.transition(move('demo', '2.0.0', 'quarantined', 'held', T + 2, `c${i}`))),
+      i % 2 ? store.versions.transition(move('demo', '2.0.0', 'quarantined', 'released', T + 2)) : store.atomically((tx) => tx.versions.transition(move('demo', '2.0.0', 'quarantined', 'held', T + 2))),
     ),
   );
   assert.equal(many.filter(Boolean).length, 1);

@@ -36,9 +36,9 @@ contract('an absence counts a new miss only after the gap, clears by a person, a
   assert.equal(await store.withdrawals.of('demo', '2.0.0'), undefined);
   assert.equal(await store.withdrawals.hasPending('demo'), false);
 
-  await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0', 'released')], []);
+  await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0')], []);
   assert.equal(await store.withdrawals.lastTransitionCause('demo', '1.0.0'), 'first-sight');
-  await store.versions.transition(move('demo', '1.0.0', 'released', 'blocked', T + 1, 'withdrawn-upstream'));
+  await store.versions.transition(move('demo', '1.0.0', 'quarantined', 'blocked', T + 1, 'withdrawn-upstream'));
   await store.audit.append({ at: T + 2, package: 'demo', version: '1.0.0', fromState: null, toState: null, cause: 'not-a-transition', detail: null });
   assert.equal(await store.withdrawals.lastTransitionCause('demo', '1.0.0'), 'withdrawn-upstream');
   assert.equal(await store.withdrawals.lastTransitionCause('demo', '9.9.9'), null);

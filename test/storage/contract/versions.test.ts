@@ -10,7 +10,7 @@ contract('a sighting keeps new versions, their jobs and findings, and the transi
   const applied = await store.versions.recordSighting(
     'demo', T + 5,
     [rec('demo', '1.1.0'), rec('demo', '1.2.0', 'held')],
-    [move('demo', '1.0.0', 'released', 'blocked', T + 5, 'withdrawn-upstream'), move('demo', '1.0.0', 'quarantined', 'released')],
+    [move('demo', '1.0.0', 'released', 'blocked', T + 5, 'integrity-changed'), move('demo', '1.0.0', 'quarantined', 'released')],
     [job('demo', '1.1.0'), job('demo', '9.9.9')],
     [{ version: '1.2.0', integrity: 'sha512-demo-1.2.0', findings, digest: 'dg', maxSeverity: 'low', analyzerVersion: 'a1' }],
   );
@@ -24,7 +24,7 @@ contract('a sighting keeps new versions, their jobs and findings, and the transi
     ['1.0.0', 'first-sight', null, 'released'],
     ['1.1.0', 'first-sight', null, 'quarantined'],
     ['1.2.0', 'first-sight', null, 'held'],
-    ['1.0.0', 'withdrawn-upstream', 'released', 'blocked'],
+    ['1.0.0', 'integrity-changed', 'released', 'blocked'],
   ]);
 
   // The same sighting again (another mirror saw it first): rows stand, nothing is added twice.

@@ -44,7 +44,7 @@ describe('cordon audit verify --db and cordon backup on PostgreSQL', () => {
 
     // An edited entry is caught by the chain; a cut-short file by its trailer.
     const lines = readFileSync(file, 'utf8').split('\n');
-    const edited = lines.map((l) => (l.includes('"cause":"test-move"') ? l.replace('"at":', '"at":1,"x":') : l)).join('\n');
+    const edited = lines.map((l) => (l.includes('"cause":"cooldown-ended"') ? l.replace('"at":', '"at":1,"x":') : l)).join('\n');
     const tampered = join(dir, 'tampered.backup');
     writeFileSync(tampered, edited.replace(/"from_state":"quarantined","to_state":"released"/, '"from_state":"quarantined","to_state":"approved"'));
     const bad = await cordon(['audit', 'verify', '--db', tampered]);

@@ -7,6 +7,7 @@ import { DataFolderError, isStoreUnavailable, openStore, readIdentity, StorageEr
 import { openPostgresStore, inspectPostgresBackup } from '../../../storage/postgres';
 import { verifyAudit } from '../../../server/approvals/audit-verify';
 import type { VersionRecord } from '../../../server/policy/version-state';
+import { causesOf } from '../../../server/policy/state-machine';
 import type { Transition } from '../../../storage/transitions';
 import type { NewDecision } from '../../../storage/approval-store';
 import { createTestDatabase, CuttableProxy, withClient, type TestDatabase } from '../../helpers/postgres';
@@ -16,7 +17,8 @@ const rec = (pkg: string, version: string, state: VersionRecord['state'] = 'quar
   package: pkg, version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `${pkg}-${version}.tgz`, tarballUrl: null, blob: null,
   reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: 'digest-1', publisher: null,
 });
-const move = (pkg: string, version: string, from: VersionRecord['state'], to: VersionRecord['state'], at = T + 1): Transition => ({ package: pkg, version, from, to, reason: `${from} to ${to}`, cause: 'test', at });
+/** A change of state with a cause the state machine allows for it (storage refuses any other). */
+const move = (pkg: string, version: string, from: VersionRecord['state'], to: VersionRecord['state'], at = T + 1): Transition => ({ package: pkg, version, from, to, reason: `${from} to ${to}`, cause: causesOf(from, to)[0]!, at });
 const decision = (pkg: string, version: string, nonce: string): NewDecision => ({
   package: pkg, version, integrity: 'sha512-AAAA', findingsDigest: 'digest-1', decision: 'approve', approver: 'alice', publicKey: 'AAAAC3NzaC1lZDI1NTE5', statement: `approve ${pkg}@${version}`,
   signature: 'sig', nonce, issuedAt: T, acceptedAt: T + 2, auditDetail: {},
