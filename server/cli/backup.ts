@@ -17,7 +17,8 @@ const BACKUP_USAGE = `usage: cordon backup FILE
 
 const RESTORE_USAGE = `usage: cordon restore FILE
 
-  Puts a backup back as the store of CORDON_DATA_DIR. Stop the mirror first. The backup must be of this
+  Puts a backup back as the store of CORDON_DATA_DIR (with CORDON_DATABASE_URL: into that PostgreSQL
+  database, which must be new and empty). Stop the mirror first. The backup must be of this
   data folder, or the folder must be new. The store it replaces is moved aside, and the restore, with the
   audit entries it gives up, is written to the audit log.
 `;
@@ -60,8 +61,15 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError('USAGE', 'expected one backup FILE to restore');
     const config = loadConfig();
     const file = resolve(positionals[0]!);
-    if (isPostgresUrl(config.databaseUrl)) {
-      throw new UsageError('USAGE', `cordon restore puts back the SQLite store of a data folder; the store is in PostgreSQL (CORDON_DATABASE_URL). Restoring a PostgreSQL backup is not automated yet: keep the backup (it is JSON lines, one row per line, checked by "cordon audit verify --db ${file}"), and restore the database with your PostgreSQL tools (pg_dump/pg_restore, or a snapshot).`);
+    const databaseUrl = config.databaseUrl;
+    if (databaseUrl !== null && isPostgresUrl(databaseUrl)) {
+      const { restorePostgres } = await import('../../storage/postgres');
+      const { restored, identity } = await restorePostgres(databaseUrl, file, config.dataDir, Date.now());
+      process.stdout.write(
+        `Restored ${file} into the PostgreSQL database of CORDON_DATABASE_URL: ${restored.versions} versions, ${restored.decisions} decisions, audit head ${head(restored.head)}; the restore is audit entry ${head(identity.auditHead)}.\n`
+          + 'Point every mirror at this database. A mirror whose data folder saw a later head refuses it as rolled back: give it a new, empty data folder (its verified tarballs are fetched again).\n',
+      );
+      return EXIT.ok;
     }
     const { restored, replacedHead, movedAside } = restoreStore(config.dataDir, file, Date.now());
     process.stdout.write(

@@ -3,3 +3,4 @@ export { openPostgresStore, type PostgresStoreSettings } from './open-postgres-s
 export { isPostgresUnavailable } from './connection';
 export { inspectPostgresBackup, isPostgresBackup, readPostgresBackupAudit, BACKUP_FORMAT } from './backup';
 export { backupPostgres, readPostgresAudit } from './offline';
+export { restorePostgres } from './restore';

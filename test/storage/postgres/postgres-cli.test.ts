@@ -9,7 +9,7 @@ import { cordon } from '../../approvals/approval-mirror';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres';
 import { move, rec, signedDecision, T } from '../contract/contract';
 
-describe('cordon audit verify --db and cordon backup on PostgreSQL', () => {
+describe('cordon audit verify --db, cordon backup and cordon restore on PostgreSQL', () => {
   let db: TestDatabase;
   let store: Store;
   const dir = mkdtempSync(join(tmpdir(), 'cordon-pg-cli-'));
@@ -33,7 +33,7 @@ describe('cordon audit verify --db and cordon backup on PostgreSQL', () => {
     assert.match(r.stdout, /^OK: 5 entries in an unbroken hash chain, 1 signed decision\(s\) verified/);
   });
 
-  test('backup writes the store as JSON lines that verify reads back; a damaged backup is refused', async () => {
+  test('backup writes the store as JSON lines that verify reads back and restore puts into a new database; a damaged backup is refused', async () => {
     const file = join(dir, 'store.backup');
     const r = await cordon(['backup', file], { CORDON_DATABASE_URL: db.url, CORDON_DATA_DIR: join(dir, 'cli-data') });
     assert.equal(r.code, 0, r.stderr);
@@ -55,5 +55,36 @@ describe('cordon audit verify --db and cordon backup on PostgreSQL', () => {
     const short = await cordon(['audit', 'verify', '--db', cut]);
     assert.notEqual(short.code, 0);
     assert.match(short.stdout + short.stderr, /incomplete/);
+
+    // Restore: only into a new, empty database; an edited backup never loads; the restore is audited.
+    const target = await createTestDatabase();
+    try {
+      const env = { CORDON_DATABASE_URL: target.url, CORDON_DATA_DIR: join(dir, 'restored-data') };
+      const refused = await cordon(['restore', tampered], env);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stdout + refused.stderr, /does not match its hash chain/);
+      const r2 = await cordon(['restore', file], env);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.match(r2.stdout, /2 versions, 1 decisions, audit head 5:.*the restore is audit entry 6:/s);
+      const again = await cordon(['restore', file], { ...env, CORDON_DATA_DIR: join(dir, 'other-data') });
+      assert.notEqual(again.code, 0);
+      assert.match(again.stdout + again.stderr, /already holds a store/);
+      const verified2 = await cordon(['audit', 'verify', '--db', target.url]);
+      assert.equal(verified2.code, 0, verified2.stderr);
+      assert.match(verified2.stdout, /6 entries in an unbroken hash chain, 1 signed decision/);
+      const restored = await openPostgresStore({ databaseUrl: target.url, dataDir: env.CORDON_DATA_DIR, storeBusyTimeoutMs: 250 });
+      try {
+        assert.equal(restored.identity.id, store.identity.id);
+        assert.deepEqual((await restored.versions.versionsOf('lib')).map((v) => [v.version, v.state]), [['1.0.0', 'released'], ['2.0.0', 'approved']]);
+        assert.equal((await restored.approvals.decisionsOf('lib', '2.0.0')).length, 1);
+        // New rows take new ids after the restored ones.
+        await restored.versions.recordSighting('lib', T + 100, [rec('lib', '3.0.0')], []);
+        assert.equal((await restored.audit.head())?.id, 7);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await target.drop();
+    }
   });
 });
