@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CordonError } from '../server/errors';
 import { migrations, type Migration } from './migrations';
+import { isPostgresFault } from './postgres/unavailable';
 
 export type Db = Database.Database;
 
@@ -26,6 +27,8 @@ export class StorageError extends CordonError<StorageErrorCode> {}
 export function isStoreUnavailable(err: unknown): boolean {
   // A backend that wraps its own faults (a closed store, a lost PostgreSQL connection) says so with this code.
   if (err instanceof StorageError) return err.code === 'STORE_UNAVAILABLE';
+  // PostgreSQL's own faults (lost connection, 57P01, 08xxx, …), should one reach a caller unwrapped.
+  if (isPostgresFault(err)) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
 }

@@ -4,7 +4,8 @@
  * confirms them without Cordon.
  *
  * By default the log is read through the mirror's HTTP API: anyone who can read the mirror can audit it,
- * from anywhere, with nothing but this CLI. `--db FILE` reads a SQLite file instead (read-only), for an
+ * from anywhere, with nothing but this CLI. `--db FILE` reads a SQLite file (or a PostgreSQL backup, or
+ * `--db postgres://…` the PostgreSQL store) instead (read-only), for an
  * operator checking a backup, or a mirror whose HTTP answers they do not want to trust; only the file
  * shows the highest id ever used, so only it catches a deleted tail without --expect-head.
  */
@@ -23,15 +24,22 @@ const USAGE = `usage: cordon audit verify [--db FILE] [--expect-head ID:HASH] [-
   export DIR      write decisions/*.json (the signed statements), decisions/*.sig, allowed_signers,
                   audit.jsonl and verify.sh into DIR (new or empty); passkey decisions
                   with their public key, authenticatorData, clientDataJSON and signature for openssl
-  --db FILE       read the SQLite file (read-only) instead of asking the mirror
+  --db FILE       read the SQLite file or a PostgreSQL backup (read-only) instead of asking the mirror;
+  --db postgres://USER@HOST/DB   or read the PostgreSQL store itself (one snapshot)
   --expect-head   an ID:HASH printed by an earlier verify: also detects entries cut from the end
 `;
 
 async function load(db: string | undefined, registry: string | undefined): Promise<{ entries: AuditEntry[]; sequence: number | null; source: string }> {
+  if (db && /^postgres(ql)?:\/\//i.test(db)) {
+    // Loaded only when asked for, so the SQLite default never loads the PostgreSQL driver.
+    const { readPostgresAudit } = await import('../../storage/postgres');
+    return { ...(await readPostgresAudit(db)), source: db.replace(/:[^:@/]*@/, ':***@') };
+  }
   if (db) {
     const path = resolve(db);
     if (!existsSync(path)) throw new UsageError('USAGE', `${path} does not exist; give the cordon.sqlite file of the mirror's data folder`);
-    return { ...readAuditFile(path), source: path };
+    const { isPostgresBackup, readPostgresBackupAudit } = await import('../../storage/postgres/backup');
+    return { ...(isPostgresBackup(path) ? readPostgresBackupAudit(path) : readAuditFile(path)), source: path };
   }
   const client = new CordonClient(mirrorUrl(registry));
   return { ...(await client.audit()), sequence: null, source: client.baseUrl };

@@ -7,6 +7,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type Store } from '../../../storage';
+import { openPostgresStore } from '../../../storage/postgres';
+import { createTestDatabase } from '../../helpers/postgres';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -35,16 +37,6 @@ const sqlite: ContractBackend = {
   },
 };
 
-/** True once storage/postgres is part of the build. */
-function hasPostgresBackend(): boolean {
-  try {
-    require.resolve('../../../storage/postgres');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** True when something accepts TCP connections at host:port. */
 function listening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -61,28 +53,37 @@ function listening(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * ── PostgreSQL: to be filled in by helper "pg" ──────────────────────────────────────────────────────
- * Runs when CORDON_TEST_DATABASE_URL is set (then a failure to connect fails the suite), or when
- * PostgreSQL answers on 127.0.0.1:5432; skipped, saying why, otherwise. `open()` must give each store its
- * own database or schema, dropped by `cleanup()`. Left out entirely while storage/postgres does not exist.
+ * PostgreSQL: each `open()` gets its own database (`cordon_test_<random>`) on the PostgreSQL of the test
+ * machine (CORDON_TEST_DATABASE_URL, else 127.0.0.1:5432), dropped by `cleanup()`. `npm test` refuses to
+ * start without it (scripts/run-tests.js says what to start); a run of chosen files skips it, saying why.
  */
-function postgresBackends(): ContractBackend[] {
-  if (!hasPostgresBackend()) return [];
-  const url = process.env.CORDON_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-  return [
-    {
-      name: 'postgres',
-      async unavailable() {
-        if (process.env.CORDON_TEST_DATABASE_URL) return null;
-        return (await listening('127.0.0.1', 5432)) ? null : 'PostgreSQL does not answer on 127.0.0.1:5432; start it, or set CORDON_TEST_DATABASE_URL';
+const postgres: ContractBackend = {
+  name: 'postgres',
+  async unavailable() {
+    if (process.env.CORDON_TEST_DATABASE_URL) return null;
+    return (await listening('127.0.0.1', 5432)) ? null : 'PostgreSQL does not answer on 127.0.0.1:5432; start it (Debian: pg_ctlcluster 15 main start), or set CORDON_TEST_DATABASE_URL';
+  },
+  async open() {
+    const db = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'cordon-contract-pg-'));
+    let store: Store;
+    try {
+      store = await openPostgresStore({ databaseUrl: db.url, dataDir: dir, storeBusyTimeoutMs: 2000 });
+    } catch (err) {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await db.drop();
+        rmSync(dir, { recursive: true, force: true });
       },
-      async open() {
-        // TODO(pg): create a fresh schema or database on `url`, open the store on it, drop it in cleanup().
-        throw new Error(`the PostgreSQL contract backend is not written yet (would use ${url.replace(/:[^:@/]*@/, ':***@')})`);
-      },
-    },
-  ];
-}
+    };
+  },
+};
 
 /** Every backend the contract runs on in this environment. */
-export const backends: readonly ContractBackend[] = [sqlite, ...postgresBackends()];
+export const backends: readonly ContractBackend[] = [sqlite, postgres];

@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import { canonicalStatement, newNonce, STATEMENT_TYPE, type Statement } from '../../../server/approvals/statement';
 import type { VersionRecord, VersionState } from '../../../server/policy/version-state';
+import { causesOf } from '../../../server/policy/state-machine';
 import type { NewDecision, Store, Transition } from '../../../storage';
 import { testApprover, type TestApprover } from '../../approvals/keys';
 import { backends } from './backends';
-import { causesOf } from '../../../server/policy/state-machine';
 
 export const T = Date.parse('2026-11-20T12:00:00Z');
 
@@ -33,8 +33,8 @@ export function rec(pkg: string, version: string, state: VersionState = 'quarant
   };
 }
 
-/** A transition with `cause`, by default the first cause the state machine allows for `from` → `to`. */
-export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause: string = causesOf(from, to)[0] ?? 'no-such-change'): Transition {
+/** A change of state with a cause the state machine allows for it (storage refuses any other), unless `cause` is given. */
+export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause: string = causesOf(from, to)[0] ?? 'not-allowed'): Transition {
   return { package: pkg, version, from, to, reason: `${from} to ${to}`, cause, at };
 }
 

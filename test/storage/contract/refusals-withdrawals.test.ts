@@ -36,7 +36,7 @@ contract('an absence counts a new miss only after the gap, clears by a person, a
   assert.equal(await store.withdrawals.of('demo', '2.0.0'), undefined);
   assert.equal(await store.withdrawals.hasPending('demo'), false);
 
-  await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0', 'quarantined')], []);
+  await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0')], []);
   assert.equal(await store.withdrawals.lastTransitionCause('demo', '1.0.0'), 'first-sight');
   await store.versions.transition(move('demo', '1.0.0', 'quarantined', 'blocked', T + 1, 'withdrawn-upstream'));
   await store.audit.append({ at: T + 2, package: 'demo', version: '1.0.0', fromState: null, toState: null, cause: 'not-a-transition', detail: null });

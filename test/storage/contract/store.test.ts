@@ -85,20 +85,24 @@ for (const backend of backends) {
     const why = (await backend.unavailable?.()) ?? null;
     if (why !== null) return t.skip(why);
     const { store, cleanup } = await backend.open();
-    await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0')], []);
-    const write = store.versions.transition(move('demo', '1.0.0', 'quarantined', 'released'));
-    const closing = store.close();
-    // A write queued before close finishes first.
-    assert.equal(await write, true);
-    await closing;
-    let read: Promise<unknown> | undefined;
-    assert.doesNotThrow(() => {
-      read = store.versions.versionsOf('demo');
-    });
-    await assert.rejects(read!, (err: unknown) => isStoreUnavailable(err));
-    await assert.rejects(store.audit.append({ at: T, package: 'demo', version: null, fromState: null, toState: null, cause: 'x', detail: null }), (err: unknown) => isStoreUnavailable(err));
-    await assert.rejects(store.atomically(async () => 1), (err: unknown) => isStoreUnavailable(err));
-    await store.close();
-    await cleanup();
+    try {
+      await store.versions.recordSighting('demo', T, [rec('demo', '1.0.0')], []);
+      const write = store.versions.transition(move('demo', '1.0.0', 'quarantined', 'released'));
+      const closing = store.close();
+      // A write queued before close finishes first.
+      assert.equal(await write, true);
+      await closing;
+      let read: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        read = store.versions.versionsOf('demo');
+      });
+      await assert.rejects(read!, (err: unknown) => isStoreUnavailable(err));
+      await assert.rejects(store.audit.append({ at: T, package: 'demo', version: null, fromState: null, toState: null, cause: 'x', detail: null }), (err: unknown) => isStoreUnavailable(err));
+      await assert.rejects(store.atomically(async () => 1), (err: unknown) => isStoreUnavailable(err));
+    } finally {
+      // Cleaned up whatever failed above (a PostgreSQL test database is dropped, never left behind).
+      await store.close();
+      await cleanup();
+    }
   });
 }
