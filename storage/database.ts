@@ -11,7 +11,7 @@ export type Db = Database.Database;
 /**
  * STORE_UNAVAILABLE: cannot be used right now (callers fail closed); STORE_TOO_NEW: a newer schema;
  * STORE_NESTED_WRITE: a write through the store from inside its own `atomically` (it would wait for
- * itself); STORE_BACKEND_MISSING: the backend `CORDON_DATABASE_URL` names is not part of this build.
+ * itself); STORE_BACKEND_MISSING: `CORDON_DATABASE_URL` names no backend Cordon has (not postgres://).
  */
 export type StorageErrorCode = 'STORE_UNAVAILABLE' | 'STORE_TOO_NEW' | 'STORE_NESTED_WRITE' | 'STORE_BACKEND_MISSING';
 

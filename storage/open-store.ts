@@ -21,29 +21,13 @@ export function isPostgresUrl(url: string | null): boolean {
 
 /** Opens the configured store; it is the caller's to close. */
 export async function openStore(config: StoreSettings): Promise<Store> {
-  if (isPostgresUrl(config.databaseUrl)) return loadPostgres()(config);
+  if (isPostgresUrl(config.databaseUrl)) {
+    // Loaded only when asked for, so the SQLite default never loads `pg`.
+    const { openPostgresStore } = require('./postgres') as typeof import('./postgres');
+    return openPostgresStore(config);
+  }
   if (config.databaseUrl !== null) {
     throw new StorageError('STORE_BACKEND_MISSING', `CORDON_DATABASE_URL must be a postgres:// or postgresql:// URL, or unset for the SQLite store in the data folder; got a ${config.databaseUrl.split(':')[0]}: URL.`);
   }
   return openSqliteStore(config.dataDir, { busyTimeoutMs: config.storeBusyTimeoutMs });
-}
-
-type OpenPostgres = (config: StoreSettings) => Promise<Store>;
-
-/** The PostgreSQL backend, loaded only when asked for, so the SQLite default never loads `pg`. */
-function loadPostgres(): OpenPostgres {
-  let mod: { openPostgresStore?: OpenPostgres };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('./postgres') as { openPostgresStore?: OpenPostgres };
-  } catch (err) {
-    // Only the backend itself missing; a backend that fails to load (a missing `pg`) says so as it is.
-    const { code, message } = err as { code?: string; message?: string };
-    if (code !== 'MODULE_NOT_FOUND' || !/'\.\/postgres'/.test(message ?? '')) throw err;
-    throw new StorageError('STORE_BACKEND_MISSING', 'CORDON_DATABASE_URL names a PostgreSQL database, but this build of Cordon has no PostgreSQL backend (storage/postgres). Unset CORDON_DATABASE_URL to use the SQLite store in the data folder, or run a Cordon that has it.', { cause: err });
-  }
-  if (typeof mod.openPostgresStore !== 'function') {
-    throw new StorageError('STORE_BACKEND_MISSING', 'CORDON_DATABASE_URL names a PostgreSQL database, but storage/postgres exports no openPostgresStore. Unset CORDON_DATABASE_URL to use the SQLite store.');
-  }
-  return mod.openPostgresStore;
 }

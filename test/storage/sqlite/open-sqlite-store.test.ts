@@ -37,17 +37,6 @@ test('openStore opens the SQLite store of the data folder by default, and its po
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('openStore names CORDON_DATABASE_URL when no PostgreSQL backend is built in', async (t) => {
-  let hasPostgres = true;
-  try {
-    require.resolve('../../../storage/postgres');
-  } catch {
-    hasPostgres = false;
-  }
-  if (hasPostgres) return t.skip('storage/postgres exists');
-  await assert.rejects(openStore({ dataDir: '/nonexistent', storeBusyTimeoutMs: 250, databaseUrl: 'postgres://127.0.0.1/x' }), (err: unknown) => err instanceof StorageError && err.code === 'STORE_BACKEND_MISSING' && /CORDON_DATABASE_URL/.test(err.message));
-});
-
 test('atomically: its own reads see its writes, the reader sees them only after COMMIT, and a throw rolls everything back', async () => {
   await withStore(async (store) => {
     await store.versions.recordSighting('demo', T, [rec('1.0.0')], []);
