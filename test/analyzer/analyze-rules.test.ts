@@ -27,7 +27,6 @@ const cases: Array<{ name: string; previous?: PackageSide | null; next: PackageS
   { name: 'vm on computed string', next: withFiles({ 'lib/a.js': "const vm = require('node:vm'); vm.runInThisContext(code);" }), rule: 'dynamic-code/eval-computed', severity: 'high' },
   { name: 'fetch in ESM + TypeScript', next: withFiles({ 'src/a.ts': "import type { X } from './x';\nexport async function f(u: string): Promise<X> { return (await fetch(u)).json() as X; }" }), rule: 'network/new-global', severity: 'medium' },
   { name: 'JSX file using WebSocket', next: withFiles({ 'src/c.jsx': 'export const C = () => { new WebSocket(url); return <div/>; };' }), rule: 'network/new-global', severity: 'medium' },
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a package under analysis, which holds a template literal.
   { name: '/proc environ read', next: withFiles({ 'lib/a.js': "fs.readFileSync(`/proc/${pid}/environ`);" }), rule: 'credentials/sensitive-path', severity: 'high' },
   { name: 'AI tool credential file', next: withFiles({ 'lib/a.js': "path.join(home, '.claude', 'credentials.json');" }), rule: 'credentials/sensitive-path', severity: 'high' },
   { name: 'env enumeration', next: withFiles({ 'lib/a.js': 'for (const k in process.env) send(k);' }), rule: 'credentials/env-enumeration', severity: 'high' },

