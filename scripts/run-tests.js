@@ -63,4 +63,7 @@ function postgresAnswers({ host, port }) {
   // A test that hangs fails after 4 minutes instead of holding the run until CI gives up on it.
   const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=240000', ...files], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
-})();
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -48,7 +48,10 @@ export default class CordonGuardPlugin {
     let ready: Router | Error | null = null;
     const routes: Promise<Router | Error> = this.runtime.then((runtime) => (ready = runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)));
     const dispatch = (router: Router | Error, req: Request, res: Response, next: NextFunction): void => {
-      if (!(router instanceof Error)) return router(req, res, next);
+      if (!(router instanceof Error)) {
+        router(req, res, next);
+        return;
+      }
       sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`));
     };
     app.use((req, res, next) => {

@@ -100,7 +100,10 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
   const plan = loadPlan(cur, scanAs, codeChanged);
   const nextKind = (file: FileView): FileKind => plan.kinds.get(file.path) ?? defaultKind(file);
   let prevPlan: LoadPlan | null = null;
-  const prevKinds = (): Map<string, FileKind> => (prevPlan ??= loadPlan(prev!, scanAs, codeChanged)).kinds;
+  const prevKinds = (): Map<string, FileKind> => {
+    prevPlan ??= loadPlan(prev!, scanAs, codeChanged);
+    return prevPlan.kinds;
+  };
   const prevKind = (file: FileView): FileKind => {
     const d = defaultKind(file);
     // a file named as code is read as that code either way; only the rest needs the previous plan

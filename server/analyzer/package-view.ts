@@ -35,7 +35,8 @@ function fileView(file: PackageFile): FileView {
     hash: createHash('sha256').update(bytes).digest('hex'),
     text: () => (text ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
     lines() {
-      return (lines ??= this.text().split(/\r?\n/));
+      lines ??= this.text().split(/\r?\n/);
+      return lines;
     },
   };
 }

@@ -33,7 +33,10 @@ export function parsePrivateKeyFile(text: string): PrivateKeyFile {
   if (cipher !== 'none' || kdf !== 'none') return { kind: 'needs-ssh-keygen', publicKey, why: 'encrypted' };
 
   const p = new WireReader(section, 'KEY_UNREADABLE', 'the private part of the key file');
-  if (p.uint32() !== p.uint32()) throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (check bytes differ).');
+  // Two equal random words open the private part; they differ when the key was decrypted with a wrong passphrase or damaged.
+  const check1 = p.uint32();
+  const check2 = p.uint32();
+  if (check1 !== check2) throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (check bytes differ).');
   const type = p.text();
   if (type !== ED25519) throw new ApprovalError('KEY_UNSUPPORTED', `the key file holds a ${type} key; Cordon approvers use ssh-ed25519 keys.`);
   const pub = p.string();

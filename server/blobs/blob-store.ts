@@ -179,7 +179,7 @@ async function sha512InSlices(bytes: Buffer): Promise<string> {
 
 /** The sha512 named by a stored `blob` column, or null. */
 export function blobDigest(blob: string | null): PinnedDigest | null {
-  if (!blob || !blob.startsWith('sha512-')) return null;
+  if (!blob?.startsWith('sha512-')) return null;
   const base64 = blob.slice('sha512-'.length);
   return Buffer.from(base64, 'base64').length === 64 ? pinned('sha512', base64) : null;
 }

@@ -75,7 +75,10 @@ async function loadSide(arg: string, up: Upstream): Promise<PackageSide> {
     return { manifest: null, ...unpackVersion(bytes) };
   }
   let packument = up.packuments.get(spec.name);
-  if (!packument) up.packuments.set(spec.name, (packument = fetchPackument(up.url(), spec.name)));
+  if (!packument) {
+    packument = fetchPackument(up.url(), spec.name);
+    up.packuments.set(spec.name, packument);
+  }
   const manifest = (await packument).versions[spec.version];
   if (!manifest) throw new UsageError('USAGE', `${spec.name} has no version ${spec.version} upstream`);
   // The same pinned-digest download the mirror uses: one digest, checked before the bytes are read.
@@ -97,7 +100,13 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const up: Upstream = {
       url: () => (upstreamUrl ??= loadConfig().upstream),
       packuments: new Map(),
-      blobs: () => (store ??= new BlobStore((scratch = mkdtempSync(join(tmpdir(), 'cordon-analyze-'))), { maxBytes: 1024 ** 3, timeoutMs: 300_000 })),
+      blobs: () => {
+        if (!store) {
+          scratch = mkdtempSync(join(tmpdir(), 'cordon-analyze-'));
+          store = new BlobStore(scratch, { maxBytes: 1024 ** 3, timeoutMs: 300_000 });
+        }
+        return store;
+      },
     };
     let previous: PackageSide | null;
     let next: PackageSide;

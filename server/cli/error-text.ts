@@ -57,7 +57,7 @@ export function reportError(command: string, err: unknown, usage?: string, write
     const code = err.code as string;
     const next = NEXT_STEP[code];
     const message = err.message.replace(/\s+$/, '');
-    write(redact(printable(`cordon ${command}: ${message}${/[.!?]$/.test(message) ? '' : '.'}${next ? ` ${next}` : ''} [${code}]`) + '\n'));
+    write(redact(`${printable(`cordon ${command}: ${message}${/[.!?]$/.test(message) ? '' : '.'}${next ? ` ${next}` : ''} [${code}]`)}\n`));
     if (code === 'USAGE' && usage) write(usage);
     return exitCodeFor(code);
   }

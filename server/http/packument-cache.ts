@@ -134,12 +134,14 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     const right = entry !== undefined && entry.generation === generation && now >= entry.madeAt && now < entry.validUntil;
     const fresh = right && monotonic() < entry!.expiresAt;
     const refilling = filling.get(key);
+    // biome-ignore lint/nursery/noMisusedPromises: `refilling` is a Map lookup (Promise | undefined): this tests whether a refill runs, not its result.
     if (fresh || (right && refilling)) {
       // A right answer past its age is served while one request refreshes it: nobody waits behind a large re-filter.
       entries.delete(key);
       entries.set(key, entry!);
       return serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added));
     }
+    // biome-ignore lint/nursery/noMisusedPromises: `refilling` is a Map lookup (Promise | undefined): this tests whether a refill runs, not its result.
     if (refilling) {
       // The same answer is being made: wait for it instead of making it again.
       return void refilling.then((made) => (made && !res.headersSent ? serve(req, res, made, (e, added) => entries.get(key) === e && account(key, e, added)) : next()), () => next());
@@ -202,8 +204,14 @@ function serve(req: Request, res: Response, entry: Entry, grew: (entry: Entry, a
     res.statusCode = 200;
     res.end(body);
   };
-  if (!acceptsGzip(req.headers['accept-encoding'])) return send(entry.body, null);
-  if (entry.gzip) return send(entry.gzip, 'gzip');
+  if (!acceptsGzip(req.headers['accept-encoding'])) {
+    send(entry.body, null);
+    return;
+  }
+  if (entry.gzip) {
+    send(entry.gzip, 'gzip');
+    return;
+  }
   entry.gzipping ??= gzipAsync(entry.body).then((gz) => {
     entry.gzip = gz;
     entry.gzipping = null;

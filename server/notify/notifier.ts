@@ -94,6 +94,7 @@ export class Notifier {
 
   /** One pass over the outbox; a pass asked for while one runs runs right after it. Never rejects. */
   private tick(): Promise<void> {
+    // biome-ignore lint/nursery/noMisusedPromises: `ticking` is Promise | null: this tests whether a pass runs, not its result.
     if (this.ticking) {
       this.tickAgain = true;
       return this.ticking;

@@ -91,7 +91,8 @@ export class CordonMetrics {
       labelNames: ['state', 'age'],
       registers,
       async collect() {
-        const read = (waitingRead = sources.waiting());
+        waitingRead = sources.waiting();
+        const read = waitingRead;
         const counts = new Map<string, number>();
         for (const { state, ageMs } of await read) {
           const key = `${state}\0${waitingAge(ageMs)}`;

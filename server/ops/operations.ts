@@ -62,7 +62,10 @@ export function createOperations(deps: OperationsDeps): Operations {
     probeStore: (now) => store.ops.probe(now),
     dataDir: config.dataDir,
     upstream: { url: config.upstream, lastAnsweredAt: () => upstream.lastAnsweredAt() },
-    redis: config.redisUrl ? (timeoutMs) => (redis ??= redisProbe(config.redisUrl!)).ping(timeoutMs) : null,
+    redis: config.redisUrl ? (timeoutMs) => {
+          redis ??= redisProbe(config.redisUrl!);
+          return redis.ping(timeoutMs);
+        } : null,
     stopping: () => stopping,
   });
   const refusals = new RefusalRecorder(store.refusals, deps.logger);

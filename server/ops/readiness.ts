@@ -78,7 +78,10 @@ export class ReadinessCheck {
       run('upstream', () => this.upstream()),
     ];
     const redis = this.deps.redis;
-    if (redis) jobs.push(run('redis', async () => (await redis(this.deps.redisTimeoutMs ?? 2_000), { ok: true })));
+    if (redis) jobs.push(run('redis', async () => {
+        await redis(this.deps.redisTimeoutMs ?? 2_000);
+        return { ok: true };
+      }));
     if (this.deps.stopping()) checks.shutdown = { ok: false, ms: 0, error: 'the mirror is stopping' };
     await Promise.all(jobs);
     return { ready: Object.values(checks).every((c) => c.ok), checks };

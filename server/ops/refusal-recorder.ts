@@ -56,6 +56,7 @@ export class RefusalRecorder {
 
   /** Writes the tallies counted so far; on a store error they are kept for the next flush. Never rejects. */
   async flush(): Promise<void> {
+    // biome-ignore lint/nursery/noMisusedPromises: `writing` is Promise | null: wait while a write is under way, then look again.
     while (this.writing) await this.writing;
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];

@@ -173,7 +173,7 @@ export class PasskeyService {
     const rp = this.rp();
     const { enrollment, approver } = await this.openEnrollment(token);
     if (!enrollment.challenge) throw new PasskeyError('REGISTRATION_FAILED', 'Open the enrollment link first; the registration has no challenge yet.');
-    let info;
+    let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo'];
     try {
       const verified = await verifyRegistrationResponse({
         response: response as RegistrationResponseJSON, expectedChallenge: enrollment.challenge, expectedOrigin: rp.origin, expectedRPID: rp.rpId,

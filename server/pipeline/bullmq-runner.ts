@@ -101,7 +101,12 @@ export class BullmqRunner implements Runner {
         if (Date.now() - this.lastReconcile > 5_000) await this.reconcile();
         ok = true;
         // A step that failed (store locked, Redis down) is tried again later and later, up to 30 s apart.
-      }).finally(() => this.schedule(ok ? (this.backoff.after(true), this.pollMs) : this.backoff.after(false)));
+      }).finally(() => {
+        if (ok) {
+          this.backoff.after(true);
+          this.schedule(this.pollMs);
+        } else this.schedule(this.backoff.after(false));
+      });
     }, ms);
     this.timer.unref();
   }
@@ -143,7 +148,7 @@ export class BullmqRunner implements Runner {
     const { clock } = this.runtime;
     const jobs = this.runtime.store.jobs;
     const local = await jobs.get(jobId);
-    if (!local || local.status !== 'active') return;
+    if (local?.status !== 'active') return;
     const remote = await BullJob.fromId<AnalysisJobData, AnalysisOutput>(this.queue!, jobId);
     if (!remote) {
       await jobs.postpone(jobId, clock.now(), 'the job was missing from Redis; queued again', clock.now());

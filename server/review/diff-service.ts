@@ -86,6 +86,7 @@ export function createDiffService(config: Pick<CordonConfig, 'upstream'>, option
         return Promise.resolve(hit);
       }
       const pending = inflight.get(key);
+      // biome-ignore lint/nursery/noMisusedPromises: `pending` is a Map lookup (Promise | undefined): a diff being built is shared, not awaited here.
       if (pending) return pending;
       if (inflight.size >= concurrency) {
         return Promise.reject(new DiffError('DIFF_BUSY', `${inflight.size} file diffs are being built; this one can be built in a few seconds. The findings above stand without it.`, { retryAfterSeconds: 5 }));

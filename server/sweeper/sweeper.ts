@@ -103,6 +103,7 @@ export function startSweeper(runtime: SweeperRuntime, logger: Logger, fetchPacku
   let running: Promise<SweepResult> | null = null;
   const etags = new EtagMemory();
   const runNow = async (): Promise<SweepResult | null> => {
+    // biome-ignore lint/nursery/noMisusedPromises: `running` is Promise | null: a sweep under way means this one is skipped.
     if (running) return null;
     running = sweepOnce(runtime, fetchPackument, logger, etags);
     try {
@@ -120,6 +121,7 @@ export function startSweeper(runtime: SweeperRuntime, logger: Logger, fetchPacku
     async stop() {
       await task.stop();
       await task.destroy();
+      // biome-ignore lint/nursery/noMisusedPromises: `running` is Promise | null: wait for a sweep only when one runs.
       if (running) await running.catch(() => undefined);
     },
   };

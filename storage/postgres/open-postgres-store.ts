@@ -230,7 +230,7 @@ class PostgresStore implements Store {
           check();
           const point = `port_call_${++savepoints}`;
           await sql.run(`SAVEPOINT ${point}`);
-          let result;
+          let result: Awaited<ReturnType<typeof fn>>;
           try {
             result = await fn(sql);
           } catch (err) {

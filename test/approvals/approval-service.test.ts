@@ -23,7 +23,11 @@ async function submit(f: Fixture, who: TestApprover, name: string, version: stri
   return (await f.service.submit(name, version, text, signature));
 }
 const refused = (fn: () => unknown, code: ApprovalErrorCode) =>
-  assert.rejects(async () => fn(), (e: unknown) => e instanceof ApprovalError && (assert.equal(e.code, code, e.message), true));
+  assert.rejects(async () => fn(), (e: unknown) => {
+    if (!(e instanceof ApprovalError)) return false;
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
 
 test('quorum 2 for a critical finding: one approval waits, the second approves; the audit log says who', async () => {
   const f = await fixture(config);

@@ -93,7 +93,7 @@ describe('cordon why and cordon show against a real mirror', () => {
     const page = `${m.mirror.url}-/cordon/packages/express-like/5.5.0-rc.1`;
     assert.match(why.stdout, /^express-like@5\.5\.0-rc\.1 is held: the mirror does not serve it\./);
     assert.match(why.stdout, /reason {5}analysis found install-script\/new-postinstall \[critical\]/);
-    assert.match(why.stdout, /published  2026-11-20T11:00:00\.000Z \(upstream\), first seen here 2026-11-20T12:00:00\.000Z/);
+    assert.match(why.stdout, /published {2}2026-11-20T11:00:00\.000Z \(upstream\), first seen here 2026-11-20T12:00:00\.000Z/);
     assert.match(why.stdout, /released {3}not by time: an approver must sign it off/);
     assert.match(why.stdout, /ask {8}alice, bob: they review it with "cordon show express-like@5\.5\.0-rc\.1" and sign with "cordon approve express-like@5\.5\.0-rc\.1"/);
     assert.ok(why.stdout.includes(`page       ${page}`), why.stdout);

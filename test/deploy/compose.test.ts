@@ -16,7 +16,10 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
 /** Loads the config from a service's environment, recording every variable the config module read. */
 function configFor(env: Record<string, string>): { config: ReturnType<typeof loadConfig>; read: Set<string> } {
   const read = new Set<string>();
-  const proxy = new Proxy({ ...env, CORDON_CONFIG: '' }, { get: (target, key: string) => (read.add(key), target[key as keyof typeof target]) });
+  const proxy = new Proxy({ ...env, CORDON_CONFIG: '' }, { get: (target, key: string) => {
+    read.add(key);
+    return target[key as keyof typeof target];
+  } });
   return { config: loadConfig(proxy, '/nonexistent-cwd'), read };
 }
 

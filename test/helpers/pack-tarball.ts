@@ -16,7 +16,7 @@ export interface TarEntry {
 const TYPE_FLAG: Record<NonNullable<TarEntry['type']>, string> = { file: '0', dir: '5', symlink: '2', hardlink: '1' };
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function header(entry: TarEntry, size: number): Buffer {
@@ -43,7 +43,7 @@ function header(entry: TarEntry, size: number): Buffer {
   block.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const byte of block) sum += byte;
-  block.write(octal(sum, 7) + ' ', 148, 8, 'ascii');
+  block.write(`${octal(sum, 7)} `, 148, 8, 'ascii');
   return block;
 }
 

@@ -49,7 +49,7 @@ test('the Slack body cannot be made to mention, link or format by text from a pa
 
 test('the signature is HMAC-SHA256 over the exact bytes, compared in constant time', () => {
   const body = '{"a":1}';
-  assert.equal(signBody('k'.repeat(16), body), 'sha256=' + require('node:crypto').createHmac('sha256', 'k'.repeat(16)).update(body).digest('hex'));
+  assert.equal(signBody('k'.repeat(16), body), `sha256=${require('node:crypto').createHmac('sha256', 'k'.repeat(16)).update(body).digest('hex')}`);
   assert.equal(verifyBody('k'.repeat(16), body, signBody('k'.repeat(16), body)), true);
   assert.equal(verifyBody('k'.repeat(16), '{"a":1} ', signBody('k'.repeat(16), body)), false);
   assert.equal(verifyBody('k'.repeat(16), body, undefined), false);

@@ -148,7 +148,7 @@ test('with BullMQ, ready checks Redis, and the metrics report the queue in Redis
 
     await proxy.up();
     const until = Date.now() + 20_000;
-    while ((r = await ready(m.mirror.url)).status !== 200) {
+    for (r = await ready(m.mirror.url); r.status !== 200; r = await ready(m.mirror.url)) {
       assert.ok(Date.now() < until, `Redis is back but ready still says ${JSON.stringify(r.body.checks.redis)}`);
       await new Promise((res) => setTimeout(res, 100));
     }

@@ -13,7 +13,11 @@ import { ORIGIN, passkeyFixture, RP_ID } from './passkey-fixture';
 const alice = testApprover('alice');
 const bob = testApprover('bob');
 const config = configWith([alice.approver, bob.approver], { mirrorId: 'test-mirror', publicUrl: 'https://cordon.test/' });
-const code = (c: string) => (e: unknown) => (e instanceof ApprovalError || e instanceof PasskeyError) && (assert.equal(e.code, c, e.message), true);
+const code = (c: string) => (e: unknown) => {
+  if (!(e instanceof ApprovalError || e instanceof PasskeyError)) return false;
+  assert.equal(e.code, c, e.message);
+  return true;
+};
 const hash = (t: string) => createHash('sha256').update(t).digest('hex');
 
 test('a link is bound to the approver who signed it, works once and for 10 minutes, and the binding is audited', async () => {

@@ -13,7 +13,11 @@ const bob = testApprover('bob');
 const config = configWith([alice.approver, bob.approver], { quorum: { critical: 2 }, mirrorId: 'test-mirror', publicUrl: 'https://cordon.test/' });
 
 const rejects = async (p: Promise<unknown>, code: ApprovalErrorCode) =>
-  assert.rejects(p, (e: unknown) => e instanceof ApprovalError && (assert.equal(e.code, code, e.message), true));
+  assert.rejects(p, (e: unknown) => {
+    if (!(e instanceof ApprovalError)) return false;
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
 
 test('a passkey decision and an SSH decision from different approvers reach one quorum; the audit verifies both', async () => {
   const f = await passkeyFixture(config);

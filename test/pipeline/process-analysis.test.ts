@@ -19,7 +19,7 @@ function side(upstream: FakeUpstream, version: string, dist: { integrity: string
   const pin = pinDigest(dist);
   assert.equal(pin.kind, 'pinned');
   const sri = pin.kind === 'pinned' ? pin.digest.sri : '';
-  return { version, manifest: upstream.packument('demo')!.versions && (upstream.packument('demo') as any).versions[version], tarballUrl: dist.tarball, integrity: sri, blob: sri };
+  return { version, manifest: (upstream.packument('demo') as any).versions?.[version], tarballUrl: dist.tarball, integrity: sri, blob: sri };
 }
 
 function job(next: AnalysisJobData['next'], previous: AnalysisJobData['previous'], blobsDir: string): AnalysisJobData {

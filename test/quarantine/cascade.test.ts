@@ -62,7 +62,8 @@ test('a signed rejection holds the siblings its publisher published around it, w
       const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/${name}`)).json()) as { versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }> };
       assert.ok(status.versions.find((v) => v.version === version)!.findings.some((f) => f.rule === CASCADE_RULE && f.severity === 'high'), name);
       const entry = (await store.audit.ofPackage(name)).find((e) => e.cause === 'cascade-held');
-      assert.equal((entry?.detail?.causedBy as { auditId: number }).auditId, outcome.decision.auditId, 'the audit entry names the causing decision');
+      assert.ok(entry, `${name} has a cascade-held audit entry`);
+      assert.equal((entry.detail?.causedBy as { auditId: number } | undefined)?.auditId, outcome.decision.auditId, 'the audit entry names the causing decision');
     }
     assert.equal((await store.versions.versionOf('far-away', '1.0.1'))?.state, 'quarantined', 'outside the window');
     assert.equal((await store.versions.versionOf('other-publisher', '1.0.1'))?.state, 'quarantined', 'another publisher');

@@ -53,8 +53,14 @@ test('while the change feed is not live, every call reads the store and nothing 
   assert.equal(state.reads, 3);
   let decided = 0;
   const { generation } = await known.records('lib');
-  known.decisions('lib', generation, 0, () => (decided++, new Map()));
-  known.decisions('lib', generation, 0, () => (decided++, new Map()));
+  known.decisions('lib', generation, 0, () => {
+    decided++;
+    return new Map();
+  });
+  known.decisions('lib', generation, 0, () => {
+    decided++;
+    return new Map();
+  });
   assert.equal(decided, 2, 'decisions are not kept either');
   state.live = true;
   await known.records('lib');

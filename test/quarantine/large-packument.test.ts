@@ -47,8 +47,14 @@ function service() {
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== 'function') return value;
       const fn = value as (...args: unknown[]) => unknown;
-      if (prop === 'recordSighting') return (...args: unknown[]) => (counts.transactions++, fn.apply(target, args));
-      if (prop === 'versionsOf') return (...args: unknown[]) => (counts.reads++, fn.apply(target, args));
+      if (prop === 'recordSighting') return (...args: unknown[]) => {
+        counts.transactions++;
+        return fn.apply(target, args);
+      };
+      if (prop === 'versionsOf') return (...args: unknown[]) => {
+        counts.reads++;
+        return fn.apply(target, args);
+      };
       return fn.bind(target);
     },
   }) as VersionPort;

@@ -11,7 +11,10 @@ const packument = async () => ({ name: 'x', versions: { '1.0.0': { name: 'x', ve
 
 test('the byte source is one injected function: each version+integrity is read and diffed once, then cached', async () => {
   const loads: string[] = [];
-  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { loadVersionBytes: async (_n, v) => (loads.push(v), v === '1.0.0' ? v1 : v2), loadPackument: packument });
+  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { loadVersionBytes: async (_n, v) => {
+    loads.push(v);
+    return v === '1.0.0' ? v1 : v2;
+  }, loadPackument: packument });
   try {
     const request = { name: 'x', version: '1.0.1', integrity: distOf(v2).integrity, previous: { version: '1.0.0', integrity: distOf(v1).integrity } };
     const [a, b] = await Promise.all([diffs.build(request), diffs.build(request)]);
@@ -37,7 +40,10 @@ test('bytes that do not match the recorded integrity are refused, whatever the s
 test('beyond the concurrency limit a build is refused with DIFF_BUSY, and over HTTP with 429 and Retry-After', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { concurrency: 1, loadVersionBytes: async () => (await gate, v2), loadPackument: packument });
+  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { concurrency: 1, loadVersionBytes: async () => {
+    await gate;
+    return v2;
+  }, loadPackument: packument });
   const integrity = distOf(v2).integrity;
   const first = diffs.build({ name: 'x', version: '1.0.1', integrity, previous: null });
   await assert.rejects(diffs.build({ name: 'y', version: '1.0.1', integrity, previous: null }), (e: unknown) => e instanceof DiffError && e.code === 'DIFF_BUSY' && e.retryAfterSeconds === 5);

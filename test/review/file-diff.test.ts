@@ -10,7 +10,10 @@ import { metadataDiff } from '../../server/review/metadata-diff';
 const dir = mkdtempSync(join(tmpdir(), 'cordon-review-diff-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const files = (o: Record<string, string | Buffer>) => new Map(Object.entries(o).map(([k, v]) => [k, new Uint8Array(Buffer.from(v))]));
-const seeded = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed);
+const seeded = (seed: number) => () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed;
+};
 
 test('random edits: patch(1) turns the old text into the new with the unified text, and line numbers match both sides', () => {
   const rnd = seeded(11);

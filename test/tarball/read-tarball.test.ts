@@ -34,7 +34,7 @@ test('joins the ustar prefix, GNU long names and pax paths', () => {
   const pax = `package/${'p'.repeat(120)}/é.js`;
   const tar = tarBytes([
     { path: deep, content: '1' },
-    { path: '././@LongLink', typeflag: 'L', content: gnu + '\0' },
+    { path: '././@LongLink', typeflag: 'L', content: `${gnu}\0` },
     { path: 'truncated-name', content: '2' },
     { path: 'PaxHeader', typeflag: 'x', content: paxRecord('path', pax) },
     { path: 'short', content: '3' },

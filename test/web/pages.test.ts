@@ -41,6 +41,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     await beforeSigning?.();
     await p.page.click('#sign');
     await p.page.locator('#decide-status .notice:not(.info)').waitFor().catch(async (err: Error) => {
+      // biome-ignore lint/performance/useDomNodeTextContent: the failure message shows the page as a reader sees it.
       throw new Error(`${err.message}\npage: ${await p.page.locator('#main').innerText()}\nconsole: ${p.console.join('\n')}`);
     });
     return `${statement}\n${await p.page.locator('#decide-status').textContent()}`;
@@ -176,6 +177,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       await review(p, 'slow-thing', '1.1.0');
       await p.page.locator('#decide-form').waitFor();
       // Published one hour before NOW (12:00 UTC): 20:00 in Tokyo.
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text a reader sees (no hidden nodes, layout whitespace) is what is asserted.
       assert.match(await p.page.locator('.meta-list').innerText(), /Nov 20, 2026, 8:00\sPM/);
       const tabTo = async (id: string) => {
         for (let i = 0; i < 80; i++) {
@@ -241,6 +243,7 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       const probe = await p.page.evaluate(() => ({
         pwned: (window as unknown as { __pwned?: number }).__pwned,
         dangerous: document.querySelectorAll('img, iframe, object, embed, script:not([src]), [onerror], a[href^="javascript:"]').length,
+        // biome-ignore lint/performance/useDomNodeTextContent: the rendered text a reader sees (no hidden nodes, layout whitespace) is what is asserted.
         text: document.body.innerText,
       }));
       assert.equal(probe.pwned, undefined, `${path}: nothing ran`);

@@ -5,6 +5,7 @@
  */
 import type { AstNode } from './walk';
 
+// biome-ignore lint/suspicious/noExplicitAny: ESTree nodes from two parsers (oxc, Babel) are read by field name; each read is checked at run time.
 type N = AstNode & Record<string, any>;
 
 /** A folded string; `decoded` when it was obtained by decoding (base64, hex, char codes), not just joining. */

@@ -4,6 +4,7 @@ import type { SignalSink } from './signal';
 import { classifyDecoded, classifyString, isTokenName } from './strings';
 import { some, walk, type AstNode } from './walk';
 
+// biome-ignore lint/suspicious/noExplicitAny: ESTree nodes from two parsers (oxc, Babel) are read by field name; each read is checked at run time.
 type N = AstNode & Record<string, any>;
 
 const NETWORK_GLOBALS = new Set(['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource']);
@@ -172,6 +173,7 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
         return;
       case 'TemplateLiteral':
         if (node.expressions.length > 0) joins.push(node);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal `${}` marks where each expression sat, so split-up strings still read as one.
         classifyString(node.quasis.map((q: N) => q.value.cooked ?? q.value.raw ?? '').join('${}'), { ...pos(node), decoded: false }, sink);
         return;
       default:

@@ -23,7 +23,7 @@ contract('50 appends at once, mixed with transitions and transactions, make one 
   const all = await allAudit(store);
   assert.equal(all.length, 10 + 50 + 5 + 10, 'first sights, appends, appends in transactions, transitions');
   assert.deepEqual(all.map((e) => e.id), all.map((_, i) => i + 1), 'ids without gaps');
-  all.forEach((e, i) => assert.equal(e.prevHash, i === 0 ? GENESIS_HASH : all[i - 1]!.hash, `entry ${e.id} chains to the one before`));
+  for (const [i, e] of all.entries()) assert.equal(e.prevHash, i === 0 ? GENESIS_HASH : all[i - 1]!.hash, `entry ${e.id} chains to the one before`);
   assert.equal(new Set(all.map((e) => e.prevHash)).size, all.length, 'no two entries share a predecessor: no fork');
   const sequence = await store.audit.sequence();
   assert.ok(sequence === null || sequence === all.length, `sequence ${sequence}`);
