@@ -4,6 +4,7 @@ import type { Db } from './database';
 import type { AnalysisOutcome } from '../server/policy/version-state';
 import { TransitionWriter, type Transition } from './transitions';
 import { AuditLog } from './audit-log';
+import { toAnalysis, type AnalysisRow } from './rows';
 
 export interface StoredFinding {
   readonly category: string;
@@ -28,32 +29,6 @@ export interface StoredAnalysis {
   readonly timings: Readonly<Record<string, number>>;
   readonly finishedAt: number;
 }
-
-interface AnalysisRow {
-  package: string;
-  version: string;
-  integrity: string;
-  previous_version: string | null;
-  findings: string;
-  digest: string;
-  max_severity: string | null;
-  analyzer_version: string;
-  timings: string;
-  finished_at: number;
-}
-
-const toAnalysis = (r: AnalysisRow): StoredAnalysis => ({
-  package: r.package,
-  version: r.version,
-  integrity: r.integrity,
-  previousVersion: r.previous_version,
-  findings: JSON.parse(r.findings) as StoredFinding[],
-  digest: r.digest,
-  maxSeverity: r.max_severity,
-  analyzerVersion: r.analyzer_version,
-  timings: JSON.parse(r.timings) as Record<string, number>,
-  finishedAt: r.finished_at,
-});
 
 export class AnalysisStore {
   private readonly stmt: Record<string, Statement>;

@@ -4,6 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
 import { TransitionWriter, type Transition } from './transitions';
+import { toDecision, type DecisionRow } from './rows';
 
 /** One accepted decision as stored. */
 export interface StoredDecision {
@@ -40,31 +41,6 @@ export type NewDecision = Omit<StoredDecision, 'id' | 'auditId' | 'method' | 'ev
   /** Extra facts for the audit entry (key line, fast-track, approvals so far). */
   readonly auditDetail: Record<string, unknown>;
 };
-
-interface DecisionRow {
-  id: number;
-  package: string;
-  version: string;
-  integrity: string;
-  findings_digest: string;
-  decision: 'approve' | 'reject';
-  approver: string;
-  public_key: string;
-  statement: string;
-  signature: string;
-  method: DecisionMethod;
-  evidence: string | null;
-  nonce: string;
-  issued_at: number;
-  accepted_at: number;
-  audit_id: number;
-}
-
-const toDecision = (r: DecisionRow): StoredDecision => ({
-  id: r.id, package: r.package, version: r.version, integrity: r.integrity, findingsDigest: r.findings_digest, decision: r.decision, approver: r.approver,
-  publicKey: r.public_key, statement: r.statement, signature: r.signature, method: r.method,
-  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>), nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
-});
 
 /** The audit log cause of an accepted signed decision; its detail carries statement, signature and key. */
 export const DECISION_CAUSE = 'decision-signed';

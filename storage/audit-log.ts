@@ -7,6 +7,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { VersionState } from '../server/policy/version-state';
 import { canonicalJson } from '../server/canonical-json';
+import { toAudit, type AuditRow } from './rows';
 
 /** `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -36,31 +37,19 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson({ v: 'cordon-audit/1', id, at, package: pkg, version, fromState, toState, cause, detail, prevHash }), 'utf8').digest('hex');
 }
 
-interface AuditRow {
-  id: number;
-  at: number;
-  package: string;
-  version: string | null;
-  from_state: VersionState | null;
-  to_state: VersionState | null;
-  cause: string;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
+/**
+ * The entry that follows `last` (the current head; none for an empty log), with its detail as the text
+ * to store. Both backends append through this, so they chain and hash alike.
+ */
+export function chainAudit(last: { id: number; hash: string } | null | undefined, input: AuditInput): { entry: AuditEntry; detailText: string | null } {
+  // Stored as parsed back, so the hash covers exactly what a reader gets (undefined fields dropped).
+  const detailText = input.detail === null ? null : JSON.stringify(input.detail);
+  const stored: Omit<AuditEntry, 'hash'> = {
+    id: (last?.id ?? 0) + 1, at: input.at, package: input.package, version: input.version, fromState: input.fromState, toState: input.toState, cause: input.cause,
+    detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>), prevHash: last?.hash ?? GENESIS_HASH,
+  };
+  return { entry: { ...stored, hash: auditEntryHash(stored) }, detailText };
 }
-
-const toAudit = (r: AuditRow): AuditEntry => ({
-  id: r.id,
-  at: r.at,
-  package: r.package,
-  version: r.version,
-  fromState: r.from_state,
-  toState: r.to_state,
-  cause: r.cause,
-  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
-  prevHash: r.prev_hash,
-  hash: r.hash,
-});
 
 export class AuditLog {
   private readonly stmt: Record<string, Statement>;
@@ -80,16 +69,9 @@ export class AuditLog {
    * records. (A unique index on prev_hash makes a second writer that raced for the same tail fail.)
    */
   append(entry: AuditInput): AuditEntry {
-    const last = this.stmt.last!.get() as { id: number; hash: string } | undefined;
-    // Stored as parsed back, so the hash covers exactly what a reader gets (undefined fields dropped).
-    const detailText = entry.detail === null ? null : JSON.stringify(entry.detail);
-    const stored: Omit<AuditEntry, 'hash'> = {
-      id: (last?.id ?? 0) + 1, at: entry.at, package: entry.package, version: entry.version, fromState: entry.fromState, toState: entry.toState, cause: entry.cause,
-      detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>), prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const hash = auditEntryHash(stored);
-    this.stmt.insert!.run(stored.id, stored.at, stored.package, stored.version, stored.fromState, stored.toState, stored.cause, detailText, stored.prevHash, hash);
-    return { ...stored, hash };
+    const { entry: next, detailText } = chainAudit(this.stmt.last!.get() as { id: number; hash: string } | undefined, entry);
+    this.stmt.insert!.run(next.id, next.at, next.package, next.version, next.fromState, next.toState, next.cause, detailText, next.prevHash, next.hash);
+    return next;
   }
 
   /** The newest entry's id and hash (what an auditor writes down to detect a truncated tail later). */

@@ -3,8 +3,8 @@
  * embedded runner claims jobs from it; the BullMQ runner hands them to Redis and waits for results.
  */
 import type { Statement } from 'better-sqlite3';
-import semver from 'semver';
 import type { Db } from './database';
+import { lowestVersion, toJob, type JobRow } from './rows';
 
 export type JobStatus = 'waiting' | 'active' | 'done' | 'failed';
 
@@ -23,48 +23,6 @@ export interface Job {
   readonly createdAt: number;
   /** When its current run of failed attempts began; null when the last attempt did not fail. */
   readonly failingSince: number | null;
-}
-
-interface JobRow {
-  id: string;
-  package: string;
-  version: string;
-  integrity: string;
-  previous_version: string | null;
-  previous_integrity: string | null;
-  status: JobStatus;
-  attempts: number;
-  run_after: number;
-  locked_until: number | null;
-  last_error: string | null;
-  created_at: number;
-  failing_since: number | null;
-}
-
-const toJob = (r: JobRow): Job => ({
-  id: r.id,
-  package: r.package,
-  version: r.version,
-  integrity: r.integrity,
-  previousVersion: r.previous_version,
-  previousIntegrity: r.previous_integrity,
-  status: r.status,
-  attempts: r.attempts,
-  runAfter: r.run_after,
-  lockedUntil: r.locked_until,
-  lastError: r.last_error,
-  createdAt: r.created_at,
-  failingSince: r.failing_since,
-});
-
-/** The job of the lowest version (semver order; versions semver cannot read come last, oldest job first). */
-function lowestVersion(jobs: readonly Job[]): Job | undefined {
-  let best: Job | undefined;
-  for (const job of jobs) {
-    if (!best) best = job;
-    else if (semver.valid(job.version) && (!semver.valid(best.version) || semver.lt(job.version, best.version))) best = job;
-  }
-  return best;
 }
 
 export class JobStore {

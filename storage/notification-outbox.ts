@@ -9,6 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { VersionState } from '../server/policy/version-state';
 import type { StoredFinding } from './analysis-store';
+import { toDelivery, toEvent, type DeliveryRow, type EventRow } from './rows';
 
 /** What the version looked like when the event happened. */
 export interface NotifyFacts {
@@ -65,43 +66,6 @@ export interface Delivery {
   readonly nextAt: number;
   readonly lastError: string | null;
 }
-
-interface EventRow {
-  id: number;
-  uid: string;
-  event: string;
-  package: string;
-  version: string;
-  from_state: VersionState | null;
-  to_state: VersionState;
-  reason: string;
-  cause: string;
-  at: number;
-  facts: string;
-}
-
-interface DeliveryRow {
-  event_id: number;
-  uid: string;
-  event: string;
-  package: string;
-  version: string;
-  endpoint: string;
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_at: number;
-  last_error: string | null;
-}
-
-const toEvent = (r: EventRow): StoredNotifyEvent => ({
-  id: r.id, uid: r.uid, event: r.event, package: r.package, version: r.version, fromState: r.from_state, toState: r.to_state, reason: r.reason, cause: r.cause, at: r.at,
-  facts: JSON.parse(r.facts) as NotifyFacts,
-});
-
-const toDelivery = (r: DeliveryRow): Delivery => ({
-  eventId: r.event_id, uid: r.uid, event: r.event, package: r.package, version: r.version, endpoint: r.endpoint, body: r.body, status: r.status, attempts: r.attempts, nextAt: r.next_at, lastError: r.last_error,
-});
 
 export class NotificationOutbox {
   private readonly stmt: Record<string, Statement>;

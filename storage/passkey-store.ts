@@ -2,6 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import { AuditLog, type AuditEntry } from './audit-log';
+import { toEnrollment, toPasskey, type EnrollmentRow, type PasskeyRow } from './rows';
 
 /** An SSH-signed request for a one-time enrollment link, as kept until it is used or expires. */
 export interface StoredEnrollment {
@@ -51,46 +52,6 @@ export const PASSKEY_ENROLLED = 'passkey-enrolled';
 export const PASSKEY_REMOVED = 'passkey-removed';
 /** Package field of audit entries that are about people, not packages. */
 export const PASSKEY_AUDIT_PACKAGE = '-';
-
-interface EnrollmentRow {
-  token_hash: string;
-  approver: string;
-  public_key: string;
-  request: string;
-  signature: string;
-  nonce: string;
-  created_at: number;
-  expires_at: number;
-  challenge: string | null;
-  used_at: number | null;
-}
-
-interface PasskeyRow {
-  credential_id: string;
-  approver: string;
-  ssh_key: string;
-  public_key: string;
-  public_key_pem: string;
-  algorithm: number;
-  counter: number;
-  transports: string;
-  token_hash: string;
-  created_at: number;
-  last_used_at: number | null;
-  removed_at: number | null;
-  audit_id: number;
-}
-
-const toEnrollment = (r: EnrollmentRow): StoredEnrollment => ({
-  tokenHash: r.token_hash, approver: r.approver, publicKey: r.public_key, request: r.request, signature: r.signature, nonce: r.nonce,
-  createdAt: r.created_at, expiresAt: r.expires_at, challenge: r.challenge, usedAt: r.used_at,
-});
-
-const toPasskey = (r: PasskeyRow): StoredPasskey => ({
-  credentialId: r.credential_id, approver: r.approver, sshKey: r.ssh_key, publicKey: r.public_key, publicKeyPem: r.public_key_pem, algorithm: r.algorithm,
-  counter: r.counter, transports: JSON.parse(r.transports) as string[], tokenHash: r.token_hash, createdAt: r.created_at, lastUsedAt: r.last_used_at,
-  removedAt: r.removed_at, auditId: r.audit_id,
-});
 
 export class PasskeyStore {
   private readonly stmt: Record<string, Statement>;

@@ -7,6 +7,7 @@ import { TransitionWriter, type Transition } from './transitions';
 import type { StoredFinding } from './analysis-store';
 import { NotificationOutbox } from './notification-outbox';
 import { eventOf } from '../server/notify/events';
+import { toRecord, type VersionRow } from './rows';
 
 export type { Transition } from './transitions';
 
@@ -20,42 +21,6 @@ export interface JobSpec {
   /** The pinned digest of the previous version: part of the question the job asks. */
   readonly previousIntegrity: string | null;
 }
-
-interface VersionRow {
-  package: string;
-  version: string;
-  state: VersionState;
-  published_at: number | null;
-  first_seen_at: number;
-  integrity: string | null;
-  tarball: string | null;
-  tarball_url: string | null;
-  blob: string | null;
-  reason: string;
-  updated_at: number;
-  analysis: VersionRecord['analysis'];
-  max_severity: string | null;
-  findings_digest: string | null;
-  publisher: string | null;
-}
-
-const toRecord = (r: VersionRow): VersionRecord => ({
-  package: r.package,
-  version: r.version,
-  state: r.state,
-  publishedAt: r.published_at,
-  firstSeenAt: r.first_seen_at,
-  integrity: r.integrity,
-  tarball: r.tarball,
-  tarballUrl: r.tarball_url,
-  blob: r.blob,
-  reason: r.reason,
-  updatedAt: r.updated_at,
-  analysis: r.analysis,
-  maxSeverity: r.max_severity,
-  findingsDigest: r.findings_digest,
-  publisher: r.publisher,
-});
 
 /** Findings known at first sight (a version refused before any analysis), kept as its analysis. */
 export interface SightingFindings {

@@ -1,6 +1,7 @@
 /** Answers from upstream that no longer showed a version, kept until they confirm a withdrawal or the version is shown again. */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
+import { toAbsence, type AbsenceRow } from './rows';
 
 /** One version upstream has stopped showing, as seen so far. */
 export interface StoredAbsence {
@@ -15,21 +16,6 @@ export interface StoredAbsence {
   readonly clearedAt: number | null;
   readonly clearedBy: string | null;
 }
-
-interface Row {
-  package: string;
-  version: string;
-  first_missing_at: number;
-  last_missing_at: number;
-  misses: number;
-  last_source: string;
-  cleared_at: number | null;
-  cleared_by: string | null;
-}
-
-const toAbsence = (r: Row): StoredAbsence => ({
-  package: r.package, version: r.version, firstMissingAt: r.first_missing_at, lastMissingAt: r.last_missing_at, misses: r.misses, lastSource: r.last_source, clearedAt: r.cleared_at, clearedBy: r.cleared_by,
-});
 
 export class WithdrawalStore {
   private readonly stmt: Record<string, Statement>;
@@ -50,12 +36,12 @@ export class WithdrawalStore {
   /** Notes one answer without the version; it counts as a new miss only `gapMs` after the last counted one. Returns what is known now. */
   missing(name: string, version: string, now: number, source: string, gapMs: number): StoredAbsence {
     if (this.stmt.insert!.run(name, version, now, now, source.slice(0, 500)).changes === 0) this.stmt.count!.run(now, source.slice(0, 500), name, version, now - gapMs);
-    return toAbsence(this.stmt.get!.get(name, version) as Row);
+    return toAbsence(this.stmt.get!.get(name, version) as AbsenceRow);
   }
 
   /** The absence of a version, if any is on record. */
   of(name: string, version: string): StoredAbsence | undefined {
-    const row = this.stmt.get!.get(name, version) as Row | undefined;
+    const row = this.stmt.get!.get(name, version) as AbsenceRow | undefined;
     return row && toAbsence(row);
   }
 

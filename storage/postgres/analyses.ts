@@ -1,35 +1,10 @@
 /** Analyses and the findings the mirror added beyond them, on PostgreSQL. */
 import type { AnalysisPort } from '../ports';
-import type { StoredAnalysis, StoredFinding } from '../analysis-store';
+import type { StoredFinding } from '../analysis-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
 import { applyTransition } from './transitions';
-
-interface AnalysisRow {
-  package: string;
-  version: string;
-  integrity: string;
-  previous_version: string | null;
-  findings: string;
-  digest: string;
-  max_severity: string | null;
-  analyzer_version: string;
-  timings: string;
-  finished_at: number;
-}
-
-const toAnalysis = (r: AnalysisRow): StoredAnalysis => ({
-  package: r.package,
-  version: r.version,
-  integrity: r.integrity,
-  previousVersion: r.previous_version,
-  findings: JSON.parse(r.findings) as StoredFinding[],
-  digest: r.digest,
-  maxSeverity: r.max_severity,
-  analyzerVersion: r.analyzer_version,
-  timings: JSON.parse(r.timings) as Record<string, number>,
-  finishedAt: r.finished_at,
-});
+import { toAnalysis, type AnalysisRow } from '../rows';
 
 export function analysisPort(a: Access): AnalysisPort {
   return {

@@ -1,34 +1,10 @@
 /** Signed decisions on PostgreSQL (append-only, enforced by trigger) and the mirror's id. */
 import type { ApprovalPort } from '../ports';
-import { DECISION_CAUSE, type DecisionMethod, type StoredDecision } from '../approval-store';
+import { DECISION_CAUSE } from '../approval-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
 import { applyTransition } from './transitions';
-
-interface DecisionRow {
-  id: number;
-  package: string;
-  version: string;
-  integrity: string;
-  findings_digest: string;
-  decision: 'approve' | 'reject';
-  approver: string;
-  public_key: string;
-  statement: string;
-  signature: string;
-  method: DecisionMethod;
-  evidence: string | null;
-  nonce: string;
-  issued_at: number;
-  accepted_at: number;
-  audit_id: number;
-}
-
-const toDecision = (r: DecisionRow): StoredDecision => ({
-  id: r.id, package: r.package, version: r.version, integrity: r.integrity, findingsDigest: r.findings_digest, decision: r.decision, approver: r.approver,
-  publicKey: r.public_key, statement: r.statement, signature: r.signature, method: r.method,
-  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>), nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
-});
+import { toDecision, type DecisionRow } from '../rows';
 
 export function approvalPort(a: Access): ApprovalPort {
   const meta = (key: string) => a.read(async (sql) => (await sql.one<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))?.value);

@@ -1,35 +1,9 @@
 /** The audit log on PostgreSQL: appends chained in TypeScript (the same hash as SQLite's), checked by the database's trigger. */
 import type { AuditPort } from '../ports';
-import { auditEntryHash, GENESIS_HASH, type AuditEntry, type AuditInput } from '../audit-log';
-import type { VersionState } from '../../server/policy/version-state';
+import { chainAudit, type AuditEntry, type AuditInput } from '../audit-log';
 import type { Sql } from './connection';
 import type { Access } from './access';
-
-export interface AuditRow {
-  id: number;
-  at: number;
-  package: string;
-  version: string | null;
-  from_state: VersionState | null;
-  to_state: VersionState | null;
-  cause: string;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-export const toAudit = (r: AuditRow): AuditEntry => ({
-  id: r.id,
-  at: r.at,
-  package: r.package,
-  version: r.version,
-  fromState: r.from_state,
-  toState: r.to_state,
-  cause: r.cause,
-  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
-  prevHash: r.prev_hash,
-  hash: r.hash,
-});
+import { toAudit, type AuditRow } from '../rows';
 
 export async function auditHead(sql: Sql): Promise<{ id: number; hash: string } | null> {
   return (await sql.one<{ id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1')) ?? null;
@@ -40,19 +14,12 @@ export async function auditHead(sql: Sql): Promise<{ id: number; hash: string } 
  * no other mirror appends between reading the head and inserting (the trigger refuses anything else).
  */
 export async function appendAudit(sql: Sql, entry: AuditInput): Promise<AuditEntry> {
-  const last = await auditHead(sql);
-  // Stored as parsed back, so the hash covers exactly what a reader gets (undefined fields dropped).
-  const detailText = entry.detail === null ? null : JSON.stringify(entry.detail);
-  const stored: Omit<AuditEntry, 'hash'> = {
-    id: (last?.id ?? 0) + 1, at: entry.at, package: entry.package, version: entry.version, fromState: entry.fromState, toState: entry.toState, cause: entry.cause,
-    detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>), prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  const hash = auditEntryHash(stored);
+  const { entry: next, detailText } = chainAudit(await auditHead(sql), entry);
   await sql.run(
     'INSERT INTO audit_log (id, at, package, version, from_state, to_state, cause, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-    [stored.id, stored.at, stored.package, stored.version, stored.fromState, stored.toState, stored.cause, detailText, stored.prevHash, hash],
+    [next.id, next.at, next.package, next.version, next.fromState, next.toState, next.cause, detailText, next.prevHash, next.hash],
   );
-  return { ...stored, hash };
+  return next;
 }
 
 export function auditPort(a: Access): AuditPort {

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { BackupError, type BackupSummary } from '../backup';
 import type { AuditEntry } from '../audit-log';
 import type { Sql } from './connection';
-import { toAudit } from './audit';
+import { toAudit } from '../rows';
 import { pgMigrations } from './schema';
 
 export const BACKUP_FORMAT = 'cordon-postgres-backup/1';

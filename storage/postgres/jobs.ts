@@ -1,51 +1,9 @@
 /** The analysis job outbox on PostgreSQL; claims are fair across packages exactly as in SQLite. */
-import semver from 'semver';
 import type { JobPort } from '../ports';
 import type { Job, JobStatus } from '../job-store';
 import type { Access } from './access';
 import type { Sql } from './connection';
-
-interface JobRow {
-  id: string;
-  package: string;
-  version: string;
-  integrity: string;
-  previous_version: string | null;
-  previous_integrity: string | null;
-  status: JobStatus;
-  attempts: number;
-  run_after: number;
-  locked_until: number | null;
-  last_error: string | null;
-  created_at: number;
-  failing_since: number | null;
-}
-
-const toJob = (r: JobRow): Job => ({
-  id: r.id,
-  package: r.package,
-  version: r.version,
-  integrity: r.integrity,
-  previousVersion: r.previous_version,
-  previousIntegrity: r.previous_integrity,
-  status: r.status,
-  attempts: r.attempts,
-  runAfter: r.run_after,
-  lockedUntil: r.locked_until,
-  lastError: r.last_error,
-  createdAt: r.created_at,
-  failingSince: r.failing_since,
-});
-
-/** The job of the lowest version (semver order; versions semver cannot read come last, oldest job first). */
-function lowestVersion(jobs: readonly Job[]): Job | undefined {
-  let best: Job | undefined;
-  for (const job of jobs) {
-    if (!best) best = job;
-    else if (semver.valid(job.version) && (!semver.valid(best.version) || semver.lt(job.version, best.version))) best = job;
-  }
-  return best;
-}
+import { lowestVersion, toJob, type JobRow } from '../rows';
 
 async function claim(sql: Sql, now: number, lockMs: number, limit: number, perPackage: number): Promise<Job[]> {
   const active = new Map((await sql.rows<{ package: string; n: number }>("SELECT package, COUNT(*) AS n FROM jobs WHERE status = 'active' GROUP BY package")).map((r) => [r.package, r.n]));

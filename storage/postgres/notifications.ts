@@ -1,48 +1,11 @@
 /** The notification outbox on PostgreSQL: events written in the transaction of the change, deliveries fanned out later. */
 import { randomUUID } from 'node:crypto';
 import type { NotificationPort } from '../ports';
-import type { Delivery, DeliveryStatus, NotifyChange, NotifyFacts, StoredNotifyEvent } from '../notification-outbox';
+import type { DeliveryStatus, NotifyChange, NotifyFacts } from '../notification-outbox';
 import type { StoredFinding } from '../analysis-store';
-import type { VersionState } from '../../server/policy/version-state';
 import type { Sql } from './connection';
 import type { Access } from './access';
-
-interface EventRow {
-  id: number;
-  uid: string;
-  event: string;
-  package: string;
-  version: string;
-  from_state: VersionState | null;
-  to_state: VersionState;
-  reason: string;
-  cause: string;
-  at: number;
-  facts: string;
-}
-
-interface DeliveryRow {
-  event_id: number;
-  uid: string;
-  event: string;
-  package: string;
-  version: string;
-  endpoint: string;
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_at: number;
-  last_error: string | null;
-}
-
-const toEvent = (r: EventRow): StoredNotifyEvent => ({
-  id: r.id, uid: r.uid, event: r.event, package: r.package, version: r.version, fromState: r.from_state, toState: r.to_state, reason: r.reason, cause: r.cause, at: r.at,
-  facts: JSON.parse(r.facts) as NotifyFacts,
-});
-
-const toDelivery = (r: DeliveryRow): Delivery => ({
-  eventId: r.event_id, uid: r.uid, event: r.event, package: r.package, version: r.version, endpoint: r.endpoint, body: r.body, status: r.status, attempts: r.attempts, nextAt: r.next_at, lastError: r.last_error,
-});
+import { toDelivery, toEvent, type DeliveryRow, type EventRow } from '../rows';
 
 /** Records an event for a state change; call inside the transaction that makes the change. */
 export async function enqueueEvent(sql: Sql, change: NotifyChange): Promise<void> {

@@ -6,7 +6,7 @@
 import type { AuditEntry } from '../audit-log';
 import type { BackupSummary } from '../backup';
 import { createPool, sqlOn, transaction } from './connection';
-import { toAudit } from './audit';
+import { toAudit } from '../rows';
 import { writeBackup } from './backup';
 
 /** Copies the whole store at `url` into `file` (which must not exist): one REPEATABLE READ snapshot, no lock taken. */

@@ -7,7 +7,6 @@
  * for other mirrors' commits. A lost PostgreSQL makes every method reject with STORE_UNAVAILABLE; the
  * pool and the listener reconnect on their own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import { StorageError } from '../database';
 import { claimDataFolder } from '../backup';
@@ -29,6 +28,7 @@ import { auditPort } from './audit';
 import { passkeyPort } from './passkeys';
 import { notificationPort } from './notifications';
 import { opsPort, refusalPort, withdrawalPort } from './small-ports';
+import { assertScopeOpen, closedError, refusal, runInScope, type TxScope } from '../tx-scope';
 
 /** What the PostgreSQL backend reads (a CordonConfig has them all). */
 export interface PostgresStoreSettings {
@@ -46,12 +46,6 @@ export interface PostgresStoreSettings {
   /** How often the identity file catches up with the audit head; 1 s by default. */
   readonly identitySyncMs?: number;
 }
-
-interface TxScope {
-  readonly owner: object;
-  open: boolean;
-}
-const txScope = new AsyncLocalStorage<TxScope>();
 
 /**
  * Connects, applies pending migrations (once across mirrors), checks this data folder's identity
@@ -139,7 +133,7 @@ class PostgresStore implements Store {
         touched = new Set<string>();
         const scope: TxScope = { owner: this, open: true };
         try {
-          return await txScope.run(scope, () => fn(this.portsOf(this.txAccess(sql, scope, touched))));
+          return await runInScope(scope, () => fn(this.portsOf(this.txAccess(sql, scope, touched))));
         } finally {
           scope.open = false;
         }
@@ -215,7 +209,7 @@ class PostgresStore implements Store {
     const calls = new WriteLock();
     let savepoints = 0;
     const check = (): void => {
-      if (!scope.open) throw new StorageError('STORE_NESTED_WRITE', 'This transaction has ended (its function returned or threw); a port of it was used afterwards. Use the store, or a new atomically().');
+      assertScopeOpen(scope);
       this.assertOpen();
     };
     return {
@@ -258,19 +252,10 @@ class PostgresStore implements Store {
 
   /** Why a write through the store must not start now: the store is closed, or this is its own transaction's context (it would wait for itself). */
   private refuse(what: string): StorageError | null {
-    if (this.closed) return closedError();
-    const scope = txScope.getStore();
-    if (scope?.open && scope.owner === this) {
-      return new StorageError('STORE_NESTED_WRITE', `A ${what} through the store was made from inside its own atomically(): it would wait for that transaction forever. Inside atomically(fn), write through the \`tx\` ports fn receives.`);
-    }
-    return null;
+    return refusal(this, this.closed, what);
   }
 
   private assertOpen(): void {
     if (this.pool.ended || this.pool.ending) throw closedError();
   }
-}
-
-function closedError(): StorageError {
-  return new StorageError('STORE_UNAVAILABLE', 'The store is closed (the mirror is stopping); nothing was read or changed. Try again once it has restarted.');
 }

@@ -1,48 +1,9 @@
 /** Passkeys and their one-time enrollment links, on PostgreSQL. */
 import type { PasskeyPort } from '../ports';
-import { PASSKEY_AUDIT_PACKAGE, PASSKEY_ENROLLED, PASSKEY_REMOVED, type StoredEnrollment, type StoredPasskey } from '../passkey-store';
+import { PASSKEY_AUDIT_PACKAGE, PASSKEY_ENROLLED, PASSKEY_REMOVED, type StoredPasskey } from '../passkey-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
-
-interface EnrollmentRow {
-  token_hash: string;
-  approver: string;
-  public_key: string;
-  request: string;
-  signature: string;
-  nonce: string;
-  created_at: number;
-  expires_at: number;
-  challenge: string | null;
-  used_at: number | null;
-}
-
-interface PasskeyRow {
-  credential_id: string;
-  approver: string;
-  ssh_key: string;
-  public_key: string;
-  public_key_pem: string;
-  algorithm: number;
-  counter: number;
-  transports: string;
-  token_hash: string;
-  created_at: number;
-  last_used_at: number | null;
-  removed_at: number | null;
-  audit_id: number;
-}
-
-const toEnrollment = (r: EnrollmentRow): StoredEnrollment => ({
-  tokenHash: r.token_hash, approver: r.approver, publicKey: r.public_key, request: r.request, signature: r.signature, nonce: r.nonce,
-  createdAt: r.created_at, expiresAt: r.expires_at, challenge: r.challenge, usedAt: r.used_at,
-});
-
-const toPasskey = (r: PasskeyRow): StoredPasskey => ({
-  credentialId: r.credential_id, approver: r.approver, sshKey: r.ssh_key, publicKey: r.public_key, publicKeyPem: r.public_key_pem, algorithm: r.algorithm,
-  counter: r.counter, transports: JSON.parse(r.transports) as string[], tokenHash: r.token_hash, createdAt: r.created_at, lastUsedAt: r.last_used_at,
-  removedAt: r.removed_at, auditId: r.audit_id,
-});
+import { toEnrollment, toPasskey, type EnrollmentRow, type PasskeyRow } from '../rows';
 
 export function passkeyPort(a: Access): PasskeyPort {
   return {

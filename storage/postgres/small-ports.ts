@@ -4,6 +4,7 @@ import type { RefusalTally } from '../refusal-store';
 import type { StoredAbsence } from '../withdrawal-store';
 import type { Access } from './access';
 import type { Sql } from './connection';
+import { toAbsence, type AbsenceRow } from '../rows';
 
 export function refusalPort(a: Access): RefusalPort {
   return {
@@ -32,21 +33,6 @@ export function refusalPort(a: Access): RefusalPort {
       }),
   };
 }
-
-interface AbsenceRow {
-  package: string;
-  version: string;
-  first_missing_at: number;
-  last_missing_at: number;
-  misses: number;
-  last_source: string;
-  cleared_at: number | null;
-  cleared_by: string | null;
-}
-
-const toAbsence = (r: AbsenceRow): StoredAbsence => ({
-  package: r.package, version: r.version, firstMissingAt: r.first_missing_at, lastMissingAt: r.last_missing_at, misses: r.misses, lastSource: r.last_source, clearedAt: r.cleared_at, clearedBy: r.cleared_by,
-});
 
 async function absence(sql: Sql, name: string, version: string): Promise<StoredAbsence | undefined> {
   const row = await sql.one<AbsenceRow>('SELECT * FROM withdrawals WHERE package = $1 AND version = $2', [name, version]);

@@ -1,48 +1,13 @@
 /** Packages and versions on PostgreSQL: states, sightings, pinned bytes. */
 import type { VersionPort } from '../ports';
-import type { VersionRecord, VersionState } from '../../server/policy/version-state';
+import type { VersionRecord } from '../../server/policy/version-state';
 import { eventOf } from '../../server/notify/events';
 import type { Access } from './access';
 import type { Sql } from './connection';
 import { appendAudit } from './audit';
 import { enqueueEvent } from './notifications';
 import { applyTransition } from './transitions';
-
-interface VersionRow {
-  package: string;
-  version: string;
-  state: VersionState;
-  published_at: number | null;
-  first_seen_at: number;
-  integrity: string | null;
-  tarball: string | null;
-  tarball_url: string | null;
-  blob: string | null;
-  reason: string;
-  updated_at: number;
-  analysis: VersionRecord['analysis'];
-  max_severity: string | null;
-  findings_digest: string | null;
-  publisher: string | null;
-}
-
-const toRecord = (r: VersionRow): VersionRecord => ({
-  package: r.package,
-  version: r.version,
-  state: r.state,
-  publishedAt: r.published_at,
-  firstSeenAt: r.first_seen_at,
-  integrity: r.integrity,
-  tarball: r.tarball,
-  tarballUrl: r.tarball_url,
-  blob: r.blob,
-  reason: r.reason,
-  updatedAt: r.updated_at,
-  analysis: r.analysis,
-  maxSeverity: r.max_severity,
-  findingsDigest: r.findings_digest,
-  publisher: r.publisher,
-});
+import { toRecord, type VersionRow } from '../rows';
 
 const records = async (sql: Sql, text: string, params: readonly unknown[]): Promise<VersionRecord[]> => (await sql.rows<VersionRow>(text, params)).map(toRecord);
 

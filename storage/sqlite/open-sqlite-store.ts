@@ -5,7 +5,6 @@
  * processes wait on SQLite's own lock, up to the busy timeout, then fail closed). The synchronous store
  * classes do the work; this module only binds them to connections and answers with Promises.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import { StorageError, type Db } from '../database';
 import { claimDataFolder, backupStore } from '../backup';
@@ -13,6 +12,7 @@ import { dataPaths, IdentityKeeper, openDataFolder } from '../data-folder';
 import type { ChangeFeed, Store, StorePorts } from '../ports';
 import { WriteLock } from './write-lock';
 import { portsOf, storesOn, type Access, type SqliteStores } from './stores';
+import { assertScopeOpen, closedError, refusal, runInScope, type TxScope } from '../tx-scope';
 
 export interface SqliteStoreOptions {
   /** Longest a statement waits for another process's lock before failing closed (`storeBusyTimeoutMs`). */
@@ -23,13 +23,6 @@ export interface SqliteStoreOptions {
 
 /** How often the data folder's identity file catches up with the store's audit head. */
 const IDENTITY_SYNC_MS = 200;
-
-/** The transaction the current async context runs in, if any: a write through the store itself from there would wait for itself. */
-interface TxScope {
-  readonly owner: object;
-  open: boolean;
-}
-const txScope = new AsyncLocalStorage<TxScope>();
 
 /**
  * Opens the store of `dataDir` after claiming the folder for this process and checking its identity
@@ -140,7 +133,7 @@ class SqliteStore implements Store {
       const touched = new Set<string>();
       let result: T;
       try {
-        result = await txScope.run(scope, () => fn(portsOf(this.txAccess(scope, touched))));
+        result = await runInScope(scope, () => fn(portsOf(this.txAccess(scope, touched))));
         scope.open = false;
         // SQLite rolls a transaction back by itself after some faults (a full disk, I/O): then nothing was kept.
         if (!db.inTransaction) throw new StorageError('STORE_UNAVAILABLE', 'The store rolled the transaction back after a fault (a full disk or failing I/O); nothing of it was kept. Check the data folder and try again.');
@@ -203,7 +196,7 @@ class SqliteStore implements Store {
   /** Reads and writes of one transaction: all on the writer, which holds the transaction, so it sees its own writes. */
   private txAccess(scope: TxScope, touched: Set<string>): Access {
     const check = (): void => {
-      if (!scope.open) throw new StorageError('STORE_NESTED_WRITE', 'This transaction has ended (its function returned or threw); a port of it was used afterwards. Use the store, or a new atomically().');
+      assertScopeOpen(scope);
       this.assertOpen();
     };
     return {
@@ -223,12 +216,7 @@ class SqliteStore implements Store {
 
   /** Why a write through the store must not start now: the store is closed, or this is its own transaction's context (it would wait for itself). */
   private refuse(what: string): StorageError | null {
-    if (this.closed) return closedError();
-    const scope = txScope.getStore();
-    if (scope?.open && scope.owner === this) {
-      return new StorageError('STORE_NESTED_WRITE', `A ${what} through the store was made from inside its own atomically(): it would wait for that transaction forever. Inside atomically(fn), write through the \`tx\` ports fn receives.`);
-    }
-    return null;
+    return refusal(this, this.closed, what);
   }
 
   private assertOpen(): void {
@@ -254,8 +242,4 @@ class SqliteStore implements Store {
       // The next tick tries again; a full disk must not stop serving.
     }
   }
-}
-
-function closedError(): StorageError {
-  return new StorageError('STORE_UNAVAILABLE', 'The store is closed (the mirror is stopping); nothing was read or changed. Try again once it has restarted.');
 }
