@@ -234,31 +234,39 @@ test('an approval posted to B makes the version installable through A within 1 s
 });
 
 test('concurrent approvals and first sightings on both mirrors apply one transition each, and the audit chain verifies', async () => {
-  upstream.publish('gamma', '1.0.0', { time: NOW - 30 * DAY });
-  upstream.publish('gamma', '1.0.1', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': 'process.exit(0)\n' } });
+  // Several held versions, so that a race between the two mirrors' quorum counts has several chances to show.
+  const reviewed = Array.from({ length: 4 }, (_, i) => `gamma-${i}`);
+  for (const name of reviewed) {
+    upstream.publish(name, '1.0.0', { time: NOW - 30 * DAY });
+    upstream.publish(name, '1.0.1', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': 'process.exit(0)\n' } });
+  }
   const fresh = Array.from({ length: 6 }, (_, i) => `fresh-${i}`);
   for (const name of fresh) {
     upstream.publish(name, '1.0.0', { time: NOW - 20 * DAY });
     upstream.publish(name, '1.0.1', { time: NOW - 2 * HOUR });
   }
   // Every package asked for through both mirrors at once.
-  const answers = await Promise.all(['gamma', ...fresh].flatMap((name) => [a, b].map((m) => fetch(`${m.url}${name}`).then((r) => r.status))));
+  const answers = await Promise.all([...reviewed, ...fresh].flatMap((name) => [a, b].map((m) => fetch(`${m.url}${name}`).then((r) => r.status))));
   assert.ok(answers.every((s) => s === 200), `packument answers: ${answers.join(',')}`);
 
-  const held = await analysed(b, 'gamma', '1.0.1');
-  assert.equal(held.state, 'held', 'a new postinstall is held for review');
-  assert.ok(['high', 'critical'].includes(held.analysis.maxSeverity ?? ''), 'two approvals needed');
-  const [fromAlice, fromBob] = await Promise.all([signed(a, alice, 'gamma', '1.0.1'), signed(b, bob, 'gamma', '1.0.1')]);
-  const [ra, rb] = await Promise.all([post(a, fromAlice), post(b, fromBob)]);
-  assert.equal(ra.status, 201, await ra.clone().text());
-  assert.equal(rb.status, 201, await rb.clone().text());
-  await until('both mirrors to see gamma@1.0.1 approved', async () => (await Promise.all([a, b].map((m) => statusOn(m, 'gamma', '1.0.1')))).every((s) => s?.state === 'approved'), 10_000);
-  assert.deepEqual(await visibleVersions(`${a.url}gamma`), ['1.0.0', '1.0.1']);
-  assert.deepEqual(await visibleVersions(`${b.url}gamma`), ['1.0.0', '1.0.1']);
+  for (const name of reviewed) {
+    const held = await analysed(b, name, '1.0.1');
+    assert.equal(held.state, 'held', `${name}@1.0.1: a new postinstall is held for review`);
+    assert.ok(['high', 'critical'].includes(held.analysis.maxSeverity ?? ''), `${name}@1.0.1: two approvals needed`);
+  }
+  const signedPairs = await Promise.all(reviewed.map((name) => Promise.all([signed(a, alice, name, '1.0.1'), signed(b, bob, name, '1.0.1')])));
+  // Alice's approvals to A and Bob's to B, all at once.
+  const responses = await Promise.all(signedPairs.flatMap(([fromAlice, fromBob]) => [post(a, fromAlice), post(b, fromBob)]));
+  for (const res of responses) assert.equal(res.status, 201, await res.clone().text());
+  for (const name of reviewed) {
+    await until(`both mirrors to see ${name}@1.0.1 approved`, async () => (await Promise.all([a, b].map((m) => statusOn(m, name, '1.0.1')))).every((s) => s?.state === 'approved'), 10_000);
+    assert.deepEqual(await visibleVersions(`${a.url}${name}`), ['1.0.0', '1.0.1']);
+    assert.deepEqual(await visibleVersions(`${b.url}${name}`), ['1.0.0', '1.0.1']);
+  }
 
   const rows = await auditRows();
-  assert.equal(entriesOf(rows, 'gamma', '1.0.1').into('approved'), 1, 'two approvals, one transition');
-  for (const name of fresh) {
+  for (const name of reviewed) assert.equal(entriesOf(rows, name, '1.0.1').into('approved'), 1, `${name}@1.0.1: two approvals, one transition`);
+  for (const name of [...reviewed, ...fresh]) {
     for (const version of ['1.0.0', '1.0.1']) assert.equal(entriesOf(rows, name, version).firstSights, 1, `${name}@${version}: one first sight`);
   }
   await auditVerify();
