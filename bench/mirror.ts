@@ -16,7 +16,12 @@
  * rows whose label matches run, e.g. "tarball bench-large"), BENCH_PROFILE (a folder: the servers run
  * with --cpu-prof and write their profiles there; combine with BENCH_ROWS to profile one row),
  * BENCH_PROTOTYPE=1 (also measures Cordon with the proposed server/http/packument-cache wired in, as
- * a third server, printed as a second table against the same plain Verdaccio figures).
+ * a third server, printed as a second table against the same plain Verdaccio figures),
+ * BENCH_POSTGRES=0 (leave PostgreSQL out).
+ *
+ * When PostgreSQL answers (on the server CORDON_DATABASE_URL names, else postgres://postgres@127.0.0.1:5432),
+ * a third server, Cordon with its store on a fresh database of its own (dropped afterwards), is measured in
+ * the same run, and each row shows its ratio to Cordon on SQLite: issue 14's target is every row within 10%.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +31,7 @@ import { FakeUpstream } from '../test/helpers/fake-upstream';
 import { benchPackages, publishBenchPackage, type BenchPackage } from './fixture';
 import { percentile, runLoad, type LoadResult } from './load';
 import type { ReadyMessage, ServerKind } from './serve';
+import { createBenchDatabase, type BenchDatabase } from './postgres';
 import { formatTable, type Row } from './table';
 
 const SECONDS = positive('BENCH_SECONDS', 8);
@@ -35,6 +41,7 @@ const ENCODING = process.env.BENCH_ENCODING || 'gzip, deflate';
 const ROWS = new RegExp(process.env.BENCH_ROWS || '.');
 const PROTOTYPE = process.env.BENCH_PROTOTYPE === '1';
 const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : '';
+const POSTGRES = process.env.BENCH_POSTGRES !== '0';
 const WARM_MS = 1_000;
 const UPLINK_MAXAGE_MS = 120_000;
 // What npm sends for `npm install` (abbreviated) and `npm view` (full).
@@ -56,10 +63,10 @@ interface RunningServer {
   readonly dataDir: string;
 }
 
-function startServer(kind: ServerKind, upstreamUrl: string, now: number): Promise<RunningServer> {
+function startServer(kind: ServerKind, upstreamUrl: string, now: number, databaseUrl?: string): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `cordon-bench-${kind}-`));
   const execArgv = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${kind}.cpuprofile`] : [];
-  const child = fork(join(__dirname, 'serve.js'), [kind, upstreamUrl, dataDir, String(now)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'serve.js'), [kind, upstreamUrl, dataDir, String(now), ...(databaseUrl ? [databaseUrl] : [])], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolvePromise, reject) => {
     child.once('exit', (code) => reject(new Error(`the ${kind} server exited with code ${code} before it listened`)));
     child.once('message', (message) => {
@@ -133,11 +140,22 @@ async function main(): Promise<void> {
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
 
   const servers: RunningServer[] = [];
+  let database: BenchDatabase | null = null;
   try {
     servers.push(await startServer('plain', upstream.url, now));
     servers.push(await startServer('cordon', upstream.url, now));
     if (PROTOTYPE) servers.push(await startServer('cordon-cached', upstream.url, now));
-    console.log(`cordon bench:mirror — ${SECONDS}s per row and server, ${CONCURRENCY} concurrent keep-alive requests, Accept-Encoding: ${ENCODING}, node ${process.version}`);
+    let postgresNote = 'PostgreSQL left out (BENCH_POSTGRES=0)';
+    if (POSTGRES) {
+      const created = await createBenchDatabase();
+      if ('skipped' in created) postgresNote = `PostgreSQL left out: ${created.skipped}`;
+      else {
+        database = created;
+        servers.push(await startServer('cordon-pg', upstream.url, now, created.url));
+        postgresNote = 'Cordon on PostgreSQL: a fresh database on the same machine, dropped afterwards';
+      }
+    }
+    console.log(`cordon bench:mirror — ${SECONDS}s per row and server, ${CONCURRENCY} concurrent keep-alive requests, Accept-Encoding: ${ENCODING}, node ${process.version}; ${postgresNote}`);
     const rows: Row[] = [];
     const prototypeRows: Row[] = [];
     for (const pkg of packages) {
@@ -150,7 +168,7 @@ async function main(): Promise<void> {
         // Alternate which server goes first, so drift on a shared machine does not favour one side.
         const order = rows.length % 2 === 0 ? servers : [...servers].reverse();
         for (const server of order) cells[server.kind] = await measure(server, `${server.url}${spec.path(pkg)}`, spec.accept, upstream);
-        rows.push({ label, plain: cells.plain!, cordon: cells.cordon! });
+        rows.push({ label, plain: cells.plain!, cordon: cells.cordon!, ...(cells['cordon-pg'] ? { postgres: cells['cordon-pg'] } : {}) });
         if (PROTOTYPE) prototypeRows.push({ label, plain: cells.plain!, cordon: cells['cordon-cached']! });
       }
       const elapsed = performance.now() - warmedAt;
@@ -163,6 +181,7 @@ async function main(): Promise<void> {
   } finally {
     for (const server of servers) await stopServer(server);
     await upstream.stop();
+    await database?.drop().catch((err: unknown) => console.error(`could not drop the benchmark database: ${(err as Error).message}`));
     if (PROFILE_DIR) console.log(`cpu profiles in ${PROFILE_DIR}`);
   }
 }

@@ -17,6 +17,12 @@
  * BENCH_RUNNERS (a regular expression over the labels); BENCH_REDIS_URL (redis://127.0.0.1:6379);
  * BENCH_DRAIN=1 (the mirror also calls pipeline.drain(), which polls faster than production does);
  * BENCH_PROFILE (a folder: mirror and workers run with --cpu-prof and write their profiles there).
+ *
+ * The PostgreSQL row runs two mirror processes on one fresh PostgreSQL database (on the server
+ * CORDON_DATABASE_URL names, else postgres://postgres@127.0.0.1:5432; dropped afterwards) with two BullMQ
+ * workers on one queue: each package is first seen through one mirror or the other, the latency load is
+ * split between them (half the connections each, latencies pooled), and lag is the worse mirror's, CPU
+ * the sum of both. It is left out, with a note, when PostgreSQL does not answer.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,7 +30,8 @@ import { join, resolve } from 'node:path';
 import { FakeUpstream } from '../test/helpers/fake-upstream';
 import { percentile, runLoad, type LoadResult } from './load';
 import { CHANGED_PER_VERSION, SOURCE_FILES, pipelineFixture, publishPipelineFixture } from './pipeline-fixture';
-import { openLoad } from './pipeline-load';
+import { mergeLoads, openLoad } from './pipeline-load';
+import { createBenchDatabase } from './postgres';
 import { obliterateQueue, startMirrorProcess, startWorkerProcess, type MirrorProcess, type WorkerProcess } from './pipeline-processes';
 import type { AnalysisReport, DrainResult, ServeStats } from './pipeline-serve';
 import { formatPipelineTable, formatTimingsTable, type PipelineRow } from './pipeline-table';
@@ -55,13 +62,33 @@ interface RunnerSpec {
   readonly label: string;
   /** 0 = the embedded runner; otherwise BullMQ with this many worker processes. */
   readonly workers: number;
+  /** Mirror processes (default 1); more than one only on PostgreSQL, which they share. */
+  readonly mirrors?: number;
+  /** The store on a fresh PostgreSQL database instead of each mirror's SQLite file. */
+  readonly postgres?: boolean;
 }
 
 const RUNNER_SPECS: readonly RunnerSpec[] = [
   { label: 'embedded', workers: 0 },
   { label: 'bullmq, 1 worker', workers: 1 },
   { label: 'bullmq, 2 workers', workers: 2 },
+  { label: 'postgres, 2 mirrors, bullmq 2 workers', workers: 2, mirrors: 2, postgres: true },
 ];
+
+/** Loads run side by side (one per mirror) as one result: latencies pooled, over the longest one's time. */
+function side(parts: readonly LoadResult[]): LoadResult {
+  return { ...mergeLoads(parts), seconds: Math.max(...parts.map((p) => p.seconds)) };
+}
+
+/** The stats of mirrors that ran side by side: the worse lag, CPU summed over the processes. */
+function sideStats(parts: readonly ServeStats[]): ServeStats {
+  return {
+    loopP50Ms: Math.max(...parts.map((p) => p.loopP50Ms)),
+    loopP99Ms: Math.max(...parts.map((p) => p.loopP99Ms)),
+    loopMaxMs: Math.max(...parts.map((p) => p.loopMaxMs)),
+    cpuPct: parts.reduce((a, p) => a + p.cpuPct, 0),
+  };
+}
 
 /** Cleanups of whatever is running, newest first; also run on Ctrl-C. */
 const cleanups: Array<() => Promise<void>> = [];
@@ -80,11 +107,16 @@ async function versionsShown(url: string): Promise<string[]> {
   return Object.keys(((await res.json()) as { versions?: object }).versions ?? {});
 }
 
-async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnType<typeof pipelineFixture>): Promise<PipelineRow> {
+async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnType<typeof pipelineFixture>): Promise<PipelineRow | string> {
   const slug = spec.label.replace(/\W+/g, '-');
-  const dataDir = mkdtempSync(join(tmpdir(), `cordon-bench-pipeline-${slug}-`));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const env: Record<string, string> = { CORDON_ANALYSIS_CONCURRENCY: String(CONCURRENCY) };
+  if (spec.postgres) {
+    const database = await createBenchDatabase();
+    if ('skipped' in database) return `${spec.label}: left out, ${database.skipped}`;
+    // Pushed first, so it runs last: after every mirror closed its connections.
+    cleanups.push(() => database.drop());
+    env.CORDON_DATABASE_URL = database.url;
+  }
   const workers: WorkerProcess[] = [];
   if (spec.workers > 0) {
     const queue = `cordon-bench-${process.pid}-${Date.now().toString(36)}-${slug}`;
@@ -98,34 +130,49 @@ async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnT
       cleanups.push(() => worker.stop());
     }
   }
-  const mirror: MirrorProcess = await startMirrorProcess(upstream.url, dataDir, env, profileArgs(`mirror-${slug}`));
-  cleanups.push(() => mirror.stop());
-  const expectedKind = spec.workers > 0 ? 'bullmq' : 'embedded';
-  if (mirror.kind !== expectedKind) throw new Error(`the mirror runs the ${mirror.kind} runner, expected ${expectedKind}`);
+  const mirrors: MirrorProcess[] = [];
+  for (let i = 0; i < (spec.mirrors ?? 1); i++) {
+    const dataDir = mkdtempSync(join(tmpdir(), `cordon-bench-pipeline-${slug}-`));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const mirror = await startMirrorProcess(upstream.url, dataDir, env, profileArgs(`mirror-${slug}-${i}`));
+    mirrors.push(mirror);
+    cleanups.push(() => mirror.stop());
+    const expectedKind = spec.workers > 0 ? 'bullmq' : 'embedded';
+    if (mirror.kind !== expectedKind) throw new Error(`the mirror runs the ${mirror.kind} runner, expected ${expectedKind}`);
+  }
+  const first = mirrors[0]!;
 
-  const serveUrl = `${mirror.url}${fixture.servePackage}`;
-  const shown = await versionsShown(serveUrl);
-  if (shown.length !== fixture.serveVersions) throw new Error(`${fixture.servePackage}: the mirror shows ${shown.length} versions, expected ${fixture.serveVersions}`);
-  const load = { url: serveUrl, headers: { accept: ACCEPT_ABBREVIATED, 'accept-encoding': 'gzip, deflate', 'user-agent': 'cordon-bench' }, concurrency: LOAD_CONCURRENCY };
-  await runLoad({ ...load, durationMs: 1_000 });
+  const serveUrls = mirrors.map((m) => `${m.url}${fixture.servePackage}`);
+  for (const url of serveUrls) {
+    const shown = await versionsShown(url);
+    if (shown.length !== fixture.serveVersions) throw new Error(`${fixture.servePackage}: ${url} shows ${shown.length} versions, expected ${fixture.serveVersions}`);
+  }
+  // The same number of connections in all, split between the mirrors.
+  const loads = serveUrls.map((url, i) => ({
+    url,
+    headers: { accept: ACCEPT_ABBREVIATED, 'accept-encoding': 'gzip, deflate', 'user-agent': 'cordon-bench' },
+    concurrency: Math.max(1, Math.floor(LOAD_CONCURRENCY / mirrors.length) + (i < LOAD_CONCURRENCY % mirrors.length ? 1 : 0)),
+  }));
+  await Promise.all(loads.map((load) => runLoad({ ...load, durationMs: 1_000 })));
 
-  await mirror.ask({ cmd: 'mark' });
-  const idle = await runLoad({ ...load, durationMs: IDLE_SECONDS * 1000 });
-  const idleMirror = await mirror.ask<ServeStats>({ cmd: 'stats' });
+  await Promise.all(mirrors.map((m) => m.ask({ cmd: 'mark' })));
+  const idle = side(await Promise.all(loads.map((load) => runLoad({ ...load, durationMs: IDLE_SECONDS * 1000 }))));
+  const idleMirror = sideStats(await Promise.all(mirrors.map((m) => m.ask<ServeStats>({ cmd: 'stats' }))));
 
-  await mirror.ask({ cmd: 'mark' });
-  const busyLoad = openLoad({ ...load, durationMs: WINDOW_MS });
+  await Promise.all(mirrors.map((m) => m.ask({ cmd: 'mark' })));
+  const busyLoads = loads.map((load) => openLoad({ ...load, durationMs: WINDOW_MS }));
   const started = performance.now();
-  // First sight of each package through the mirror: its new versions enter quarantine and queue a job each.
-  const visible = await Promise.all(fixture.packages.map((name) => versionsShown(`${mirror.url}${name}`)));
-  const drain = await mirror.ask<DrainResult>({ cmd: 'drain', deadlineMs: MAX_SECONDS * 1000, useDrain: USE_DRAIN });
+  // First sight of each package through a mirror (taking turns): its new versions enter quarantine and queue a job each.
+  const visible = await Promise.all(fixture.packages.map((name, i) => versionsShown(`${mirrors[i % mirrors.length]!.url}${name}`)));
+  // The store is shared, so one mirror's job counts are everyone's.
+  const drain = await first.ask<DrainResult>({ cmd: 'drain', deadlineMs: MAX_SECONDS * 1000, useDrain: USE_DRAIN });
   const seconds = (performance.now() - started) / 1000;
-  const busy: LoadResult = await busyLoad.stop();
-  const busyMirror = await mirror.ask<ServeStats>({ cmd: 'stats' });
+  const busy = side(await Promise.all(busyLoads.map((l) => l.stop())));
+  const busyMirror = sideStats(await Promise.all(mirrors.map((m) => m.ask<ServeStats>({ cmd: 'stats' }))));
   const wrong = visible.findIndex((v) => v.length !== 1);
   if (wrong >= 0) throw new Error(`${fixture.packages[wrong]}: the mirror shows ${visible[wrong]!.length} versions at first sight, expected only the released 1.0.0`);
   const versions = fixture.packages.flatMap((name) => fixture.newVersions.map((v) => [name, v] as const));
-  const report = await mirror.ask<AnalysisReport>({ cmd: 'report', versions });
+  const report = await first.ask<AnalysisReport>({ cmd: 'report', versions });
 
   await cleanUp();
   return { label: spec.label, concurrency: CONCURRENCY, jobs: versions.length, seconds, drain, report, idle, busy, idleMirror, busyMirror };
@@ -149,6 +196,10 @@ async function main(): Promise<void> {
     for (const spec of RUNNER_SPECS) {
       if (!RUNNERS.test(spec.label)) continue;
       const row = await runOne(spec, upstream, fixture);
+      if (typeof row === 'string') {
+        console.log(`  ${row}`);
+        continue;
+      }
       console.log(`  ${spec.label}: ${row.drain.counts.done + row.drain.counts.failed}/${row.jobs} jobs in ${row.seconds.toFixed(1)} s; analysis ${JSON.stringify(row.report.outcomes)}; state ${JSON.stringify(row.report.states)}`);
       rows.push(row);
     }
@@ -158,7 +209,8 @@ async function main(): Promise<void> {
     console.log(
       'an/min = analyses finished per minute, from queuing (first GET of each package) until no job waits or runs; held = versions held by their analysis; ' +
         'latency in ms; busy/idle = ratio of p50 and p99; mirror lag p99 = how late the event loop of the mirror process ran a 10 ms timer (ms); ' +
-        'CPU% = CPU time of the mirror process (all its threads) over wall time while analysing (200% = both cores).',
+        'CPU% = CPU time of the mirror process (all its threads) over wall time while analysing (200% = both cores); ' +
+        'with 2 mirrors: latencies pooled over both (load split between them), the worse lag, CPU% summed.',
     );
     console.log('');
     console.log('Per-job timings recorded by the processor (ms; fetch = packument + both tarballs from the fake upstream):');

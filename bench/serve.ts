@@ -1,7 +1,9 @@
 /**
  * One server of the mirror benchmark, run as a child process so it has a core of its own:
  * `cordon` (Verdaccio + both Cordon plugins, as `npm start` runs it) or `plain` (the same Verdaccio
- * configuration without `filters`/`middlewares`). Reports its URL over IPC; exits on "stop".
+ * configuration without `filters`/`middlewares`), or `cordon-pg` (as `cordon`, with the store on the
+ * PostgreSQL database named by the fifth argument, as CORDON_DATABASE_URL selects it). Reports its URL
+ * over IPC; exits on "stop".
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +15,7 @@ import { startMirror } from '../server/mirror';
 import { verdaccioConfig } from '../server/verdaccio-config';
 import { nextVisibilityChange, packumentCache } from '../server/http/packument-cache';
 
-export type ServerKind = 'cordon' | 'plain' | 'cordon-cached';
+export type ServerKind = 'cordon' | 'plain' | 'cordon-cached' | 'cordon-pg';
 
 /** Message the child sends once it listens. */
 export interface ReadyMessage {
@@ -68,8 +70,11 @@ function addPackumentCache(mirror: Awaited<ReturnType<typeof startMirror>>): voi
 }
 
 async function main(): Promise<void> {
-  const [kind, upstream, dataDir, now] = process.argv.slice(2) as [ServerKind, string, string, string];
-  const config = loadConfig({ CORDON_UPSTREAM: upstream, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_HOST: '127.0.0.1', CORDON_COOLDOWN: '72h', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '' }, dataDir);
+  const [kind, upstream, dataDir, now, databaseUrl] = process.argv.slice(2) as [ServerKind, string, string, string, string | undefined];
+  if (kind === 'cordon-pg' && !databaseUrl) throw new Error('cordon-pg needs a postgres:// URL as its fifth argument');
+  const env: Record<string, string> = { CORDON_UPSTREAM: upstream, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_HOST: '127.0.0.1', CORDON_COOLDOWN: '72h', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '' };
+  if (kind === 'cordon-pg') env.CORDON_DATABASE_URL = databaseUrl!;
+  const config = loadConfig(env, dataDir);
   const clock = new ManualClock(Number(now));
   let running: { url: string; close(): Promise<void> };
   if (kind === 'plain') running = await startPlain(config);
