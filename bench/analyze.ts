@@ -70,8 +70,23 @@ function npmDiff(a: string, b: string): { ms: number; rssMB: number; detail: str
     for (let i = 0; i < RUNS; i++) {
       const start = process.hrtime.bigint();
       // --userconfig/--cache keep the user's ~/.npmrc and cache out of the measurement
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', 'npm', 'diff', `--diff=${a}`, `--diff=${b}`, '--cache', join(tmp, 'cache'), '--userconfig', join(tmp, '.npmrc'), '--no-color'],
-        { cwd: tmp, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env: { PATH: process.env.PATH ?? '', HOME: tmp } });
+      const r = spawnSync(
+        '/usr/bin/time',
+        [
+          '-f',
+          '%M',
+          'npm',
+          'diff',
+          `--diff=${a}`,
+          `--diff=${b}`,
+          '--cache',
+          join(tmp, 'cache'),
+          '--userconfig',
+          join(tmp, '.npmrc'),
+          '--no-color',
+        ],
+        { cwd: tmp, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env: { PATH: process.env.PATH ?? '', HOME: tmp } },
+      );
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const kb = Number(r.stderr.trim().split('\n').pop());
       runs.push({ ms, rssMB: kb / 1024, detail: `exit ${r.status}, ${(r.stdout.length / 1024).toFixed(0)} KB of diff` });
@@ -89,7 +104,10 @@ function cliWhole(a: string, b: string): { ms: number; rssMB: number; detail: st
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
     const start = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'analyze', a, b, '--fail-on', 'critical'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'analyze', a, b, '--fail-on', 'critical'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     runs.push({ ms, rssMB: Number(r.stderr.trim().split('\n').pop()) / 1024, detail: `exit ${r.status}, whole process` });
   }
@@ -104,13 +122,26 @@ async function main(): Promise<void> {
   for (const [name, from, to] of PAIRS) {
     const a = await cached(name, from);
     const b = await cached(name, to);
-    const rows = { 'gunzip only': measure('gunzip', a, b), 'gunzip+untar': measure('untar', a, b), 'cordon analyze': measure('analyze', a, b), 'cordon analyze (Babel only)': measure('analyze-babel', a, b), 'cordon analyze (CLI)': cliWhole(a, b), 'npm diff': npmDiff(a, b) };
+    const rows = {
+      'gunzip only': measure('gunzip', a, b),
+      'gunzip+untar': measure('untar', a, b),
+      'cordon analyze': measure('analyze', a, b),
+      'cordon analyze (Babel only)': measure('analyze-babel', a, b),
+      'cordon analyze (CLI)': cliWhole(a, b),
+      'npm diff': npmDiff(a, b),
+    };
     const base = rows['gunzip+untar'].ms;
     for (const [step, r] of Object.entries(rows)) {
-      console.log([`${name} ${from}→${to}`, step, r.ms.toFixed(0), r.rssMB.toFixed(0), `${(r.ms / base).toFixed(1)}×`, r.detail].join('\t'));
+      console.log(
+        [`${name} ${from}→${to}`, step, r.ms.toFixed(0), r.rssMB.toFixed(0), `${(r.ms / base).toFixed(1)}×`, r.detail].join('\t'),
+      );
     }
   }
 }
 
 if (process.argv[2] === '--worker') worker(process.argv[3]!, process.argv[4]!, process.argv[5]!);
-else main().catch((err) => { console.error(err); process.exitCode = 1; });
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

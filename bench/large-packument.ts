@@ -34,9 +34,18 @@ export function rssMb(pid: number): number {
 }
 
 /** Starts `serve.js cordon` of `dist` against `upstream`; resolves its URL. */
-export function startServer(dist: string, upstream: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
+export function startServer(
+  dist: string,
+  upstream: string,
+  env: Record<string, string> = {},
+  execArgv: string[] = [],
+): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cordon-bench-robust-'));
-  const child = fork(join(dist, 'bench', 'serve.js'), ['cordon', upstream, dataDir, String(NOW)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env }, execArgv });
+  const child = fork(join(dist, 'bench', 'serve.js'), ['cordon', upstream, dataDir, String(NOW)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+    execArgv,
+  });
   return new Promise((ok, fail) => {
     child.once('exit', (code) => fail(new Error(`the server exited with ${code}`)));
     child.once('message', (m) => {
@@ -72,15 +81,26 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const upstream = await new FakeUpstream().start();
   const tarball = packTarball({ 'package.json': '{"name":"x","version":"1.0.0"}', 'index.js': 'module.exports = 1;\n' });
-  for (let i = 0; i < HUGE; i++) upstream.publish('huge', `${1 + Math.floor(i / 1000)}.${Math.floor(i / 10) % 100}.${i % 10}`, { time: NOW - 400 * DAY + i, tarball });
+  for (let i = 0; i < HUGE; i++)
+    upstream.publish('huge', `${1 + Math.floor(i / 1000)}.${Math.floor(i / 10) % 100}.${i % 10}`, { time: NOW - 400 * DAY + i, tarball });
   const filler = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(170);
-  for (let i = 0; i < FAT; i++) upstream.publish('fat', `1.${Math.floor(i / 100)}.${i % 100}`, { time: NOW - 400 * DAY + i, tarball, manifest: { description: filler } });
+  for (let i = 0; i < FAT; i++)
+    upstream.publish('fat', `1.${Math.floor(i / 100)}.${i % 100}`, {
+      time: NOW - 400 * DAY + i,
+      tarball,
+      manifest: { description: filler },
+    });
   upstream.publish('fat', '9.0.0', { time: NOW - 3_600_000, tarball });
   for (let i = 0; i < 20; i++) upstream.publish('small', `1.0.${i}`, { time: NOW - 400 * DAY + i, tarball });
   const fatBytes = JSON.stringify(upstream.packument('fat')).length;
   const hugeBytes = JSON.stringify(upstream.packument('huge')).length;
 
-  const server = await startServer(DIST, upstream.url, {}, process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : []);
+  const server = await startServer(
+    DIST,
+    upstream.url,
+    {},
+    process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [],
+  );
   const out: string[] = [`build: ${DIST}`];
   try {
     await timed(`${server.url}small`);
@@ -91,29 +111,41 @@ async function main(): Promise<void> {
     const pollDuring = (async () => {
       while (sighting) {
         // A request the server failed (a connection reset while its event loop was held) counts as an error.
-        await timed(`${server.url}small`).then((ms) => during.push(ms), () => duringErrors++);
+        await timed(`${server.url}small`).then(
+          (ms) => during.push(ms),
+          () => duringErrors++,
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     const first = await timed(`${server.url}huge`);
     sighting = false;
     await pollDuring;
-    out.push(`a small cached packument during the first sight of huge: median ${median(during).toFixed(0)} ms, max ${Math.max(...during).toFixed(0)} ms (${during.length} requests, ${duringErrors} failed)`);
+    out.push(
+      `a small cached packument during the first sight of huge: median ${median(during).toFixed(0)} ms, max ${Math.max(...during).toFixed(0)} ms (${during.length} requests, ${duringErrors} failed)`,
+    );
     const later: number[] = [];
     for (let i = 0; i < 5; i++) later.push(await timed(`${server.url}huge`));
-    out.push(`huge (${HUGE} versions, ${(hugeBytes / 1e6).toFixed(1)} MB): first sight ${first.toFixed(0)} ms, later requests median ${median(later).toFixed(0)} ms (max ${Math.max(...later).toFixed(0)} ms)`);
+    out.push(
+      `huge (${HUGE} versions, ${(hugeBytes / 1e6).toFixed(1)} MB): first sight ${first.toFixed(0)} ms, later requests median ${median(later).toFixed(0)} ms (max ${Math.max(...later).toFixed(0)} ms)`,
+    );
 
     const fatFirst = await timed(`${server.url}fat`);
     const fatLater: number[] = [];
     for (let i = 0; i < 5; i++) fatLater.push(await timed(`${server.url}fat`));
-    out.push(`fat (${FAT + 1} versions, ${(fatBytes / 1e6).toFixed(1)} MB): first ${fatFirst.toFixed(0)} ms, later requests median ${median(fatLater).toFixed(0)} ms (max ${Math.max(...fatLater).toFixed(0)} ms)`);
+    out.push(
+      `fat (${FAT + 1} versions, ${(fatBytes / 1e6).toFixed(1)} MB): first ${fatFirst.toFixed(0)} ms, later requests median ${median(fatLater).toFixed(0)} ms (max ${Math.max(...fatLater).toFixed(0)} ms)`,
+    );
 
     const smallWaits: number[] = [];
     let done = false;
     let smallErrors = 0;
     const poll = (async () => {
       while (!done) {
-        await timed(`${server.url}small`).then((ms) => smallWaits.push(ms), () => smallErrors++);
+        await timed(`${server.url}small`).then(
+          (ms) => smallWaits.push(ms),
+          () => smallErrors++,
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -122,7 +154,9 @@ async function main(): Promise<void> {
     const eight = performance.now() - t0;
     done = true;
     await poll;
-    out.push(`8 concurrent requests for fat: all done in ${eight.toFixed(0)} ms; a small cached packument meanwhile: median ${median(smallWaits).toFixed(0)} ms, max ${Math.max(...smallWaits).toFixed(0)} ms (${smallWaits.length} requests, ${smallErrors} failed)`);
+    out.push(
+      `8 concurrent requests for fat: all done in ${eight.toFixed(0)} ms; a small cached packument meanwhile: median ${median(smallWaits).toFixed(0)} ms, max ${Math.max(...smallWaits).toFixed(0)} ms (${smallWaits.length} requests, ${smallErrors} failed)`,
+    );
     out.push(`server memory (RSS) at the end: ${rssMb(server.child.pid!)} MB`);
   } finally {
     await stopServer(server);

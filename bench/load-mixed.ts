@@ -38,9 +38,22 @@ const line = (label: string, r: Result): string =>
 async function main(): Promise<void> {
   const upstream = await new FakeUpstream().start();
   const small = packTarball({ 'package.json': '{"name":"x","version":"1.0.0"}', 'index.js': 'module.exports = 1;\n' });
-  const big = packTarball({ 'package.json': '{"name":"y","version":"1.0.0"}', 'data.bin': Buffer.from(Array.from({ length: 20 * 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24)) });
-  const filler = { description: 'A benchmark package sized like a real one on the public registry.', keywords: ['bench', 'cordon'], license: 'MIT', repository: { type: 'git', url: 'git+https://github.com/example/x.git' } };
-  for (let i = 0; i < VERSIONS; i++) upstream.publish('large', `${1 + Math.floor(i / 100)}.${Math.floor(i / 10) % 10}.${i % 10}`, { time: NOW - 400 * DAY + i * 60_000, tarball: small, manifest: filler });
+  const big = packTarball({
+    'package.json': '{"name":"y","version":"1.0.0"}',
+    'data.bin': Buffer.from(Array.from({ length: 20 * 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24)),
+  });
+  const filler = {
+    description: 'A benchmark package sized like a real one on the public registry.',
+    keywords: ['bench', 'cordon'],
+    license: 'MIT',
+    repository: { type: 'git', url: 'git+https://github.com/example/x.git' },
+  };
+  for (let i = 0; i < VERSIONS; i++)
+    upstream.publish('large', `${1 + Math.floor(i / 100)}.${Math.floor(i / 10) % 10}.${i % 10}`, {
+      time: NOW - 400 * DAY + i * 60_000,
+      tarball: small,
+      manifest: filler,
+    });
   upstream.publish('large', '999.0.0', { time: NOW - 3_600_000, tarball: small }); // in quarantine: the sweeper refreshes it
   for (let i = 0; i < 50; i++) upstream.publish('small', `1.0.${i}`, { time: NOW - 400 * DAY + i, tarball: small, manifest: filler });
   upstream.publish('bigfile', '1.0.0', { time: NOW - 400 * DAY, tarball: big });
@@ -52,7 +65,10 @@ async function main(): Promise<void> {
 
   const server = await startServer(DIST, upstream.url);
   const base = server.url.replace(/\/$/, '');
-  const out: string[] = [`build: ${DIST}`, `${CONNECTIONS} + ${Math.round(CONNECTIONS / 10)} connections for ${SECONDS} s; large packument ${VERSIONS} versions (${(JSON.stringify(upstream.packument('large')).length / 1e6).toFixed(1)} MB), ${QUEUED} analyses queued`];
+  const out: string[] = [
+    `build: ${DIST}`,
+    `${CONNECTIONS} + ${Math.round(CONNECTIONS / 10)} connections for ${SECONDS} s; large packument ${VERSIONS} versions (${(JSON.stringify(upstream.packument('large')).length / 1e6).toFixed(1)} MB), ${QUEUED} analyses queued`,
+  ];
   try {
     const mixed: autocannon.Request[] = [
       { method: 'GET', path: '/large', headers: { accept: 'application/json', 'accept-encoding': 'gzip' } },
@@ -81,7 +97,9 @@ async function main(): Promise<void> {
     out.push(line('mixed', all));
     out.push(line('small packument only', packuments));
     const third = rssSamples.slice(Math.floor(rssSamples.length / 3));
-    out.push(`server memory (RSS): ${startRss} MB after warm-up, ${endRss} MB at the end (min ${Math.min(...third)}, max ${Math.max(...third)} MB over the last two thirds)`);
+    out.push(
+      `server memory (RSS): ${startRss} MB after warm-up, ${endRss} MB at the end (min ${Math.min(...third)}, max ${Math.max(...third)} MB over the last two thirds)`,
+    );
   } finally {
     await stopServer(server);
     await upstream.stop();

@@ -66,7 +66,10 @@ interface RunningServer {
 function startServer(kind: ServerKind, upstreamUrl: string, now: number, databaseUrl?: string): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `cordon-bench-${kind}-`));
   const execArgv = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${kind}.cpuprofile`] : [];
-  const child = fork(join(__dirname, 'serve.js'), [kind, upstreamUrl, dataDir, String(now), ...(databaseUrl ? [databaseUrl] : [])], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'serve.js'), [kind, upstreamUrl, dataDir, String(now), ...(databaseUrl ? [databaseUrl] : [])], {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolvePromise, reject) => {
     child.once('exit', (code) => reject(new Error(`the ${kind} server exited with code ${code} before it listened`)));
     child.once('message', (message) => {
@@ -113,16 +116,24 @@ async function warmPackage(server: RunningServer, pkg: BenchPackage): Promise<st
   await tarball.arrayBuffer();
   if (!tarball.ok) throw new Error(`${server.kind}: tarball of ${pkg.name}@${pkg.tarballVersion} answered ${tarball.status}`);
   // Asked again: for the prototype this one comes from its cache and must say exactly the same.
-  if (JSON.stringify(await getJson(`${server.url}${pkg.name}`, ACCEPT_FULL)) !== JSON.stringify(full)) throw new Error(`${server.kind}: a second GET of ${pkg.name} differs from the first`);
+  if (JSON.stringify(await getJson(`${server.url}${pkg.name}`, ACCEPT_FULL)) !== JSON.stringify(full))
+    throw new Error(`${server.kind}: a second GET of ${pkg.name} differs from the first`);
   const shown = Object.keys(full.versions ?? {}).length;
   const expected = server.kind !== 'plain' ? pkg.versions - pkg.quarantined : pkg.versions;
   if (shown !== expected || Object.keys(abbreviated.versions ?? {}).length !== expected) {
-    throw new Error(`${server.kind} shows ${shown} versions of ${pkg.name} (abbreviated ${Object.keys(abbreviated.versions ?? {}).length}), expected ${expected}`);
+    throw new Error(
+      `${server.kind} shows ${shown} versions of ${pkg.name} (abbreviated ${Object.keys(abbreviated.versions ?? {}).length}), expected ${expected}`,
+    );
   }
   return `${server.kind}: ${pkg.name} ${shown}/${pkg.versions} versions visible, latest ${full['dist-tags']?.latest}`;
 }
 
-async function measure(server: RunningServer, url: string, accept: string, upstream: FakeUpstream): Promise<{ result: LoadResult; upstreamHits: number }> {
+async function measure(
+  server: RunningServer,
+  url: string,
+  accept: string,
+  upstream: FakeUpstream,
+): Promise<{ result: LoadResult; upstreamHits: number }> {
   const headers = { accept, 'accept-encoding': ENCODING, 'user-agent': 'cordon-bench' };
   await runLoad({ url, headers, concurrency: CONCURRENCY, durationMs: WARM_MS });
   const before = upstream.requests.length;
@@ -155,7 +166,9 @@ async function main(): Promise<void> {
         postgresNote = 'Cordon on PostgreSQL: a fresh database on the same machine, dropped afterwards';
       }
     }
-    console.log(`cordon bench:mirror — ${SECONDS}s per row and server, ${CONCURRENCY} concurrent keep-alive requests, Accept-Encoding: ${ENCODING}, node ${process.version}; ${postgresNote}`);
+    console.log(
+      `cordon bench:mirror — ${SECONDS}s per row and server, ${CONCURRENCY} concurrent keep-alive requests, Accept-Encoding: ${ENCODING}, node ${process.version}; ${postgresNote}`,
+    );
     const rows: Row[] = [];
     const prototypeRows: Row[] = [];
     for (const pkg of packages) {
@@ -172,11 +185,17 @@ async function main(): Promise<void> {
         if (PROTOTYPE) prototypeRows.push({ label, plain: cells.plain!, cordon: cells['cordon-cached']! });
       }
       const elapsed = performance.now() - warmedAt;
-      if (elapsed > UPLINK_MAXAGE_MS) console.log(`  note: the rows of ${pkg.name} took ${(elapsed / 1000).toFixed(0)}s, longer than Verdaccio's 2m uplink cache; see the up column`);
+      if (elapsed > UPLINK_MAXAGE_MS)
+        console.log(
+          `  note: the rows of ${pkg.name} took ${(elapsed / 1000).toFixed(0)}s, longer than Verdaccio's 2m uplink cache; see the up column`,
+        );
     }
     console.log('');
     console.log(formatTable(rows, percentile));
-    if (PROTOTYPE) console.log(`\nPROTOTYPE, not what npm start runs: Cordon + server/http/packument-cache (same plain figures)\n${formatTable(prototypeRows, percentile, 'Cordon + packument cache')}`);
+    if (PROTOTYPE)
+      console.log(
+        `\nPROTOTYPE, not what npm start runs: Cordon + server/http/packument-cache (same plain figures)\n${formatTable(prototypeRows, percentile, 'Cordon + packument cache')}`,
+      );
     console.log(`\ntotal ${((performance.now() - startedAt) / 1000).toFixed(0)}s`);
   } finally {
     for (const server of servers) await stopServer(server);

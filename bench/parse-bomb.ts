@@ -64,8 +64,12 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     out.push(`server memory (RSS): ${before} MB before, peak ${peak} MB`);
-    out.push(`unrelated version analysed after: ${bystanderAt === null ? `not within ${MAX_SECONDS} s` : `${(bystanderAt / 1000).toFixed(1)} s`}`);
-    out.push(`bomb: ${exited ? `the server ${exited}` : bomb ? `${bomb.state}, analysis ${bomb.analysis}${bomb.rules.length ? ` (${bomb.rules.join(', ')})` : ''}` : 'unknown'}`);
+    out.push(
+      `unrelated version analysed after: ${bystanderAt === null ? `not within ${MAX_SECONDS} s` : `${(bystanderAt / 1000).toFixed(1)} s`}`,
+    );
+    out.push(
+      `bomb: ${exited ? `the server ${exited}` : bomb ? `${bomb.state}, analysis ${bomb.analysis}${bomb.rules.length ? ` (${bomb.rules.join(', ')})` : ''}` : 'unknown'}`,
+    );
     out.push(`slowest /-/ping meanwhile: ${pingMax.toFixed(0)} ms; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     if (!exited) await stopServer(server);

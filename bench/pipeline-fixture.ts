@@ -33,12 +33,12 @@ function fn(file: number, i: number, salt: number): string {
   const k = (file * 131 + i * 17 + salt * 7919) % 9973;
   return [
     `function step${i}_${k}(input, options = {}) {`,
-    `  const limit = options.limit ?? ${k % 97 + 3};`,
+    `  const limit = options.limit ?? ${(k % 97) + 3};`,
     `  const out = [];`,
     `  for (let n = 0; n < Math.min(input.length, limit); n++) {`,
     `    const value = input[n];`,
     `    if (value == null) continue;`,
-    `    out.push(typeof value === 'string' ? value.trim().slice(0, ${k % 40 + 8}) : helpers.normalize(value, ${k % 13}));`,
+    `    out.push(typeof value === 'string' ? value.trim().slice(0, ${(k % 40) + 8}) : helpers.normalize(value, ${k % 13}));`,
     `  }`,
     `  return out.length ? out : options.fallback ?? [];`,
     `}`,
@@ -57,7 +57,9 @@ function sourceFile(pkg: number, file: number, salt: number): string {
     `'use strict';`,
     `// ${`lib/part-${file}.js`}: generated benchmark code for package ${pkg}, revision ${salt}`,
     `const helpers = require('./helpers');`,
-    salt ? `const codec = require('./codec-${file % 3}');\nconst tag = Buffer.from('r${salt}-${file}').toString('hex');` : `const tag = 'base-${file}';`,
+    salt
+      ? `const codec = require('./codec-${file % 3}');\nconst tag = Buffer.from('r${salt}-${file}').toString('hex');`
+      : `const tag = 'base-${file}';`,
     `exports.tag = tag;`,
     '',
   ];
@@ -69,7 +71,9 @@ function helperFiles(pkg: number): Record<string, string> {
   const files: Record<string, string> = {
     'lib/helpers.js': `'use strict';\nconst { inspect } = require('util');\nexports.normalize = (v, depth) => (typeof v === 'object' ? inspect(v, { depth }) : String(v));\nexports.pkg = ${pkg};\n`,
   };
-  for (let c = 0; c < 3; c++) files[`lib/codec-${c}.js`] = `'use strict';\nexports.encode = (s) => Buffer.from(String(s)).toString('base64');\nexports.decode = (s) => Buffer.from(String(s), 'base64').toString();\nexports.id = ${c};\n`;
+  for (let c = 0; c < 3; c++)
+    files[`lib/codec-${c}.js`] =
+      `'use strict';\nexports.encode = (s) => Buffer.from(String(s)).toString('base64');\nexports.decode = (s) => Buffer.from(String(s), 'base64').toString();\nexports.id = ${c};\n`;
   return files;
 }
 
@@ -78,9 +82,11 @@ function filesOf(pkg: number, v: number): Record<string, string> {
   const files = helperFiles(pkg);
   const changed = new Set(Array.from({ length: CHANGED_PER_VERSION }, (_, j) => (v * 7 + j * 9) % SOURCE_FILES));
   for (let f = 0; f < SOURCE_FILES; f++) files[`lib/part-${f}.js`] = sourceFile(pkg, f, v > 0 && changed.has(f) ? v : 0);
-  files['index.js'] = `'use strict';\n${Array.from({ length: SOURCE_FILES }, (_, f) => `exports.part${f} = require('./lib/part-${f}');`).join('\n')}\n`;
+  files['index.js'] =
+    `'use strict';\n${Array.from({ length: SOURCE_FILES }, (_, f) => `exports.part${f} = require('./lib/part-${f}');`).join('\n')}\n`;
   files['README.md'] = `# bench-pipeline-${pkg}\n\n${'Generated benchmark package. '.repeat(60)}\n`;
-  if (v > 0 && v % INSTALL_EVERY === 0) files['scripts/setup.js'] = `'use strict';\nconst helpers = require('../lib/helpers');\nconsole.log('configured', helpers.pkg);\n`;
+  if (v > 0 && v % INSTALL_EVERY === 0)
+    files['scripts/setup.js'] = `'use strict';\nconst helpers = require('../lib/helpers');\nconsole.log('configured', helpers.pkg);\n`;
   return files;
 }
 
@@ -97,10 +103,19 @@ export function pipelineFixture(packages: number, versionsPerPackage: number): P
 }
 
 /** Publishes the fixture on `upstream`, with publish times relative to `now`; returns the mean tarball size. */
-export function publishPipelineFixture(upstream: FakeUpstream, fixture: PipelineFixture, now: number): { tarballs: number; meanBytes: number } {
+export function publishPipelineFixture(
+  upstream: FakeUpstream,
+  fixture: PipelineFixture,
+  now: number,
+): { tarballs: number; meanBytes: number } {
   let bytes = 0;
   let tarballs = 0;
-  const manifest = (name: string) => ({ description: `Benchmark package ${name}`, main: 'index.js', license: 'MIT', repository: { type: 'git', url: `git+https://github.com/example/${name}.git` } });
+  const manifest = (name: string) => ({
+    description: `Benchmark package ${name}`,
+    main: 'index.js',
+    license: 'MIT',
+    repository: { type: 'git', url: `git+https://github.com/example/${name}.git` },
+  });
   fixture.packages.forEach((name, p) => {
     const versions = ['1.0.0', ...fixture.newVersions];
     versions.forEach((version, v) => {
@@ -112,9 +127,17 @@ export function publishPipelineFixture(upstream: FakeUpstream, fixture: Pipeline
       tarballs++;
     });
   });
-  const serveTarball = packTarball({ 'package.json': JSON.stringify({ name: fixture.servePackage, version: '1.0.0' }), 'index.js': 'module.exports = 1;\n' });
+  const serveTarball = packTarball({
+    'package.json': JSON.stringify({ name: fixture.servePackage, version: '1.0.0' }),
+    'index.js': 'module.exports = 1;\n',
+  });
   for (let i = 0; i < fixture.serveVersions; i++) {
-    upstream.publish(fixture.servePackage, `${1 + Math.floor(i / 10)}.${i % 10}.0`, { time: now - 400 * DAY + i * DAY, tarball: serveTarball, dependencies: { semver: '^7.6.3', debug: '^4.3.4' }, manifest: manifest(fixture.servePackage) });
+    upstream.publish(fixture.servePackage, `${1 + Math.floor(i / 10)}.${i % 10}.0`, {
+      time: now - 400 * DAY + i * DAY,
+      tarball: serveTarball,
+      dependencies: { semver: '^7.6.3', debug: '^4.3.4' },
+      manifest: manifest(fixture.servePackage),
+    });
   }
   return { tarballs, meanBytes: bytes / tarballs };
 }

@@ -25,8 +25,16 @@ async function ended(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 /** Forks bench/pipeline-serve with `env` on top of the benchmark's settings, resolving once it listens. */
-export function startMirrorProcess(upstreamUrl: string, dataDir: string, env: Record<string, string>, execArgv: string[] = []): Promise<MirrorProcess> {
-  const child = fork(join(__dirname, 'pipeline-serve.js'), [upstreamUrl, dataDir, JSON.stringify(env)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+export function startMirrorProcess(
+  upstreamUrl: string,
+  dataDir: string,
+  env: Record<string, string>,
+  execArgv: string[] = [],
+): Promise<MirrorProcess> {
+  const child = fork(join(__dirname, 'pipeline-serve.js'), [upstreamUrl, dataDir, JSON.stringify(env)], {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
   child.on('message', (message: PipelineReply | ServeReady) => {
@@ -75,9 +83,17 @@ export interface WorkerProcess {
 const WORKER_MAIN = join(__dirname, '..', 'server', 'pipeline', 'worker-main.js');
 
 /** Starts a BullMQ worker the way `npm run worker` does, resolving once it reports it is processing the queue. */
-export function startWorkerProcess(env: { REDIS_URL: string; CORDON_QUEUE: string; CORDON_ANALYSIS_CONCURRENCY: string }, cwd: string, execArgv: string[] = []): Promise<WorkerProcess> {
+export function startWorkerProcess(
+  env: { REDIS_URL: string; CORDON_QUEUE: string; CORDON_ANALYSIS_CONCURRENCY: string },
+  cwd: string,
+  execArgv: string[] = [],
+): Promise<WorkerProcess> {
   // Only what the worker needs: no CORDON_* from the caller's shell leaks into the measurement.
-  const child = spawn(process.execPath, [...execArgv, WORKER_MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...execArgv, WORKER_MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const worker: WorkerProcess = {
@@ -90,7 +106,8 @@ export function startWorkerProcess(env: { REDIS_URL: string; CORDON_QUEUE: strin
   };
   return new Promise((resolve, reject) => {
     let out = '';
-    const early = (code: number | null): void => reject(new Error(`the BullMQ worker exited with code ${code} before it was ready: ${stderr.trim()}`));
+    const early = (code: number | null): void =>
+      reject(new Error(`the BullMQ worker exited with code ${code} before it was ready: ${stderr.trim()}`));
     child.once('exit', early);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();

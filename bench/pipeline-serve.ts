@@ -67,7 +67,12 @@ function stats(): ServeStats {
   const cpu = process.cpuUsage(markedCpu);
   // The histogram records whole timer intervals; what matters is the lag beyond the interval.
   const ms = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
-  return { loopP50Ms: ms(histogram.percentile(50)), loopP99Ms: ms(histogram.percentile(99)), loopMaxMs: ms(histogram.max), cpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100 };
+  return {
+    loopP50Ms: ms(histogram.percentile(50)),
+    loopP99Ms: ms(histogram.percentile(99)),
+    loopMaxMs: ms(histogram.max),
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+  };
 }
 
 /** Waits until no job waits or runs (the production path: the runner's own timers and events), or the deadline. */
@@ -97,7 +102,8 @@ async function report(mirror: Mirror, versions: ReadonlyArray<readonly [string, 
     states[record?.state ?? 'unknown'] = (states[record?.state ?? 'unknown'] ?? 0) + 1;
     const t = record?.integrity ? (await store.analyses.analysisOf(name, version, record.integrity))?.timings : undefined;
     // A failed analysis records no timings.
-    if (t && typeof t.totalMs === 'number') timings.push({ fetchMs: t.fetchMs ?? 0, unpackMs: t.unpackMs ?? 0, analyzeMs: t.analyzeMs ?? 0, totalMs: t.totalMs });
+    if (t && typeof t.totalMs === 'number')
+      timings.push({ fetchMs: t.fetchMs ?? 0, unpackMs: t.unpackMs ?? 0, analyzeMs: t.analyzeMs ?? 0, totalMs: t.totalMs });
   }
   return { outcomes, states, timings };
 }
@@ -106,7 +112,20 @@ async function main(): Promise<void> {
   const [upstream, dataDir, envJson] = process.argv.slice(2) as [string, string, string];
   const extra = JSON.parse(envJson) as Record<string, string>;
   // Verdaccio's uplink cache outlives the run, so the latency package is served from cache both idle and busy.
-  const config = loadConfig({ CORDON_UPSTREAM: upstream, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_HOST: '127.0.0.1', CORDON_COOLDOWN: '72h', CORDON_UPSTREAM_MAXAGE: '30m', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...extra }, dataDir);
+  const config = loadConfig(
+    {
+      CORDON_UPSTREAM: upstream,
+      CORDON_DATA_DIR: dataDir,
+      CORDON_PORT: '0',
+      CORDON_HOST: '127.0.0.1',
+      CORDON_COOLDOWN: '72h',
+      CORDON_UPSTREAM_MAXAGE: '30m',
+      CORDON_LOG_LEVEL: 'fatal',
+      CORDON_CONFIG: '',
+      ...extra,
+    },
+    dataDir,
+  );
   const mirror = await startMirror(config, { logger: silentLogger });
   histogram.enable();
   const handle = async (req: PipelineRequest): Promise<unknown> => {

@@ -25,7 +25,11 @@ function num(n: number, digits: number): string {
 
 function render(groups: ReadonlyArray<readonly [string, number]>, lines: string[][]): string[] {
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  const row = (l: string[]): string => l.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  const row = (l: string[]): string =>
+    l
+      .map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   let at = 0;
   const group = groups
     .map(([title, span]) => {
@@ -40,13 +44,47 @@ function render(groups: ReadonlyArray<readonly [string, number]>, lines: string[
 
 function latency(r: LoadResult, pct: Percentile): string[] {
   const rps = r.requests / r.seconds;
-  const errors = r.errors ? `${r.errors}${Object.keys(r.badStatus).length ? ` (${Object.entries(r.badStatus).map(([s, n]) => `${s}x${n}`).join(',')})` : ''}` : '0';
+  const errors = r.errors
+    ? `${r.errors}${
+        Object.keys(r.badStatus).length
+          ? ` (${Object.entries(r.badStatus)
+              .map(([s, n]) => `${s}x${n}`)
+              .join(',')})`
+          : ''
+      }`
+    : '0';
   return [num(rps, 0), num(pct(r.latencies, 50), 1), num(pct(r.latencies, 95), 1), num(pct(r.latencies, 99), 1), errors];
 }
 
 /** The main table: throughput, outcome, and packument latency with the pipeline idle and busy. */
 export function formatPipelineTable(rows: readonly PipelineRow[], pct: Percentile): string {
-  const lines: string[][] = [['runner', 'conc', 'jobs', 'done', 'held', 'fail', 's', 'an/min', 'req/s', 'p50', 'p95', 'p99', 'err', 'req/s', 'p50', 'p95', 'p99', 'err', 'p50', 'p99', 'idle', 'busy', 'CPU%']];
+  const lines: string[][] = [
+    [
+      'runner',
+      'conc',
+      'jobs',
+      'done',
+      'held',
+      'fail',
+      's',
+      'an/min',
+      'req/s',
+      'p50',
+      'p95',
+      'p99',
+      'err',
+      'req/s',
+      'p50',
+      'p95',
+      'p99',
+      'err',
+      'p50',
+      'p99',
+      'idle',
+      'busy',
+      'CPU%',
+    ],
+  ];
   for (const r of rows) {
     const finished = r.drain.counts.done + r.drain.counts.failed;
     const perMinute = (finished / r.seconds) * 60;
@@ -68,7 +106,15 @@ export function formatPipelineTable(rows: readonly PipelineRow[], pct: Percentil
       num(r.busyMirror.cpuPct, 0),
     ]);
   }
-  const groups: Array<[string, number]> = [['', 1], ['analyses', 7], ['packument, pipeline idle', 5], ['packument, while analysing', 5], ['busy/idle', 2], ['mirror lag p99', 2], ['', 1]];
+  const groups: Array<[string, number]> = [
+    ['', 1],
+    ['analyses', 7],
+    ['packument, pipeline idle', 5],
+    ['packument, while analysing', 5],
+    ['busy/idle', 2],
+    ['mirror lag p99', 2],
+    ['', 1],
+  ];
   return render(groups, lines).join('\n');
 }
 
@@ -78,7 +124,16 @@ export function formatTimingsTable(rows: readonly PipelineRow[], pct: Percentile
   for (const r of rows) {
     const sorted = (k: keyof Timings): number[] => r.report.timings.map((t) => t[k]).sort((a, b) => a - b);
     const total = sorted('totalMs');
-    lines.push([r.label, String(r.report.timings.length), ...(['fetchMs', 'unpackMs', 'analyzeMs'] as const).flatMap((k) => [num(pct(sorted(k), 50), 0), num(pct(sorted(k), 95), 0)]), num(pct(total, 50), 0), num(pct(total, 95), 0), num(total[total.length - 1] ?? Number.NaN, 0)]);
+    lines.push([
+      r.label,
+      String(r.report.timings.length),
+      ...(['fetchMs', 'unpackMs', 'analyzeMs'] as const).flatMap((k) => [num(pct(sorted(k), 50), 0), num(pct(sorted(k), 95), 0)]),
+      num(pct(total, 50), 0),
+      num(pct(total, 95), 0),
+      num(total[total.length - 1] ?? Number.NaN, 0),
+    ]);
   }
-  return render([['', lines[0]!.length]], lines).slice(1).join('\n');
+  return render([['', lines[0]!.length]], lines)
+    .slice(1)
+    .join('\n');
 }

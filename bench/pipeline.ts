@@ -107,7 +107,11 @@ async function versionsShown(url: string): Promise<string[]> {
   return Object.keys(((await res.json()) as { versions?: object }).versions ?? {});
 }
 
-async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnType<typeof pipelineFixture>): Promise<PipelineRow | string> {
+async function runOne(
+  spec: RunnerSpec,
+  upstream: FakeUpstream,
+  fixture: ReturnType<typeof pipelineFixture>,
+): Promise<PipelineRow | string> {
   const slug = spec.label.replace(/\W+/g, '-');
   const env: Record<string, string> = { CORDON_ANALYSIS_CONCURRENCY: String(CONCURRENCY) };
   if (spec.postgres) {
@@ -125,7 +129,11 @@ async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnT
     const cwd = mkdtempSync(join(tmpdir(), 'cordon-bench-worker-'));
     cleanups.push(async () => rmSync(cwd, { recursive: true, force: true }));
     for (let i = 0; i < spec.workers; i++) {
-      const worker = await startWorkerProcess({ REDIS_URL, CORDON_QUEUE: queue, CORDON_ANALYSIS_CONCURRENCY: String(CONCURRENCY) }, cwd, profileArgs(`worker-${slug}-${i}`));
+      const worker = await startWorkerProcess(
+        { REDIS_URL, CORDON_QUEUE: queue, CORDON_ANALYSIS_CONCURRENCY: String(CONCURRENCY) },
+        cwd,
+        profileArgs(`worker-${slug}-${i}`),
+      );
       workers.push(worker);
       cleanups.push(() => worker.stop());
     }
@@ -145,7 +153,8 @@ async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnT
   const serveUrls = mirrors.map((m) => `${m.url}${fixture.servePackage}`);
   for (const url of serveUrls) {
     const shown = await versionsShown(url);
-    if (shown.length !== fixture.serveVersions) throw new Error(`${fixture.servePackage}: ${url} shows ${shown.length} versions, expected ${fixture.serveVersions}`);
+    if (shown.length !== fixture.serveVersions)
+      throw new Error(`${fixture.servePackage}: ${url} shows ${shown.length} versions, expected ${fixture.serveVersions}`);
   }
   // The same number of connections in all, split between the mirrors.
   const loads = serveUrls.map((url, i) => ({
@@ -170,7 +179,10 @@ async function runOne(spec: RunnerSpec, upstream: FakeUpstream, fixture: ReturnT
   const busy = side(await Promise.all(busyLoads.map((l) => l.stop())));
   const busyMirror = sideStats(await Promise.all(mirrors.map((m) => m.ask<ServeStats>({ cmd: 'stats' }))));
   const wrong = visible.findIndex((v) => v.length !== 1);
-  if (wrong >= 0) throw new Error(`${fixture.packages[wrong]}: the mirror shows ${visible[wrong]!.length} versions at first sight, expected only the released 1.0.0`);
+  if (wrong >= 0)
+    throw new Error(
+      `${fixture.packages[wrong]}: the mirror shows ${visible[wrong]!.length} versions at first sight, expected only the released 1.0.0`,
+    );
   const versions = fixture.packages.flatMap((name) => fixture.newVersions.map((v) => [name, v] as const));
   const report = await first.ask<AnalysisReport>({ cmd: 'report', versions });
 
@@ -200,7 +212,9 @@ async function main(): Promise<void> {
         console.log(`  ${row}`);
         continue;
       }
-      console.log(`  ${spec.label}: ${row.drain.counts.done + row.drain.counts.failed}/${row.jobs} jobs in ${row.seconds.toFixed(1)} s; analysis ${JSON.stringify(row.report.outcomes)}; state ${JSON.stringify(row.report.states)}`);
+      console.log(
+        `  ${spec.label}: ${row.drain.counts.done + row.drain.counts.failed}/${row.jobs} jobs in ${row.seconds.toFixed(1)} s; analysis ${JSON.stringify(row.report.outcomes)}; state ${JSON.stringify(row.report.states)}`,
+      );
       rows.push(row);
     }
     console.log('');

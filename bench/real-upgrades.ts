@@ -27,10 +27,52 @@ const PARSER = process.env.PARSER === 'babel' ? 'babel' : 'oxc';
 // verdicts are the ones the mirror would reach. PARSE_BUDGET_MB overrides it.
 const PARSE_BUDGET = Number(process.env.PARSE_BUDGET_MB ?? 0) * 1024 * 1024 || loadConfig({}, process.cwd()).analysisParseBudgetBytes;
 const SAMPLE = [
-  'react', 'react-dom', 'lodash', 'express', 'axios', 'chalk', 'debug', 'commander', 'yargs', 'semver', 'uuid', 'dotenv',
-  'moment', 'dayjs', 'eslint', 'prettier', 'webpack', 'rollup', 'vite', 'esbuild', 'jest', 'mocha', 'ws', 'body-parser',
-  'glob', 'minimist', 'fs-extra', 'rimraf', 'mkdirp', 'classnames', 'tslib', 'rxjs', 'zod', 'date-fns', 'qs', 'cookie',
-  'cors', 'node-fetch', '@babel/core', 'vue', 'sharp', 'pg', 'mongoose', 'socket.io', 'jsonwebtoken', 'inquirer',
+  'react',
+  'react-dom',
+  'lodash',
+  'express',
+  'axios',
+  'chalk',
+  'debug',
+  'commander',
+  'yargs',
+  'semver',
+  'uuid',
+  'dotenv',
+  'moment',
+  'dayjs',
+  'eslint',
+  'prettier',
+  'webpack',
+  'rollup',
+  'vite',
+  'esbuild',
+  'jest',
+  'mocha',
+  'ws',
+  'body-parser',
+  'glob',
+  'minimist',
+  'fs-extra',
+  'rimraf',
+  'mkdirp',
+  'classnames',
+  'tslib',
+  'rxjs',
+  'zod',
+  'date-fns',
+  'qs',
+  'cookie',
+  'cors',
+  'node-fetch',
+  '@babel/core',
+  'vue',
+  'sharp',
+  'pg',
+  'mongoose',
+  'socket.io',
+  'jsonwebtoken',
+  'inquirer',
 ];
 /** Packages whose first release with a postinstall is looked up in the packument and analysed. */
 const INTRODUCTIONS = ['core-js', 'nodemon'];
@@ -52,7 +94,9 @@ async function side(name: string, doc: Packument, version: string) {
 }
 
 function stableVersions(doc: Packument): string[] {
-  return Object.keys(doc.versions).filter((v) => semver.valid(v) && !semver.prerelease(v)).sort(semver.compare);
+  return Object.keys(doc.versions)
+    .filter((v) => semver.valid(v) && !semver.prerelease(v))
+    .sort(semver.compare);
 }
 
 /** What upstream says about a dependency, as the pipeline would give it to the analyzer (404: unknown). */
@@ -108,7 +152,9 @@ async function main(): Promise<void> {
         }
         for (const r of rules) causes.set(r.split(':')[0]!, (causes.get(r.split(':')[0]!) ?? 0) + 1);
         const low = report.findings.filter((f) => !severityAtLeast(f.severity, HOLD_AT)).length;
-        console.log(`${rules.length ? 'HELD ' : 'quiet'} ${name} ${from}→${to} (${ms.toFixed(0)} ms, ${low} below ${HOLD_AT})${rules.length ? ` ${rules.join(', ')}` : ''}`);
+        console.log(
+          `${rules.length ? 'HELD ' : 'quiet'} ${name} ${from}→${to} (${ms.toFixed(0)} ms, ${low} below ${HOLD_AT})${rules.length ? ` ${rules.join(', ')}` : ''}`,
+        );
         for (const f of report.findings.filter((x) => severityAtLeast(x.severity, HOLD_AT)).slice(0, 4)) {
           console.log(`        ${f.rule} ${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.evidence ?? ''}`.slice(0, 200));
         }
@@ -117,20 +163,39 @@ async function main(): Promise<void> {
       console.log(`error ${name}: ${(err as Error).message}`);
     }
   }
-  console.log(`\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(1)}%), in ${heldPackages.size} of ${measuredPackages.size} packages measured (${SAMPLE.length - measuredPackages.size} of the sample failed or had too few versions)`);
-  console.log(`rules causing holds: ${[...causes].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ×${n}`).join(', ') || 'none'}\n`);
+  console.log(
+    `\nheld ${held} of ${done} ordinary upgrades (${((100 * held) / Math.max(done, 1)).toFixed(1)}%), in ${heldPackages.size} of ${measuredPackages.size} packages measured (${SAMPLE.length - measuredPackages.size} of the sample failed or had too few versions)`,
+  );
+  console.log(
+    `rules causing holds: ${
+      [...causes]
+        .sort((a, b) => b[1] - a[1])
+        .map(([r, n]) => `${r} ×${n}`)
+        .join(', ') || 'none'
+    }\n`,
+  );
   console.log('known install-script introductions\n');
   for (const name of INTRODUCTIONS) {
     const doc = await packument(name);
     // semver order: some packuments carry rewritten publish times
-    const versions = Object.keys(doc.versions).filter((v) => semver.valid(v)).sort(semver.compare);
+    const versions = Object.keys(doc.versions)
+      .filter((v) => semver.valid(v))
+      .sort(semver.compare);
     const index = versions.findIndex((v) => typeof (doc.versions[v] as Manifest).scripts?.postinstall === 'string');
-    if (index <= 0) { console.log(`${name}: no introduction found`); continue; }
+    if (index <= 0) {
+      console.log(`${name}: no introduction found`);
+      continue;
+    }
     const [from, to] = [versions[index - 1]!, versions[index]!];
     const { report } = await run(name, from, to, doc);
     const rules = holdRules(report);
-    console.log(`${rules.length ? 'HELD ' : 'MISSED'} ${name} ${from}→${to} (first postinstall: ${(doc.versions[to] as Manifest).scripts!.postinstall}) ${rules.join(', ')}`);
+    console.log(
+      `${rules.length ? 'HELD ' : 'MISSED'} ${name} ${from}→${to} (first postinstall: ${(doc.versions[to] as Manifest).scripts!.postinstall}) ${rules.join(', ')}`,
+    );
   }
 }
 
-main().catch((err) => { console.error(err); process.exitCode = 1; });
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

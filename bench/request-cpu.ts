@@ -37,7 +37,9 @@ function cpuMs(pid: number): number {
 
 async function start(kind: ServerKind, upstream: string, now: number): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), `cordon-bench-cpu-${kind}-`));
-  const child = fork(join(__dirname, 'serve.js'), [kind, upstream, dataDir, String(now)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'serve.js'), [kind, upstream, dataDir, String(now)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const { url } = await new Promise<ReadyMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ReadyMessage));
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
@@ -58,9 +60,11 @@ async function load(url: string, accept: string, count: number): Promise<Map<num
         res.on('end', resolve);
       }).on('error', reject);
     });
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (sent++ < count) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (sent++ < count) await one();
+    }),
+  );
   agent.destroy();
   return statuses;
 }
@@ -75,12 +79,19 @@ async function main(): Promise<void> {
   const hidden = `1.0.${small.versions - 1}`; // the newest version is inside the cooldown
   const rows = [
     { label: 'packument abbreviated bench-small', path: small.name, accept: ABBREVIATED, cordonStatus: 200 },
-    { label: 'tarball bench-small (released)', path: `${small.name}/-/${small.name}-${small.tarballVersion}.tgz`, accept: '*/*', cordonStatus: 200 },
+    {
+      label: 'tarball bench-small (released)',
+      path: `${small.name}/-/${small.name}-${small.tarballVersion}.tgz`,
+      accept: '*/*',
+      cordonStatus: 200,
+    },
     { label: 'tarball bench-small (quarantined)', path: `${small.name}/-/${small.name}-${hidden}.tgz`, accept: '*/*', cordonStatus: 403 },
   ];
   const servers = [await start('plain', upstream.url, now), await start('cordon', upstream.url, now)];
   try {
-    console.log(`cordon bench:request-cpu — ${REQUESTS} requests per row, ${CONCURRENCY} connections, median of ${ROUNDS} rounds, node ${process.version}`);
+    console.log(
+      `cordon bench:request-cpu — ${REQUESTS} requests per row, ${CONCURRENCY} connections, median of ${ROUNDS} rounds, node ${process.version}`,
+    );
     console.log(`${'row'.padEnd(36)} ${'plain µs/req'.padStart(13)} ${'cordon µs/req'.padStart(14)} ${'cordon-plain'.padStart(13)}`);
     for (const row of rows) {
       const samples: Record<string, number[]> = { plain: [], cordon: [] };
@@ -90,13 +101,16 @@ async function main(): Promise<void> {
           const before = cpuMs(s.child.pid!);
           const statuses = await load(`${s.url}${row.path}`, row.accept, REQUESTS);
           const expected = s.kind === 'cordon' ? row.cordonStatus : 200;
-          if (statuses.get(expected) !== REQUESTS) throw new Error(`${s.kind} ${row.label}: statuses ${JSON.stringify([...statuses])}, expected ${REQUESTS}× ${expected}`);
+          if (statuses.get(expected) !== REQUESTS)
+            throw new Error(`${s.kind} ${row.label}: statuses ${JSON.stringify([...statuses])}, expected ${REQUESTS}× ${expected}`);
           samples[s.kind]!.push(((cpuMs(s.child.pid!) - before) * 1000) / REQUESTS);
         }
       }
       const plain = median(samples.plain!);
       const cordon = median(samples.cordon!);
-      console.log(`${row.label.padEnd(36)} ${plain.toFixed(1).padStart(13)} ${cordon.toFixed(1).padStart(14)} ${(cordon - plain).toFixed(1).padStart(13)}`);
+      console.log(
+        `${row.label.padEnd(36)} ${plain.toFixed(1).padStart(13)} ${cordon.toFixed(1).padStart(14)} ${(cordon - plain).toFixed(1).padStart(13)}`,
+      );
     }
   } finally {
     for (const s of servers) {

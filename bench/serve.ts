@@ -72,7 +72,15 @@ function addPackumentCache(mirror: Awaited<ReturnType<typeof startMirror>>): voi
 async function main(): Promise<void> {
   const [kind, upstream, dataDir, now, databaseUrl] = process.argv.slice(2) as [ServerKind, string, string, string, string | undefined];
   if (kind === 'cordon-pg' && !databaseUrl) throw new Error('cordon-pg needs a postgres:// URL as its fifth argument');
-  const env: Record<string, string> = { CORDON_UPSTREAM: upstream, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_HOST: '127.0.0.1', CORDON_COOLDOWN: '72h', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '' };
+  const env: Record<string, string> = {
+    CORDON_UPSTREAM: upstream,
+    CORDON_DATA_DIR: dataDir,
+    CORDON_PORT: '0',
+    CORDON_HOST: '127.0.0.1',
+    CORDON_COOLDOWN: '72h',
+    CORDON_LOG_LEVEL: 'fatal',
+    CORDON_CONFIG: '',
+  };
   if (kind === 'cordon-pg') env.CORDON_DATABASE_URL = databaseUrl!;
   const config = loadConfig(env, dataDir);
   const clock = new ManualClock(Number(now));

@@ -21,7 +21,12 @@ async function timed(url: string): Promise<{ ms: number; bytes: number; status: 
   const res = await fetch(url);
   const text = await res.text();
   const ms = performance.now() - t;
-  return { ms, bytes: Buffer.byteLength(text), status: res.status, json: res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    ms,
+    bytes: Buffer.byteLength(text),
+    status: res.status,
+    json: res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 /** A JavaScript file of about `bytes` bytes, 50-character lines. */
@@ -41,7 +46,16 @@ async function reviewBench(): Promise<string[]> {
   try {
     const base = bigFile(5 * 1024 * 1024, 'v');
     const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
-      ['5 MB file, 3 lines edited', { 'lib/big.js': base }, { 'lib/big.js': base.replace('exports.f100 ', 'exports.f100x ').replace('exports.f50000 ', 'exports.f50000x ').replace('exports.f90000 ', 'exports.f90000x ') }],
+      [
+        '5 MB file, 3 lines edited',
+        { 'lib/big.js': base },
+        {
+          'lib/big.js': base
+            .replace('exports.f100 ', 'exports.f100x ')
+            .replace('exports.f50000 ', 'exports.f50000x ')
+            .replace('exports.f90000 ', 'exports.f90000x '),
+        },
+      ],
       ['5 MB file, rewritten', { 'lib/big.js': base }, { 'lib/big.js': bigFile(5 * 1024 * 1024, 'w') }],
       ['5 MB file, added', {}, { 'lib/big.js': base }],
     ];
@@ -57,7 +71,9 @@ async function reviewBench(): Promise<string[]> {
       const warm = await timed(`${m.mirror.url}-/cordon/api/v1/review/diff?package=${name}&version=1.0.1`);
       const files = cold.json.files as Array<{ path: string; kind: string; added: number; removed: number }> | undefined;
       const big = files?.find((f) => f.path === 'lib/big.js');
-      out.push(`${label.padEnd(28)} review ${review.ms.toFixed(1).padStart(7)} ms   diff cold ${cold.ms.toFixed(1).padStart(7)} ms (built ${String(cold.json.builtMs).padStart(4)} ms, ${(cold.bytes / 1024).toFixed(0).padStart(5)} KB, ${big?.kind ?? cold.json.code}, +${big?.added ?? 0} −${big?.removed ?? 0})   warm ${warm.ms.toFixed(1).padStart(6)} ms   ready ${(review.ms + cold.ms).toFixed(0)} ms`);
+      out.push(
+        `${label.padEnd(28)} review ${review.ms.toFixed(1).padStart(7)} ms   diff cold ${cold.ms.toFixed(1).padStart(7)} ms (built ${String(cold.json.builtMs).padStart(4)} ms, ${(cold.bytes / 1024).toFixed(0).padStart(5)} KB, ${big?.kind ?? cold.json.code}, +${big?.added ?? 0} −${big?.removed ?? 0})   warm ${warm.ms.toFixed(1).padStart(6)} ms   ready ${(review.ms + cold.ms).toFixed(0)} ms`,
+      );
     }
   } finally {
     await m.stop();
@@ -69,14 +85,60 @@ async function queueBench(): Promise<string[]> {
   const m = await startTestMirror({ now: NOW });
   try {
     const { store } = m.mirror.runtime;
-    const finding: Finding = { category: 'install-script', rule: 'install-script/new-postinstall', severity: 'critical', message: 'adds the postinstall script', file: 'package.json', line: 3, evidence: '"postinstall": "node x.js"' };
+    const finding: Finding = {
+      category: 'install-script',
+      rule: 'install-script/new-postinstall',
+      severity: 'critical',
+      message: 'adds the postinstall script',
+      file: 'package.json',
+      line: 3,
+      evidence: '"postinstall": "node x.js"',
+    };
     const seen = NOW - HOUR;
     for (let i = 0; i < QUEUE; i++) {
       const name = `pkg-${String(i % 250).padStart(3, '0')}`;
       const version = `1.0.${Math.floor(i / 250) + 1}`;
       const integrity = `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`;
-      await store.versions.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity, tarball: `${name}-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null }], []);
-      await store.analyses.record({ package: name, version, integrity, previousVersion: null, findings: [finding], digest: findingsDigest([finding]), maxSeverity: 'critical', analyzerVersion: 'bench', timings: {}, finishedAt: seen }, 'flagged', { package: name, version, from: 'quarantined', to: 'held', reason: 'held', cause: 'analysis-flagged', at: seen });
+      await store.versions.recordSighting(
+        name,
+        seen,
+        [
+          {
+            package: name,
+            version,
+            state: 'quarantined',
+            publishedAt: seen,
+            firstSeenAt: seen,
+            integrity,
+            tarball: `${name}-${version}.tgz`,
+            tarballUrl: null,
+            blob: null,
+            reason: 'new version in cooldown',
+            updatedAt: seen,
+            analysis: 'pending',
+            maxSeverity: null,
+            findingsDigest: null,
+            publisher: null,
+          },
+        ],
+        [],
+      );
+      await store.analyses.record(
+        {
+          package: name,
+          version,
+          integrity,
+          previousVersion: null,
+          findings: [finding],
+          digest: findingsDigest([finding]),
+          maxSeverity: 'critical',
+          analyzerVersion: 'bench',
+          timings: {},
+          finishedAt: seen,
+        },
+        'flagged',
+        { package: name, version, from: 'quarantined', to: 'held', reason: 'held', cause: 'analysis-flagged', at: seen },
+      );
     }
     const times: number[] = [];
     let size = 0;
@@ -90,7 +152,9 @@ async function queueBench(): Promise<string[]> {
     }
     const shell = await timed(`${m.mirror.url}-/cordon/`);
     times.sort((a, b) => a - b);
-    return [`queue of ${count} versions: median ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms (${(size / 1024).toFixed(0)} KB JSON, ${RUNS} requests); page shell ${shell.ms.toFixed(1)} ms`];
+    return [
+      `queue of ${count} versions: median ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms (${(size / 1024).toFixed(0)} KB JSON, ${RUNS} requests); page shell ${shell.ms.toFixed(1)} ms`,
+    ];
   } finally {
     await m.stop();
   }
@@ -103,7 +167,10 @@ async function main(): Promise<void> {
   for (const line of await queueBench()) process.stdout.write(`${line}\n`);
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench:web failed: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:web failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -34,14 +34,19 @@ const PREDICATE_METHODS = new Set(['filter', 'some', 'every', 'find', 'findIndex
 function report(node, what) {
   const sf = node.getSourceFile();
   const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-  problems.push(`${path.relative(process.cwd(), sf.fileName)}:${line + 1}: ${what}: ${node.getText(sf).slice(0, 120).replace(/\s+/g, ' ')}`);
+  problems.push(
+    `${path.relative(process.cwd(), sf.fileName)}:${line + 1}: ${what}: ${node.getText(sf).slice(0, 120).replace(/\s+/g, ' ')}`,
+  );
 }
 
 function checkCondition(expr, where) {
   if (!expr) return;
   const e = skipParens(expr);
   // `a && b` / `a || b` in a condition: each side is a condition of its own.
-  if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+  if (
+    ts.isBinaryExpression(e) &&
+    (e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+  ) {
     checkCondition(e.left, where);
     checkCondition(e.right, where);
     return;
@@ -101,32 +106,54 @@ function visit(node) {
     if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
       // The left side of && / || is tested for truth wherever the expression stands.
       checkCondition(node.left, op === ts.SyntaxKind.AmpersandAmpersandToken ? '&&' : '||');
-    } else if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) {
+    } else if (
+      op === ts.SyntaxKind.EqualsEqualsEqualsToken ||
+      op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+      op === ts.SyntaxKind.EqualsEqualsToken ||
+      op === ts.SyntaxKind.ExclamationEqualsToken
+    ) {
       const [l, r] = [isThenable(checker.getTypeAtLocation(node.left)), isThenable(checker.getTypeAtLocation(node.right))];
       // Two Promises compared are an identity check; a Promise compared with a value is a missing await.
       if (l !== r) report(l ? node.left : node.right, 'Promise compared with a value by ==/!=');
     }
-  } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && PREDICATE_METHODS.has(node.expression.name.text) && node.arguments.length > 0) {
+  } else if (
+    ts.isCallExpression(node) &&
+    ts.isPropertyAccessExpression(node.expression) &&
+    PREDICATE_METHODS.has(node.expression.name.text) &&
+    node.arguments.length > 0
+  ) {
     // `list.filter(async (x) => …)` keeps everything: each Promise is truthy.
     const cb = node.arguments[0];
     const sigs = checker.getTypeAtLocation(cb).getCallSignatures();
-    if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig)))) report(cb, `Promise returned to ${node.expression.name.text}(), which tests it for truth`);
-  } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['throws', 'doesNotThrow'].includes(node.expression.name.text) && node.arguments.length > 0) {
+    if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig))))
+      report(cb, `Promise returned to ${node.expression.name.text}(), which tests it for truth`);
+  } else if (
+    ts.isCallExpression(node) &&
+    ts.isPropertyAccessExpression(node.expression) &&
+    ['throws', 'doesNotThrow'].includes(node.expression.name.text) &&
+    node.arguments.length > 0
+  ) {
     // `assert.throws(() => asyncFn())`: the function returns a rejected Promise instead of throwing.
     const sigs = checker.getTypeAtLocation(node.arguments[0]).getCallSignatures();
-    if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig)))) report(node.arguments[0], `Promise returned to ${node.expression.name.text}(); use assert.rejects`);
+    if (sigs.some((sig) => isThenable(checker.getReturnTypeOfSignature(sig))))
+      report(node.arguments[0], `Promise returned to ${node.expression.name.text}(); use assert.rejects`);
   } else if (ts.isCallExpression(node) && node.arguments.length > 0) {
     // A Promise handed to a parameter typed `unknown`/`any` (assert.equal(p, …), a logger field, res.json(p)):
     // nothing will wait for it, and whatever compares or prints it sees a Promise, not its value.
     const sig = checker.getResolvedSignature(node);
     const callee = node.expression.getText(node.getSourceFile());
-    if (sig && !PROMISE_TAKERS.has(callee) && !/\.(rejects|doesNotReject|resolve|race|all|allSettled|any|then|catch|finally)$/.test(callee)) {
+    if (
+      sig &&
+      !PROMISE_TAKERS.has(callee) &&
+      !/\.(rejects|doesNotReject|resolve|race|all|allSettled|any|then|catch|finally)$/.test(callee)
+    ) {
       node.arguments.forEach((arg, i) => {
         const param = sig.parameters[Math.min(i, sig.parameters.length - 1)];
         if (!param) return;
         const declared = checker.getTypeOfSymbolAtLocation(param, node);
         const loose = (declared.flags & (ts.TypeFlags.Unknown | ts.TypeFlags.Any)) !== 0;
-        if (loose && !ts.isFunctionLike(arg) && isThenable(checker.getTypeAtLocation(arg))) report(arg, `Promise passed as a value to ${callee}()`);
+        if (loose && !ts.isFunctionLike(arg) && isThenable(checker.getTypeAtLocation(arg)))
+          report(arg, `Promise passed as a value to ${callee}()`);
       });
     }
     ts.forEachChild(node, visit);
@@ -143,7 +170,11 @@ function visit(node) {
       !(ts.isBinaryExpression(e) && ts.isAssignmentOperator(e.operatorToken.kind)) &&
       isThenable(checker.getTypeAtLocation(e));
     if (floating) report(e, 'floating Promise (await it, return it, or mark it with void)');
-  } else if ((ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && node.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) && returnsVoidInContext(node)) {
+  } else if (
+    (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) &&
+    node.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) &&
+    returnsVoidInContext(node)
+  ) {
     // `emitter.on('x', async () => …)`, `setTimeout(async () => …)`: the caller drops the Promise, so a
     // rejection is unhandled and nothing waits for what it writes.
     report(node, 'async function passed where a void callback is expected (its Promise floats)');
@@ -155,7 +186,8 @@ function visit(node) {
       const sigs = sig.getCallSignatures();
       if (sigs.length > 0 && sigs.every((s) => (checker.getReturnTypeOfSignature(s).flags & ts.TypeFlags.Void) !== 0)) {
         const body = skipParens(node.body);
-        if (!ts.isVoidExpression(body) && !handled(body) && isThenable(checker.getTypeAtLocation(body))) report(body, 'Promise returned where void is expected (it floats)');
+        if (!ts.isVoidExpression(body) && !handled(body) && isThenable(checker.getTypeAtLocation(body)))
+          report(body, 'Promise returned where void is expected (it floats)');
       }
     }
   }

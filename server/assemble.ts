@@ -105,11 +105,26 @@ async function build(config: CordonConfig, id: string, options: AssembleOptions,
   const cascade = new CascadeService(store.versions, store.analyses, config.cascade);
   const withdrawalSettings = { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs };
   const withdrawals = new WithdrawalWatch(store.withdrawals, withdrawalSettings);
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream }, withdrawals, cascade);
-  const approvals = new ApprovalService({ config, mirrorId, clock, store, quarantine, cascade: config.cascade, withdrawals: withdrawalSettings });
+  const quarantine = new QuarantineService(
+    store,
+    { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream },
+    withdrawals,
+    cascade,
+  );
+  const approvals = new ApprovalService({
+    config,
+    mirrorId,
+    clock,
+    store,
+    quarantine,
+    cascade: config.cascade,
+    withdrawals: withdrawalSettings,
+  });
   const blobs = new BlobStore(dataPaths(config.dataDir).blobs, { maxBytes: config.maxTarballBytes, timeoutMs: config.tarballTimeoutMs });
   // Reviewers see the bytes the mirror pinned and serves, read from the verified store.
-  const diffs = createDiffService(config, { loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versions.versionOf(name, version), config.upstream) });
+  const diffs = createDiffService(config, {
+    loadVersionBytes: storedVersionBytes(blobs, (name, version) => store.versions.versionOf(name, version), config.upstream),
+  });
   closers.push(() => diffs.close());
   const ops = createOperations({ config, store, clock, logger, quarantine });
   let closing: Promise<void> | null = null;
@@ -153,7 +168,14 @@ async function build(config: CordonConfig, id: string, options: AssembleOptions,
 export async function closeAllRuntimes(): Promise<void> {
   const open = [...shared.values()];
   shared.clear();
-  await Promise.all(open.map((p) => p.then((r) => r.close(), () => undefined)));
+  await Promise.all(
+    open.map((p) =>
+      p.then(
+        (r) => r.close(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 /** Settings a plugin entry in Verdaccio's config may carry. */
@@ -168,7 +190,10 @@ export interface PluginSettings {
 export function pluginRuntime(settings: PluginSettings | undefined, logger: Logger): Promise<CordonRuntime> {
   if (settings?.runtime) {
     const found = shared.get(settings.runtime);
-    if (!found) return Promise.reject(new Error(`cordon: no runtime "${settings.runtime}" in this process; start Cordon with "npm start" or drop the runtime setting`));
+    if (!found)
+      return Promise.reject(
+        new Error(`cordon: no runtime "${settings.runtime}" in this process; start Cordon with "npm start" or drop the runtime setting`),
+      );
     return found;
   }
   const env = settings?.config ? { ...process.env, CORDON_CONFIG: settings.config } : process.env;

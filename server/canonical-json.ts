@@ -22,7 +22,10 @@ export function canonicalJson(value: unknown): string {
  * signed Cordon text. Returns why not, for the caller's own error, or the object. Whether the text is
  * also in canonical form is checked by the caller once it has the typed value.
  */
-export function parseStringRecord(text: string, keys: readonly string[]): { ok: true; value: Record<string, string> } | { ok: false; problem: string } {
+export function parseStringRecord(
+  text: string,
+  keys: readonly string[],
+): { ok: true; value: Record<string, string> } | { ok: false; problem: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -31,7 +34,8 @@ export function parseStringRecord(text: string, keys: readonly string[]): { ok: 
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, problem: 'is not a JSON object' };
   const obj = raw as Record<string, unknown>;
-  if (Object.keys(obj).sort().join(',') !== [...keys].sort().join(',')) return { ok: false, problem: `must have exactly the fields ${keys.join(', ')}` };
+  if (Object.keys(obj).sort().join(',') !== [...keys].sort().join(','))
+    return { ok: false, problem: `must have exactly the fields ${keys.join(', ')}` };
   for (const k of keys) if (typeof obj[k] !== 'string') return { ok: false, problem: `field "${k}" is not a string` };
   return { ok: true, value: obj as Record<string, string> };
 }

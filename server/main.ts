@@ -19,7 +19,13 @@ async function main(): Promise<void> {
   const mirror = await startMirror(config, { logger });
   // At warn, like Verdaccio's own address line, so the default level shows where the mirror listens.
   logger.warn(
-    { url: mirror.url, upstream: config.upstream, cooldown: formatDuration(config.cooldownMs), dataDir: config.dataDir, runner: mirror.pipeline.kind },
+    {
+      url: mirror.url,
+      upstream: config.upstream,
+      cooldown: formatDuration(config.cooldownMs),
+      dataDir: config.dataDir,
+      runner: mirror.pipeline.kind,
+    },
     `cordon: mirror of ${config.upstream} listening on ${mirror.url}; point npm at it with: npm config set registry ${mirror.url}`,
   );
   let stopping = false;

@@ -91,7 +91,8 @@ export async function startMirror(config: CordonConfig, options: MirrorOptions =
         const drained = graceful.close(config.shutdownTimeoutMs);
         await Promise.all([sweeper.stop(), pipeline.stop(), notifier.stop()]);
         const { forced } = await drained;
-        if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'cordon: requests still in flight at the shutdown timeout were cut');
+        if (forced)
+          logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'cordon: requests still in flight at the shutdown timeout were cut');
         await runtime.close();
       })();
       return closing;

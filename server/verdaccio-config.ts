@@ -19,7 +19,16 @@ export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record
     self_path: join(config.dataDir, 'verdaccio.yaml'),
     storage: join(config.dataDir, 'storage'),
     plugins: PLUGINS_DIR,
-    uplinks: { upstream: { url: config.upstream, maxage: `${config.upstreamMaxAgeMs}ms`, timeout: '30s', fail_timeout: '1m', max_fails: 5, cache: true } },
+    uplinks: {
+      upstream: {
+        url: config.upstream,
+        maxage: `${config.upstreamMaxAgeMs}ms`,
+        timeout: '30s',
+        fail_timeout: '1m',
+        max_fails: 5,
+        cache: true,
+      },
+    },
     packages: { '@*/*': access, '**': access },
     filters: { 'cordon-filter': { runtime: runtimeId } },
     middlewares: { 'cordon-guard': { runtime: runtimeId } },
@@ -28,6 +37,11 @@ export function verdaccioConfig(config: CordonConfig, runtimeId: string): Record
     log: logSettings(config),
     max_body_size: '50mb',
     // With tls set, Verdaccio's own server factory serves https (the mirror still picks host and port).
-    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key }, listen: `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/` } : {}),
+    ...(config.tls
+      ? {
+          https: { cert: config.tls.cert, key: config.tls.key },
+          listen: `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/`,
+        }
+      : {}),
   };
 }

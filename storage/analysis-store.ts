@@ -46,17 +46,27 @@ export class AnalysisStore {
       get: db.prepare('SELECT * FROM analyses WHERE package = ? AND version = ? AND integrity = ?'),
       // Only a version not yet released or approved takes a result: a late or repeated job cannot rewrite
       // the findings an approval was bound to, nor the outcome that released a version.
-      outcome: db.prepare("UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ? AND state IN ('quarantined', 'held')"),
-      addFinding: db.prepare('INSERT OR REPLACE INTO added_findings (package, version, integrity, rule, finding, added_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      outcome: db.prepare(
+        "UPDATE versions SET analysis = ?, max_severity = ?, findings_digest = ?, updated_at = ? WHERE package = ? AND version = ? AND integrity = ? AND state IN ('quarantined', 'held')",
+      ),
+      addFinding: db.prepare(
+        'INSERT OR REPLACE INTO added_findings (package, version, integrity, rule, finding, added_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       addedFindings: db.prepare('SELECT finding FROM added_findings WHERE package = ? AND version = ? AND integrity = ? ORDER BY rule'),
-      mergeFindings: db.prepare('UPDATE analyses SET findings = ?, digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?'),
-      versionDigest: db.prepare('UPDATE versions SET findings_digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?'),
+      mergeFindings: db.prepare(
+        'UPDATE analyses SET findings = ?, digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?',
+      ),
+      versionDigest: db.prepare(
+        'UPDATE versions SET findings_digest = ?, max_severity = ? WHERE package = ? AND version = ? AND integrity = ?',
+      ),
     };
   }
 
   /** Findings the mirror added to these bytes beyond their analysis (a cascade), oldest rule first. */
   addedFindings(name: string, version: string, integrity: string): StoredFinding[] {
-    return (this.stmt.addedFindings!.all(name, version, integrity) as Array<{ finding: string }>).map((r) => JSON.parse(r.finding) as StoredFinding);
+    return (this.stmt.addedFindings!.all(name, version, integrity) as Array<{ finding: string }>).map(
+      (r) => JSON.parse(r.finding) as StoredFinding,
+    );
   }
 
   /**
@@ -64,12 +74,24 @@ export class AnalysisStore {
    * merges it into the stored analysis and the version's digest when `merged` gives them, and applies
    * `transition` — one transaction. True when the transition applied.
    */
-  addFinding(transition: Transition, integrity: string, finding: StoredFinding & { rule: string }, merged: { findings: readonly StoredFinding[]; digest: string; maxSeverity: string | null } | null): boolean {
+  addFinding(
+    transition: Transition,
+    integrity: string,
+    finding: StoredFinding & { rule: string },
+    merged: { findings: readonly StoredFinding[]; digest: string; maxSeverity: string | null } | null,
+  ): boolean {
     return this.db.transaction(() => {
       if (!this.transitions.apply(transition)) return false;
       this.stmt.addFinding!.run(transition.package, transition.version, integrity, finding.rule, JSON.stringify(finding), transition.at);
       if (merged) {
-        this.stmt.mergeFindings!.run(JSON.stringify(merged.findings), merged.digest, merged.maxSeverity, transition.package, transition.version, integrity);
+        this.stmt.mergeFindings!.run(
+          JSON.stringify(merged.findings),
+          merged.digest,
+          merged.maxSeverity,
+          transition.package,
+          transition.version,
+          integrity,
+        );
         this.stmt.versionDigest!.run(merged.digest, merged.maxSeverity, transition.package, transition.version, integrity);
       }
       return true;
@@ -89,10 +111,32 @@ export class AnalysisStore {
    */
   record(analysis: StoredAnalysis, outcome: AnalysisOutcome, transition: Transition | null): boolean {
     return this.db.transaction(() => {
-      const changed = this.stmt.outcome!.run(outcome, analysis.maxSeverity, analysis.digest, analysis.finishedAt, analysis.package, analysis.version, analysis.integrity).changes;
+      const changed = this.stmt.outcome!.run(
+        outcome,
+        analysis.maxSeverity,
+        analysis.digest,
+        analysis.finishedAt,
+        analysis.package,
+        analysis.version,
+        analysis.integrity,
+      ).changes;
       if (changed === 0) return false;
       this.stmt.upsert!.run({ ...analysis, findings: JSON.stringify(analysis.findings), timings: JSON.stringify(analysis.timings) });
-      this.auditLog.append({ at: analysis.finishedAt, package: analysis.package, version: analysis.version, fromState: null, toState: null, cause: 'analysis-finished', detail: { outcome, digest: analysis.digest, maxSeverity: analysis.maxSeverity, findings: analysis.findings.length, analyzerVersion: analysis.analyzerVersion } });
+      this.auditLog.append({
+        at: analysis.finishedAt,
+        package: analysis.package,
+        version: analysis.version,
+        fromState: null,
+        toState: null,
+        cause: 'analysis-finished',
+        detail: {
+          outcome,
+          digest: analysis.digest,
+          maxSeverity: analysis.maxSeverity,
+          findings: analysis.findings.length,
+          analyzerVersion: analysis.analyzerVersion,
+        },
+      });
       if (transition) this.transitions.apply(transition);
       return true;
     })();

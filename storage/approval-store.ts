@@ -101,14 +101,29 @@ export class ApprovalStore {
       const { auditDetail, method = 'ssh', evidence = null, ...rest } = input;
       const d = { ...rest, method, evidence };
       const entry = this.auditLog.append({
-        at: d.acceptedAt, package: d.package, version: d.version, fromState: null, toState: null, cause: DECISION_CAUSE,
+        at: d.acceptedAt,
+        package: d.package,
+        version: d.version,
+        fromState: null,
+        toState: null,
+        cause: DECISION_CAUSE,
         detail: {
-          ...auditDetail, decision: d.decision, approver: d.approver, publicKey: d.publicKey, integrity: d.integrity, findingsDigest: d.findingsDigest, nonce: d.nonce, statement: d.statement, signature: d.signature,
+          ...auditDetail,
+          decision: d.decision,
+          approver: d.approver,
+          publicKey: d.publicKey,
+          integrity: d.integrity,
+          findingsDigest: d.findingsDigest,
+          nonce: d.nonce,
+          statement: d.statement,
+          signature: d.signature,
           // SSH entries keep the shape they always had; a passkey entry names its method and carries its evidence.
           ...(method === 'webauthn' ? { method, evidence } : {}),
         },
       });
-      const id = Number(this.stmt.insert!.run({ ...d, evidence: evidence === null ? null : JSON.stringify(evidence), auditId: entry.id }).lastInsertRowid);
+      const id = Number(
+        this.stmt.insert!.run({ ...d, evidence: evidence === null ? null : JSON.stringify(evidence), auditId: entry.id }).lastInsertRowid,
+      );
       const transitioned = transition !== null && this.transitions.apply(transition);
       return { decision: { ...d, id, auditId: entry.id }, transitioned };
     })();

@@ -34,19 +34,31 @@ export interface AuditEntry extends AuditInput {
 /** sha256 hex over the canonical JSON of every field of the entry and the hash before it. */
 export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
   const { id, at, package: pkg, version, fromState, toState, cause, detail, prevHash } = entry;
-  return createHash('sha256').update(canonicalJson({ v: 'cordon-audit/1', id, at, package: pkg, version, fromState, toState, cause, detail, prevHash }), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ v: 'cordon-audit/1', id, at, package: pkg, version, fromState, toState, cause, detail, prevHash }), 'utf8')
+    .digest('hex');
 }
 
 /**
  * The entry that follows `last` (the current head; none for an empty log), with its detail as the text
  * to store. Both backends append through this, so they chain and hash alike.
  */
-export function chainAudit(last: { id: number; hash: string } | null | undefined, input: AuditInput): { entry: AuditEntry; detailText: string | null } {
+export function chainAudit(
+  last: { id: number; hash: string } | null | undefined,
+  input: AuditInput,
+): { entry: AuditEntry; detailText: string | null } {
   // Stored as parsed back, so the hash covers exactly what a reader gets (undefined fields dropped).
   const detailText = input.detail === null ? null : JSON.stringify(input.detail);
   const stored: Omit<AuditEntry, 'hash'> = {
-    id: (last?.id ?? 0) + 1, at: input.at, package: input.package, version: input.version, fromState: input.fromState, toState: input.toState, cause: input.cause,
-    detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>), prevHash: last?.hash ?? GENESIS_HASH,
+    id: (last?.id ?? 0) + 1,
+    at: input.at,
+    package: input.package,
+    version: input.version,
+    fromState: input.fromState,
+    toState: input.toState,
+    cause: input.cause,
+    detail: detailText === null ? null : (JSON.parse(detailText) as Record<string, unknown>),
+    prevHash: last?.hash ?? GENESIS_HASH,
   };
   return { entry: { ...stored, hash: auditEntryHash(stored) }, detailText };
 }
@@ -56,7 +68,9 @@ export class AuditLog {
 
   constructor(db: Db) {
     this.stmt = {
-      insert: db.prepare('INSERT INTO audit_log (id, at, package, version, from_state, to_state, cause, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare(
+        'INSERT INTO audit_log (id, at, package, version, from_state, to_state, cause, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       last: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
       ofPackage: db.prepare('SELECT * FROM audit_log WHERE package = ? AND id > ? ORDER BY id LIMIT ?'),
       all: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
@@ -70,7 +84,18 @@ export class AuditLog {
    */
   append(entry: AuditInput): AuditEntry {
     const { entry: next, detailText } = chainAudit(this.stmt.last!.get() as { id: number; hash: string } | undefined, entry);
-    this.stmt.insert!.run(next.id, next.at, next.package, next.version, next.fromState, next.toState, next.cause, detailText, next.prevHash, next.hash);
+    this.stmt.insert!.run(
+      next.id,
+      next.at,
+      next.package,
+      next.version,
+      next.fromState,
+      next.toState,
+      next.cause,
+      detailText,
+      next.prevHash,
+      next.hash,
+    );
     return next;
   }
 

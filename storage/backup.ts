@@ -12,7 +12,13 @@ import { dataPaths, readIdentity, writeIdentity, type DataIdentity } from './dat
 import { openDatabase } from './database';
 import { migrations } from './migrations';
 
-export type BackupErrorCode = 'BACKUP_UNREADABLE' | 'BACKUP_FOREIGN' | 'BACKUP_TOO_NEW' | 'STORE_MISSING' | 'MIRROR_RUNNING' | 'TARGET_EXISTS';
+export type BackupErrorCode =
+  | 'BACKUP_UNREADABLE'
+  | 'BACKUP_FOREIGN'
+  | 'BACKUP_TOO_NEW'
+  | 'STORE_MISSING'
+  | 'MIRROR_RUNNING'
+  | 'TARGET_EXISTS';
 
 /** A backup or restore that cannot be done; the message says why and what to do. */
 export class BackupError extends CordonError<BackupErrorCode> {}
@@ -47,10 +53,18 @@ export function inspectBackup(file: string): BackupSummary {
   }
   try {
     const check = db.pragma('integrity_check', { simple: true });
-    if (check !== 'ok') throw new BackupError('BACKUP_UNREADABLE', `${file} is damaged (SQLite integrity check: ${String(check).slice(0, 200)}); use another backup`);
+    if (check !== 'ok')
+      throw new BackupError(
+        'BACKUP_UNREADABLE',
+        `${file} is damaged (SQLite integrity check: ${String(check).slice(0, 200)}); use another backup`,
+      );
     const applied = (db.prepare('SELECT MAX(id) AS id FROM schema_migrations').get() as { id: number | null }).id ?? 0;
     const newest = migrations[migrations.length - 1]!.id;
-    if (applied > newest) throw new BackupError('BACKUP_TOO_NEW', `${file} was written by a newer Cordon (schema ${applied}, this one knows ${newest}); restore it with that version`);
+    if (applied > newest)
+      throw new BackupError(
+        'BACKUP_TOO_NEW',
+        `${file} was written by a newer Cordon (schema ${applied}, this one knows ${newest}); restore it with that version`,
+      );
     return summarise(db, readFileSync(file).length);
   } catch (err) {
     if (err instanceof BackupError) throw err;
@@ -66,8 +80,10 @@ export function inspectBackup(file: string): BackupSummary {
  */
 export async function backupStore(dataDir: string, file: string): Promise<BackupSummary> {
   const { store } = dataPaths(dataDir);
-  if (!existsSync(store)) throw new BackupError('STORE_MISSING', `there is no store at ${store}; check CORDON_DATA_DIR (or dataDir in cordon.yaml)`);
-  if (existsSync(file)) throw new BackupError('TARGET_EXISTS', `${file} already exists; choose a new file name, so no backup is overwritten`);
+  if (!existsSync(store))
+    throw new BackupError('STORE_MISSING', `there is no store at ${store}; check CORDON_DATA_DIR (or dataDir in cordon.yaml)`);
+  if (existsSync(file))
+    throw new BackupError('TARGET_EXISTS', `${file} already exists; choose a new file name, so no backup is overwritten`);
   const db = new Database(store, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 10000');
@@ -103,17 +119,36 @@ function running(pidFile: string): number | null {
  * data folder (same identity), or the folder must be new (then it takes the backup's identity). The
  * store it replaces is moved aside, never deleted. Returns what was restored and the head it replaced.
  */
-export function restoreStore(dataDir: string, file: string, at: number): { restored: BackupSummary; replacedHead: DataIdentity['auditHead'] | null; movedAside: string[]; dataId: string } {
+export function restoreStore(
+  dataDir: string,
+  file: string,
+  at: number,
+): { restored: BackupSummary; replacedHead: DataIdentity['auditHead'] | null; movedAside: string[]; dataId: string } {
   const paths = dataPaths(dataDir);
   const pid = running(paths.pid);
-  if (pid !== null) throw new BackupError('MIRROR_RUNNING', `a mirror (pid ${pid}) is running on ${dataDir}; stop it first, then restore (if no Cordon runs there, delete ${paths.pid})`);
+  if (pid !== null)
+    throw new BackupError(
+      'MIRROR_RUNNING',
+      `a mirror (pid ${pid}) is running on ${dataDir}; stop it first, then restore (if no Cordon runs there, delete ${paths.pid})`,
+    );
   const restored = inspectBackup(file);
   const identity = readIdentity(dataDir);
-  if (!restored.dataId) throw new BackupError('BACKUP_UNREADABLE', `${file} carries no data-folder identity (a store from before identities): restore it with cordon store init --adopt-existing --previous-store ${file}`);
+  if (!restored.dataId)
+    throw new BackupError(
+      'BACKUP_UNREADABLE',
+      `${file} carries no data-folder identity (a store from before identities): restore it with cordon store init --adopt-existing --previous-store ${file}`,
+    );
   if (identity && identity.id !== restored.dataId) {
-    throw new BackupError('BACKUP_FOREIGN', `${file} is a backup of data folder ${restored.dataId}, not of this one (${identity.id}). Restore it into its own data folder, or into a new, empty one`);
+    throw new BackupError(
+      'BACKUP_FOREIGN',
+      `${file} is a backup of data folder ${restored.dataId}, not of this one (${identity.id}). Restore it into its own data folder, or into a new, empty one`,
+    );
   }
-  if (!identity && existsSync(paths.store)) throw new BackupError('BACKUP_FOREIGN', `${dataDir} has a store but no identity file; move it aside first, or restore into a new, empty folder`);
+  if (!identity && existsSync(paths.store))
+    throw new BackupError(
+      'BACKUP_FOREIGN',
+      `${dataDir} has a store but no identity file; move it aside first, or restore into a new, empty folder`,
+    );
   const movedAside: string[] = [];
   const stamp = new Date(at).toISOString().replace(/[:.]/g, '-');
   for (const suffix of ['', '-wal', '-shm']) {
@@ -129,10 +164,20 @@ export function restoreStore(dataDir: string, file: string, at: number): { resto
   const db = openDatabase(paths.store);
   try {
     const entry = new AuditLog(db).append({
-      at, package: '(store)', version: null, fromState: null, toState: null, cause: 'store-restored',
+      at,
+      package: '(store)',
+      version: null,
+      fromState: null,
+      toState: null,
+      cause: 'store-restored',
       detail: { backup: file, backupHead: restored.head, replacedHead: identity?.auditHead ?? null, movedAside },
     });
-    writeIdentity(dataDir, { format: 'cordon-data/1', id: restored.dataId, createdAt: identity?.createdAt ?? new Date(at).toISOString(), auditHead: { id: entry.id, hash: entry.hash } });
+    writeIdentity(dataDir, {
+      format: 'cordon-data/1',
+      id: restored.dataId,
+      createdAt: identity?.createdAt ?? new Date(at).toISOString(),
+      auditHead: { id: entry.id, hash: entry.hash },
+    });
   } finally {
     db.close();
   }
@@ -145,7 +190,10 @@ export function claimDataFolder(dataDir: string): { release(): void } {
   const other = running(file);
   if (other !== null && other !== process.pid) {
     // Two mirrors on one SQLite file would each keep the identity file; refuse the second.
-    throw new BackupError('MIRROR_RUNNING', `another Cordon process (pid ${other}) is using ${dataDir}; stop it, or give this one its own data folder (if none runs, delete ${file})`);
+    throw new BackupError(
+      'MIRROR_RUNNING',
+      `another Cordon process (pid ${other}) is using ${dataDir}; stop it, or give this one its own data folder (if none runs, delete ${file})`,
+    );
   }
   mkdirSync(dataDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

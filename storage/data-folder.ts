@@ -38,7 +38,8 @@ export const dataPaths = (dataDir: string) => ({
   pid: join(dataDir, 'cordon.pid'),
 });
 
-const RESTORE_HINT = 'Restore the store from a backup (stop the mirror, then: cordon restore BACKUP_FILE), or, to accept the loss and re-baseline on purpose, run: cordon store init --adopt-existing [--previous-store OLD_STORE_FILE]';
+const RESTORE_HINT =
+  'Restore the store from a backup (stop the mirror, then: cordon restore BACKUP_FILE), or, to accept the loss and re-baseline on purpose, run: cordon store init --adopt-existing [--previous-store OLD_STORE_FILE]';
 
 /** Reads the identity file; null when there is none. */
 export function readIdentity(dataDir: string): DataIdentity | null {
@@ -49,7 +50,11 @@ export function readIdentity(dataDir: string): DataIdentity | null {
     if (parsed?.format !== 'cordon-data/1' || typeof parsed.id !== 'string' || !parsed.id) throw new Error('not a Cordon identity file');
     return parsed;
   } catch (err) {
-    throw new DataFolderError('IDENTITY_UNREADABLE', `The identity file ${file} cannot be read (${(err as Error).message}). Restore it from a backup of the data folder; Cordon will not guess which store belongs here.`, { cause: err });
+    throw new DataFolderError(
+      'IDENTITY_UNREADABLE',
+      `The identity file ${file} cannot be read (${(err as Error).message}). Restore it from a backup of the data folder; Cordon will not guess which store belongs here.`,
+      { cause: err },
+    );
   }
 }
 
@@ -100,10 +105,16 @@ export function openDataFolder(dataDir: string): { db: Db; identity: DataIdentit
   const storeExists = existsSync(paths.store);
   if (!storeExists) {
     if (identity) {
-      throw new DataFolderError('STORE_LOST', `The store ${paths.store} is missing, but this data folder (id ${identity.id}) had one${identity.auditHead ? ` with ${identity.auditHead.id} audit entries` : ''}. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`);
+      throw new DataFolderError(
+        'STORE_LOST',
+        `The store ${paths.store} is missing, but this data folder (id ${identity.id}) had one${identity.auditHead ? ` with ${identity.auditHead.id} audit entries` : ''}. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`,
+      );
     }
     if (hasStoredData(dataDir)) {
-      throw new DataFolderError('STORE_LOST', `The data folder ${dataDir} holds cached packages and tarballs but no store (${paths.store}). Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`);
+      throw new DataFolderError(
+        'STORE_LOST',
+        `The data folder ${dataDir} holds cached packages and tarballs but no store (${paths.store}). Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`,
+      );
     }
   }
   const db = openDatabase(paths.store);
@@ -112,7 +123,10 @@ export function openDataFolder(dataDir: string): { db: Db; identity: DataIdentit
     const head = auditHead(db);
     if (!identity) {
       if (id !== null) {
-        throw new DataFolderError('IDENTITY_MISSING', `The store ${paths.store} belongs to data folder ${id}, but ${paths.identity} is missing, so Cordon cannot tell whether the store was rolled back. Restore the data folder's identity file from a backup, or restore the store with cordon restore BACKUP_FILE.`);
+        throw new DataFolderError(
+          'IDENTITY_MISSING',
+          `The store ${paths.store} belongs to data folder ${id}, but ${paths.identity} is missing, so Cordon cannot tell whether the store was rolled back. Restore the data folder's identity file from a backup, or restore the store with cordon restore BACKUP_FILE.`,
+        );
       }
       // A new folder, or a store from before identities: adopt it as it stands.
       const created: DataIdentity = { format: 'cordon-data/1', id: randomUUID(), createdAt: new Date().toISOString(), auditHead: head };
@@ -121,12 +135,18 @@ export function openDataFolder(dataDir: string): { db: Db; identity: DataIdentit
       return { db, identity: created };
     }
     if (id !== identity.id) {
-      throw new DataFolderError('STORE_FOREIGN', `The store ${paths.store} belongs to ${id === null ? 'no data folder (it was created elsewhere or by hand)' : `data folder ${id}`}, not to this one (${identity.id}). Cordon will not mix the decisions of one mirror with the tarballs of another. Put the right store back, or ${RESTORE_HINT.charAt(0).toLowerCase()}${RESTORE_HINT.slice(1)}.`);
+      throw new DataFolderError(
+        'STORE_FOREIGN',
+        `The store ${paths.store} belongs to ${id === null ? 'no data folder (it was created elsewhere or by hand)' : `data folder ${id}`}, not to this one (${identity.id}). Cordon will not mix the decisions of one mirror with the tarballs of another. Put the right store back, or ${RESTORE_HINT.charAt(0).toLowerCase()}${RESTORE_HINT.slice(1)}.`,
+      );
     }
     if (identity.auditHead) {
       const entry = db.prepare('SELECT hash FROM audit_log WHERE id = ?').get(identity.auditHead.id) as { hash: string } | undefined;
       if (!entry || entry.hash !== identity.auditHead.hash) {
-        throw new DataFolderError('STORE_ROLLED_BACK', `The store ${paths.store} ends at audit entry ${head?.id ?? 0}, before the ${identity.auditHead.id} entries this data folder had recorded${entry ? ' (and that entry differs)' : ''}: it was rolled back (a lost or corrupted write-ahead log, or an old copy put back), and decisions made since are missing. Cordon will not start on it. ${RESTORE_HINT}.`);
+        throw new DataFolderError(
+          'STORE_ROLLED_BACK',
+          `The store ${paths.store} ends at audit entry ${head?.id ?? 0}, before the ${identity.auditHead.id} entries this data folder had recorded${entry ? ' (and that entry differs)' : ''}: it was rolled back (a lost or corrupted write-ahead log, or an old copy put back), and decisions made since are missing. Cordon will not start on it. ${RESTORE_HINT}.`,
+        );
       }
     }
     return { db, identity };

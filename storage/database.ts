@@ -40,7 +40,11 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     db = new Database(file);
   } catch (err) {
-    throw new StorageError('STORE_UNAVAILABLE', `Cannot open the Cordon database ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`, { cause: err });
+    throw new StorageError(
+      'STORE_UNAVAILABLE',
+      `Cannot open the Cordon database ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`,
+      { cause: err },
+    );
   }
   db.pragma('journal_mode = WAL');
   // Every commit reaches the disk before it is acknowledged: the data folder's identity records the audit
@@ -54,7 +58,10 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
   const unknown = [...applied].filter((id) => id > newest);
   if (unknown.length) {
     db.close();
-    throw new StorageError('STORE_TOO_NEW', `The database ${file} has schema migration ${Math.max(...unknown)}, newer than this Cordon knows (${newest}). Run the newer Cordon, or restore a backup.`);
+    throw new StorageError(
+      'STORE_TOO_NEW',
+      `The database ${file} has schema migration ${Math.max(...unknown)}, newer than this Cordon knows (${newest}). Run the newer Cordon, or restore a backup.`,
+    );
   }
   const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
   for (const migration of list) {

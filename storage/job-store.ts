@@ -31,15 +31,29 @@ export class JobStore {
   constructor(private readonly db: Db) {
     this.stmt = {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      readyPackages: db.prepare("SELECT package, MIN(created_at) AS oldest FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND run_after <= ? GROUP BY package ORDER BY oldest, package"),
+      readyPackages: db.prepare(
+        "SELECT package, MIN(created_at) AS oldest FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND run_after <= ? GROUP BY package ORDER BY oldest, package",
+      ),
       activeByPackage: db.prepare("SELECT package, COUNT(*) AS n FROM jobs INDEXED BY jobs_fair WHERE status = 'active' GROUP BY package"),
-      readyOf: db.prepare("SELECT * FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND package = ? AND run_after <= ? ORDER BY created_at LIMIT 1000"),
-      claim: db.prepare("UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_until = ?, updated_at = ? WHERE id = ? AND status = 'waiting'"),
-      finish: db.prepare("UPDATE jobs SET status = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
-      retry: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ?, failing_since = COALESCE(failing_since, ?) WHERE id = ?"),
-      postpone: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ?, updated_at = ? WHERE id = ?"),
-      requeue: db.prepare("UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = 0, failing_since = NULL, last_error = ?, updated_at = ? WHERE id = ?"),
-      recover: db.prepare("UPDATE jobs SET status = 'waiting', locked_until = NULL, updated_at = ? WHERE status = 'active' AND (locked_until IS NULL OR locked_until < ?)"),
+      readyOf: db.prepare(
+        "SELECT * FROM jobs INDEXED BY jobs_fair WHERE status = 'waiting' AND package = ? AND run_after <= ? ORDER BY created_at LIMIT 1000",
+      ),
+      claim: db.prepare(
+        "UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_until = ?, updated_at = ? WHERE id = ? AND status = 'waiting'",
+      ),
+      finish: db.prepare('UPDATE jobs SET status = ?, locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?'),
+      retry: db.prepare(
+        "UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, last_error = ?, updated_at = ?, failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+      ),
+      postpone: db.prepare(
+        "UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ?, updated_at = ? WHERE id = ?",
+      ),
+      requeue: db.prepare(
+        "UPDATE jobs SET status = 'waiting', run_after = ?, locked_until = NULL, attempts = 0, failing_since = NULL, last_error = ?, updated_at = ? WHERE id = ?",
+      ),
+      recover: db.prepare(
+        "UPDATE jobs SET status = 'waiting', locked_until = NULL, updated_at = ? WHERE status = 'active' AND (locked_until IS NULL OR locked_until < ?)",
+      ),
       active: db.prepare("SELECT * FROM jobs WHERE status = 'active' ORDER BY created_at"),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status'),
       nextRunAfter: db.prepare("SELECT MIN(run_after) AS t FROM jobs WHERE status = 'waiting'"),

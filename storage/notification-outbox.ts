@@ -91,19 +91,33 @@ export class NotificationOutbox {
         `SELECT d.*, e.uid, e.event, e.package, e.version FROM notify_deliveries d INDEXED BY notify_deliveries_due JOIN notify_events e ON e.id = d.event_id
          WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.event_id LIMIT ?`,
       ),
-      settle: db.prepare('UPDATE notify_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE event_id = ? AND endpoint = ? AND status = \'pending\''),
-      get: db.prepare('SELECT d.*, e.uid, e.event, e.package, e.version FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id WHERE d.event_id = ? AND d.endpoint = ?'),
+      settle: db.prepare(
+        "UPDATE notify_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE event_id = ? AND endpoint = ? AND status = 'pending'",
+      ),
+      get: db.prepare(
+        'SELECT d.*, e.uid, e.event, e.package, e.version FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id WHERE d.event_id = ? AND d.endpoint = ?',
+      ),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM notify_deliveries GROUP BY status'),
       pruneDeliveries: db.prepare("DELETE FROM notify_deliveries WHERE status != 'pending' AND updated_at < ?"),
-      pruneEvents: db.prepare('DELETE FROM notify_events WHERE fanned_out = 1 AND at < ? AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.event_id = notify_events.id)'),
+      pruneEvents: db.prepare(
+        'DELETE FROM notify_events WHERE fanned_out = 1 AND at < ? AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.event_id = notify_events.id)',
+      ),
     };
   }
 
   /** Records an event for a state change; call inside the transaction that makes the change. */
   enqueue(change: NotifyChange): void {
-    const row = this.stmt.facts!.get(change.package, change.version) as { integrity: string | null; published_at: number | null; max_severity: string | null; findings: string | null } | undefined;
+    const row = this.stmt.facts!.get(change.package, change.version) as
+      | { integrity: string | null; published_at: number | null; max_severity: string | null; findings: string | null }
+      | undefined;
     const findings = row?.findings ? (JSON.parse(row.findings) as StoredFinding[]) : [];
-    const facts: NotifyFacts = { integrity: row?.integrity ?? null, publishedAt: row?.published_at ?? null, maxSeverity: row?.max_severity ?? null, findingsCount: findings.length, worstFinding: findings[0] ?? null };
+    const facts: NotifyFacts = {
+      integrity: row?.integrity ?? null,
+      publishedAt: row?.published_at ?? null,
+      maxSeverity: row?.max_severity ?? null,
+      findingsCount: findings.length,
+      worstFinding: findings[0] ?? null,
+    };
     this.stmt.insertEvent!.run({ ...change, uid: randomUUID(), facts: JSON.stringify(facts) });
   }
 
@@ -132,7 +146,14 @@ export class NotificationOutbox {
   }
 
   /** Records the outcome of an attempt: delivered, failed for good, or pending again at `nextAt`. Only a pending delivery changes. */
-  settle(d: Pick<Delivery, 'eventId' | 'endpoint'>, status: DeliveryStatus, attempts: number, nextAt: number, error: string | null, now: number): boolean {
+  settle(
+    d: Pick<Delivery, 'eventId' | 'endpoint'>,
+    status: DeliveryStatus,
+    attempts: number,
+    nextAt: number,
+    error: string | null,
+    now: number,
+  ): boolean {
     return this.stmt.settle!.run(status, attempts, nextAt, error, now, d.eventId, d.endpoint).changes > 0;
   }
 

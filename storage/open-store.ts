@@ -27,7 +27,10 @@ export async function openStore(config: StoreSettings): Promise<Store> {
     return openPostgresStore(config);
   }
   if (config.databaseUrl !== null) {
-    throw new StorageError('STORE_BACKEND_MISSING', `CORDON_DATABASE_URL must be a postgres:// or postgresql:// URL, or unset for the SQLite store in the data folder; got a ${config.databaseUrl.split(':')[0]}: URL.`);
+    throw new StorageError(
+      'STORE_BACKEND_MISSING',
+      `CORDON_DATABASE_URL must be a postgres:// or postgresql:// URL, or unset for the SQLite store in the data folder; got a ${config.databaseUrl.split(':')[0]}: URL.`,
+    );
   }
   return openSqliteStore(config.dataDir, { busyTimeoutMs: config.storeBusyTimeoutMs });
 }

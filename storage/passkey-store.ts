@@ -66,7 +66,9 @@ export class PasskeyStore {
       ),
       enrollment: db.prepare('SELECT * FROM passkey_enrollments WHERE token_hash = ?'),
       setChallenge: db.prepare('UPDATE passkey_enrollments SET challenge = ? WHERE token_hash = ? AND used_at IS NULL'),
-      useEnrollment: db.prepare('UPDATE passkey_enrollments SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? AND challenge = ?'),
+      useEnrollment: db.prepare(
+        'UPDATE passkey_enrollments SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? AND challenge = ?',
+      ),
       insertPasskey: db.prepare(
         `INSERT INTO passkeys (credential_id, approver, ssh_key, public_key, public_key_pem, algorithm, counter, transports, token_hash, created_at, audit_id)
          VALUES (@credentialId, @approver, @sshKey, @publicKey, @publicKeyPem, @algorithm, @counter, @transports, @tokenHash, @createdAt, @auditId)`,
@@ -104,10 +106,23 @@ export class PasskeyStore {
    * passkey and writes the binding to the audit log: one transaction. Undefined when the link was
    * used, expired or re-opened meanwhile.
    */
-  completeEnrollment(passkey: NewPasskey, challenge: string, at: number, auditDetail: Record<string, unknown>): { passkey: StoredPasskey; entry: AuditEntry } | undefined {
+  completeEnrollment(
+    passkey: NewPasskey,
+    challenge: string,
+    at: number,
+    auditDetail: Record<string, unknown>,
+  ): { passkey: StoredPasskey; entry: AuditEntry } | undefined {
     return this.db.transaction(() => {
       if (this.stmt.useEnrollment!.run(at, passkey.tokenHash, at, challenge).changes !== 1) return undefined;
-      const entry = this.auditLog.append({ at, package: PASSKEY_AUDIT_PACKAGE, version: null, fromState: null, toState: null, cause: PASSKEY_ENROLLED, detail: auditDetail });
+      const entry = this.auditLog.append({
+        at,
+        package: PASSKEY_AUDIT_PACKAGE,
+        version: null,
+        fromState: null,
+        toState: null,
+        cause: PASSKEY_ENROLLED,
+        detail: auditDetail,
+      });
       this.stmt.insertPasskey!.run({ ...passkey, transports: JSON.stringify(passkey.transports), auditId: entry.id });
       return { passkey: { ...passkey, lastUsedAt: null, removedAt: null, auditId: entry.id }, entry };
     })();
@@ -128,7 +143,15 @@ export class PasskeyStore {
   remove(credentialId: string, at: number, auditDetail: Record<string, unknown>): boolean {
     return this.db.transaction(() => {
       if (this.stmt.remove!.run(at, credentialId).changes !== 1) return false;
-      this.auditLog.append({ at, package: PASSKEY_AUDIT_PACKAGE, version: null, fromState: null, toState: null, cause: PASSKEY_REMOVED, detail: auditDetail });
+      this.auditLog.append({
+        at,
+        package: PASSKEY_AUDIT_PACKAGE,
+        version: null,
+        fromState: null,
+        toState: null,
+        cause: PASSKEY_REMOVED,
+        detail: auditDetail,
+      });
       return true;
     })();
   }

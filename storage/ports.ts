@@ -37,7 +37,14 @@ export interface VersionPort {
    * One sighting, atomically: new version rows, transitions of known ones, analysis jobs and findings
    * known before analysis. Returns the transitions that applied (compare-and-set on their `from`).
    */
-  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[], jobs?: readonly JobSpec[], findings?: readonly SightingFindings[]): Promise<Transition[]>;
+  recordSighting(
+    name: string,
+    at: number,
+    inserts: readonly VersionRecord[],
+    transitions: readonly Transition[],
+    jobs?: readonly JobSpec[],
+    findings?: readonly SightingFindings[],
+  ): Promise<Transition[]>;
   /** Applies `t` only if the version is still in `t.from` (compare-and-set), with its audit entry and notification. */
   transition(t: Transition): Promise<boolean>;
   /** Records the verified blob of the pinned bytes; answers the blob now recorded (the first writer's), or null when the pin differs. */
@@ -51,7 +58,12 @@ export interface AnalysisPort {
   /** Keeps an analysis and its outcome and applies `transition`, one transaction; true when the transition applied. */
   record(analysis: StoredAnalysis, outcome: AnalysisOutcome, transition: Transition | null): Promise<boolean>;
   addedFindings(name: string, version: string, integrity: string): Promise<StoredFinding[]>;
-  addFinding(transition: Transition, integrity: string, finding: StoredFinding & { rule: string }, merged: { findings: readonly StoredFinding[]; digest: string; maxSeverity: string | null } | null): Promise<boolean>;
+  addFinding(
+    transition: Transition,
+    integrity: string,
+    finding: StoredFinding & { rule: string },
+    merged: { findings: readonly StoredFinding[]; digest: string; maxSeverity: string | null } | null,
+  ): Promise<boolean>;
 }
 
 /** The analysis job outbox the queue runners drain. */
@@ -96,7 +108,12 @@ export interface PasskeyPort {
   addEnrollment(e: Omit<StoredEnrollment, 'challenge' | 'usedAt'>): Promise<boolean>;
   enrollment(tokenHash: string): Promise<StoredEnrollment | undefined>;
   setChallenge(tokenHash: string, challenge: string): Promise<boolean>;
-  completeEnrollment(passkey: NewPasskey, challenge: string, at: number, auditDetail: Record<string, unknown>): Promise<{ passkey: StoredPasskey; entry: AuditEntry } | undefined>;
+  completeEnrollment(
+    passkey: NewPasskey,
+    challenge: string,
+    at: number,
+    auditDetail: Record<string, unknown>,
+  ): Promise<{ passkey: StoredPasskey; entry: AuditEntry } | undefined>;
   passkey(credentialId: string): Promise<StoredPasskey | undefined>;
   all(): Promise<StoredPasskey[]>;
   remove(credentialId: string, at: number, auditDetail: Record<string, unknown>): Promise<boolean>;
@@ -110,7 +127,14 @@ export interface NotificationPort {
   fanOut(eventId: number, deliveries: ReadonlyArray<{ endpoint: string; body: string }>, now: number): Promise<void>;
   due(now: number, limit?: number): Promise<Delivery[]>;
   get(eventId: number, endpoint: string): Promise<Delivery | undefined>;
-  settle(d: Pick<Delivery, 'eventId' | 'endpoint'>, status: DeliveryStatus, attempts: number, nextAt: number, error: string | null, now: number): Promise<boolean>;
+  settle(
+    d: Pick<Delivery, 'eventId' | 'endpoint'>,
+    status: DeliveryStatus,
+    attempts: number,
+    nextAt: number,
+    error: string | null,
+    now: number,
+  ): Promise<boolean>;
   counts(): Promise<Record<DeliveryStatus, number>>;
   prune(before: number): Promise<number>;
 }

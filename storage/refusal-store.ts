@@ -52,7 +52,8 @@ export class RefusalStore {
   /** The stored tallies of a package's versions, by version. */
   ofPackage(name: string): Map<string, RefusalTally> {
     const out = new Map<string, RefusalTally>();
-    for (const r of this.stmt.ofPackage!.all(name) as Row[]) out.set(r.version, { count: r.count, firstAt: r.first_at, lastAt: r.last_at, lastUserAgent: r.last_user_agent });
+    for (const r of this.stmt.ofPackage!.all(name) as Row[])
+      out.set(r.version, { count: r.count, firstAt: r.first_at, lastAt: r.last_at, lastUserAgent: r.last_user_agent });
     return out;
   }
 }

@@ -85,14 +85,32 @@ export interface PasskeyRow {
 }
 
 export const toEnrollment = (r: EnrollmentRow): StoredEnrollment => ({
-  tokenHash: r.token_hash, approver: r.approver, publicKey: r.public_key, request: r.request, signature: r.signature, nonce: r.nonce,
-  createdAt: r.created_at, expiresAt: r.expires_at, challenge: r.challenge, usedAt: r.used_at,
+  tokenHash: r.token_hash,
+  approver: r.approver,
+  publicKey: r.public_key,
+  request: r.request,
+  signature: r.signature,
+  nonce: r.nonce,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  challenge: r.challenge,
+  usedAt: r.used_at,
 });
 
 export const toPasskey = (r: PasskeyRow): StoredPasskey => ({
-  credentialId: r.credential_id, approver: r.approver, sshKey: r.ssh_key, publicKey: r.public_key, publicKeyPem: r.public_key_pem, algorithm: r.algorithm,
-  counter: r.counter, transports: JSON.parse(r.transports) as string[], tokenHash: r.token_hash, createdAt: r.created_at, lastUsedAt: r.last_used_at,
-  removedAt: r.removed_at, auditId: r.audit_id,
+  credentialId: r.credential_id,
+  approver: r.approver,
+  sshKey: r.ssh_key,
+  publicKey: r.public_key,
+  publicKeyPem: r.public_key_pem,
+  algorithm: r.algorithm,
+  counter: r.counter,
+  transports: JSON.parse(r.transports) as string[],
+  tokenHash: r.token_hash,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  removedAt: r.removed_at,
+  auditId: r.audit_id,
 });
 
 export interface VersionRow {
@@ -160,12 +178,31 @@ export interface DeliveryRow {
 }
 
 export const toEvent = (r: EventRow): StoredNotifyEvent => ({
-  id: r.id, uid: r.uid, event: r.event, package: r.package, version: r.version, fromState: r.from_state, toState: r.to_state, reason: r.reason, cause: r.cause, at: r.at,
+  id: r.id,
+  uid: r.uid,
+  event: r.event,
+  package: r.package,
+  version: r.version,
+  fromState: r.from_state,
+  toState: r.to_state,
+  reason: r.reason,
+  cause: r.cause,
+  at: r.at,
   facts: JSON.parse(r.facts) as NotifyFacts,
 });
 
 export const toDelivery = (r: DeliveryRow): Delivery => ({
-  eventId: r.event_id, uid: r.uid, event: r.event, package: r.package, version: r.version, endpoint: r.endpoint, body: r.body, status: r.status, attempts: r.attempts, nextAt: r.next_at, lastError: r.last_error,
+  eventId: r.event_id,
+  uid: r.uid,
+  event: r.event,
+  package: r.package,
+  version: r.version,
+  endpoint: r.endpoint,
+  body: r.body,
+  status: r.status,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  lastError: r.last_error,
 });
 
 export interface AnalysisRow {
@@ -214,9 +251,22 @@ export interface DecisionRow {
 }
 
 export const toDecision = (r: DecisionRow): StoredDecision => ({
-  id: r.id, package: r.package, version: r.version, integrity: r.integrity, findingsDigest: r.findings_digest, decision: r.decision, approver: r.approver,
-  publicKey: r.public_key, statement: r.statement, signature: r.signature, method: r.method,
-  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>), nonce: r.nonce, issuedAt: r.issued_at, acceptedAt: r.accepted_at, auditId: r.audit_id,
+  id: r.id,
+  package: r.package,
+  version: r.version,
+  integrity: r.integrity,
+  findingsDigest: r.findings_digest,
+  decision: r.decision,
+  approver: r.approver,
+  publicKey: r.public_key,
+  statement: r.statement,
+  signature: r.signature,
+  method: r.method,
+  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>),
+  nonce: r.nonce,
+  issuedAt: r.issued_at,
+  acceptedAt: r.accepted_at,
+  auditId: r.audit_id,
 });
 
 export interface AuditRow {
@@ -257,5 +307,12 @@ export interface AbsenceRow {
 }
 
 export const toAbsence = (r: AbsenceRow): StoredAbsence => ({
-  package: r.package, version: r.version, firstMissingAt: r.first_missing_at, lastMissingAt: r.last_missing_at, misses: r.misses, lastSource: r.last_source, clearedAt: r.cleared_at, clearedBy: r.cleared_by,
+  package: r.package,
+  version: r.version,
+  firstMissingAt: r.first_missing_at,
+  lastMissingAt: r.last_missing_at,
+  misses: r.misses,
+  lastSource: r.last_source,
+  clearedAt: r.cleared_at,
+  clearedBy: r.cleared_by,
 });

@@ -41,9 +41,27 @@ export class TransitionWriter {
     // The last guard: a change the state machine does not allow is refused here, never written.
     assertAllowed(t);
     if (this.setState.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes === 0) return false;
-    this.auditLog.append({ at: t.at, package: t.package, version: t.version, fromState: t.from, toState: t.to, cause: t.cause, detail: { reason: t.reason, ...t.detail } });
+    this.auditLog.append({
+      at: t.at,
+      package: t.package,
+      version: t.version,
+      fromState: t.from,
+      toState: t.to,
+      cause: t.cause,
+      detail: { reason: t.reason, ...t.detail },
+    });
     const event = eventOf(t);
-    if (event) this.outbox.enqueue({ package: t.package, version: t.version, from: t.from, to: t.to, reason: t.reason, cause: t.cause, at: t.at, event });
+    if (event)
+      this.outbox.enqueue({
+        package: t.package,
+        version: t.version,
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        cause: t.cause,
+        at: t.at,
+        event,
+      });
     return true;
   }
 }

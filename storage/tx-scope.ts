@@ -22,16 +22,26 @@ export function refusal(owner: object, closed: boolean, what: string): StorageEr
   if (closed) return closedError();
   const scope = txScope.getStore();
   if (scope?.open && scope.owner === owner) {
-    return new StorageError('STORE_NESTED_WRITE', `A ${what} through the store was made from inside its own atomically(): it would wait for that transaction forever. Inside atomically(fn), write through the \`tx\` ports fn receives.`);
+    return new StorageError(
+      'STORE_NESTED_WRITE',
+      `A ${what} through the store was made from inside its own atomically(): it would wait for that transaction forever. Inside atomically(fn), write through the \`tx\` ports fn receives.`,
+    );
   }
   return null;
 }
 
 /** Throws when a port of `scope`'s transaction is used after the transaction ended. */
 export function assertScopeOpen(scope: TxScope): void {
-  if (!scope.open) throw new StorageError('STORE_NESTED_WRITE', 'This transaction has ended (its function returned or threw); a port of it was used afterwards. Use the store, or a new atomically().');
+  if (!scope.open)
+    throw new StorageError(
+      'STORE_NESTED_WRITE',
+      'This transaction has ended (its function returned or threw); a port of it was used afterwards. Use the store, or a new atomically().',
+    );
 }
 
 export function closedError(): StorageError {
-  return new StorageError('STORE_UNAVAILABLE', 'The store is closed (the mirror is stopping); nothing was read or changed. Try again once it has restarted.');
+  return new StorageError(
+    'STORE_UNAVAILABLE',
+    'The store is closed (the mirror is stopping); nothing was read or changed. Try again once it has restarted.',
+  );
 }

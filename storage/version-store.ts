@@ -50,15 +50,21 @@ export class VersionStore {
       markRefreshed: db.prepare('UPDATE packages SET refreshed_at = ? WHERE name = ?'),
       versionsOf: db.prepare('SELECT * FROM versions WHERE package = ?'),
       generation: db.prepare('SELECT generation FROM packages WHERE name = ?'),
-      byPublisher: db.prepare('SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000'),
+      byPublisher: db.prepare(
+        'SELECT * FROM versions WHERE publisher = ? AND published_at BETWEEN ? AND ? ORDER BY published_at LIMIT 10000',
+      ),
       versionOf: db.prepare('SELECT * FROM versions WHERE package = ? AND version = ?'),
       // Without table statistics SQLite would scan every version of the package through the primary key.
       byTarball: db.prepare('SELECT * FROM versions INDEXED BY versions_by_tarball WHERE package = ? AND tarball = ?'),
       byState: db.prepare('SELECT * FROM versions WHERE state = ? ORDER BY package, version'),
-      recentInState: db.prepare('SELECT * FROM versions INDEXED BY versions_by_state_updated WHERE state = ? ORDER BY updated_at DESC LIMIT ?'),
+      recentInState: db.prepare(
+        'SELECT * FROM versions INDEXED BY versions_by_state_updated WHERE state = ? ORDER BY updated_at DESC LIMIT ?',
+      ),
       cleanWaiting: db.prepare("SELECT * FROM versions WHERE state = 'quarantined' AND package = ? AND analysis = 'clean'"),
       packagesInState: db.prepare('SELECT DISTINCT package FROM versions WHERE state = ? ORDER BY package'),
-      packagesChangedSince: db.prepare('SELECT DISTINCT package FROM versions INDEXED BY versions_by_state_time WHERE state = ? AND updated_at >= ? ORDER BY package'),
+      packagesChangedSince: db.prepare(
+        'SELECT DISTINCT package FROM versions INDEXED BY versions_by_state_time WHERE state = ? AND updated_at >= ? ORDER BY package',
+      ),
       insertVersion: db.prepare(
         `INSERT OR IGNORE INTO versions (package, version, state, published_at, first_seen_at, integrity, tarball, tarball_url, blob, reason, updated_at, analysis, max_severity, findings_digest, publisher)
          VALUES (@package, @version, @state, @publishedAt, @firstSeenAt, @integrity, @tarball, @tarballUrl, @blob, @reason, @updatedAt, @analysis, @maxSeverity, @findingsDigest, @publisher)`,
@@ -115,7 +121,10 @@ export class VersionStore {
   /** The versions in any of `states` that changed last, newest first (at most `limit`). */
   recentInStates(states: readonly VersionState[], limit: number): VersionRecord[] {
     const rows = states.flatMap((s) => this.stmt.recentInState!.all(s, limit) as VersionRow[]);
-    return rows.sort((a, b) => b.updated_at - a.updated_at).slice(0, limit).map(toRecord);
+    return rows
+      .sort((a, b) => b.updated_at - a.updated_at)
+      .slice(0, limit)
+      .map(toRecord);
   }
 
   /** Versions of a package still in quarantine whose analysis came back clean (time alone will release them). */
@@ -138,7 +147,14 @@ export class VersionStore {
    * (each with a `first-sight` audit entry) and state changes. One transaction; returns the transitions
    * that applied (a transition whose `from` no longer matches is skipped).
    */
-  recordSighting(name: string, at: number, inserts: readonly VersionRecord[], transitions: readonly Transition[], jobs: readonly JobSpec[] = [], findings: readonly SightingFindings[] = []): Transition[] {
+  recordSighting(
+    name: string,
+    at: number,
+    inserts: readonly VersionRecord[],
+    transitions: readonly Transition[],
+    jobs: readonly JobSpec[] = [],
+    findings: readonly SightingFindings[] = [],
+  ): Transition[] {
     return this.db.transaction(() => {
       this.stmt.insertPackage!.run(name, at);
       const inserted = new Set<string>();
@@ -146,14 +162,42 @@ export class VersionStore {
         // Another process may have recorded the same sighting first; its row stands.
         if (this.stmt.insertVersion!.run(record).changes === 0) continue;
         inserted.add(record.version);
-        this.auditLog.append({ at, package: record.package, version: record.version, fromState: null, toState: record.state, cause: 'first-sight', detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity } });
+        this.auditLog.append({
+          at,
+          package: record.package,
+          version: record.version,
+          fromState: null,
+          toState: record.state,
+          cause: 'first-sight',
+          detail: { reason: record.reason, publishedAt: record.publishedAt, integrity: record.integrity },
+        });
         // A version first seen already held (no integrity to verify) is announced like any other hold.
         const event = eventOf({ to: record.state });
-        if (event) this.outbox.enqueue({ package: record.package, version: record.version, from: null, to: record.state, reason: record.reason, cause: 'first-sight', at, event });
+        if (event)
+          this.outbox.enqueue({
+            package: record.package,
+            version: record.version,
+            from: null,
+            to: record.state,
+            reason: record.reason,
+            cause: 'first-sight',
+            at,
+            event,
+          });
       }
       for (const f of findings) {
         if (!inserted.has(f.version)) continue;
-        this.stmt.insertAnalysis!.run({ package: name, version: f.version, integrity: f.integrity, previousVersion: null, findings: JSON.stringify(f.findings), digest: f.digest, maxSeverity: f.maxSeverity, analyzerVersion: f.analyzerVersion, finishedAt: at });
+        this.stmt.insertAnalysis!.run({
+          package: name,
+          version: f.version,
+          integrity: f.integrity,
+          previousVersion: null,
+          findings: JSON.stringify(f.findings),
+          digest: f.digest,
+          maxSeverity: f.maxSeverity,
+          analyzerVersion: f.analyzerVersion,
+          finishedAt: at,
+        });
       }
       for (const job of jobs) if (inserted.has(job.version)) this.stmt.insertJob!.run({ ...job, at });
       return transitions.filter((t) => this.transitions.apply(t));

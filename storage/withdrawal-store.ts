@@ -23,19 +23,26 @@ export class WithdrawalStore {
   constructor(db: Db) {
     this.stmt = {
       get: db.prepare('SELECT * FROM withdrawals WHERE package = ? AND version = ?'),
-      insert: db.prepare('INSERT OR IGNORE INTO withdrawals (package, version, first_missing_at, last_missing_at, misses, last_source) VALUES (?, ?, ?, ?, 1, ?)'),
-      count: db.prepare('UPDATE withdrawals SET misses = misses + 1, last_missing_at = ?, last_source = ? WHERE package = ? AND version = ? AND cleared_at IS NULL AND last_missing_at <= ?'),
+      insert: db.prepare(
+        'INSERT OR IGNORE INTO withdrawals (package, version, first_missing_at, last_missing_at, misses, last_source) VALUES (?, ?, ?, ?, 1, ?)',
+      ),
+      count: db.prepare(
+        'UPDATE withdrawals SET misses = misses + 1, last_missing_at = ?, last_source = ? WHERE package = ? AND version = ? AND cleared_at IS NULL AND last_missing_at <= ?',
+      ),
       ofPackage: db.prepare('SELECT version FROM withdrawals WHERE package = ?'),
       pending: db.prepare('SELECT 1 FROM withdrawals WHERE package = ? AND cleared_at IS NULL LIMIT 1'),
       remove: db.prepare('DELETE FROM withdrawals WHERE package = ? AND version = ?'),
       clear: db.prepare('UPDATE withdrawals SET cleared_at = ?, cleared_by = ? WHERE package = ? AND version = ?'),
-      lastCause: db.prepare('SELECT cause FROM audit_log WHERE package = ? AND version = ? AND to_state IS NOT NULL ORDER BY id DESC LIMIT 1'),
+      lastCause: db.prepare(
+        'SELECT cause FROM audit_log WHERE package = ? AND version = ? AND to_state IS NOT NULL ORDER BY id DESC LIMIT 1',
+      ),
     };
   }
 
   /** Notes one answer without the version; it counts as a new miss only `gapMs` after the last counted one. Returns what is known now. */
   missing(name: string, version: string, now: number, source: string, gapMs: number): StoredAbsence {
-    if (this.stmt.insert!.run(name, version, now, now, source.slice(0, 500)).changes === 0) this.stmt.count!.run(now, source.slice(0, 500), name, version, now - gapMs);
+    if (this.stmt.insert!.run(name, version, now, now, source.slice(0, 500)).changes === 0)
+      this.stmt.count!.run(now, source.slice(0, 500), name, version, now - gapMs);
     return toAbsence(this.stmt.get!.get(name, version) as AbsenceRow);
   }
 
@@ -47,7 +54,8 @@ export class WithdrawalStore {
 
   /** Forgets the absences of the versions upstream shows again (one read when there are none). */
   shown(name: string, listed: (version: string) => boolean): void {
-    for (const { version } of this.stmt.ofPackage!.all(name) as { version: string }[]) if (listed(version)) this.stmt.remove!.run(name, version);
+    for (const { version } of this.stmt.ofPackage!.all(name) as { version: string }[])
+      if (listed(version)) this.stmt.remove!.run(name, version);
   }
 
   /** True when some version of the package is missing and not yet cleared: the sweeper then asks upstream afresh. */

@@ -23,7 +23,10 @@ export default class CordonFilterPlugin {
       (runtime) => createPackumentFilter(runtime.quarantine, runtime.clock, runtime.logger),
       (err: unknown) => {
         // Verdaccio would start without the filter and serve everything; refuse to serve any version instead.
-        options.logger.error({ err: (err as Error)?.message }, 'cordon: the filter cannot start; every version is hidden until this is fixed');
+        options.logger.error(
+          { err: (err as Error)?.message },
+          'cordon: the filter cannot start; every version is hidden until this is fixed',
+        );
         return hideAll;
       },
     );

@@ -19,24 +19,29 @@ interface VerdaccioAuth {
 
 /** The slice of Verdaccio's storage the guard uses to classify a package on first sight. */
 interface VerdaccioStorage {
-  getPackage(options: { name: string; uplinksLook: boolean; req: Request; callback: (err: { status?: number; message?: string } | null) => void }): void;
+  getPackage(options: {
+    name: string;
+    uplinksLook: boolean;
+    req: Request;
+    callback: (err: { status?: number; message?: string } | null) => void;
+  }): void;
 }
 
 export default class CordonGuardPlugin {
   /** The runtime once assembled, or the error that stopped it (then nothing is served). */
   private readonly runtime: Promise<CordonRuntime | Error>;
 
-  constructor(
-    settings: PluginSettings,
-    options: { logger: Logger },
-  ) {
+  constructor(settings: PluginSettings, options: { logger: Logger }) {
     this.runtime = pluginRuntime(settings, options.logger).then(
       (runtime) => {
         if (runtime.ownedByPlugins) ownBackground(runtime, options.logger);
         return runtime;
       },
       (err: unknown) => {
-        options.logger.error({ err: (err as Error)?.message }, 'cordon: the guard cannot start; every tarball is refused until this is fixed');
+        options.logger.error(
+          { err: (err as Error)?.message },
+          'cordon: the guard cannot start; every tarball is refused until this is fixed',
+        );
         return err instanceof Error ? err : new Error(String(err));
       },
     );
@@ -46,18 +51,29 @@ export default class CordonGuardPlugin {
     // Verdaccio registers middlewares synchronously; the runtime may still be opening its store. Until
     // it is ready, requests wait for it; if it cannot be built, nothing is served.
     let ready: Router | Error | null = null;
-    const routes: Promise<Router | Error> = this.runtime.then((runtime) => (ready = runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)));
+    const routes: Promise<Router | Error> = this.runtime.then(
+      (runtime) => (ready = runtime instanceof Error ? runtime : this.routes(runtime, auth, storage)),
+    );
     const dispatch = (router: Router | Error, req: Request, res: Response, next: NextFunction): void => {
       if (!(router instanceof Error)) {
         router(req, res, next);
         return;
       }
-      sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`));
+      sendError(
+        res,
+        new HttpError(
+          'UNAVAILABLE',
+          `Cordon cannot start (${router.message}), so nothing is served. The operator must fix the mirror's configuration.`,
+        ),
+      );
     };
     app.use((req, res, next) => {
       // Once ready, synchronously: a request body must reach the routes' parsers untouched.
       if (ready) return dispatch(ready, req, res, next);
-      routes.then((router) => dispatch(router, req, res, next), (err: unknown) => next(err));
+      routes.then(
+        (router) => dispatch(router, req, res, next),
+        (err: unknown) => next(err),
+      );
     });
   }
 
@@ -80,7 +96,9 @@ export default class CordonGuardPlugin {
     if (!auth?.allow_access) return undefined;
     return (name, req) =>
       new Promise((done) => {
-        auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) => done(!err && allowed === true));
+        auth.allow_access({ packageName: name }, (req as Request & { remote_user?: unknown }).remote_user, (err, allowed) =>
+          done(!err && allowed === true),
+        );
       });
   }
 }
@@ -90,7 +108,11 @@ function ownBackground(runtime: CordonRuntime, logger: Logger): void {
   const sweeper = startSweeper(runtime, logger);
   void runtime.blobs.removePartials().catch(() => undefined);
   const pipeline = createPipeline(runtime, logger);
-  pipeline.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'));
+  pipeline
+    .start()
+    .catch((err: unknown) =>
+      logger.error({ err: (err as Error).message }, 'cordon: the analysis pipeline cannot start; new versions stay hidden'),
+    );
   const notifier = startNotifier(runtime);
   runtime.onClose(async () => {
     await Promise.all([sweeper.stop(), pipeline.stop(), notifier.stop()]);

@@ -55,7 +55,8 @@ const mb = (n: number): string => `${(n / MB).toFixed(1)} MB`;
 function beyondBudget(budget: ParseBudget | undefined, size: number, parsedBytes: number): string | null {
   if (!budget) return null;
   if (size > budget.maxFileBytes) return `this file (${mb(size)}) is larger than the parse budget of ${mb(budget.maxFileBytes)} per file`;
-  if (parsedBytes + size > budget.maxTotalBytes) return `the analysis had already parsed ${mb(parsedBytes)}, the parse budget of ${mb(budget.maxTotalBytes)} per analysis`;
+  if (parsedBytes + size > budget.maxTotalBytes)
+    return `the analysis had already parsed ${mb(parsedBytes)}, the parse budget of ${mb(budget.maxTotalBytes)} per analysis`;
   if (budget.outOfTime?.()) return 'the analysis ran out of its time budget';
   return null;
 }
@@ -155,7 +156,9 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     ...binaryFindings(prev, cur),
     ...anomalyFindings(previous?.anomalies ?? null, next.anomalies ?? []),
     ...code.findings,
-    ...(options.dependencies ? youngDependencyFindings(prev, cur, options.dependencies, options.now ?? Number.NaN, options.youngDependency) : []),
+    ...(options.dependencies
+      ? youngDependencyFindings(prev, cur, options.dependencies, options.now ?? Number.NaN, options.youngDependency)
+      : []),
   ];
   const findings: Finding[] = [...capability, ...identityFindings(prev, cur, capability)].sort(compareFindings);
   const manifest = effectiveManifest(cur);
@@ -168,7 +171,14 @@ export function analyze(previous: PackageSide | null, next: PackageSide, options
     findings,
     maxSeverity: findings[0]?.severity ?? null, // sorted most severe first
     digest: findingsDigest(findings),
-    stats: { filesNext: cur.byPath.size, filesChanged: code.changed, filesParsed: parsedNow, filesScanned: scanned.size, filesUnparsable: unparsable.size, filesOverBudget: overBudget.size },
+    stats: {
+      filesNext: cur.byPath.size,
+      filesChanged: code.changed,
+      filesParsed: parsedNow,
+      filesScanned: scanned.size,
+      filesUnparsable: unparsable.size,
+      filesOverBudget: overBudget.size,
+    },
   };
 }
 

@@ -5,5 +5,10 @@ export { findingsDigest, compareFindings } from './digest';
 export { ANALYZER_VERSION } from './version';
 export type { Category, Finding, Manifest, NpmUser, PackageFile, PackageSide, ProvenanceFacts, Report, Severity } from './types';
 export {
-  addedOrWidenedDependencies, dependenciesToCheck, dependencyFacts, DEFAULT_YOUNG_DEPENDENCY, type DependencyFacts, type YoungDependencyPolicy,
+  addedOrWidenedDependencies,
+  dependenciesToCheck,
+  dependencyFacts,
+  DEFAULT_YOUNG_DEPENDENCY,
+  type DependencyFacts,
+  type YoungDependencyPolicy,
 } from './rules/young-dependencies';

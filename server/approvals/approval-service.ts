@@ -116,7 +116,8 @@ function nonceOf(text: string): string | null {
 }
 
 const collator = new Intl.Collator('en', { numeric: true });
-const byPackageVersion = (a: { package: string; version: string }, b: { package: string; version: string }): number => (a.package < b.package ? -1 : a.package > b.package ? 1 : collator.compare(a.version, b.version));
+const byPackageVersion = (a: { package: string; version: string }, b: { package: string; version: string }): number =>
+  a.package < b.package ? -1 : a.package > b.package ? 1 : collator.compare(a.version, b.version);
 
 /** What accepting a decision did. */
 export interface DecisionOutcome {
@@ -139,22 +140,51 @@ export class ApprovalService {
    * (wire blob, base64) names the approver. Refuses what a signed decision would be refused for
    * anyway, so the approver hears it before touching their key.
    */
-  async statementFor(name: string, version: string, decision: Decision, reason: string, publicKey: string): Promise<{ statement: Statement; text: string }> {
+  async statementFor(
+    name: string,
+    version: string,
+    decision: Decision,
+    reason: string,
+    publicKey: string,
+  ): Promise<{ statement: Statement; text: string }> {
     const approver = approverForKey(this.deps.config.approvers, Buffer.from(publicKey, 'base64'));
-    if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', 'This key is not an approver of this mirror (or has been removed). Add its public key under approvers in cordon.yaml, or use the key that is listed.');
+    if (!approver)
+      throw new ApprovalError(
+        'UNKNOWN_SIGNER',
+        'This key is not an approver of this mirror (or has been removed). Add its public key under approvers in cordon.yaml, or use the key that is listed.',
+      );
     return this.statementAs(approver, name, version, decision, reason);
   }
 
   /** The statement `approver` is to sign (a passkey names its approver, not a key). */
-  async statementAs(approver: Approver, name: string, version: string, decision: Decision, reason: string): Promise<{ statement: Statement; text: string }> {
-    if (reason.length > MAX_REASON) throw new ApprovalError('BAD_REQUEST', `The reason is longer than ${MAX_REASON} characters; shorten it.`);
+  async statementAs(
+    approver: Approver,
+    name: string,
+    version: string,
+    decision: Decision,
+    reason: string,
+  ): Promise<{ statement: Statement; text: string }> {
+    if (reason.length > MAX_REASON)
+      throw new ApprovalError('BAD_REQUEST', `The reason is longer than ${MAX_REASON} characters; shorten it.`);
     const now = this.deps.clock.now();
     const record = await this.deps.store.versions.versionOf(name, version);
     const target = { package: name, version };
-    assertDecidable(target, record, record ? this.visible(record, now) : false, { withdrawalBlock: await this.withdrawalBlock(this.outside(), record), decision });
+    assertDecidable(target, record, record ? this.visible(record, now) : false, {
+      withdrawalBlock: await this.withdrawalBlock(this.outside(), record),
+      decision,
+    });
     const statement: Statement = {
-      type: STATEMENT_TYPE, mirrorId: this.mirrorId, package: name, version, integrity: record.integrity, findingsDigest: decisionDigest(record),
-      decision, reason, approver: approver.name, issuedAt: new Date(now).toISOString(), nonce: newNonce(),
+      type: STATEMENT_TYPE,
+      mirrorId: this.mirrorId,
+      package: name,
+      version,
+      integrity: record.integrity,
+      findingsDigest: decisionDigest(record),
+      decision,
+      reason,
+      approver: approver.name,
+      issuedAt: new Date(now).toISOString(),
+      nonce: newNonce(),
     };
     return { statement, text: canonicalStatement(statement) };
   }
@@ -163,7 +193,14 @@ export class ApprovalService {
   async submit(name: string, version: string, statementText: string, signature: string): Promise<DecisionOutcome> {
     // Who signed, and whether they did, before anything in the statement is believed.
     const { approver } = authenticateSsh(statementText, signature, this.deps.config.approvers);
-    return this.submitSigned(name, version, statementText, { approver, method: 'ssh', signature, evidence: null, recheck: async () => undefined, recorded: async () => undefined });
+    return this.submitSigned(name, version, statementText, {
+      approver,
+      method: 'ssh',
+      signature,
+      evidence: null,
+      recheck: async () => undefined,
+      recorded: async () => undefined,
+    });
   }
 
   /**
@@ -184,26 +221,69 @@ export class ApprovalService {
       const nonce = nonceOf(statementText);
       const nonceUsed = nonce !== null && (await tx.approvals.nonceUsed(nonce));
       const statement = checkStatement(statementText, approver, {
-        mirrorId: this.mirrorId, target: { package: name, version }, record, visible: record ? this.visible(record, now) : false, approvers: config.approvers, now, withdrawalBlock,
+        mirrorId: this.mirrorId,
+        target: { package: name, version },
+        record,
+        visible: record ? this.visible(record, now) : false,
+        approvers: config.approvers,
+        now,
+        withdrawalBlock,
         nonceUsed: (n) => (n === nonce ? nonceUsed : true),
         // One approver counts once whichever way they sign: a passkey decision carries the approver's SSH key too.
-        alreadySigned: (who, decision) => previous.some((d) => d.approver === who && d.decision === decision && d.publicKey === approver.publicKey && d.integrity === record?.integrity && d.findingsDigest === (record ? decisionDigest(record) : null)),
+        alreadySigned: (who, decision) =>
+          previous.some(
+            (d) =>
+              d.approver === who &&
+              d.decision === decision &&
+              d.publicKey === approver.publicKey &&
+              d.integrity === record?.integrity &&
+              d.findingsDigest === (record ? decisionDigest(record) : null),
+          ),
       });
       const current = record!;
       const fastTrack = now < this.cooldownEnd(current);
       const required = requiredApprovals(config.quorum, current.maxSeverity, fastTrack);
-      const accepted = { package: name, version, integrity: statement.integrity, findingsDigest: statement.findingsDigest, decision: statement.decision, approver: approver.name, publicKey: approver.publicKey };
+      const accepted = {
+        package: name,
+        version,
+        integrity: statement.integrity,
+        findingsDigest: statement.findingsDigest,
+        decision: statement.decision,
+        approver: approver.name,
+        publicKey: approver.publicKey,
+      };
       const approvedBy = countingApprovers([...previous, accepted], config.approvers, current.integrity!, decisionDigest(current));
-      const transition = withdrawalBlock ? this.clearingTransition(current, statement, approvedBy, required, fastTrack, now) : this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
+      const transition = withdrawalBlock
+        ? this.clearingTransition(current, statement, approvedBy, required, fastTrack, now)
+        : this.transitionFor(current, statement, approvedBy, required, fastTrack, now);
       const { decision, transitioned } = await tx.approvals.accept(
-        { ...accepted, statement: statementText, signature: signer.signature, method: signer.method, evidence: signer.evidence, nonce: statement.nonce, issuedAt: Date.parse(statement.issuedAt), acceptedAt: now,
-          auditDetail: { keyLine: approver.line, reason: statement.reason, fastTrack, required, approvedBy } },
+        {
+          ...accepted,
+          statement: statementText,
+          signature: signer.signature,
+          method: signer.method,
+          evidence: signer.evidence,
+          nonce: statement.nonce,
+          issuedAt: Date.parse(statement.issuedAt),
+          acceptedAt: now,
+          auditDetail: { keyLine: approver.line, reason: statement.reason, fastTrack, required, approvedBy },
+        },
         transition,
       );
       await signer.recorded(tx, now);
       if (transitioned && transition?.to === 'rejected') {
         // A rejection is a confirmed bad version: its publisher's siblings around it wait for a person too.
-        await within.cascade?.from({ package: name, version, publisher: current.publisher, publishedAt: current.publishedAt, what: `rejected by ${approver.name}${statement.reason ? ` (${statement.reason})` : ''}`, auditId: decision.auditId }, now);
+        await within.cascade?.from(
+          {
+            package: name,
+            version,
+            publisher: current.publisher,
+            publishedAt: current.publishedAt,
+            what: `rejected by ${approver.name}${statement.reason ? ` (${statement.reason})` : ''}`,
+            auditId: decision.auditId,
+          },
+          now,
+        );
       }
       if (withdrawalBlock && transitioned && statement.decision === 'approve') {
         // The same absence must not block it again; an analysis the block stopped runs again.
@@ -241,25 +321,51 @@ export class ApprovalService {
    * flagged it), or approves it when it waited for approvals anyway and this one completes the quorum.
    * A clearing never releases anything by itself: time and a clean analysis, or approvals, still do.
    */
-  private clearingTransition(record: VersionRecord, s: Statement, approvedBy: readonly string[], required: number, fastTrack: boolean, now: number): Transition {
-    const needsPeople = record.analysis === 'flagged' || record.analysis === 'failed' || this.deps.quarantine.ruleFor(record.package).approvalAlways;
+  private clearingTransition(
+    record: VersionRecord,
+    s: Statement,
+    approvedBy: readonly string[],
+    required: number,
+    fastTrack: boolean,
+    now: number,
+  ): Transition {
+    const needsPeople =
+      record.analysis === 'flagged' || record.analysis === 'failed' || this.deps.quarantine.ruleFor(record.package).approvalAlways;
     if (s.decision === 'reject' || (needsPeople && record.findingsDigest !== null && approvedBy.length >= required)) {
       const t = this.transitionFor(record, s, approvedBy, required, fastTrack, now)!;
       return checked({ ...t, detail: { ...t.detail, clearedWithdrawal: true } });
     }
     const to = record.analysis === 'flagged' || record.analysis === 'failed' ? 'held' : 'quarantined';
     return checked({
-      package: record.package, version: record.version, from: 'blocked', to, at: now, cause: 'withdrawal-cleared',
+      package: record.package,
+      version: record.version,
+      from: 'blocked',
+      to,
+      at: now,
+      cause: 'withdrawal-cleared',
       reason: `withdrawal block cleared by ${s.approver}${s.reason ? `: ${s.reason}` : ''}; it waits ${to === 'held' ? 'for approvals' : 'for its cooldown and a clean analysis'} again`,
       detail: { approver: s.approver, nonce: s.nonce, integrity: record.integrity, findingsDigest: decisionDigest(record) },
     });
   }
 
-  private transitionFor(record: VersionRecord, s: Statement, approvedBy: readonly string[], required: number, fastTrack: boolean, now: number): Transition | null {
+  private transitionFor(
+    record: VersionRecord,
+    s: Statement,
+    approvedBy: readonly string[],
+    required: number,
+    fastTrack: boolean,
+    now: number,
+  ): Transition | null {
     const base = { package: record.package, version: record.version, from: record.state, at: now };
     const bound = { integrity: record.integrity, findingsDigest: record.findingsDigest, maxSeverity: record.maxSeverity };
     if (s.decision === 'reject') {
-      return checked({ ...base, to: 'rejected', cause: 'rejected-signed', reason: `rejected by ${s.approver}${s.reason ? `: ${s.reason}` : ''}`, detail: { ...bound, approver: s.approver, nonce: s.nonce } });
+      return checked({
+        ...base,
+        to: 'rejected',
+        cause: 'rejected-signed',
+        reason: `rejected by ${s.approver}${s.reason ? `: ${s.reason}` : ''}`,
+        detail: { ...bound, approver: s.approver, nonce: s.nonce },
+      });
     }
     if (approvedBy.length < required) return null;
     const severity = record.maxSeverity ?? 'no';
@@ -303,7 +409,10 @@ export class ApprovalService {
   async queuePage(query: QueueQuery): Promise<QueuePage> {
     const now = this.deps.clock.now();
     const needle = (query.package ?? '').toLowerCase();
-    const [held, quarantined] = await Promise.all([this.deps.store.versions.versionsInState('held'), this.deps.store.versions.versionsInState('quarantined')]);
+    const [held, quarantined] = await Promise.all([
+      this.deps.store.versions.versionsInState('held'),
+      this.deps.store.versions.versionsInState('quarantined'),
+    ]);
     const waiting = [...held, ...quarantined].filter((r) => {
       const rule = this.deps.quarantine.ruleFor(r.package);
       const d = decide(r, rule, now);
@@ -321,19 +430,45 @@ export class ApprovalService {
     const page = waiting.slice(start, start + query.limit);
     const last = page[page.length - 1];
     const versions = await Promise.all(page.map((r) => this.statusOf(this.deps.store, r, now)));
-    return { versions, total: waiting.length, next: last && start + page.length < waiting.length ? `${last.package}@${last.version}` : null };
+    return {
+      versions,
+      total: waiting.length,
+      next: last && start + page.length < waiting.length ? `${last.package}@${last.version}` : null,
+    };
   }
 
   private async statusOf(ports: Pick<StorePorts, 'approvals'>, record: VersionRecord, now: number): Promise<ApprovalStatus> {
     const d: VersionDecision = decide(record, this.deps.quarantine.ruleFor(record.package), now);
     const end = this.cooldownEnd(record);
     const fastTrack = now < end;
-    const approvedBy = record.integrity && record.findingsDigest ? countingApprovers(await ports.approvals.decisionsOf(record.package, record.version), this.deps.config.approvers, record.integrity, record.findingsDigest) : [];
+    const approvedBy =
+      record.integrity && record.findingsDigest
+        ? countingApprovers(
+            await ports.approvals.decisionsOf(record.package, record.version),
+            this.deps.config.approvers,
+            record.integrity,
+            record.findingsDigest,
+          )
+        : [];
     return {
-      package: record.package, version: record.version, state: d.state, visible: d.visible, integrity: record.integrity, findingsDigest: record.findingsDigest,
-      analysis: record.analysis, maxSeverity: record.maxSeverity, cooldownEndsAt: end, releaseAt: d.releaseAt, fastTrack,
-      required: requiredApprovals(this.deps.config.quorum, record.maxSeverity, fastTrack), approvedBy, reason: d.reason,
-      publishedAt: record.publishedAt, firstSeenAt: record.firstSeenAt, updatedAt: record.updatedAt, approvalAlways: this.deps.quarantine.ruleFor(record.package).approvalAlways,
+      package: record.package,
+      version: record.version,
+      state: d.state,
+      visible: d.visible,
+      integrity: record.integrity,
+      findingsDigest: record.findingsDigest,
+      analysis: record.analysis,
+      maxSeverity: record.maxSeverity,
+      cooldownEndsAt: end,
+      releaseAt: d.releaseAt,
+      fastTrack,
+      required: requiredApprovals(this.deps.config.quorum, record.maxSeverity, fastTrack),
+      approvedBy,
+      reason: d.reason,
+      publishedAt: record.publishedAt,
+      firstSeenAt: record.firstSeenAt,
+      updatedAt: record.updatedAt,
+      approvalAlways: this.deps.quarantine.ruleFor(record.package).approvalAlways,
     };
   }
 

@@ -25,17 +25,25 @@ export function loadApproverKey(path: string, options: { forceSshKeygen?: boolea
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ApprovalError('KEY_UNREADABLE', `cannot read the key file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); pass --key <file> or set CORDON_KEY, or create one with "cordon keygen".`, { cause: err });
+    throw new ApprovalError(
+      'KEY_UNREADABLE',
+      `cannot read the key file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); pass --key <file> or set CORDON_KEY, or create one with "cordon keygen".`,
+      { cause: err },
+    );
   }
   const viaSshKeygen = (publicKey: SshPublicKey): ApproverKey => ({
-    publicKey, publicKeyBase64: encodePublicKeyBlob(publicKey).toString('base64'), via: 'ssh-keygen',
+    publicKey,
+    publicKeyBase64: encodePublicKeyBlob(publicKey).toString('base64'),
+    via: 'ssh-keygen',
     sign: (message, namespace) => signWithSshKeygen(Buffer.from(message, 'utf8'), path, { sshKeygen: options.sshKeygen, namespace }),
   });
   if (/^\s*(ssh-|sk-)/.test(text)) return viaSshKeygen(parsePublicKeyLine(text.split('\n')[0]!));
   const parsed = parsePrivateKeyFile(text);
   if (parsed.kind === 'needs-ssh-keygen' || options.forceSshKeygen) return viaSshKeygen(parsed.publicKey);
   return {
-    publicKey: parsed.publicKey, publicKeyBase64: encodePublicKeyBlob(parsed.publicKey).toString('base64'), via: 'key file',
+    publicKey: parsed.publicKey,
+    publicKeyBase64: encodePublicKeyBlob(parsed.publicKey).toString('base64'),
+    via: 'key file',
     sign: async (message, namespace) => signMessage(Buffer.from(message, 'utf8'), parsed.privateKey, parsed.publicKey, namespace),
   };
 }

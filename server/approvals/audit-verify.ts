@@ -9,7 +9,15 @@ import { CordonError } from '../errors';
 import { parseSignature, verifySignature } from './sshsig';
 import { parseStatement, type Statement } from './statement';
 
-export type AuditProblemCode = 'ENTRY_ALTERED' | 'CHAIN_BROKEN' | 'ENTRY_MISSING' | 'TAIL_MISSING' | 'HEAD_MISMATCH' | 'SIGNATURE_INVALID' | 'DECISION_MISMATCH' | 'ENROLLMENT_INVALID';
+export type AuditProblemCode =
+  | 'ENTRY_ALTERED'
+  | 'CHAIN_BROKEN'
+  | 'ENTRY_MISSING'
+  | 'TAIL_MISSING'
+  | 'HEAD_MISMATCH'
+  | 'SIGNATURE_INVALID'
+  | 'DECISION_MISMATCH'
+  | 'ENROLLMENT_INVALID';
 
 export interface AuditProblem {
   readonly id: number;
@@ -64,17 +72,24 @@ export interface AuditExpectations {
 class DecisionProblem extends CordonError<'SIGNATURE_INVALID' | 'DECISION_MISMATCH' | 'ENROLLMENT_INVALID'> {}
 
 /** An SSH-signed passkey request in an entry: signed by the recorded key, in the passkey namespace, for this approver. */
-function checkPasskeyRequest(e: AuditEntry, action: 'enroll' | 'remove'): { approver: string; publicKey: string; request: string; signature: string; subject: string } {
+function checkPasskeyRequest(
+  e: AuditEntry,
+  action: 'enroll' | 'remove',
+): { approver: string; publicKey: string; request: string; signature: string; subject: string } {
   const d = (e.detail ?? {}) as Record<string, unknown>;
   const { request, signature, publicKey, approver } = d;
-  if (typeof request !== 'string' || typeof signature !== 'string' || typeof publicKey !== 'string' || typeof approver !== 'string') throw new DecisionProblem('ENROLLMENT_INVALID', `a passkey ${action} without its signed request`);
+  if (typeof request !== 'string' || typeof signature !== 'string' || typeof publicKey !== 'string' || typeof approver !== 'string')
+    throw new DecisionProblem('ENROLLMENT_INVALID', `a passkey ${action} without its signed request`);
   let subject: string;
   try {
     const sig = parseSignature(signature);
-    if (sig.publicKeyBlob.toString('base64') !== publicKey) throw new DecisionProblem('ENROLLMENT_INVALID', 'the request was signed with another key than the one recorded');
-    if (!verifySignature(sig, Buffer.from(request, 'utf8'), PASSKEY_NAMESPACE)) throw new DecisionProblem('ENROLLMENT_INVALID', 'the SSH signature does not verify over the recorded request');
+    if (sig.publicKeyBlob.toString('base64') !== publicKey)
+      throw new DecisionProblem('ENROLLMENT_INVALID', 'the request was signed with another key than the one recorded');
+    if (!verifySignature(sig, Buffer.from(request, 'utf8'), PASSKEY_NAMESPACE))
+      throw new DecisionProblem('ENROLLMENT_INVALID', 'the SSH signature does not verify over the recorded request');
     const r = parseRequest(request);
-    if (r.action !== action || r.approver !== approver) throw new DecisionProblem('ENROLLMENT_INVALID', 'the signed request and the entry disagree');
+    if (r.action !== action || r.approver !== approver)
+      throw new DecisionProblem('ENROLLMENT_INVALID', 'the signed request and the entry disagree');
     subject = r.subject;
   } catch (err) {
     if (err instanceof DecisionProblem) throw err;
@@ -86,21 +101,45 @@ function checkPasskeyRequest(e: AuditEntry, action: 'enroll' | 'remove'): { appr
 function checkEnrollment(e: AuditEntry): AuditedEnrollment {
   const d = (e.detail ?? {}) as Record<string, unknown>;
   const r = checkPasskeyRequest(e, 'enroll');
-  if (r.subject !== d.tokenHash) throw new DecisionProblem('ENROLLMENT_INVALID', 'the passkey was registered through another link than the one the approver signed');
-  if (typeof d.credentialId !== 'string' || typeof d.publicKeyPem !== 'string') throw new DecisionProblem('ENROLLMENT_INVALID', 'an enrollment without its credential');
-  const keyLine = typeof d.keyLine === 'string' ? d.keyLine.split(/\s+/).slice(0, 2).join(' ') : `${parseSignature(r.signature).publicKey.type} ${r.publicKey}`;
-  return { auditId: e.id, approver: r.approver, credentialId: d.credentialId, publicKey: r.publicKey, keyLine, publicKeyPem: d.publicKeyPem, request: r.request, signature: r.signature };
+  if (r.subject !== d.tokenHash)
+    throw new DecisionProblem('ENROLLMENT_INVALID', 'the passkey was registered through another link than the one the approver signed');
+  if (typeof d.credentialId !== 'string' || typeof d.publicKeyPem !== 'string')
+    throw new DecisionProblem('ENROLLMENT_INVALID', 'an enrollment without its credential');
+  const keyLine =
+    typeof d.keyLine === 'string'
+      ? d.keyLine.split(/\s+/).slice(0, 2).join(' ')
+      : `${parseSignature(r.signature).publicKey.type} ${r.publicKey}`;
+  return {
+    auditId: e.id,
+    approver: r.approver,
+    credentialId: d.credentialId,
+    publicKey: r.publicKey,
+    keyLine,
+    publicKeyPem: d.publicKeyPem,
+    request: r.request,
+    signature: r.signature,
+  };
 }
 
-function checkPasskeyDecision(text: string, d: Record<string, unknown>, enrolled: ReadonlyMap<string, AuditedEnrollment>): { evidence: WebAuthnEvidence; enrollment: AuditedEnrollment } {
+function checkPasskeyDecision(
+  text: string,
+  d: Record<string, unknown>,
+  enrolled: ReadonlyMap<string, AuditedEnrollment>,
+): { evidence: WebAuthnEvidence; enrollment: AuditedEnrollment } {
   const evidence = asEvidence(d.evidence);
   if (!evidence) throw new DecisionProblem('DECISION_MISMATCH', 'a passkey decision without its WebAuthn evidence');
   const problem = checkWebAuthnEvidence(text, evidence);
   if (problem) throw new DecisionProblem('SIGNATURE_INVALID', problem);
   const enrollment = enrolled.get(evidence.credentialId);
   if (!enrollment) throw new DecisionProblem('SIGNATURE_INVALID', 'signed with a passkey that no earlier entry enrolled');
-  if (enrollment.removedBy !== undefined) throw new DecisionProblem('SIGNATURE_INVALID', `signed with a passkey removed at entry ${enrollment.removedBy}`);
-  if (enrollment.approver !== d.approver || enrollment.publicKey !== d.publicKey || enrollment.publicKeyPem !== evidence.publicKeyPem || d.signature !== evidence.signature) {
+  if (enrollment.removedBy !== undefined)
+    throw new DecisionProblem('SIGNATURE_INVALID', `signed with a passkey removed at entry ${enrollment.removedBy}`);
+  if (
+    enrollment.approver !== d.approver ||
+    enrollment.publicKey !== d.publicKey ||
+    enrollment.publicKeyPem !== evidence.publicKeyPem ||
+    d.signature !== evidence.signature
+  ) {
     throw new DecisionProblem('DECISION_MISMATCH', 'the passkey decision and the enrollment of its passkey disagree');
   }
   return { evidence, enrollment };
@@ -109,25 +148,49 @@ function checkPasskeyDecision(text: string, d: Record<string, unknown>, enrolled
 function checkDecision(e: AuditEntry, enrolled: ReadonlyMap<string, AuditedEnrollment>): AuditedDecision {
   const d = (e.detail ?? {}) as Record<string, unknown>;
   const { statement: text, signature, publicKey, keyLine } = d;
-  if (typeof text !== 'string' || typeof signature !== 'string' || typeof publicKey !== 'string') throw new DecisionProblem('DECISION_MISMATCH', 'a signed decision without its statement, signature or key');
+  if (typeof text !== 'string' || typeof signature !== 'string' || typeof publicKey !== 'string')
+    throw new DecisionProblem('DECISION_MISMATCH', 'a signed decision without its statement, signature or key');
   let statement: Statement;
   const passkey = d.method === 'webauthn' ? checkPasskeyDecision(text, d, enrolled) : null;
   try {
     if (!passkey) {
       const sig = parseSignature(signature);
-      if (sig.publicKeyBlob.toString('base64') !== publicKey) throw new DecisionProblem('SIGNATURE_INVALID', 'signed with another key than the one recorded');
-      if (!verifySignature(sig, Buffer.from(text, 'utf8'))) throw new DecisionProblem('SIGNATURE_INVALID', 'the signature does not verify over the recorded statement');
+      if (sig.publicKeyBlob.toString('base64') !== publicKey)
+        throw new DecisionProblem('SIGNATURE_INVALID', 'signed with another key than the one recorded');
+      if (!verifySignature(sig, Buffer.from(text, 'utf8')))
+        throw new DecisionProblem('SIGNATURE_INVALID', 'the signature does not verify over the recorded statement');
     }
     statement = parseStatement(text);
   } catch (err) {
     if (err instanceof DecisionProblem) throw err;
     throw new DecisionProblem('SIGNATURE_INVALID', (err as Error).message);
   }
-  const same = statement.package === e.package && statement.version === e.version && statement.decision === d.decision && statement.approver === d.approver
-    && statement.integrity === d.integrity && statement.findingsDigest === d.findingsDigest && statement.nonce === d.nonce;
+  const same =
+    statement.package === e.package &&
+    statement.version === e.version &&
+    statement.decision === d.decision &&
+    statement.approver === d.approver &&
+    statement.integrity === d.integrity &&
+    statement.findingsDigest === d.findingsDigest &&
+    statement.nonce === d.nonce;
   if (!same) throw new DecisionProblem('DECISION_MISMATCH', 'the entry and the signed statement disagree');
-  const line = typeof keyLine === 'string' ? keyLine.split(/\s+/).slice(0, 2).join(' ') : passkey ? passkey.enrollment.keyLine : `${parseSignature(signature).publicKey.type} ${publicKey}`;
-  if (passkey) return { auditId: e.id, statement, statementText: text, signature, keyLine: line, method: 'webauthn', evidence: passkey.evidence, enrollment: passkey.enrollment };
+  const line =
+    typeof keyLine === 'string'
+      ? keyLine.split(/\s+/).slice(0, 2).join(' ')
+      : passkey
+        ? passkey.enrollment.keyLine
+        : `${parseSignature(signature).publicKey.type} ${publicKey}`;
+  if (passkey)
+    return {
+      auditId: e.id,
+      statement,
+      statementText: text,
+      signature,
+      keyLine: line,
+      method: 'webauthn',
+      evidence: passkey.evidence,
+      enrollment: passkey.enrollment,
+    };
   return { auditId: e.id, statement, statementText: text, signature, keyLine: line, method: 'ssh' };
 }
 
@@ -139,10 +202,25 @@ export function verifyAudit(entries: readonly AuditEntry[], expect: AuditExpecta
   let prevHash = GENESIS_HASH;
   let expectedId = 1;
   for (const e of entries) {
-    if (e.id !== expectedId) problems.push({ id: e.id, code: 'ENTRY_MISSING', message: e.id > expectedId ? `entries ${expectedId}–${e.id - 1} are missing before entry ${e.id}` : `entry ${e.id} is out of order` });
-    if (e.prevHash !== prevHash) problems.push({ id: e.id, code: 'CHAIN_BROKEN', message: `entry ${e.id} does not follow the entry before it (prev_hash ${e.prevHash.slice(0, 12)}…, expected ${prevHash.slice(0, 12)}…)` });
+    if (e.id !== expectedId)
+      problems.push({
+        id: e.id,
+        code: 'ENTRY_MISSING',
+        message: e.id > expectedId ? `entries ${expectedId}–${e.id - 1} are missing before entry ${e.id}` : `entry ${e.id} is out of order`,
+      });
+    if (e.prevHash !== prevHash)
+      problems.push({
+        id: e.id,
+        code: 'CHAIN_BROKEN',
+        message: `entry ${e.id} does not follow the entry before it (prev_hash ${e.prevHash.slice(0, 12)}…, expected ${prevHash.slice(0, 12)}…)`,
+      });
     const { hash: _stored, ...rest } = e;
-    if (auditEntryHash(rest) !== e.hash) problems.push({ id: e.id, code: 'ENTRY_ALTERED', message: `entry ${e.id} (${e.cause} ${e.package}${e.version ? `@${e.version}` : ''}) was changed after it was written` });
+    if (auditEntryHash(rest) !== e.hash)
+      problems.push({
+        id: e.id,
+        code: 'ENTRY_ALTERED',
+        message: `entry ${e.id} (${e.cause} ${e.package}${e.version ? `@${e.version}` : ''}) was changed after it was written`,
+      });
     try {
       if (e.cause === DECISION_CAUSE) decisions.push(checkDecision(e, enrolled));
       if (e.cause === PASSKEY_ENROLLED) {
@@ -165,11 +243,20 @@ export function verifyAudit(entries: readonly AuditEntry[], expect: AuditExpecta
   const last = entries[entries.length - 1];
   const head = last ? { id: last.id, hash: last.hash } : null;
   if (expect.sequence != null && expect.sequence > (last?.id ?? 0)) {
-    problems.push({ id: expect.sequence, code: 'TAIL_MISSING', message: `entries ${(last?.id ?? 0) + 1}–${expect.sequence} were written and are gone` });
+    problems.push({
+      id: expect.sequence,
+      code: 'TAIL_MISSING',
+      message: `entries ${(last?.id ?? 0) + 1}–${expect.sequence} were written and are gone`,
+    });
   }
   if (expect.head) {
     const at = entries.find((e) => e.id === expect.head!.id);
-    if (!at || at.hash !== expect.head.hash) problems.push({ id: expect.head.id, code: 'HEAD_MISMATCH', message: `entry ${expect.head.id} is ${at ? 'not the one written down earlier' : 'gone'}` });
+    if (!at || at.hash !== expect.head.hash)
+      problems.push({
+        id: expect.head.id,
+        code: 'HEAD_MISMATCH',
+        message: `entry ${expect.head.id} is ${at ? 'not the one written down earlier' : 'gone'}`,
+      });
   }
   return { entries: entries.length, decisions, enrollments: [...enrolled.values()], head, problems };
 }

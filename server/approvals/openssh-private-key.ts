@@ -12,7 +12,12 @@ const LABEL = 'OPENSSH PRIVATE KEY';
 
 /** What a private key file turned out to be. */
 export type PrivateKeyFile =
-  | { readonly kind: 'ed25519'; readonly publicKey: SshPublicKey & { type: typeof ED25519 }; readonly privateKey: KeyObject; readonly comment: string }
+  | {
+      readonly kind: 'ed25519';
+      readonly publicKey: SshPublicKey & { type: typeof ED25519 };
+      readonly privateKey: KeyObject;
+      readonly comment: string;
+    }
   /** Encrypted with a passphrase, or a FIDO key handle: only `ssh-keygen` (with the user, or the token) can sign. */
   | { readonly kind: 'needs-ssh-keygen'; readonly publicKey: SshPublicKey; readonly why: 'encrypted' | 'hardware' };
 
@@ -20,7 +25,8 @@ export type PrivateKeyFile =
 export function parsePrivateKeyFile(text: string): PrivateKeyFile {
   const blob = dearmor(LABEL, text, 'KEY_UNREADABLE', 'the key file');
   const r = new WireReader(blob, 'KEY_UNREADABLE', 'the key file');
-  if (!r.bytes(AUTH_MAGIC.length).equals(AUTH_MAGIC)) throw new ApprovalError('KEY_UNREADABLE', 'the key file is not an openssh-key-v1 private key.');
+  if (!r.bytes(AUTH_MAGIC.length).equals(AUTH_MAGIC))
+    throw new ApprovalError('KEY_UNREADABLE', 'the key file is not an openssh-key-v1 private key.');
   const cipher = r.text();
   const kdf = r.text();
   r.string(); // kdf options
@@ -38,19 +44,25 @@ export function parsePrivateKeyFile(text: string): PrivateKeyFile {
   const check2 = p.uint32();
   if (check1 !== check2) throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (check bytes differ).');
   const type = p.text();
-  if (type !== ED25519) throw new ApprovalError('KEY_UNSUPPORTED', `the key file holds a ${type} key; Cordon approvers use ssh-ed25519 keys.`);
+  if (type !== ED25519)
+    throw new ApprovalError('KEY_UNSUPPORTED', `the key file holds a ${type} key; Cordon approvers use ssh-ed25519 keys.`);
   const pub = p.string();
   const secret = p.string();
   const comment = p.text();
   const padding = p.rest();
-  if (!padding.equals(Buffer.from(padding.map((_, i) => i + 1)))) throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (bad padding).');
+  if (!padding.equals(Buffer.from(padding.map((_, i) => i + 1))))
+    throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (bad padding).');
   // OpenSSH stores seed || public key; all three copies of the public key must agree.
   if (secret.length !== 64 || !pub.equals(publicKey.key) || !secret.subarray(32).equals(pub)) {
     throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (its public and private parts do not match).');
   }
-  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: secret.subarray(0, 32).toString('base64url'), x: pub.toString('base64url') }, format: 'jwk' });
+  const privateKey = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', d: secret.subarray(0, 32).toString('base64url'), x: pub.toString('base64url') },
+    format: 'jwk',
+  });
   const derived = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x as string, 'base64url');
-  if (!derived.equals(pub)) throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (its private key does not give its public key).');
+  if (!derived.equals(pub))
+    throw new ApprovalError('KEY_UNREADABLE', 'the key file is damaged (its private key does not give its public key).');
   return { kind: 'ed25519', publicKey: { type: ED25519, key: pub }, privateKey, comment };
 }
 
@@ -62,10 +74,25 @@ export function generateKey(comment: string): { privateText: string; publicKey: 
   const pub = Buffer.from(jwk.x as string, 'base64url');
   const publicBlob = Buffer.concat([sshString(ED25519), sshString(pub)]);
   const check = randomBytes(4);
-  let section = Buffer.concat([check, check, sshString(ED25519), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let section = Buffer.concat([
+    check,
+    check,
+    sshString(ED25519),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   const pad = (8 - (section.length % 8)) % 8;
   section = Buffer.concat([section, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
-  const blob = Buffer.concat([AUTH_MAGIC, sshString('none'), sshString('none'), sshString(''), uint32(1), sshString(publicBlob), sshString(section)]);
+  const blob = Buffer.concat([
+    AUTH_MAGIC,
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(publicBlob),
+    sshString(section),
+  ]);
   seed.fill(0);
   return { privateText: armor(LABEL, blob), publicKey: { type: ED25519, key: pub } };
 }

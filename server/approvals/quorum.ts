@@ -28,11 +28,22 @@ export function requiredApprovals(quorum: Quorum, maxSeverity: string | null, fa
  * approver, only for the integrity and digest it signed, and only while that approver is still
  * configured with the key that signed it.
  */
-export function countingApprovers(decisions: readonly CountedDecision[], approvers: readonly Approver[], integrity: string, findingsDigest: string): string[] {
+export function countingApprovers(
+  decisions: readonly CountedDecision[],
+  approvers: readonly Approver[],
+  integrity: string,
+  findingsDigest: string,
+): string[] {
   const keyOf = new Map(approvers.map((a) => [a.name, a.publicKey]));
   const names = new Set<string>();
   for (const d of decisions) {
-    if (d.decision === 'approve' && d.integrity === integrity && d.findingsDigest === findingsDigest && keyOf.get(d.approver) === d.publicKey) names.add(d.approver);
+    if (
+      d.decision === 'approve' &&
+      d.integrity === integrity &&
+      d.findingsDigest === findingsDigest &&
+      keyOf.get(d.approver) === d.publicKey
+    )
+      names.add(d.approver);
   }
   return [...names].sort();
 }

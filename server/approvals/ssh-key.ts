@@ -15,7 +15,8 @@ export type SshPublicKey =
 export function parsePublicKeyBlob(blob: Buffer, code: ApprovalErrorCode = 'KEY_UNSUPPORTED'): SshPublicKey {
   const r = new WireReader(blob, code, 'the public key');
   const type = r.text();
-  if (type !== ED25519 && type !== SK_ED25519) throw new ApprovalError(code, `keys of type ${JSON.stringify(type)} are not supported; use ssh-ed25519 or sk-ssh-ed25519@openssh.com.`);
+  if (type !== ED25519 && type !== SK_ED25519)
+    throw new ApprovalError(code, `keys of type ${JSON.stringify(type)} are not supported; use ssh-ed25519 or sk-ssh-ed25519@openssh.com.`);
   const key = r.string();
   if (key.length !== 32) throw new ApprovalError(code, 'the Ed25519 public key is not 32 bytes.');
   if (type === ED25519) {

@@ -89,13 +89,26 @@ export function skSignedData(application: string, flags: number, counter: number
 }
 
 /** Signs `message` with an Ed25519 private key, producing the armoured block `ssh-keygen -Y sign` would. */
-export function signMessage(message: Buffer, privateKey: KeyObject, publicKey: SshPublicKey & { type: typeof ED25519 }, namespace = NAMESPACE): string {
+export function signMessage(
+  message: Buffer,
+  privateKey: KeyObject,
+  publicKey: SshPublicKey & { type: typeof ED25519 },
+  namespace = NAMESPACE,
+): string {
   const raw = cryptoSign(null, signedData(message, namespace, HASH), privateKey);
   return armorSignature(publicKey, namespace, Buffer.concat([sshString(ED25519), sshString(raw)]));
 }
 
 /** Wraps a finished signature value (type, bytes and, for FIDO, flags and counter) in the SSHSIG envelope. */
 export function armorSignature(publicKey: SshPublicKey, namespace: string, signatureValue: Buffer): string {
-  const blob = Buffer.concat([MAGIC, uint32(1), sshString(encodePublicKeyBlob(publicKey)), sshString(namespace), sshString(''), sshString(HASH), sshString(signatureValue)]);
+  const blob = Buffer.concat([
+    MAGIC,
+    uint32(1),
+    sshString(encodePublicKeyBlob(publicKey)),
+    sshString(namespace),
+    sshString(''),
+    sshString(HASH),
+    sshString(signatureValue),
+  ]);
   return armor(LABEL, blob);
 }

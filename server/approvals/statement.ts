@@ -29,7 +29,19 @@ export interface Statement {
   readonly nonce: string;
 }
 
-const KEYS = ['approver', 'decision', 'findingsDigest', 'integrity', 'issuedAt', 'mirrorId', 'nonce', 'package', 'reason', 'type', 'version'] as const;
+const KEYS = [
+  'approver',
+  'decision',
+  'findingsDigest',
+  'integrity',
+  'issuedAt',
+  'mirrorId',
+  'nonce',
+  'package',
+  'reason',
+  'type',
+  'version',
+] as const;
 
 /** The exact UTF-8 text that is signed. */
 export function canonicalStatement(s: Statement): string {
@@ -42,7 +54,10 @@ export function newNonce(): string {
 }
 
 const malformed = (why: string): never => {
-  throw new ApprovalError('STATEMENT_MALFORMED', `The signed statement ${why}. Fetch a new statement with "cordon approve" (or GET …/statement) and sign it unchanged.`);
+  throw new ApprovalError(
+    'STATEMENT_MALFORMED',
+    `The signed statement ${why}. Fetch a new statement with "cordon approve" (or GET …/statement) and sign it unchanged.`,
+  );
 };
 
 /**
@@ -60,7 +75,8 @@ export function parseStatement(text: string): Statement {
   if (s.reason.length > MAX_REASON) malformed(`has a reason longer than ${MAX_REASON} characters`);
   if (!s.package || !s.version || !s.integrity || !s.findingsDigest || !s.approver || !s.mirrorId) malformed('has an empty field');
   const issued = Date.parse(s.issuedAt);
-  if (!Number.isFinite(issued) || new Date(issued).toISOString() !== s.issuedAt) malformed('has an issuedAt that is not an ISO 8601 UTC time like 2026-11-20T12:00:00.000Z');
+  if (!Number.isFinite(issued) || new Date(issued).toISOString() !== s.issuedAt)
+    malformed('has an issuedAt that is not an ISO 8601 UTC time like 2026-11-20T12:00:00.000Z');
   if (canonicalStatement(s) !== text) malformed('is not in canonical form (sorted keys, no spaces)');
   return s;
 }

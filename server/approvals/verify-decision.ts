@@ -66,20 +66,37 @@ export function assertDecidable(
   options: { readonly withdrawalBlock?: boolean; readonly decision?: Decision } = {},
 ): asserts record is VersionRecord & { integrity: string } {
   const spec = `${target.package}@${target.version}`;
-  if (!record) throw new ApprovalError('UNKNOWN_VERSION', `Cordon has never seen ${spec}. Check the name and version, or request it once through the mirror (npm view ${spec}).`);
+  if (!record)
+    throw new ApprovalError(
+      'UNKNOWN_VERSION',
+      `Cordon has never seen ${spec}. Check the name and version, or request it once through the mirror (npm view ${spec}).`,
+    );
   if (options.withdrawalBlock && record.state === 'blocked' && record.integrity !== null) {
     if (options.decision === 'reject' && record.findingsDigest === null) {
-      throw new ApprovalError('NOT_DECIDABLE', `${spec} is blocked because upstream withdrew it, and it was never analysed: there is nothing to reject, and it stays blocked. Approve it only to clear the withdrawal block if upstream does have it.`);
+      throw new ApprovalError(
+        'NOT_DECIDABLE',
+        `${spec} is blocked because upstream withdrew it, and it was never analysed: there is nothing to reject, and it stays blocked. Approve it only to clear the withdrawal block if upstream does have it.`,
+      );
     }
     return;
   }
   if ((record.state !== 'quarantined' && record.state !== 'held') || visible) {
     const state = visible && record.state === 'quarantined' ? 'released' : record.state;
-    throw new ApprovalError('NOT_DECIDABLE', `${spec} is ${state}; only quarantined or held versions can be approved or rejected. See its state with "cordon queue".`);
+    throw new ApprovalError(
+      'NOT_DECIDABLE',
+      `${spec} is ${state}; only quarantined or held versions can be approved or rejected. See its state with "cordon queue".`,
+    );
   }
-  if (record.integrity === null) throw new ApprovalError('NOT_DECIDABLE', `${spec} has no tarball integrity from upstream, so no decision can be bound to its bytes; it stays hidden.`);
+  if (record.integrity === null)
+    throw new ApprovalError(
+      'NOT_DECIDABLE',
+      `${spec} has no tarball integrity from upstream, so no decision can be bound to its bytes; it stays hidden.`,
+    );
   if (record.analysis === 'pending' || record.analysis === null || record.findingsDigest === null) {
-    throw new ApprovalError('ANALYSIS_PENDING', `The analysis of ${spec} has not finished, so there are no findings to review yet. Try again in a few minutes.`);
+    throw new ApprovalError(
+      'ANALYSIS_PENDING',
+      `The analysis of ${spec} has not finished, so there are no findings to review yet. Try again in a few minutes.`,
+    );
   }
 }
 
@@ -90,12 +107,23 @@ export function verifyDecision(statementText: string, armoredSignature: string, 
 }
 
 /** Who signed with SSH, and whether they did, before anything in the statement is believed. */
-export function authenticateSsh(statementText: string, armoredSignature: string, approvers: readonly Approver[]): { approver: Approver; signature: SshSignature } {
+export function authenticateSsh(
+  statementText: string,
+  armoredSignature: string,
+  approvers: readonly Approver[],
+): { approver: Approver; signature: SshSignature } {
   const signature = parseSignature(armoredSignature);
   const approver = approverForKey(approvers, signature.publicKeyBlob);
-  if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', 'The key that signed this decision is not an approver of this mirror (or has been removed). Sign with the key listed under approvers in cordon.yaml.');
+  if (!approver)
+    throw new ApprovalError(
+      'UNKNOWN_SIGNER',
+      'The key that signed this decision is not an approver of this mirror (or has been removed). Sign with the key listed under approvers in cordon.yaml.',
+    );
   if (!verifySignature(signature, Buffer.from(statementText, 'utf8'))) {
-    throw new ApprovalError('BAD_SIGNATURE', 'The signature does not match the statement (or was made for another namespace than cordon-approval, with another hash than sha512, or without touching the hardware key). Sign the statement again, unchanged.');
+    throw new ApprovalError(
+      'BAD_SIGNATURE',
+      'The signature does not match the statement (or was made for another namespace than cordon-approval, with another hash than sha512, or without touching the hardware key). Sign the statement again, unchanged.',
+    );
   }
   return { approver, signature };
 }
@@ -106,22 +134,61 @@ export function authenticateSsh(statementText: string, armoredSignature: string,
  */
 export function checkStatement(statementText: string, approver: Approver, ctx: DecisionContext): Statement {
   const statement = parseStatement(statementText);
-  if (statement.approver !== approver.name) throw new ApprovalError('APPROVER_MISMATCH', `The statement names approver "${statement.approver}" but was signed with the key of "${approver.name}". Fetch a statement for your own key.`);
-  if (statement.mirrorId !== ctx.mirrorId) throw new ApprovalError('WRONG_MIRROR', `The statement was made for mirror "${statement.mirrorId}", not this one ("${ctx.mirrorId}"). Fetch the statement from this mirror.`);
-  if (statement.package !== ctx.target.package) throw new ApprovalError('WRONG_PACKAGE', `The statement is about package ${statement.package}, not ${ctx.target.package}. Post it to the URL of the version it names.`);
-  if (statement.version !== ctx.target.version) throw new ApprovalError('WRONG_VERSION', `The statement is about version ${statement.version}, not ${ctx.target.version}. Post it to the URL of the version it names.`);
+  if (statement.approver !== approver.name)
+    throw new ApprovalError(
+      'APPROVER_MISMATCH',
+      `The statement names approver "${statement.approver}" but was signed with the key of "${approver.name}". Fetch a statement for your own key.`,
+    );
+  if (statement.mirrorId !== ctx.mirrorId)
+    throw new ApprovalError(
+      'WRONG_MIRROR',
+      `The statement was made for mirror "${statement.mirrorId}", not this one ("${ctx.mirrorId}"). Fetch the statement from this mirror.`,
+    );
+  if (statement.package !== ctx.target.package)
+    throw new ApprovalError(
+      'WRONG_PACKAGE',
+      `The statement is about package ${statement.package}, not ${ctx.target.package}. Post it to the URL of the version it names.`,
+    );
+  if (statement.version !== ctx.target.version)
+    throw new ApprovalError(
+      'WRONG_VERSION',
+      `The statement is about version ${statement.version}, not ${ctx.target.version}. Post it to the URL of the version it names.`,
+    );
 
   const issued = Date.parse(statement.issuedAt);
-  if (ctx.now - issued > STATEMENT_TTL_MS) throw new ApprovalError('STATEMENT_EXPIRED', `The statement was issued at ${statement.issuedAt}, more than ${formatDuration(STATEMENT_TTL_MS)} ago. Fetch a fresh statement and sign it again.`);
-  if (issued - ctx.now > CLOCK_SKEW_MS) throw new ApprovalError('STATEMENT_FROM_FUTURE', `The statement claims to be issued at ${statement.issuedAt}, later than the mirror's clock (${new Date(ctx.now).toISOString()}). Fetch the statement from the mirror instead of writing it by hand.`);
-  if (ctx.nonceUsed(statement.nonce)) throw new ApprovalError('NONCE_REUSED', 'This statement (its nonce) has already been used for a decision. Fetch a fresh statement; a signed decision cannot be replayed.');
+  if (ctx.now - issued > STATEMENT_TTL_MS)
+    throw new ApprovalError(
+      'STATEMENT_EXPIRED',
+      `The statement was issued at ${statement.issuedAt}, more than ${formatDuration(STATEMENT_TTL_MS)} ago. Fetch a fresh statement and sign it again.`,
+    );
+  if (issued - ctx.now > CLOCK_SKEW_MS)
+    throw new ApprovalError(
+      'STATEMENT_FROM_FUTURE',
+      `The statement claims to be issued at ${statement.issuedAt}, later than the mirror's clock (${new Date(ctx.now).toISOString()}). Fetch the statement from the mirror instead of writing it by hand.`,
+    );
+  if (ctx.nonceUsed(statement.nonce))
+    throw new ApprovalError(
+      'NONCE_REUSED',
+      'This statement (its nonce) has already been used for a decision. Fetch a fresh statement; a signed decision cannot be replayed.',
+    );
 
   assertDecidable(ctx.target, ctx.record, ctx.visible, { withdrawalBlock: ctx.withdrawalBlock, decision: statement.decision });
   const record = ctx.record;
-  if (statement.integrity !== record.integrity) throw new ApprovalError('WRONG_INTEGRITY', `The statement approves tarball ${statement.integrity}, but the mirror now has ${record.integrity} for ${statement.package}@${statement.version}. Review the new bytes ("cordon show") and sign again.`);
-  if (statement.findingsDigest !== decisionDigest(record)) throw new ApprovalError('DIGEST_CHANGED', `The analysis changed since this statement was made (findings digest ${decisionDigest(record)}, statement ${statement.findingsDigest}): review again with "cordon show" and sign a new statement.`);
+  if (statement.integrity !== record.integrity)
+    throw new ApprovalError(
+      'WRONG_INTEGRITY',
+      `The statement approves tarball ${statement.integrity}, but the mirror now has ${record.integrity} for ${statement.package}@${statement.version}. Review the new bytes ("cordon show") and sign again.`,
+    );
+  if (statement.findingsDigest !== decisionDigest(record))
+    throw new ApprovalError(
+      'DIGEST_CHANGED',
+      `The analysis changed since this statement was made (findings digest ${decisionDigest(record)}, statement ${statement.findingsDigest}): review again with "cordon show" and sign a new statement.`,
+    );
   if (ctx.alreadySigned(approver.name, statement.decision)) {
-    throw new ApprovalError('ALREADY_SIGNED', `${approver.name} has already signed "${statement.decision}" for these exact bytes and findings; one approver counts once, whichever way they sign. Ask another approver.`);
+    throw new ApprovalError(
+      'ALREADY_SIGNED',
+      `${approver.name} has already signed "${statement.decision}" for these exact bytes and findings; one approver counts once, whichever way they sign. Ask another approver.`,
+    );
   }
   return statement;
 }

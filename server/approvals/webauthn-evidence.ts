@@ -43,7 +43,10 @@ export function asEvidence(value: unknown): WebAuthnEvidence | undefined {
 
 /** The bytes the authenticator signed. */
 export function signedBytes(ev: Pick<WebAuthnEvidence, 'authenticatorData' | 'clientDataJSON'>): Buffer {
-  return Buffer.concat([Buffer.from(ev.authenticatorData, 'base64url'), createHash('sha256').update(Buffer.from(ev.clientDataJSON, 'base64url')).digest()]);
+  return Buffer.concat([
+    Buffer.from(ev.authenticatorData, 'base64url'),
+    createHash('sha256').update(Buffer.from(ev.clientDataJSON, 'base64url')).digest(),
+  ]);
 }
 
 /** Null when `ev` proves a user-verified passkey signature over `statementText`; otherwise what is wrong. */
@@ -55,13 +58,15 @@ export function checkWebAuthnEvidence(statementText: string, ev: WebAuthnEvidenc
     return 'the clientDataJSON is not JSON';
   }
   if (clientData.type !== 'webauthn.get') return `the clientDataJSON is of type ${JSON.stringify(clientData.type)}, not webauthn.get`;
-  if (clientData.challenge !== statementChallenge(statementText)) return "the signed challenge is not the SHA-256 of the statement";
+  if (clientData.challenge !== statementChallenge(statementText)) return 'the signed challenge is not the SHA-256 of the statement';
   if (clientData.origin !== ev.origin) return 'the clientDataJSON names another origin than the one recorded';
   const authData = Buffer.from(ev.authenticatorData, 'base64url');
   if (authData.length < 37) return 'the authenticatorData is too short';
-  if (!authData.subarray(0, 32).equals(createHash('sha256').update(ev.rpId, 'utf8').digest())) return 'the authenticatorData is for another relying party';
+  if (!authData.subarray(0, 32).equals(createHash('sha256').update(ev.rpId, 'utf8').digest()))
+    return 'the authenticatorData is for another relying party';
   const flags = authData[32]!;
-  if ((flags & USER_PRESENT) === 0 || (flags & USER_VERIFIED) === 0) return 'the authenticator did not verify the user (no PIN or biometric)';
+  if ((flags & USER_PRESENT) === 0 || (flags & USER_VERIFIED) === 0)
+    return 'the authenticator did not verify the user (no PIN or biometric)';
   let ok: boolean;
   try {
     const key = createPublicKey(ev.publicKeyPem);

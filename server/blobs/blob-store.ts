@@ -146,9 +146,16 @@ export class BlobStore {
     if (!got.matches && !got.gzip) {
       // No tarball at all (a proxy's error page with 200, a captive portal): a glitch to retry, not other bytes.
       await unlink(tmp).catch(() => undefined);
-      throw new BlobError('UPSTREAM_BAD_RESPONSE', `${source.url} answered with something that is not a tarball (${got.size} bytes, not gzip); trying again later`);
+      throw new BlobError(
+        'UPSTREAM_BAD_RESPONSE',
+        `${source.url} answered with something that is not a tarball (${got.size} bytes, not gzip); trying again later`,
+      );
     }
-    const other = !got.matches ? `its ${source.pin.algorithm} is not the pinned ${source.pin.sri}` : source.blob && got.sha512.sri !== source.blob.sri ? `its sha512 ${got.sha512.sri} differs from the bytes verified before (${source.blob.sri})` : null;
+    const other = !got.matches
+      ? `its ${source.pin.algorithm} is not the pinned ${source.pin.sri}`
+      : source.blob && got.sha512.sri !== source.blob.sri
+        ? `its sha512 ${got.sha512.sri} differs from the bytes verified before (${source.blob.sri})`
+        : null;
     if (other) {
       await unlink(tmp).catch(() => undefined);
       throw new BlobError('DIGEST_MISMATCH', `upstream sent other bytes for ${source.label} than the ones pinned: ${other}`);
@@ -160,7 +167,9 @@ export class BlobStore {
       await rename(tmp, final);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      throw new BlobError('STORE_FAILED', `cannot store the verified tarball of ${source.label}: ${(err as Error).message}`, { cause: err });
+      throw new BlobError('STORE_FAILED', `cannot store the verified tarball of ${source.label}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return { sha512: got.sha512, size: got.size, path: final };
   }

@@ -18,6 +18,12 @@ export type BlobErrorCode =
 export class BlobError extends CordonError<BlobErrorCode> {
   /** True when trying again later may succeed. */
   get transient(): boolean {
-    return this.code === 'UPSTREAM_HTTP_ERROR' || this.code === 'UPSTREAM_UNREACHABLE' || this.code === 'UPSTREAM_TIMEOUT' || this.code === 'UPSTREAM_BAD_RESPONSE' || this.code === 'STORE_FAILED';
+    return (
+      this.code === 'UPSTREAM_HTTP_ERROR' ||
+      this.code === 'UPSTREAM_UNREACHABLE' ||
+      this.code === 'UPSTREAM_TIMEOUT' ||
+      this.code === 'UPSTREAM_BAD_RESPONSE' ||
+      this.code === 'STORE_FAILED'
+    );
   }
 }

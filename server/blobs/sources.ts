@@ -15,7 +15,10 @@ export function blobSource(record: VersionRecord, upstream: string): BlobSource 
   const pin = parsePinned(record.integrity);
   if (!pin) return null;
   const base = record.package.slice(record.package.lastIndexOf('/') + 1);
-  const url = record.tarballUrl ?? new URL(`${record.package.replace('/', '%2f')}/-/${encodeURIComponent(record.tarball ?? `${base}-${record.version}.tgz`)}`, upstream).href;
+  const url =
+    record.tarballUrl ??
+    new URL(`${record.package.replace('/', '%2f')}/-/${encodeURIComponent(record.tarball ?? `${base}-${record.version}.tgz`)}`, upstream)
+      .href;
   return { url, pin, blob: blobDigest(record.blob), label: `${record.package}@${record.version}` };
 }
 
@@ -24,7 +27,12 @@ export function blobSource(record: VersionRecord, upstream: string): BlobSource 
  * address on the upstream registry. Throws BlobError when the manifest names two digests of its
  * strongest algorithm, none, or a tarball elsewhere.
  */
-export function manifestSource(name: string, version: string, dist: { integrity?: unknown; shasum?: unknown; tarball?: unknown } | undefined, upstream: string): BlobSource {
+export function manifestSource(
+  name: string,
+  version: string,
+  dist: { integrity?: unknown; shasum?: unknown; tarball?: unknown } | undefined,
+  upstream: string,
+): BlobSource {
   const label = `${name}@${version}`;
   const pin = pinDigest(dist);
   if (pin.kind === 'refused') throw new BlobError('DIGEST_MISMATCH', `${label} cannot be verified: ${pin.reason}`);

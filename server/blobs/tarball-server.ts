@@ -44,7 +44,14 @@ export class TarballServer {
     const id = `${record.package}@${record.version}`;
     const source = blobSource(record, this.deps.upstream);
     if (!source) {
-      return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon cannot serve ${id}: no single digest was pinned for its tarball, so its bytes cannot be verified. Install another version; tell the mirror's operator if you need this one.`), { package: record.package, version: record.version });
+      return sendError(
+        res,
+        new HttpError(
+          'INTEGRITY_MISMATCH',
+          `Cordon cannot serve ${id}: no single digest was pinned for its tarball, so its bytes cannot be verified. Install another version; tell the mirror's operator if you need this one.`,
+        ),
+        { package: record.package, version: record.version },
+      );
     }
     for (let attempt = 0; attempt < 2; attempt++) {
       let stored: StoredBlob;
@@ -52,7 +59,11 @@ export class TarballServer {
         stored = await this.deps.blobs.ensure(source);
         if (!source.blob) {
           const onRecord = await this.deps.recordBlob(record, stored.sha512.sri);
-          if (onRecord !== null && onRecord !== stored.sha512.sri) throw new BlobError('DIGEST_MISMATCH', `upstream sent other bytes for ${id} than the ones verified before (${onRecord}), though both match its pinned ${source.pin.algorithm}`);
+          if (onRecord !== null && onRecord !== stored.sha512.sri)
+            throw new BlobError(
+              'DIGEST_MISMATCH',
+              `upstream sent other bytes for ${id} than the ones verified before (${onRecord}), though both match its pinned ${source.pin.algorithm}`,
+            );
         }
       } catch (err) {
         return this.refuse(record, err, res);
@@ -65,7 +76,14 @@ export class TarballServer {
       if (!bytes) continue; // the stored file did not verify and is gone: fetch it again
       return this.send(bytes, stored, req, res);
     }
-    return sendError(res, new HttpError('UNAVAILABLE', `Cordon could not read a verified copy of ${id}'s tarball. Try again in a minute; if it persists, the mirror's disk needs attention.`), { package: record.package, version: record.version });
+    return sendError(
+      res,
+      new HttpError(
+        'UNAVAILABLE',
+        `Cordon could not read a verified copy of ${id}'s tarball. Try again in a minute; if it persists, the mirror's disk needs attention.`,
+      ),
+      { package: record.package, version: record.version },
+    );
   }
 
   /** Verified bytes of a stored blob: from memory, else read and checked (one read per blob at a time). */
@@ -130,23 +148,81 @@ export class TarballServer {
     const id = `${record.package}@${record.version}`;
     const extra = { package: record.package, version: record.version };
     if (!(err instanceof BlobError)) {
-      this.deps.logger.error({ package: record.package, version: record.version, err: (err as Error)?.message }, 'cordon: cannot serve a tarball');
-      return sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot serve ${id} right now. Try again in a minute; if it persists, tell the mirror's operator.`), extra);
+      this.deps.logger.error(
+        { package: record.package, version: record.version, err: (err as Error)?.message },
+        'cordon: cannot serve a tarball',
+      );
+      return sendError(
+        res,
+        new HttpError(
+          'UNAVAILABLE',
+          `Cordon cannot serve ${id} right now. Try again in a minute; if it persists, tell the mirror's operator.`,
+        ),
+        extra,
+      );
     }
     switch (err.code) {
       case 'DIGEST_MISMATCH':
-        this.deps.logger.error({ package: record.package, version: record.version, err: err.message }, 'cordon: upstream bytes contradict the pinned digest; blocking the version');
+        this.deps.logger.error(
+          { package: record.package, version: record.version, err: err.message },
+          'cordon: upstream bytes contradict the pinned digest; blocking the version',
+        );
         // Blocked before the refusal goes out; if the store cannot write it, the refusal still goes out (nothing is served).
-        await this.deps.blockMismatch(record, err.message).catch((blockErr: unknown) => this.deps.logger.error({ package: record.package, version: record.version, err: (blockErr as Error)?.message }, 'cordon: cannot block a version whose bytes changed'));
-        return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon refuses ${id}: ${err.message}. The version is now blocked and will not be served; install another version and tell your security team.`), extra);
+        await this.deps
+          .blockMismatch(record, err.message)
+          .catch((blockErr: unknown) =>
+            this.deps.logger.error(
+              { package: record.package, version: record.version, err: (blockErr as Error)?.message },
+              'cordon: cannot block a version whose bytes changed',
+            ),
+          );
+        return sendError(
+          res,
+          new HttpError(
+            'INTEGRITY_MISMATCH',
+            `Cordon refuses ${id}: ${err.message}. The version is now blocked and will not be served; install another version and tell your security team.`,
+          ),
+          extra,
+        );
       case 'TOO_LARGE':
-        return sendError(res, new HttpError('INTEGRITY_MISMATCH', `Cordon cannot serve ${id}: ${err.message}. Install another version, or ask the mirror's operator to raise maxTarballSize.`), extra);
+        return sendError(
+          res,
+          new HttpError(
+            'INTEGRITY_MISMATCH',
+            `Cordon cannot serve ${id}: ${err.message}. Install another version, or ask the mirror's operator to raise maxTarballSize.`,
+          ),
+          extra,
+        );
       case 'STORE_FAILED':
-        return sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot store the verified tarball of ${id}, so it does not serve it (${err.message}). Try again later; the mirror's operator should free disk space.`), { retryAfterSeconds: 60 }), extra);
+        return sendError(
+          res,
+          Object.assign(
+            new HttpError(
+              'UNAVAILABLE',
+              `Cordon cannot store the verified tarball of ${id}, so it does not serve it (${err.message}). Try again later; the mirror's operator should free disk space.`,
+            ),
+            { retryAfterSeconds: 60 },
+          ),
+          extra,
+        );
       case 'UPSTREAM_NOT_FOUND':
-        return sendError(res, new HttpError('BAD_GATEWAY', `Cordon cannot serve ${id}: the upstream registry no longer has its tarball (${err.message}). Install another version.`), extra);
+        return sendError(
+          res,
+          new HttpError(
+            'BAD_GATEWAY',
+            `Cordon cannot serve ${id}: the upstream registry no longer has its tarball (${err.message}). Install another version.`,
+          ),
+          extra,
+        );
       default:
-        return sendError(res, new HttpError('UNAVAILABLE', `Cordon cannot fetch ${id} from the upstream registry right now (${err.message}). Try again in a minute.`), extra);
+        return sendError(
+          res,
+          new HttpError(
+            'UNAVAILABLE',
+            `Cordon cannot fetch ${id} from the upstream registry right now (${err.message}). Try again in a minute.`,
+          ),
+          extra,
+        );
     }
   }
 }

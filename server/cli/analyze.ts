@@ -25,7 +25,12 @@ exit status: 0 nothing at or above --fail-on, 1 something was, 2 bad input
 
 class UsageError extends CordonError<'USAGE'> {}
 
-interface Args { readonly old: string; readonly next: string; readonly json: boolean; readonly failOn: Severity }
+interface Args {
+  readonly old: string;
+  readonly next: string;
+  readonly json: boolean;
+  readonly failOn: Severity;
+}
 
 function parseArgs(argv: string[]): Args | 'help' {
   const positional: string[] = [];
@@ -37,7 +42,8 @@ function parseArgs(argv: string[]): Args | 'help' {
     if (a === '--json') json = true;
     else if (a === '--fail-on' || a.startsWith('--fail-on=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (!value || !isSeverity(value)) throw new UsageError('USAGE', `--fail-on needs one of info, low, medium, high, critical (got "${value ?? ''}")`);
+      if (!value || !isSeverity(value))
+        throw new UsageError('USAGE', `--fail-on needs one of info, low, medium, high, critical (got "${value ?? ''}")`);
       failOn = value;
     } else if (a.startsWith('--')) throw new UsageError('USAGE', `unknown option ${a}`);
     else positional.push(a);
@@ -70,7 +76,11 @@ async function loadSide(arg: string, up: Upstream): Promise<PackageSide> {
     try {
       bytes = await readFile(arg);
     } catch (err) {
-      throw new UsageError('USAGE', `cannot read ${arg}: ${(err as NodeJS.ErrnoException).code ?? 'error'}; give a .tgz path or pkg@version`, { cause: err });
+      throw new UsageError(
+        'USAGE',
+        `cannot read ${arg}: ${(err as NodeJS.ErrnoException).code ?? 'error'}; give a .tgz path or pkg@version`,
+        { cause: err },
+      );
     }
     return { manifest: null, ...unpackVersion(bytes) };
   }

@@ -14,7 +14,9 @@ import { EXIT, printable, reportError, UsageError } from './error-text';
 import { STATEMENT_TTL_MS } from '../approvals/verify-decision';
 import { formatDuration } from '../config/duration';
 
-const usage = (d: Decision) => `usage: cordon ${d} <pkg@version> ${d === 'reject' ? '--reason TEXT' : '[--reason TEXT]'} [--key FILE] [--ssh-keygen] [--yes] [--registry URL] [--json]
+const usage = (
+  d: Decision,
+) => `usage: cordon ${d} <pkg@version> ${d === 'reject' ? '--reason TEXT' : '[--reason TEXT]'} [--key FILE] [--ssh-keygen] [--yes] [--registry URL] [--json]
 
   --key FILE      your approver key (default: CORDON_KEY, then ~/.ssh/cordon_ed25519). An unencrypted
                   Ed25519 key file signs in-process; an encrypted or hardware (sk-) key, or a .pub file
@@ -50,7 +52,13 @@ async function confirm(question: string): Promise<boolean> {
 /** Runs `cordon approve` or `cordon reject`. */
 export async function decideCommand(decision: Decision, argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseCommand(argv, { ...COMMON_OPTIONS, reason: { type: 'string' }, key: { type: 'string' }, 'ssh-keygen': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } });
+    const { values, positionals } = parseCommand(argv, {
+      ...COMMON_OPTIONS,
+      reason: { type: 'string' },
+      key: { type: 'string' },
+      'ssh-keygen': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+    });
     if (values.help) {
       process.stdout.write(usage(decision));
       return EXIT.ok;
@@ -58,7 +66,8 @@ export async function decideCommand(decision: Decision, argv: string[]): Promise
     if (positionals.length !== 1) throw new UsageError('USAGE', 'expected one pkg@version');
     const { name, version } = versionSpec(positionals[0]);
     const reason = values.reason ?? '';
-    if (decision === 'reject' && !reason.trim()) throw new UsageError('USAGE', 'a rejection needs --reason: say what is wrong, for the audit log and the people who asked for it');
+    if (decision === 'reject' && !reason.trim())
+      throw new UsageError('USAGE', 'a rejection needs --reason: say what is wrong, for the audit log and the people who asked for it');
     const defaultKey = join(homedir(), '.ssh', 'cordon_ed25519');
     const keyPath = values.key ?? process.env.CORDON_KEY ?? (existsSync(defaultKey) ? defaultKey : undefined);
     if (!keyPath) throw new UsageError('USAGE', `no key: pass --key FILE or set CORDON_KEY (or create ${defaultKey} with "cordon keygen")`);
@@ -69,7 +78,10 @@ export async function decideCommand(decision: Decision, argv: string[]): Promise
     // Sign only what was asked for, in canonical form: a mirror cannot slip in another version or decision.
     const statement = parseStatement(text);
     if (statement.package !== name || statement.version !== version || statement.decision !== decision || statement.reason !== reason) {
-      throw new UsageError('USAGE', `the mirror returned a statement for ${statement.decision} ${statement.package}@${statement.version}, not what was asked; nothing was signed. Check --registry`);
+      throw new UsageError(
+        'USAGE',
+        `the mirror returned a statement for ${statement.decision} ${statement.package}@${statement.version}, not what was asked; nothing was signed. Check --registry`,
+      );
     }
     process.stderr.write(printable(describe(statement, key.via, fingerprint(encodePublicKeyBlob(key.publicKey)))));
     if (process.stdin.isTTY && !values.yes && !(await confirm(`Sign and send this ${decision}? [y/N] `))) {

@@ -60,7 +60,11 @@ check_passkey() {
 }
 `;
 
-function writePasskeyDecision(dir: string, base: string, d: AuditedDecision & { evidence: NonNullable<AuditedDecision['evidence']> }): void {
+function writePasskeyDecision(
+  dir: string,
+  base: string,
+  d: AuditedDecision & { evidence: NonNullable<AuditedDecision['evidence']> },
+): void {
   const folder = join(dir, 'decisions', `${base}.webauthn`);
   mkdirSync(folder);
   const ev = d.evidence;
@@ -93,7 +97,9 @@ export function exportAudit(dir: string, entries: readonly AuditEntry[], report:
     writeFileSync(join(dir, `${base}.pem`), e.publicKeyPem, { flag: 'wx' });
     enrollmentFile.set(e, base);
     allow(who.get(e.approver)!, e.keyLine, PASSKEY_NAMESPACE);
-    commands.push(`ssh-keygen -Y verify -f allowed_signers -I '${who.get(e.approver)}' -n ${PASSKEY_NAMESPACE} -s '${base}.request.sig' < '${base}.request.json'`);
+    commands.push(
+      `ssh-keygen -Y verify -f allowed_signers -I '${who.get(e.approver)}' -n ${PASSKEY_NAMESPACE} -s '${base}.request.sig' < '${base}.request.json'`,
+    );
   }
   for (const d of report.decisions) {
     const s = d.statement;
@@ -106,7 +112,9 @@ export function exportAudit(dir: string, entries: readonly AuditEntry[], report:
     }
     allow(who.get(s.approver)!, d.keyLine, NAMESPACE);
     writeFileSync(join(dir, 'decisions', `${base}.sig`), d.signature, { flag: 'wx' });
-    commands.push(`ssh-keygen -Y verify -f allowed_signers -I '${who.get(s.approver)}' -n ${NAMESPACE} -s 'decisions/${base}.sig' < 'decisions/${base}.json'`);
+    commands.push(
+      `ssh-keygen -Y verify -f allowed_signers -I '${who.get(s.approver)}' -n ${NAMESPACE} -s 'decisions/${base}.sig' < 'decisions/${base}.json'`,
+    );
   }
   const lines = [...signers].map(([k, ns]) => {
     const [principal, ...key] = k.split(' ');
@@ -115,7 +123,11 @@ export function exportAudit(dir: string, entries: readonly AuditEntry[], report:
   writeFileSync(join(dir, 'allowed_signers'), lines.join(''), { flag: 'wx' });
   writeFileSync(join(dir, 'audit.jsonl'), entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { flag: 'wx' });
   const passkeys = report.decisions.some((d) => d.method === 'webauthn') ? PASSKEY_CHECK : '';
-  writeFileSync(join(dir, 'verify.sh'), `#!/bin/sh\n# Checks every exported decision with OpenSSH and openssl alone. Run from this folder.\nset -e\n${passkeys}${commands.join('\n')}\n`, { flag: 'wx', mode: 0o755 });
+  writeFileSync(
+    join(dir, 'verify.sh'),
+    `#!/bin/sh\n# Checks every exported decision with OpenSSH and openssl alone. Run from this folder.\nset -e\n${passkeys}${commands.join('\n')}\n`,
+    { flag: 'wx', mode: 0o755 },
+  );
   const byPasskey = report.decisions.filter((d) => d.method === 'webauthn').length;
   return `Exported ${report.decisions.length} signed decision(s) (${byPasskey} by passkey), ${report.enrollments.length} passkey enrollment(s) and ${entries.length} audit entries to ${dir}.\nCheck them without Cordon: cd ${dir} && sh verify.sh\n`;
 }

@@ -29,7 +29,10 @@ const USAGE = `usage: cordon audit verify [--db FILE] [--expect-head ID:HASH] [-
   --expect-head   an ID:HASH printed by an earlier verify: also detects entries cut from the end
 `;
 
-async function load(db: string | undefined, registry: string | undefined): Promise<{ entries: AuditEntry[]; sequence: number | null; source: string }> {
+async function load(
+  db: string | undefined,
+  registry: string | undefined,
+): Promise<{ entries: AuditEntry[]; sequence: number | null; source: string }> {
   if (db && /^postgres(ql)?:\/\//i.test(db)) {
     // Loaded only when asked for, so the SQLite default never loads the PostgreSQL driver.
     const { readPostgresAudit } = await import('../../storage/postgres');
@@ -56,7 +59,9 @@ function summary(report: AuditReport, source: string): string {
   if (report.problems.length) {
     return `${report.problems.map((p) => `  entry ${p.id}: ${p.message} [${p.code}]`).join('\n')}\n\nThe audit log of ${source} has ${report.problems.length} problem(s): it was changed outside Cordon. Keep a copy of the database as evidence and restore from a backup you trust.\n`;
   }
-  const head = report.head ? `\nHead: ${report.head.id}:${report.head.hash}\nKeep it, and pass --expect-head ${report.head.id}:${report.head.hash} next time to detect entries cut from the end.` : '';
+  const head = report.head
+    ? `\nHead: ${report.head.id}:${report.head.hash}\nKeep it, and pass --expect-head ${report.head.id}:${report.head.hash} next time to detect entries cut from the end.`
+    : '';
   return `OK: ${report.entries} entries in an unbroken hash chain, ${report.decisions.length} signed decision(s) verified (${source}).${head}\n`;
 }
 
@@ -72,7 +77,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
       const head = parseHead(values['expect-head']);
       const { entries, sequence, source } = await load(values.db, values.registry);
       const report = verifyAudit(entries, { sequence, head });
-      process.stdout.write(values.json ? `${JSON.stringify({ source, entries: report.entries, decisions: report.decisions.length, head: report.head, problems: report.problems }, null, 2)}\n` : summary(report, source));
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ source, entries: report.entries, decisions: report.decisions.length, head: report.head, problems: report.problems }, null, 2)}\n`
+          : summary(report, source),
+      );
       return report.problems.length ? EXIT.refused : EXIT.ok;
     }
     if (sub === 'export' && rest.length === 1) {
@@ -85,7 +94,10 @@ export async function auditCommand(argv: string[]): Promise<number> {
       }
       return EXIT.ok;
     }
-    throw new UsageError('USAGE', sub === 'verify' || sub === 'export' ? `wrong arguments for audit ${sub}` : `unknown audit command ${JSON.stringify(sub)}`);
+    throw new UsageError(
+      'USAGE',
+      sub === 'verify' || sub === 'export' ? `wrong arguments for audit ${sub}` : `unknown audit command ${JSON.stringify(sub)}`,
+    );
   } catch (err) {
     return reportError('audit', err, USAGE);
   }

@@ -40,11 +40,15 @@ export async function backupCommand(argv: string[]): Promise<number> {
       // Loaded only when asked for, so the SQLite default never loads the PostgreSQL driver.
       const { backupPostgres } = await import('../../storage/postgres');
       const summary = await backupPostgres(databaseUrl, file);
-      process.stdout.write(`Backed up the PostgreSQL store to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (store ${summary.dataId}).\n`);
+      process.stdout.write(
+        `Backed up the PostgreSQL store to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (store ${summary.dataId}).\n`,
+      );
       return EXIT.ok;
     }
     const summary = await backupStore(config.dataDir, file);
-    process.stdout.write(`Backed up ${config.dataDir} to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (data folder ${summary.dataId}).\n`);
+    process.stdout.write(
+      `Backed up ${config.dataDir} to ${file}: ${summary.versions} versions, ${summary.decisions} decisions, audit head ${head(summary.head)} (data folder ${summary.dataId}).\n`,
+    );
     return EXIT.ok;
   } catch (err) {
     return reportError('backup', err, BACKUP_USAGE);
@@ -66,15 +70,17 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       const { restorePostgres } = await import('../../storage/postgres');
       const { restored, identity } = await restorePostgres(databaseUrl, file, config.dataDir, Date.now());
       process.stdout.write(
-        `Restored ${file} into the PostgreSQL database of CORDON_DATABASE_URL: ${restored.versions} versions, ${restored.decisions} decisions, audit head ${head(restored.head)}; the restore is audit entry ${head(identity.auditHead)}.\n`
-          + 'Point every mirror at this database. A mirror whose data folder saw a later head refuses it as rolled back: give it a new, empty data folder (its verified tarballs are fetched again).\n',
+        `Restored ${file} into the PostgreSQL database of CORDON_DATABASE_URL: ${restored.versions} versions, ${restored.decisions} decisions, audit head ${head(restored.head)}; the restore is audit entry ${head(identity.auditHead)}.\n` +
+          'Point every mirror at this database. A mirror whose data folder saw a later head refuses it as rolled back: give it a new, empty data folder (its verified tarballs are fetched again).\n',
       );
       return EXIT.ok;
     }
     const { restored, replacedHead, movedAside } = restoreStore(config.dataDir, file, Date.now());
     process.stdout.write(
       `Restored ${file} into ${config.dataDir}: ${restored.versions} versions, ${restored.decisions} decisions, audit head ${head(restored.head)}.\n` +
-        (replacedHead && restored.head && replacedHead.id > restored.head.id ? `The store had reached audit entry ${replacedHead.id}; what happened after the backup is not in it (the replaced store was kept).\n` : '') +
+        (replacedHead && restored.head && replacedHead.id > restored.head.id
+          ? `The store had reached audit entry ${replacedHead.id}; what happened after the backup is not in it (the replaced store was kept).\n`
+          : '') +
         (movedAside.length ? `Moved aside: ${movedAside.join(', ')}\n` : '') +
         'Start the mirror.\n',
     );

@@ -16,7 +16,12 @@ export const DEFAULT_URL = 'http://127.0.0.1:4873';
 
 /** An answer of the mirror that is not a success: `code` is the mirror's own, or MIRROR_* for transport failures. */
 export class MirrorError extends CordonError<string> {
-  constructor(code: string, message: string, readonly status: number | null, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
   }
 }
@@ -39,7 +44,14 @@ export interface PackageVersionJson {
 export interface FindingsJson {
   now: string;
   status: StatusJson;
-  analysis: { previousVersion: string | null; findings: StoredFinding[]; digest: string; maxSeverity: string | null; analyzerVersion: string; finishedAt: string } | null;
+  analysis: {
+    previousVersion: string | null;
+    findings: StoredFinding[];
+    digest: string;
+    maxSeverity: string | null;
+    analyzerVersion: string;
+    finishedAt: string;
+  } | null;
   diff: VersionDiff | null;
   diffError?: { code: string; error: string };
 }
@@ -55,9 +67,14 @@ export function mirrorUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   try {
     url = new URL(raw);
   } catch {
-    throw new MirrorError('MIRROR_URL_INVALID', `${JSON.stringify(raw)} is not a URL; pass --registry http://host:4873 or set CORDON_URL.`, null);
+    throw new MirrorError(
+      'MIRROR_URL_INVALID',
+      `${JSON.stringify(raw)} is not a URL; pass --registry http://host:4873 or set CORDON_URL.`,
+      null,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MirrorError('MIRROR_URL_INVALID', `${raw} is not an http(s) URL; pass --registry http://host:4873 or set CORDON_URL.`, null);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new MirrorError('MIRROR_URL_INVALID', `${raw} is not an http(s) URL; pass --registry http://host:4873 or set CORDON_URL.`, null);
   url.username = '';
   url.password = '';
   return url.toString().replace(/\/+$/, '');
@@ -68,7 +85,12 @@ function fromSettings(env: NodeJS.ProcessEnv, cwd: string): string {
   try {
     return mirrorBaseUrl(loadConfig(env, cwd));
   } catch (err) {
-    throw new MirrorError('MIRROR_URL_INVALID', `cannot tell where the mirror is from the settings in ${cwd}: ${(err as Error).message}. Pass --registry http://host:4873 or set CORDON_URL`, null, { cause: err });
+    throw new MirrorError(
+      'MIRROR_URL_INVALID',
+      `cannot tell where the mirror is from the settings in ${cwd}: ${(err as Error).message}. Pass --registry http://host:4873 or set CORDON_URL`,
+      null,
+      { cause: err },
+    );
   }
 }
 
@@ -86,12 +108,23 @@ export class CordonClient {
   }
 
   /** A call to `/-/cordon/api/v1<prefix><path>`: the JSON answer, or a MirrorError with the mirror's code. */
-  private async request<T>(method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown, prefix = '/approvals'): Promise<T> {
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string> = {},
+    body?: unknown,
+    prefix = '/approvals',
+  ): Promise<T> {
     const url = new URL(`${this.baseUrl}/-/cordon/api/v1${prefix}${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(120_000) });
+      res = await fetch(url, {
+        method,
+        headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(120_000),
+      });
     } catch (err) {
       throw new MirrorError('MIRROR_UNREACHABLE', `cannot reach the Cordon mirror at ${this.baseUrl}`, null, { cause: err });
     }
@@ -100,20 +133,39 @@ export class CordonClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new MirrorError('MIRROR_BAD_RESPONSE', `${this.baseUrl} answered ${res.status} without JSON; is it a Cordon mirror?`, res.status);
+      throw new MirrorError(
+        'MIRROR_BAD_RESPONSE',
+        `${this.baseUrl} answered ${res.status} without JSON; is it a Cordon mirror?`,
+        res.status,
+      );
     }
     if (!res.ok) {
       const { error, code } = (json ?? {}) as { error?: unknown; code?: unknown };
-      throw new MirrorError(typeof code === 'string' ? code : 'MIRROR_HTTP_ERROR', typeof error === 'string' ? error : `the mirror answered ${res.status}`, res.status);
+      throw new MirrorError(
+        typeof code === 'string' ? code : 'MIRROR_HTTP_ERROR',
+        typeof error === 'string' ? error : `the mirror answered ${res.status}`,
+        res.status,
+      );
     }
     return json as T;
   }
 
-  statement(name: string, version: string, decision: 'approve' | 'reject', reason: string, key: string): Promise<{ statement: Statement; text: string; expiresAt: string }> {
+  statement(
+    name: string,
+    version: string,
+    decision: 'approve' | 'reject',
+    reason: string,
+    key: string,
+  ): Promise<{ statement: Statement; text: string; expiresAt: string }> {
     return this.request('GET', '/statement', { package: name, version, decision, reason, key });
   }
 
-  submit(name: string, version: string, statement: string, signature: string): Promise<{ accepted: DecisionJson; transition: Transition | null; status: StatusJson }> {
+  submit(
+    name: string,
+    version: string,
+    statement: string,
+    signature: string,
+  ): Promise<{ accepted: DecisionJson; transition: Transition | null; status: StatusJson }> {
     return this.request('POST', '/decisions', {}, { package: name, version, statement, signature });
   }
 
@@ -126,7 +178,10 @@ export class CordonClient {
     const versions: StatusJson[] = [];
     let now = '';
     for (let after: string | null = ''; after !== null; ) {
-      const page: { now: string; versions: StatusJson[]; next?: string | null } = await this.request('GET', '/queue', { limit: '500', ...(after ? { after } : {}) });
+      const page: { now: string; versions: StatusJson[]; next?: string | null } = await this.request('GET', '/queue', {
+        limit: '500',
+        ...(after ? { after } : {}),
+      });
       now ||= page.now;
       versions.push(...page.versions);
       after = page.next ?? null;
@@ -159,7 +214,11 @@ export class CordonClient {
     let after = 0;
     let head: { id: number; hash: string } | null = null;
     for (;;) {
-      const page = await this.request<{ entries: AuditEntry[]; head: { id: number; hash: string } | null; next: number | null }>('GET', '/audit', { after: String(after), limit: '1000' });
+      const page = await this.request<{ entries: AuditEntry[]; head: { id: number; hash: string } | null; next: number | null }>(
+        'GET',
+        '/audit',
+        { after: String(after), limit: '1000' },
+      );
       entries.push(...page.entries);
       head ??= page.head;
       if (page.next === null) return { entries, head };
@@ -183,6 +242,10 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
 /** `pkg@1.2.3` / `@scope/pkg@1.2.3` → name and version, or a usage error. */
 export function versionSpec(arg: string | undefined): { name: string; version: string } {
   const spec = arg ? parseSpec(arg) : null;
-  if (!spec) throw new UsageError('USAGE', `expected a package and version like lodash@4.17.21 or @scope/name@1.0.0${arg ? `, got ${JSON.stringify(arg)}` : ''}`);
+  if (!spec)
+    throw new UsageError(
+      'USAGE',
+      `expected a package and version like lodash@4.17.21 or @scope/name@1.0.0${arg ? `, got ${JSON.stringify(arg)}` : ''}`,
+    );
   return spec;
 }

@@ -20,7 +20,15 @@ export const EXIT = {
 export class UsageError extends CordonError<'USAGE'> {}
 
 const UNAVAILABLE = new Set(['MIRROR_UNREACHABLE', 'MIRROR_BAD_RESPONSE', 'MIRROR_HTTP_ERROR', 'INTERNAL', 'UNAVAILABLE']);
-const USAGE = new Set(['USAGE', 'MIRROR_URL_INVALID', 'KEY_UNREADABLE', 'KEY_UNSUPPORTED', 'SSH_KEYGEN_FAILED', 'NO_SUCH_ROUTE', 'BAD_REQUEST']);
+const USAGE = new Set([
+  'USAGE',
+  'MIRROR_URL_INVALID',
+  'KEY_UNREADABLE',
+  'KEY_UNSUPPORTED',
+  'SSH_KEYGEN_FAILED',
+  'NO_SUCH_ROUTE',
+  'BAD_REQUEST',
+]);
 
 /** Extra advice for codes whose message alone does not carry the next step. */
 const NEXT_STEP: Readonly<Record<string, string>> = {
@@ -48,11 +56,19 @@ export function redact(text: string): string {
  * bidirectional overrides (Trojan Source) are shown as \\u{…} instead of acting on the reviewer's screen.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
 }
 
 /** Prints `cordon <command>: <message> [CODE]` (and the usage for a usage error) and returns the exit code. */
-export function reportError(command: string, err: unknown, usage?: string, write: (s: string) => void = (s) => void process.stderr.write(s)): number {
+export function reportError(
+  command: string,
+  err: unknown,
+  usage?: string,
+  write: (s: string) => void = (s) => void process.stderr.write(s),
+): number {
   if (err instanceof CordonError) {
     const code = err.code as string;
     const next = NEXT_STEP[code];
@@ -61,6 +77,10 @@ export function reportError(command: string, err: unknown, usage?: string, write
     if (code === 'USAGE' && usage) write(usage);
     return exitCodeFor(code);
   }
-  write(redact(`cordon ${command}: unexpected failure: ${(err as Error)?.message ?? String(err)}. This is a bug in Cordon; please report it with the command you ran.\n`));
+  write(
+    redact(
+      `cordon ${command}: unexpected failure: ${(err as Error)?.message ?? String(err)}. This is a bug in Cordon; please report it with the command you ran.\n`,
+    ),
+  );
   return EXIT.usage;
 }

@@ -20,7 +20,11 @@ export async function keygenCommand(argv: string[]): Promise<number> {
   try {
     let values: { file?: string; name?: string; help?: boolean };
     try {
-      ({ values } = parseArgs({ args: argv, options: { file: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+      ({ values } = parseArgs({
+        args: argv,
+        options: { file: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+      }));
     } catch (err) {
       throw new UsageError('USAGE', (err as Error).message);
     }
@@ -32,7 +36,8 @@ export async function keygenCommand(argv: string[]): Promise<number> {
     if (!name.trim() || /[\r\n]/.test(name)) throw new UsageError('USAGE', '--name must be one line of text');
     const path = resolve(values.file ?? join(homedir(), '.ssh', 'cordon_ed25519'));
     for (const p of [path, `${path}.pub`]) {
-      if (existsSync(p)) throw new UsageError('USAGE', `${p} already exists and is left untouched; choose another --file, or move it away first`);
+      if (existsSync(p))
+        throw new UsageError('USAGE', `${p} already exists and is left untouched; choose another --file, or move it away first`);
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const comment = `${name}@${hostname()}`;

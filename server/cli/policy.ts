@@ -23,13 +23,24 @@ date after which it is no longer needed. Export again after each fast-track.
 
 export async function policyCommand(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseCommand(argv, { ...COMMON_OPTIONS, format: { type: 'string' }, 'both-gates': { type: 'boolean' }, out: { type: 'string' }, force: { type: 'boolean' } });
+    const { values, positionals } = parseCommand(argv, {
+      ...COMMON_OPTIONS,
+      format: { type: 'string' },
+      'both-gates': { type: 'boolean' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+    });
     if (values.help) {
       process.stdout.write(USAGE);
       return EXIT.ok;
     }
-    if (positionals[0] !== 'export' || positionals.length !== 1) throw new UsageError('USAGE', 'expected "cordon policy export --format …"');
-    if (!isExportFormat(values.format)) throw new UsageError('USAGE', `--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? ` (got ${JSON.stringify(values.format)})` : ''}`);
+    if (positionals[0] !== 'export' || positionals.length !== 1)
+      throw new UsageError('USAGE', 'expected "cordon policy export --format …"');
+    if (!isExportFormat(values.format))
+      throw new UsageError(
+        'USAGE',
+        `--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? ` (got ${JSON.stringify(values.format)})` : ''}`,
+      );
     const client = new CordonClient(mirrorUrl(values.registry));
     const result = await client.policyExport(values.format, values['both-gates'] === true);
     if (values.json) {
@@ -41,7 +52,11 @@ export async function policyCommand(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     const out = resolve(values.out);
-    if (existsSync(out) && !values.force) throw new UsageError('USAGE', `${out} exists and is left untouched; merge the settings by hand (run without --out to print them) or pass --force`);
+    if (existsSync(out) && !values.force)
+      throw new UsageError(
+        'USAGE',
+        `${out} exists and is left untouched; merge the settings by hand (run without --out to print them) or pass --force`,
+      );
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, result.content);
     process.stderr.write(`Wrote ${out} (${result.file} settings from ${client.baseUrl}).\n`);

@@ -47,9 +47,18 @@ export async function queueCommand(argv: string[]): Promise<number> {
     const rows = [['VERSION', 'STATE', 'TIME', 'WORST FINDING', 'APPROVALS', 'ANALYSIS']];
     for (const s of queue.versions) {
       const approvals = `${s.approvedBy.length}/${s.required}${s.fastTrack ? ' (fast-track)' : ''}${s.approvedBy.length ? ` ${s.approvedBy.map((a) => oneLine(a, 40)).join(',')}` : ''}`;
-      rows.push([oneLine(`${s.package}@${s.version}`, 120), s.state, timeLeft(s, now), s.maxSeverity ?? (s.analysis === 'pending' ? '-' : 'none'), approvals, s.analysis ?? '-']);
+      rows.push([
+        oneLine(`${s.package}@${s.version}`, 120),
+        s.state,
+        timeLeft(s, now),
+        s.maxSeverity ?? (s.analysis === 'pending' ? '-' : 'none'),
+        approvals,
+        s.analysis ?? '-',
+      ]);
     }
-    process.stdout.write(`${printable(table(rows))}\n\nReview one with "cordon show <pkg@version>", then "cordon approve" or "cordon reject".\n`);
+    process.stdout.write(
+      `${printable(table(rows))}\n\nReview one with "cordon show <pkg@version>", then "cordon approve" or "cordon reject".\n`,
+    );
     return EXIT.ok;
   } catch (err) {
     return reportError('queue', err, USAGE);

@@ -24,15 +24,25 @@ const USAGE = `usage: cordon store init --adopt-existing [--previous-store FILE]
 
 export async function storeCommand(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseCommand(argv, { 'adopt-existing': { type: 'boolean' }, 'previous-store': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parseCommand(argv, {
+      'adopt-existing': { type: 'boolean' },
+      'previous-store': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       process.stdout.write(USAGE);
       return EXIT.ok;
     }
-    if (positionals[0] !== 'init' || positionals.length !== 1) throw new UsageError('USAGE', 'expected "cordon store init --adopt-existing"');
-    if (!values['adopt-existing']) throw new UsageError('USAGE', 're-baselining turns the old versions of every stored package into a released baseline; say so with --adopt-existing');
+    if (positionals[0] !== 'init' || positionals.length !== 1)
+      throw new UsageError('USAGE', 'expected "cordon store init --adopt-existing"');
+    if (!values['adopt-existing'])
+      throw new UsageError(
+        'USAGE',
+        're-baselining turns the old versions of every stored package into a released baseline; say so with --adopt-existing',
+      );
     const previous = values['previous-store'] ? resolve(values['previous-store']) : null;
-    if (previous && !existsSync(previous)) throw new UsageError('USAGE', `${previous} does not exist; give the earlier cordon.sqlite or a backup of it`);
+    if (previous && !existsSync(previous))
+      throw new UsageError('USAGE', `${previous} does not exist; give the earlier cordon.sqlite or a backup of it`);
     const config = loadConfig();
     const pid = mirrorRunning(config.dataDir);
     if (pid !== null) throw new UsageError('USAGE', `a mirror (pid ${pid}) is running on ${config.dataDir}; stop it first`);
@@ -42,7 +52,9 @@ export async function storeCommand(argv: string[]): Promise<number> {
       `New store for ${config.dataDir} (data folder ${report.dataId}, mirror ${report.mirrorId}).\n` +
         (report.movedAside.length ? `Moved aside: ${report.movedAside.join(', ')}\n` : '') +
         `Adopted ${report.adoptedPackages.length} package(s) from the tarball storage as a baseline.\n` +
-        (previous ? `Carried from ${previous}: ${c.released} released, ${c.quarantined} quarantined, ${c.held} held for review again, ${c.blocked} blocked.\n` : 'No earlier store given: every stored package starts over as a new one.\n') +
+        (previous
+          ? `Carried from ${previous}: ${c.released} released, ${c.quarantined} quarantined, ${c.held} held for review again, ${c.blocked} blocked.\n`
+          : 'No earlier store given: every stored package starts over as a new one.\n') +
         'The adoption is in the audit log (cause store-adopted). Start the mirror.\n',
     );
     return EXIT.ok;

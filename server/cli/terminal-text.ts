@@ -14,11 +14,17 @@ export const VALUE_MAX = 300;
 export function oneLine(value: unknown, max = VALUE_MAX): string {
   const text = String(value ?? '');
   const cut = text.length > max ? text.slice(0, max) : text;
-  const escaped = cut.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  const escaped = cut.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
   return text.length > max ? `${escaped}... [cut: ${text.length - max} more characters]` : escaped;
 }
 
 /** Multi-line package text (a unified diff): each line escaped and bounded, the line structure kept. */
 export function lines(text: string, max = 1000): string {
-  return text.split('\n').map((line) => oneLine(line, max)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => oneLine(line, max))
+    .join('\n');
 }

@@ -4,7 +4,15 @@
  */
 import { formatDuration } from '../config/duration';
 import { reviewUrl } from '../http/links';
-import { COMMON_OPTIONS, CordonClient, mirrorUrl, parseCommand, versionSpec, type FindingsJson, type PackageVersionJson } from './cordon-client';
+import {
+  COMMON_OPTIONS,
+  CordonClient,
+  mirrorUrl,
+  parseCommand,
+  versionSpec,
+  type FindingsJson,
+  type PackageVersionJson,
+} from './cordon-client';
 import { EXIT, printable, reportError, UsageError } from './error-text';
 import { oneLine } from './terminal-text';
 
@@ -27,7 +35,10 @@ export interface WhyFacts {
 /** When the version is (or was) released, in words. */
 function releaseText(f: WhyFacts, now: number): string {
   const s = f.findings.status;
-  if (s.visible) return s.state === 'approved' ? `served since it was approved${s.fastTrack ? ' (fast-tracked before its cooldown ended)' : ''}` : 'served';
+  if (s.visible)
+    return s.state === 'approved'
+      ? `served since it was approved${s.fastTrack ? ' (fast-tracked before its cooldown ended)' : ''}`
+      : 'served';
   if (s.state === 'rejected' || s.state === 'blocked') return 'never: it will not be served';
   if (s.releaseAt === null) return 'not by time: an approver must sign it off';
   const at = Date.parse(s.releaseAt);
@@ -42,13 +53,21 @@ export function formatWhy(f: WhyFacts, now: number): string {
   const spec = oneLine(f.spec, 260);
   const out = [s.visible ? `${spec} is ${s.state}: the mirror serves it.` : `${spec} is ${s.state}: the mirror does not serve it.`, ''];
   out.push(`  reason     ${oneLine(s.reason, 600)}`);
-  if (f.version?.publishedAt) out.push(`  published  ${oneLine(f.version.publishedAt, 40)} (upstream)${f.version.firstSeenAt ? `, first seen here ${oneLine(f.version.firstSeenAt, 40)}` : ''}`);
+  if (f.version?.publishedAt)
+    out.push(
+      `  published  ${oneLine(f.version.publishedAt, 40)} (upstream)${f.version.firstSeenAt ? `, first seen here ${oneLine(f.version.firstSeenAt, 40)}` : ''}`,
+    );
   out.push(`  released   ${releaseText(f, now)}`);
   const worst = f.findings.analysis?.maxSeverity ?? s.maxSeverity;
-  if (f.findings.analysis) out.push(`  analysis   ${f.findings.analysis.findings.length} finding(s)${worst ? `, worst ${oneLine(worst, 20)}` : ''}; details: cordon show ${spec}`);
+  if (f.findings.analysis)
+    out.push(
+      `  analysis   ${f.findings.analysis.findings.length} finding(s)${worst ? `, worst ${oneLine(worst, 20)}` : ''}; details: cordon show ${spec}`,
+    );
   else if (s.analysis === 'pending') out.push('  analysis   not finished yet');
   if (!s.visible && s.state !== 'rejected' && s.state !== 'blocked') {
-    out.push(`  approvals  ${s.approvedBy.length} of ${s.required}${s.fastTrack ? ' (fast-track: its cooldown has not ended)' : ''}${s.approvedBy.length ? `, from ${s.approvedBy.map((a) => oneLine(a, 80)).join(', ')}` : ''}`);
+    out.push(
+      `  approvals  ${s.approvedBy.length} of ${s.required}${s.fastTrack ? ' (fast-track: its cooldown has not ended)' : ''}${s.approvedBy.length ? `, from ${s.approvedBy.map((a) => oneLine(a, 80)).join(', ')}` : ''}`,
+    );
     out.push(
       f.approvers.length
         ? `  ask        ${f.approvers.map((a) => oneLine(a, 80)).join(', ')}: they review it with "cordon show ${spec}" and sign with "cordon approve ${spec}"`

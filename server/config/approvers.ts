@@ -45,9 +45,11 @@ export function parseApprovers(key: string, value: unknown): Approver[] {
     names.add(name);
     const line = str(`${at}.key`, raw.key);
     const [type, blob] = line.split(/\s+/);
-    if (!APPROVER_KEY_TYPES.includes(type as ApproverKeyType)) invalid(`${at}.key`, line, `an OpenSSH public key line of type ${APPROVER_KEY_TYPES.join(' or ')}`);
+    if (!APPROVER_KEY_TYPES.includes(type as ApproverKeyType))
+      invalid(`${at}.key`, line, `an OpenSSH public key line of type ${APPROVER_KEY_TYPES.join(' or ')}`);
     const bytes = Buffer.from(blob ?? '', 'base64');
-    if (!blob || bytes.toString('base64') !== blob || readSshString(bytes, 0) !== type) invalid(`${at}.key`, line, 'a complete OpenSSH public key line (type, base64 key, optional comment)');
+    if (!blob || bytes.toString('base64') !== blob || readSshString(bytes, 0) !== type)
+      invalid(`${at}.key`, line, 'a complete OpenSSH public key line (type, base64 key, optional comment)');
     return Object.freeze({ name, keyType: type as ApproverKeyType, publicKey: blob, line });
   });
 }

@@ -97,12 +97,48 @@ export { ConfigError, type ConfigErrorCode } from './config-error';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'debug', 'trace'] as const;
 const FILE_KEYS = [
-  'host', 'port', 'upstream', 'upstreamMaxAge', 'dataDir', 'cooldown', 'sweep', 'packages', 'allowPublish', 'allowRegistration',
-  'logLevel', 'holdAt', 'redisUrl', 'queue', 'analysisConcurrency', 'analysisAttempts', 'analysisTimeout', 'analysisLock', 'burst', 'mirrorId',
-  'approvers', 'quorum', 'fastTrackQuorum', 'publicUrl', 'maxTarballSize', 'tarballTimeout', 'tls',
-  'youngDependencyAge', 'youngDependencyVersions', 'cascade', 'notify', 'shutdownTimeout',
-  'analysisRetryFor', 'analysisBackoffMax', 'withdrawConfirmations', 'withdrawWindow', 'analysisMemory', 'analysisParseBudget', 'analysisTimeBudget',
-  'analysisPerPackage', 'storeBusyTimeout', 'databaseUrl',
+  'host',
+  'port',
+  'upstream',
+  'upstreamMaxAge',
+  'dataDir',
+  'cooldown',
+  'sweep',
+  'packages',
+  'allowPublish',
+  'allowRegistration',
+  'logLevel',
+  'holdAt',
+  'redisUrl',
+  'queue',
+  'analysisConcurrency',
+  'analysisAttempts',
+  'analysisTimeout',
+  'analysisLock',
+  'burst',
+  'mirrorId',
+  'approvers',
+  'quorum',
+  'fastTrackQuorum',
+  'publicUrl',
+  'maxTarballSize',
+  'tarballTimeout',
+  'tls',
+  'youngDependencyAge',
+  'youngDependencyVersions',
+  'cascade',
+  'notify',
+  'shutdownTimeout',
+  'analysisRetryFor',
+  'analysisBackoffMax',
+  'withdrawConfirmations',
+  'withdrawWindow',
+  'analysisMemory',
+  'analysisParseBudget',
+  'analysisTimeBudget',
+  'analysisPerPackage',
+  'storeBusyTimeout',
+  'databaseUrl',
 ];
 
 function readFile(path: string, explicit: boolean): Raw {
@@ -173,7 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
 
   const [sweepKey, sweepValue] = pick('CORDON_SWEEP', 'sweep', '* * * * *');
   const sweep = str(sweepKey, sweepValue);
-  if (!validateCron(sweep)) invalid(sweepKey, sweepValue, 'a node-cron expression with 5 or 6 fields, e.g. "* * * * *" or "*/30 * * * * *"');
+  if (!validateCron(sweep))
+    invalid(sweepKey, sweepValue, 'a node-cron expression with 5 or 6 fields, e.g. "* * * * *" or "*/30 * * * * *"');
   const [redisKey, redisValue] = pick('REDIS_URL', 'redisUrl', null);
   const [databaseKey, databaseValue] = pick('CORDON_DATABASE_URL', 'databaseUrl', null);
   const [queueKey, queueValue] = pick('CORDON_QUEUE', 'queue', null);
@@ -181,7 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const burst = file.burst === undefined ? {} : mapping(inFile('burst'), file.burst, ['window', 'versions']);
   const [mirrorKey, mirrorValue] = pick('CORDON_MIRROR_ID', 'mirrorId', null);
   const mirrorId = mirrorValue === null ? null : str(mirrorKey, mirrorValue);
-  if (mirrorId !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(mirrorId)) invalid(mirrorKey, mirrorValue, 'letters, digits and . _ : - (at most 128)');
+  if (mirrorId !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(mirrorId))
+    invalid(mirrorKey, mirrorValue, 'letters, digits and . _ : - (at most 128)');
 
   return Object.freeze({
     host: str(...pick('CORDON_HOST', 'host', '127.0.0.1')),
@@ -264,8 +302,16 @@ function tlsFiles(env: NodeJS.ProcessEnv, value: unknown, key: string, cwd: stri
     if (!existsSync(path)) invalid(name, v, 'the path of an existing PEM file');
     return path;
   };
-  if (cert === undefined || keyFile === undefined) return invalid(cert === undefined ? 'CORDON_TLS_CERT / tls.cert' : 'CORDON_TLS_KEY / tls.key', null, 'set together with the other half: tls needs both cert and key');
-  return Object.freeze({ cert: file(env.CORDON_TLS_CERT ? 'CORDON_TLS_CERT' : `${key}.cert`, cert), key: file(env.CORDON_TLS_KEY ? 'CORDON_TLS_KEY' : `${key}.key`, keyFile) });
+  if (cert === undefined || keyFile === undefined)
+    return invalid(
+      cert === undefined ? 'CORDON_TLS_CERT / tls.cert' : 'CORDON_TLS_KEY / tls.key',
+      null,
+      'set together with the other half: tls needs both cert and key',
+    );
+  return Object.freeze({
+    cert: file(env.CORDON_TLS_CERT ? 'CORDON_TLS_CERT' : `${key}.cert`, cert),
+    key: file(env.CORDON_TLS_KEY ? 'CORDON_TLS_KEY' : `${key}.key`, keyFile),
+  });
 }
 
 function positiveDuration(key: string, value: unknown): number {
@@ -285,7 +331,11 @@ function databaseUrl(key: string, value: unknown): string {
   if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
     if (url?.password) url.password = '***';
     // Whatever is not a URL with a host may hold a password in any place: it is not repeated.
-    return invalid(key, url?.hostname ? url.href : typeof value === 'string' ? '(not a URL with a host)' : value, 'a postgres:// or postgresql:// URL with a host, such as postgres://cordon@db.internal:5432/cordon');
+    return invalid(
+      key,
+      url?.hostname ? url.href : typeof value === 'string' ? '(not a URL with a host)' : value,
+      'a postgres:// or postgresql:// URL with a host, such as postgres://cordon@db.internal:5432/cordon',
+    );
   }
   return text;
 }

@@ -32,7 +32,8 @@ export function parseNotify(where: (key: string) => string, value: unknown, env:
   return value.map((entry, i) => {
     const key = (field: string): string => where(`notify[${i}].${field}`);
     if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
-      for (const k of Object.keys(entry)) if (!KEYS.includes(k)) invalid(key(k), (entry as Record<string, unknown>)[k], `one of ${KEYS.join(', ')}`);
+      for (const k of Object.keys(entry))
+        if (!KEYS.includes(k)) invalid(key(k), (entry as Record<string, unknown>)[k], `one of ${KEYS.join(', ')}`);
     }
     const raw = mapping(where(`notify[${i}]`), entry, KEYS);
     const url = httpUrl(key('url'), raw.url);
@@ -41,10 +42,16 @@ export function parseNotify(where: (key: string) => string, value: unknown, env:
     const format = raw.format === undefined ? 'json' : oneOf(key('format'), raw.format, NOTIFY_FORMATS);
     const events = raw.events === undefined ? [...NOTIFY_EVENTS] : eventList(key('events'), raw.events);
     const secret = secretOf(key, raw, env);
-    if (secret === null && format === 'json') invalid(key('secret'), raw.secret, `a shared secret of at least ${MIN_SECRET} characters (or secretEnv naming a variable that holds one): receivers must be able to check what they get`);
+    if (secret === null && format === 'json')
+      invalid(
+        key('secret'),
+        raw.secret,
+        `a shared secret of at least ${MIN_SECRET} characters (or secretEnv naming a variable that holds one): receivers must be able to check what they get`,
+      );
     const name = raw.name === undefined ? parsed.host : str(key('name'), raw.name);
     if (!/^[A-Za-z0-9._:-]{1,64}$/.test(name)) invalid(key('name'), raw.name ?? name, 'letters, digits and . _ : - (at most 64)');
-    if (names.has(name)) invalid(key('name'), raw.name ?? name, 'a name no other endpoint has (two endpoints on one host need a name each)');
+    if (names.has(name))
+      invalid(key('name'), raw.name ?? name, 'a name no other endpoint has (two endpoints on one host need a name each)');
     names.add(name);
     const timeoutMs = raw.timeout === undefined ? 10_000 : duration(key('timeout'), raw.timeout);
     if (timeoutMs < 1 || timeoutMs > 60_000) invalid(key('timeout'), raw.timeout, 'a duration from 1ms to 60s');
@@ -60,13 +67,15 @@ function eventList(key: string, value: unknown): NotifyEvent[] {
 }
 
 function secretOf(key: (field: string) => string, raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string | null {
-  if (raw.secret !== undefined && raw.secretEnv !== undefined) invalid(key('secretEnv'), raw.secretEnv, 'either secret or secretEnv, not both');
+  if (raw.secret !== undefined && raw.secretEnv !== undefined)
+    invalid(key('secretEnv'), raw.secretEnv, 'either secret or secretEnv, not both');
   let secret: string;
   if (raw.secretEnv !== undefined) {
     const variable = str(key('secretEnv'), raw.secretEnv);
     const fromEnv = env[variable];
     // The value itself is never echoed: it is a secret.
-    if (fromEnv === undefined || fromEnv === '') invalid(key('secretEnv'), variable, `the name of a set environment variable (${variable} is not set)`);
+    if (fromEnv === undefined || fromEnv === '')
+      invalid(key('secretEnv'), variable, `the name of a set environment variable (${variable} is not set)`);
     secret = fromEnv;
   } else if (raw.secret !== undefined) {
     if (typeof raw.secret !== 'string') invalid(key('secret'), '(hidden)', 'a string');
@@ -74,6 +83,7 @@ function secretOf(key: (field: string) => string, raw: Record<string, unknown>, 
   } else {
     return null;
   }
-  if (secret.length < MIN_SECRET) invalid(raw.secretEnv !== undefined ? key('secretEnv') : key('secret'), '(hidden)', `a secret of at least ${MIN_SECRET} characters`);
+  if (secret.length < MIN_SECRET)
+    invalid(raw.secretEnv !== undefined ? key('secretEnv') : key('secret'), '(hidden)', `a secret of at least ${MIN_SECRET} characters`);
   return secret;
 }

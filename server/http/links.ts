@@ -6,7 +6,10 @@ import type { CordonConfig } from '../config';
 
 /** The path of the page of one package (`@scope/name` keeps its slash; every other character is encoded). */
 export function packagePagePath(name: string): string {
-  return `/-/cordon/packages/${name.split('/').map((part) => encodeURIComponent(part).replace(/^%40/, '@')).join('/')}`;
+  return `/-/cordon/packages/${name
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/^%40/, '@'))
+    .join('/')}`;
 }
 
 /** The path of the review page of one version. */
@@ -27,7 +30,8 @@ export interface RequestOrigin {
 export function mirrorBaseUrl(config: Pick<CordonConfig, 'publicUrl' | 'host' | 'port'>, req?: RequestOrigin): string {
   if (config.publicUrl) return config.publicUrl;
   const host = req?.headers.host;
-  if (typeof host === 'string' && /^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)) return `${req?.protocol === 'https' ? 'https' : 'http'}://${host}/`;
+  if (typeof host === 'string' && /^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host))
+    return `${req?.protocol === 'https' ? 'https' : 'http'}://${host}/`;
   const listen = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return `http://${listen.includes(':') ? `[${listen}]` : listen}:${config.port}/`;
 }

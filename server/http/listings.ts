@@ -35,7 +35,10 @@ async function sanitizeEntry(entry: Entry, quarantine: ListingQuarantine, now: n
   if (!(await quarantine.knows(name))) return out;
   const visible = [...(await quarantine.decisions(name, now))].filter(([, d]) => d.visible).map(([v]) => v);
   if (visible.length === 0) return null;
-  const tags = rewriteDistTags({ latest: typeof entry.version === 'string' ? entry.version : (entry['dist-tags'] as Entry | undefined)?.latest ?? '' }, visible);
+  const tags = rewriteDistTags(
+    { latest: typeof entry.version === 'string' ? entry.version : ((entry['dist-tags'] as Entry | undefined)?.latest ?? '') },
+    visible,
+  );
   if (!tags.latest) return null;
   out.version = tags.latest;
   if (entry['dist-tags']) out['dist-tags'] = { latest: tags.latest };
@@ -79,23 +82,33 @@ function interceptJson(res: Response, transform: (body: unknown) => Promise<unkn
   const write = res.write.bind(res);
   const end = res.end.bind(res);
   res.write = ((chunk: unknown, encoding?: unknown) => {
-    if (chunk) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    if (chunk)
+      chunks.push(
+        Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+      );
     return true;
   }) as Response['write'];
   let ended = false;
   res.end = ((chunk?: unknown, encoding?: unknown, cb?: unknown) => {
     if (ended) return res;
     ended = true;
-    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    if (chunk && typeof chunk !== 'function')
+      chunks.push(
+        Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+      );
     const done = typeof cb === 'function' ? (cb as () => void) : typeof encoding === 'function' ? (encoding as () => void) : undefined;
     const raw = Buffer.concat(chunks).toString('utf8');
-    const filtered = async (): Promise<string> => (res.statusCode >= 200 && res.statusCode < 300 && raw ? JSON.stringify(await transform(JSON.parse(raw))) : raw);
+    const filtered = async (): Promise<string> =>
+      res.statusCode >= 200 && res.statusCode < 300 && raw ? JSON.stringify(await transform(JSON.parse(raw))) : raw;
     // Nothing is written until every entry is decided: the client sees the filtered listing or an error, never the raw one.
     filtered()
       .catch((err: unknown) => {
         onError(err);
         res.statusCode = 503;
-        return JSON.stringify({ error: 'Cordon could not check these results against its quarantine, so none are shown. Try again.', code: 'UNAVAILABLE' });
+        return JSON.stringify({
+          error: 'Cordon could not check these results against its quarantine, so none are shown. Try again.',
+          code: 'UNAVAILABLE',
+        });
       })
       .then((text) => {
         if (!res.headersSent) {
@@ -117,7 +130,11 @@ function interceptJson(res: Response, transform: (body: unknown) => Promise<unkn
 export function hideInListings(quarantine: ListingQuarantine, clock: Clock, logger: Logger): RequestHandler {
   const router = Router();
   router.get([...LISTING_ROUTES], (req, res, next) => {
-    interceptJson(res, (body) => rewrite(body, quarantine, clock.now()), (err) => logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: could not filter a listing'));
+    interceptJson(
+      res,
+      (body) => rewrite(body, quarantine, clock.now()),
+      (err) => logger.error({ url: req.originalUrl, err: (err as Error)?.message }, 'cordon: could not filter a listing'),
+    );
     next();
   });
   return router;

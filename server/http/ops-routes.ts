@@ -13,14 +13,19 @@ export function opsRoutes(runtime: Pick<CordonRuntime, 'ops'>): ReadonlyMap<stri
     [
       '/-/cordon/health/live',
       (_req, res) => {
-        res.set('Cache-Control', 'no-store').json({ status: 'live', pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
+        res
+          .set('Cache-Control', 'no-store')
+          .json({ status: 'live', pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
       },
     ],
     [
       '/-/cordon/health/ready',
       (_req, res, next) => {
         ops.readiness.check().then((result) => {
-          res.status(result.ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: result.ready ? 'ready' : 'not-ready', checks: result.checks });
+          res
+            .status(result.ready ? 200 : 503)
+            .set('Cache-Control', 'no-store')
+            .json({ status: result.ready ? 'ready' : 'not-ready', checks: result.checks });
         }, next);
       },
     ],

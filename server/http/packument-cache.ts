@@ -144,7 +144,11 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     // biome-ignore lint/nursery/noMisusedPromises: `refilling` is a Map lookup (Promise | undefined): this tests whether a refill runs, not its result.
     if (refilling) {
       // The same answer is being made: wait for it instead of making it again.
-      return void refilling.then((made) => (made && !res.headersSent ? serve(req, res, made, (e, added) => entries.get(key) === e && account(key, e, added)) : next()), () => next());
+      return void refilling.then(
+        (made) =>
+          made && !res.headersSent ? serve(req, res, made, (e, added) => entries.get(key) === e && account(key, e, added)) : next(),
+        () => next(),
+      );
     }
     if (entry && !right) drop(key);
     let settle!: (made: Entry | null) => void;
@@ -159,7 +163,17 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
     // Without one, Verdaccio's bare "internal server error" becomes an answer that says what to do.
     const fallback = right
       ? (): void => serve(req, res, entry!, (e, added) => entries.get(key) === e && account(key, e, added))
-      : (): void => sendError(res, Object.assign(new HttpError('UNAVAILABLE', `Cordon cannot answer for ${parsed.name} right now: the mirror could not read or store its metadata (a full disk, a store it cannot write, or an upstream fault). Nothing was changed; try again in a minute, and tell the mirror's operator if it persists.`), { retryAfterSeconds: 30 }));
+      : (): void =>
+          sendError(
+            res,
+            Object.assign(
+              new HttpError(
+                'UNAVAILABLE',
+                `Cordon cannot answer for ${parsed.name} right now: the mirror could not read or store its metadata (a full disk, a store it cannot write, or an upstream fault). Nothing was changed; try again in a minute, and tell the mirror's operator if it persists.`,
+              ),
+              { retryAfterSeconds: 30 },
+            ),
+          );
     capture(res, fallback, async (status, body) => {
       if (status !== 200 || res.getHeader('set-cookie') !== undefined) return finish(null);
       const contentType = String(res.getHeader('content-type') ?? '');
@@ -169,12 +183,25 @@ export function packumentCache(options: PackumentCacheOptions): RequestHandler {
       try {
         validUntil = (await options.nextChange(parsed.name, now)) ?? Number.POSITIVE_INFINITY;
       } catch (err) {
-        options.logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: packument cache cannot read decisions; not caching');
+        options.logger.warn(
+          { package: parsed.name, err: (err as Error)?.message },
+          'cordon: packument cache cannot read decisions; not caching',
+        );
         return finish(null);
       }
       // The feed went down meanwhile: what was made may already be stale elsewhere.
       if (!options.changes.live) return finish(null);
-      const made: Entry = { generation, madeAt: now, validUntil, expiresAt: monotonic() + maxAgeMs, contentType, etag: etag === undefined ? undefined : String(etag), body, gzip: null, gzipping: null };
+      const made: Entry = {
+        generation,
+        madeAt: now,
+        validUntil,
+        expiresAt: monotonic() + maxAgeMs,
+        contentType,
+        etag: etag === undefined ? undefined : String(etag),
+        body,
+        gzip: null,
+        gzipping: null,
+      };
       drop(key);
       entries.set(key, made);
       account(key, made, body.length);
@@ -218,7 +245,10 @@ function serve(req: Request, res: Response, entry: Entry, grew: (entry: Entry, a
     grew(entry, gz.length);
     return gz;
   });
-  entry.gzipping.then((gz) => send(gz, 'gzip'), () => send(entry.body, null));
+  entry.gzipping.then(
+    (gz) => send(gz, 'gzip'),
+    () => send(entry.body, null),
+  );
 }
 
 /**
@@ -242,7 +272,11 @@ function capture(res: Response, fallback: (() => void) | null, done: (status: nu
   };
   const keep = (chunk: unknown, encoding: unknown): void => {
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    chunks.push(
+      Buffer.isBuffer(chunk)
+        ? Buffer.from(chunk)
+        : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+    );
   };
   res.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
     if (replace()) return true;

@@ -46,13 +46,20 @@ export function packumentNotice(deps: PackumentNoticeDeps, logger: Logger): Requ
     const generation = deps.changes.generation(name);
     const live = deps.changes.live;
     const hit = memo.get(name);
-    if (live && hit && hit.generation === generation && hit.base === base && now >= hit.validFrom && now < hit.validUntil) return hit.notice;
+    if (live && hit && hit.generation === generation && hit.base === base && now >= hit.validFrom && now < hit.validUntil)
+      return hit.notice;
     const decisions = await deps.quarantine.decisions(name, now);
     const hidden = [...decisions.values()].filter((d) => !d.visible).map((d) => ({ version: d.record.version, decision: d }));
     const notice = hiddenVersionsNotice(name, hidden, now, packageUrl(base, name));
     memo.delete(name);
     if (!live) return notice;
-    memo.set(name, { generation, base, validFrom: now, validUntil: nextVisibilityChange(decisions, now) ?? Number.POSITIVE_INFINITY, notice });
+    memo.set(name, {
+      generation,
+      base,
+      validFrom: now,
+      validUntil: nextVisibilityChange(decisions, now) ?? Number.POSITIVE_INFINITY,
+      notice,
+    });
     if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
     return notice;
   };
@@ -75,7 +82,9 @@ export function packumentNotice(deps: PackumentNoticeDeps, logger: Logger): Requ
           res.setHeader('Cache-Control', 'no-store');
         })
         // A notice is a courtesy: the packument (already filtered) goes out without it.
-        .catch((err: unknown) => logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: cannot build the hidden-versions notice'))
+        .catch((err: unknown) =>
+          logger.warn({ package: parsed.name, err: (err as Error)?.message }, 'cordon: cannot build the hidden-versions notice'),
+        )
         .finally(() => end(...args));
       return res;
     }) as Response['end'];

@@ -12,9 +12,17 @@ import type { CordonConfig } from '../config';
 /** Folder of the compiled page script and its stylesheet (`dist/web`). */
 export const WEB_DIR = join(__dirname, '..', '..', 'web');
 
-const TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
-interface Asset { readonly body: Buffer; readonly type: string; readonly etag: string }
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+  readonly etag: string;
+}
 
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();

@@ -17,14 +17,24 @@ async function policyFor(runtime: PolicyRuntime, req: Request): Promise<ClientPo
   const { config, quarantine, store, clock } = runtime;
   const approved = await store.versions.versionsInState('approved');
   return clientPolicy(
-    { registry: mirrorBaseUrl(config, req), cooldownMs: config.cooldownMs, rules: config.rules, approved, ruleFor: (name) => quarantine.ruleFor(name) },
+    {
+      registry: mirrorBaseUrl(config, req),
+      cooldownMs: config.cooldownMs,
+      rules: config.rules,
+      approved,
+      ruleFor: (name) => quarantine.ruleFor(name),
+    },
     clock.now(),
   );
 }
 
 /** JSON form of the policy: times as ISO strings. */
 function policyJson(p: ClientPolicy): Record<string, unknown> {
-  return { ...p, generatedAt: new Date(p.generatedAt).toISOString(), fastTracked: p.fastTracked.map((f) => ({ ...f, expiresAt: new Date(f.expiresAt).toISOString() })) };
+  return {
+    ...p,
+    generatedAt: new Date(p.generatedAt).toISOString(),
+    fastTracked: p.fastTracked.map((f) => ({ ...f, expiresAt: new Date(f.expiresAt).toISOString() })),
+  };
 }
 
 /** The router for `/-/cordon/api/v1/policy`. */
@@ -34,18 +44,28 @@ export function policyApi(runtime: PolicyRuntime): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.get('/', handle(async (req, res) => {
-    res.json(policyJson(await policyFor(runtime, req)));
-  }));
-  router.get('/export', handle(async (req, res) => {
-    const format = req.query.format;
-    if (!isExportFormat(format)) throw new HttpError('BAD_REQUEST', `format must be one of ${EXPORT_FORMATS.join(', ')} (got ${JSON.stringify(format ?? null)}).`);
-    const bothGates = req.query.bothGates === '1' || req.query.bothGates === 'true';
-    const policy = await policyFor(runtime, req);
-    res.json({ ...renderExport(format, policy, { bothGates }), bothGates, policy: policyJson(policy) });
-  }));
+  router.get(
+    '/',
+    handle(async (req, res) => {
+      res.json(policyJson(await policyFor(runtime, req)));
+    }),
+  );
+  router.get(
+    '/export',
+    handle(async (req, res) => {
+      const format = req.query.format;
+      if (!isExportFormat(format))
+        throw new HttpError('BAD_REQUEST', `format must be one of ${EXPORT_FORMATS.join(', ')} (got ${JSON.stringify(format ?? null)}).`);
+      const bothGates = req.query.bothGates === '1' || req.query.bothGates === 'true';
+      const policy = await policyFor(runtime, req);
+      res.json({ ...renderExport(format, policy, { bothGates }), bothGates, policy: policyJson(policy) });
+    }),
+  );
   router.use((req) => {
-    throw new HttpError('NOT_FOUND', `No policy API at ${req.method} ${req.originalUrl}. See /-/cordon/api/v1/policy and /-/cordon/api/v1/policy/export?format=….`);
+    throw new HttpError(
+      'NOT_FOUND',
+      `No policy API at ${req.method} ${req.originalUrl}. See /-/cordon/api/v1/policy and /-/cordon/api/v1/policy/export?format=….`,
+    );
   });
   return router;
 }

@@ -21,9 +21,21 @@ export function readOnly(policy: WritePolicy): RequestHandler {
     if (req.method === 'POST' && READ_POSTS.test(path)) return next();
     if (ACCOUNT_PATHS.test(path)) {
       if (policy.allowRegistration || policy.allowPublish) return next();
-      return sendError(res, new HttpError('REGISTRATION_DISABLED', 'This Cordon mirror has no accounts: npm adduser and npm login are disabled. Nothing here needs a login to install; to allow accounts set allowRegistration: true in cordon.yaml.'));
+      return sendError(
+        res,
+        new HttpError(
+          'REGISTRATION_DISABLED',
+          'This Cordon mirror has no accounts: npm adduser and npm login are disabled. Nothing here needs a login to install; to allow accounts set allowRegistration: true in cordon.yaml.',
+        ),
+      );
     }
     if (policy.allowPublish) return next();
-    return sendError(res, new HttpError('READ_ONLY', `This Cordon mirror is read-only: ${req.method} ${path} would publish, unpublish or change tags, which on a mirror would let anyone shadow an upstream package. Publish to your own registry instead, or set allowPublish: true in cordon.yaml.`));
+    return sendError(
+      res,
+      new HttpError(
+        'READ_ONLY',
+        `This Cordon mirror is read-only: ${req.method} ${path} would publish, unpublish or change tags, which on a mirror would let anyone shadow an upstream package. Publish to your own registry instead, or set allowPublish: true in cordon.yaml.`,
+      ),
+    );
   };
 }

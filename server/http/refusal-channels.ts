@@ -15,8 +15,19 @@ import type { VersionDecision } from '../policy/version-state';
 import { mirrorBaseUrl, reviewUrl } from './links';
 
 /** Answers 403 for a hidden version: the JSON body as before, plus the one-line reason in the status line and `npm-notice`. */
-export function sendRefusal(res: Response, req: Request, config: Pick<CordonConfig, 'publicUrl' | 'host' | 'port'>, name: string, version: string, decision: VersionDecision, now: number): void {
+export function sendRefusal(
+  res: Response,
+  req: Request,
+  config: Pick<CordonConfig, 'publicUrl' | 'host' | 'port'>,
+  name: string,
+  version: string,
+  decision: VersionDecision,
+  now: number,
+): void {
   const line = refusalLine(name, version, decision, now, reviewUrl(mirrorBaseUrl(config, req), name, version));
   res.statusMessage = line;
-  res.status(403).set({ 'Cache-Control': 'no-store', 'npm-notice': line }).json(refusal(name, version, decision, now));
+  res
+    .status(403)
+    .set({ 'Cache-Control': 'no-store', 'npm-notice': line })
+    .json(refusal(name, version, decision, now));
 }

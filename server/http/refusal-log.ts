@@ -10,7 +10,8 @@ import type { RefusalBody } from '../quarantine/refusal';
 import { cleanUserAgent } from '../ops/refusal-recorder';
 import { requestIdOf } from './request-id';
 
-const clip = (value: unknown, max: number): string | undefined => (typeof value === 'string' && value !== '' ? value.slice(0, max) : undefined);
+const clip = (value: unknown, max: number): string | undefined =>
+  typeof value === 'string' && value !== '' ? value.slice(0, max) : undefined;
 
 /** Records a refusal; never throws (the refusal itself must go out whatever happens here). */
 export function noteRefusal(runtime: Pick<CordonRuntime, 'ops' | 'clock'>, logger: Logger, req: Request, body: RefusalBody): void {

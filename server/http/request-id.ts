@@ -10,7 +10,10 @@ import type { Logger } from '../logger';
 
 const TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-type WithId = Request & { cordonRequestId?: string; log?: { child?(bindings: Record<string, unknown>): unknown; isLevelEnabled?(level: string): boolean } };
+type WithId = Request & {
+  cordonRequestId?: string;
+  log?: { child?(bindings: Record<string, unknown>): unknown; isLevelEnabled?(level: string): boolean };
+};
 
 /** The id of `req`, made (and sent back, if the answer has not started) on first use. */
 export function requestIdOf(req: Request): string {

@@ -12,6 +12,9 @@ export function timeRequest(req: Request, res: Response, metrics: CordonMetrics)
   const started = performance.now();
   const kind = parsed.kind;
   res.once('close', () => {
-    metrics.requestDuration.observe({ kind, status: res.writableFinished ? statusClass(res.statusCode) : 'aborted' }, (performance.now() - started) / 1000);
+    metrics.requestDuration.observe(
+      { kind, status: res.writableFinished ? statusClass(res.statusCode) : 'aborted' },
+      (performance.now() - started) / 1000,
+    );
   });
 }

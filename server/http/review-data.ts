@@ -12,7 +12,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 /** The configured approver called `name`, or UNKNOWN_SIGNER. */
 export function approverNamed(config: Pick<CordonConfig, 'approvers'>, name: string): Approver {
   const approver = config.approvers.find((a) => a.name === name);
-  if (!approver) throw new ApprovalError('UNKNOWN_SIGNER', `${JSON.stringify(name)} is not an approver of this mirror (or has been removed from cordon.yaml).`);
+  if (!approver)
+    throw new ApprovalError(
+      'UNKNOWN_SIGNER',
+      `${JSON.stringify(name)} is not an approver of this mirror (or has been removed from cordon.yaml).`,
+    );
   return approver;
 }
 
@@ -32,7 +36,10 @@ export interface QueueFilter {
 }
 
 /** The waiting versions with what the queue shows besides their status. */
-export async function enrichedQueue(runtime: QueueRuntime, filter: QueueFilter): Promise<Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>> {
+export async function enrichedQueue(
+  runtime: QueueRuntime,
+  filter: QueueFilter,
+): Promise<Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>> {
   return (await enrichedQueuePage(runtime, filter, Number.POSITIVE_INFINITY, null)).entries;
 }
 
@@ -40,21 +47,36 @@ export async function enrichedQueue(runtime: QueueRuntime, filter: QueueFilter):
 export type QueueRuntime = Pick<CordonRuntime, 'approvals' | 'clock'> & { readonly store: Pick<CordonRuntime['store'], 'analyses'> };
 
 /** One page of the waiting versions (see ApprovalService.queuePage), each with what the queue shows besides its status. */
-export async function enrichedQueuePage(runtime: QueueRuntime, filter: QueueFilter, limit: number, after: string | null): Promise<{ entries: Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>; total: number; next: string | null }> {
+export async function enrichedQueuePage(
+  runtime: QueueRuntime,
+  filter: QueueFilter,
+  limit: number,
+  after: string | null,
+): Promise<{ entries: Array<{ status: ApprovalStatus; extra: Record<string, unknown> }>; total: number; next: string | null }> {
   const now = runtime.clock.now();
   const page = await runtime.approvals.queuePage({ limit, after, state: filter.state, package: filter.package });
-  const entries = await Promise.all(page.versions.map(async (status) => {
-    const analysis = status.integrity && status.analysis !== 'pending' ? await runtime.store.analyses.analysisOf(status.package, status.version, status.integrity) : undefined;
-    const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
-    return {
-      status,
-      extra: {
-        publishedAt: iso(status.publishedAt), firstSeenAt: iso(status.firstSeenAt), updatedAt: iso(status.updatedAt), waitingMs: now - status.firstSeenAt,
-        findings: analysis?.findings.length ?? null,
-        worstFinding: worst ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
-      },
-    };
-  }));
+  const entries = await Promise.all(
+    page.versions.map(async (status) => {
+      const analysis =
+        status.integrity && status.analysis !== 'pending'
+          ? await runtime.store.analyses.analysisOf(status.package, status.version, status.integrity)
+          : undefined;
+      const worst = analysis ? bySeverity(analysis.findings)[0] : undefined;
+      return {
+        status,
+        extra: {
+          publishedAt: iso(status.publishedAt),
+          firstSeenAt: iso(status.firstSeenAt),
+          updatedAt: iso(status.updatedAt),
+          waitingMs: now - status.firstSeenAt,
+          findings: analysis?.findings.length ?? null,
+          worstFinding: worst
+            ? { severity: worst.severity, rule: worst.rule, message: worst.message, file: worst.file ?? null, line: worst.line ?? null }
+            : null,
+        },
+      };
+    }),
+  );
   return { entries, total: page.total, next: page.next };
 }
 

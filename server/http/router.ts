@@ -37,22 +37,30 @@ export function cordonRouter(runtime: CordonRuntime, classify: Classify, logger:
   router.use('/-/cordon/api/v1', statusApi(runtime));
   router.use('/-/cordon', pagesRouter(runtime.config));
   // Everything under /-/cordon is Cordon's: what no route above took must not fall through to Verdaccio.
-  router.use('/-/cordon', (req, res) => sendError(res, new HttpError('NOT_FOUND', `No Cordon page or API at ${req.method} ${req.path}. See README for the routes.`)));
+  router.use('/-/cordon', (req, res) =>
+    sendError(res, new HttpError('NOT_FOUND', `No Cordon page or API at ${req.method} ${req.path}. See README for the routes.`)),
+  );
   router.use('/-/cordon', errorMiddleware(logger));
   router.use(readOnly(runtime.config));
   router.use(hideInListings(runtime.quarantine, runtime.clock, logger));
   router.use(tarballGuard(runtime, classify, logger, tarballs, mayAccess));
-  router.use(packumentNotice({ quarantine: runtime.quarantine, clock: runtime.clock, config: runtime.config, changes: runtime.store.changes }, logger));
+  router.use(
+    packumentNotice(
+      { quarantine: runtime.quarantine, clock: runtime.clock, config: runtime.config, changes: runtime.store.changes },
+      logger,
+    ),
+  );
   // The cache may be as stale as Verdaccio's own copy of upstream is allowed to be, and never more than 30s.
   const maxAgeMs = Math.min(30_000, runtime.config.upstreamMaxAgeMs);
-  if (maxAgeMs > 0) router.use(
-    packumentCache({
-      maxAgeMs,
-      changes: runtime.store.changes,
-      nextChange: async (name, now) => nextVisibilityChange(await runtime.quarantine.decisions(name, now), now),
-      clock: runtime.clock,
-      logger,
-    }),
-  );
+  if (maxAgeMs > 0)
+    router.use(
+      packumentCache({
+        maxAgeMs,
+        changes: runtime.store.changes,
+        nextChange: async (name, now) => nextVisibilityChange(await runtime.quarantine.decisions(name, now), now),
+        clock: runtime.clock,
+        logger,
+      }),
+    );
   return router;
 }

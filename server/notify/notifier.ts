@@ -135,14 +135,19 @@ export class Notifier {
     const url = reviewUrl(mirrorBaseUrl(this.deps.config), event.package, event.version);
     const deliveries = [...this.endpoints.values()]
       .filter((e) => (e.events as readonly string[]).includes(event.event))
-      .map((e) => ({ endpoint: e.key, body: JSON.stringify(e.format === 'slack' ? slackMessage(event, url) : notificationDocument(event, url)) }));
+      .map((e) => ({
+        endpoint: e.key,
+        body: JSON.stringify(e.format === 'slack' ? slackMessage(event, url) : notificationDocument(event, url)),
+      }));
     return this.deps.outbox.fanOut(event.id, deliveries, now);
   }
 
   private launch(delivery: Delivery): void {
     this.busy.add(delivery.endpoint);
     const p = this.attempt(delivery)
-      .catch((err: unknown) => this.deps.logger.error({ err: (err as Error).message, delivery: delivery.uid }, 'cordon: cannot record a notification attempt'))
+      .catch((err: unknown) =>
+        this.deps.logger.error({ err: (err as Error).message, delivery: delivery.uid }, 'cordon: cannot record a notification attempt'),
+      )
       .finally(() => {
         this.busy.delete(delivery.endpoint);
         this.inflight.delete(p);
@@ -172,7 +177,13 @@ export class Notifier {
     let error: string;
     let wait: number | null = null;
     try {
-      const res = await fetch(endpoint.url, { method: 'POST', headers, body: d.body, redirect: 'manual', signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(endpoint.timeoutMs)]) });
+      const res = await fetch(endpoint.url, {
+        method: 'POST',
+        headers,
+        body: d.body,
+        redirect: 'manual',
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(endpoint.timeoutMs)]),
+      });
       await res.body?.cancel().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) {
         await outbox.settle(d, 'delivered', attempts, d.nextAt, null, clock.now());
@@ -185,18 +196,36 @@ export class Notifier {
     } catch (err) {
       if (this.stopped) return; // abandoned by stop(): still pending, sent again at the next start
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${endpoint.timeoutMs} ms` : `cannot reach the endpoint (${cause ?? (err as Error).message})`;
+      error =
+        (err as Error).name === 'TimeoutError'
+          ? `no answer within ${endpoint.timeoutMs} ms`
+          : `cannot reach the endpoint (${cause ?? (err as Error).message})`;
     }
     if (attempts >= MAX_ATTEMPTS) return this.giveUp(d, endpoint, attempts, error);
     const delay = retryDelayMs(attempts, wait);
     await outbox.settle(d, 'pending', attempts, clock.now() + delay, error, clock.now());
     onOutcome?.(endpoint.name, d.event, 'retry');
-    logger.info({ endpoint: endpoint.name, delivery: d.uid, event: d.event, package: d.package, version: d.version, attempt: attempts, retryInMs: delay, err: error }, 'cordon: notification not delivered, will retry');
+    logger.info(
+      {
+        endpoint: endpoint.name,
+        delivery: d.uid,
+        event: d.event,
+        package: d.package,
+        version: d.version,
+        attempt: attempts,
+        retryInMs: delay,
+        err: error,
+      },
+      'cordon: notification not delivered, will retry',
+    );
   }
 
   private async giveUp(d: Delivery, endpoint: NotifyEndpoint, attempts: number, error: string): Promise<void> {
     await this.deps.outbox.settle(d, 'failed', attempts, d.nextAt, error, this.deps.clock.now());
     this.deps.onOutcome?.(endpoint.name, d.event, 'failed');
-    this.deps.logger.error({ endpoint: endpoint.name, delivery: d.uid, event: d.event, package: d.package, version: d.version, attempts, err: error }, 'cordon: notification failed for good');
+    this.deps.logger.error(
+      { endpoint: endpoint.name, delivery: d.uid, event: d.event, package: d.package, version: d.version, attempts, err: error },
+      'cordon: notification failed for good',
+    );
   }
 }

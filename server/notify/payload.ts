@@ -24,7 +24,13 @@ export interface NotificationDocument {
   readonly publishedAt: string | null;
   /** When the version became installable here (approved); null while only a person can release it. */
   readonly releaseAt: string | null;
-  readonly worstFinding: { readonly rule: string; readonly severity: string; readonly message: string; readonly file: string | null; readonly line: number | null } | null;
+  readonly worstFinding: {
+    readonly rule: string;
+    readonly severity: string;
+    readonly message: string;
+    readonly file: string | null;
+    readonly line: number | null;
+  } | null;
   readonly findingsCount: number;
   readonly maxSeverity: string | null;
   readonly integrity: string | null;
@@ -47,7 +53,9 @@ export function notificationDocument(event: StoredNotifyEvent, reviewUrl: string
     at: iso(event.at)!,
     publishedAt: iso(event.facts.publishedAt),
     releaseAt: VISIBLE_STATES.has(event.toState) ? iso(event.at) : null,
-    worstFinding: worst ? { rule: worst.rule, severity: worst.severity, message: worst.message, file: worst.file ?? null, line: worst.line ?? null } : null,
+    worstFinding: worst
+      ? { rule: worst.rule, severity: worst.severity, message: worst.message, file: worst.file ?? null, line: worst.line ?? null }
+      : null,
     findingsCount: event.facts.findingsCount,
     maxSeverity: event.facts.maxSeverity,
     integrity: event.facts.integrity,
@@ -60,7 +68,11 @@ export function slackText(text: string, max = 300): string {
   // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~`|])/g, '\u200b$1\u200b');
+  return cut
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([*_~`|])/g, '\u200b$1\u200b');
 }
 
 const HEADLINE: Record<string, string> = {
@@ -76,8 +88,17 @@ export function slackMessage(event: StoredNotifyEvent, reviewUrl: string): { tex
   const doc = notificationDocument(event, reviewUrl);
   const id = slackText(`${doc.package}@${doc.version}`, 200);
   const headline = `Cordon: ${id} ${HEADLINE[doc.event] ?? `— ${slackText(doc.event, 40)}`}`;
-  const worst = doc.worstFinding ? `Worst finding: [${slackText(doc.worstFinding.severity, 20)}] ${slackText(doc.worstFinding.rule, 80)}: ${slackText(doc.worstFinding.message)}${doc.worstFinding.file ? ` (${slackText(doc.worstFinding.file, 120)}${doc.worstFinding.line ? `:${doc.worstFinding.line}` : ''})` : ''}` : 'No findings.';
-  const facts = [`${doc.findingsCount} finding${doc.findingsCount === 1 ? '' : 's'}`, doc.publishedAt ? `published ${doc.publishedAt}` : null, doc.releaseAt ? `installable since ${doc.releaseAt}` : null, `event ${slackText(doc.event, 40)}`].filter(Boolean).join(' · ');
+  const worst = doc.worstFinding
+    ? `Worst finding: [${slackText(doc.worstFinding.severity, 20)}] ${slackText(doc.worstFinding.rule, 80)}: ${slackText(doc.worstFinding.message)}${doc.worstFinding.file ? ` (${slackText(doc.worstFinding.file, 120)}${doc.worstFinding.line ? `:${doc.worstFinding.line}` : ''})` : ''}`
+    : 'No findings.';
+  const facts = [
+    `${doc.findingsCount} finding${doc.findingsCount === 1 ? '' : 's'}`,
+    doc.publishedAt ? `published ${doc.publishedAt}` : null,
+    doc.releaseAt ? `installable since ${doc.releaseAt}` : null,
+    `event ${slackText(doc.event, 40)}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   // The link is built from the mirror's own URL and an encoded name: nothing in it came from the package unencoded.
   const link = `<${doc.url}|Review ${id}>`;
   return {

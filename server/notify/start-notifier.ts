@@ -3,7 +3,9 @@ import type { CordonRuntime } from '../assemble';
 import { Notifier } from './notifier';
 
 /** What the notifier is built from. */
-export type NotifierRuntime = Pick<CordonRuntime, 'config' | 'clock' | 'logger' | 'ops'> & { readonly store: Pick<CordonRuntime['store'], 'notifications'> };
+export type NotifierRuntime = Pick<CordonRuntime, 'config' | 'clock' | 'logger' | 'ops'> & {
+  readonly store: Pick<CordonRuntime['store'], 'notifications'>;
+};
 
 /** Starts delivering the runtime's notification outbox; stop it before closing the runtime. */
 export function startNotifier(runtime: NotifierRuntime): Notifier {

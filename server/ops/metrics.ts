@@ -61,15 +61,63 @@ export class CordonMetrics {
 
   constructor(sources: ScrapeSources, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.refusals = new Counter({ name: 'cordon_refusals_total', help: 'Requests refused with 403 because the version is hidden, by refusal code.', labelNames: ['code'], registers });
-    this.decisions = new Counter({ name: 'cordon_decisions_total', help: 'Signed decisions submitted, by method, decision and outcome (accepted, or the refusal code).', labelNames: ['method', 'decision', 'outcome'], registers });
-    this.analyses = new Counter({ name: 'cordon_analyses_total', help: 'Analyses recorded, by outcome.', labelNames: ['outcome'], registers });
-    this.analysisDuration = new Histogram({ name: 'cordon_analysis_duration_seconds', help: 'Time one analysis took (fetch, unpack, diff), by outcome.', labelNames: ['outcome'], buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
-    this.requestDuration = new Histogram({ name: 'cordon_http_request_duration_seconds', help: 'Latency of packument, version and tarball requests, by kind and status class.', labelNames: ['kind', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
-    this.upstreamRequests = new Counter({ name: 'cordon_upstream_requests_total', help: 'Requests to the upstream registry that got an answer, by kind and status code.', labelNames: ['kind', 'status'], registers });
-    this.upstreamErrors = new Counter({ name: 'cordon_upstream_errors_total', help: 'Upstream requests that failed (no answer, or a 5xx answer), by kind and reason.', labelNames: ['kind', 'reason'], registers });
-    this.upstreamDuration = new Histogram({ name: 'cordon_upstream_request_duration_seconds', help: 'Time to an upstream answer (headers), by kind.', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
-    this.notifications = new Counter({ name: 'cordon_notifications_total', help: 'Notification delivery attempts, by endpoint name, event and outcome.', labelNames: ['endpoint', 'event', 'outcome'], registers });
+    this.refusals = new Counter({
+      name: 'cordon_refusals_total',
+      help: 'Requests refused with 403 because the version is hidden, by refusal code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'cordon_decisions_total',
+      help: 'Signed decisions submitted, by method, decision and outcome (accepted, or the refusal code).',
+      labelNames: ['method', 'decision', 'outcome'],
+      registers,
+    });
+    this.analyses = new Counter({
+      name: 'cordon_analyses_total',
+      help: 'Analyses recorded, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.analysisDuration = new Histogram({
+      name: 'cordon_analysis_duration_seconds',
+      help: 'Time one analysis took (fetch, unpack, diff), by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'cordon_http_request_duration_seconds',
+      help: 'Latency of packument, version and tarball requests, by kind and status class.',
+      labelNames: ['kind', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.upstreamRequests = new Counter({
+      name: 'cordon_upstream_requests_total',
+      help: 'Requests to the upstream registry that got an answer, by kind and status code.',
+      labelNames: ['kind', 'status'],
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'cordon_upstream_errors_total',
+      help: 'Upstream requests that failed (no answer, or a 5xx answer), by kind and reason.',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'cordon_upstream_request_duration_seconds',
+      help: 'Time to an upstream answer (headers), by kind.',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'cordon_notifications_total',
+      help: 'Notification delivery attempts, by endpoint name, event and outcome.',
+      labelNames: ['endpoint', 'event', 'outcome'],
+      registers,
+    });
 
     new Gauge({
       name: 'cordon_versions',
@@ -99,7 +147,8 @@ export class CordonMetrics {
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         this.reset();
-        for (const state of WAITING_STATES) for (const [, age] of WAITING_AGES) this.set({ state, age }, counts.get(`${state}\0${age}`) ?? 0);
+        for (const state of WAITING_STATES)
+          for (const [, age] of WAITING_AGES) this.set({ state, age }, counts.get(`${state}\0${age}`) ?? 0);
       },
     });
     new Gauge({

@@ -45,7 +45,10 @@ export function createOperations(deps: OperationsDeps): Operations {
     waiting: async () => {
       const now = clock.now();
       const out: Array<{ state: string; ageMs: number }> = [];
-      const [quarantined, held] = await Promise.all([store.versions.versionsInState('quarantined'), store.versions.versionsInState('held')]);
+      const [quarantined, held] = await Promise.all([
+        store.versions.versionsInState('quarantined'),
+        store.versions.versionsInState('held'),
+      ]);
       for (const record of [...quarantined, ...held]) {
         const decision = decide(record, quarantine.ruleFor(record.package), now);
         if (!decision.visible) out.push({ state: decision.state, ageMs: Math.max(0, now - record.firstSeenAt) });
@@ -62,10 +65,12 @@ export function createOperations(deps: OperationsDeps): Operations {
     probeStore: (now) => store.ops.probe(now),
     dataDir: config.dataDir,
     upstream: { url: config.upstream, lastAnsweredAt: () => upstream.lastAnsweredAt() },
-    redis: config.redisUrl ? (timeoutMs) => {
+    redis: config.redisUrl
+      ? (timeoutMs) => {
           redis ??= redisProbe(config.redisUrl!);
           return redis.ping(timeoutMs);
-        } : null,
+        }
+      : null,
     stopping: () => stopping,
   });
   const refusals = new RefusalRecorder(store.refusals, deps.logger);

@@ -27,8 +27,17 @@ export function registerProcessMetrics(registry: Registry): () => void {
       this.inc(du + ds);
     },
   });
-  new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since unix epoch in seconds.', registers }).set(Math.round(Date.now() / 1000 - process.uptime()));
-  new Gauge({ name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', registers, collect() { this.set(process.memoryUsage.rss()); } });
+  new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since unix epoch in seconds.', registers }).set(
+    Math.round(Date.now() / 1000 - process.uptime()),
+  );
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory size in bytes.',
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
   const heapTotal = new Gauge({ name: 'nodejs_heap_size_total_bytes', help: 'Process heap size from Node.js in bytes.', registers });
   const external = new Gauge({ name: 'nodejs_external_memory_bytes', help: 'Node.js external memory size in bytes.', registers });
   new Gauge({
@@ -56,8 +65,16 @@ export function registerProcessMetrics(registry: Registry): () => void {
   });
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
-  const lagMax = new Gauge({ name: 'nodejs_eventloop_lag_max_seconds', help: 'The maximum recorded event loop delay since the last scrape.', registers });
-  const lagP99 = new Gauge({ name: 'nodejs_eventloop_lag_p99_seconds', help: 'The 99th percentile of the event loop delay since the last scrape.', registers });
+  const lagMax = new Gauge({
+    name: 'nodejs_eventloop_lag_max_seconds',
+    help: 'The maximum recorded event loop delay since the last scrape.',
+    registers,
+  });
+  const lagP99 = new Gauge({
+    name: 'nodejs_eventloop_lag_p99_seconds',
+    help: 'The 99th percentile of the event loop delay since the last scrape.',
+    registers,
+  });
   new Gauge({
     name: 'nodejs_eventloop_lag_mean_seconds',
     help: 'The mean of the event loop delay since the last scrape (0 before the first sample).',

@@ -78,10 +78,13 @@ export class ReadinessCheck {
       run('upstream', () => this.upstream()),
     ];
     const redis = this.deps.redis;
-    if (redis) jobs.push(run('redis', async () => {
-        await redis(this.deps.redisTimeoutMs ?? 2_000);
-        return { ok: true };
-      }));
+    if (redis)
+      jobs.push(
+        run('redis', async () => {
+          await redis(this.deps.redisTimeoutMs ?? 2_000);
+          return { ok: true };
+        }),
+      );
     if (this.deps.stopping()) checks.shutdown = { ok: false, ms: 0, error: 'the mirror is stopping' };
     await Promise.all(jobs);
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -103,13 +106,28 @@ export class ReadinessCheck {
     const lastAnswerAt = last === null ? null : new Date(last).toISOString();
     let result: CheckOutcome;
     try {
-      const res = await fetch(url, { headers: { 'user-agent': 'cordon-ready' }, signal: AbortSignal.timeout(this.deps.pingTimeoutMs ?? 5_000), redirect: 'manual' });
+      const res = await fetch(url, {
+        headers: { 'user-agent': 'cordon-ready' },
+        signal: AbortSignal.timeout(this.deps.pingTimeoutMs ?? 5_000),
+        redirect: 'manual',
+      });
       await res.body?.cancel().catch(() => undefined);
       // Any answer below 500 shows upstream is up; a registry without /-/ping answers 404.
-      result = res.status < 500 ? { ok: true, pinged: true, lastAnswerAt: new Date(this.deps.clock.now()).toISOString() } : { ok: false, pinged: true, lastAnswerAt, error: `upstream answered ${res.status} to ${url}` };
+      result =
+        res.status < 500
+          ? { ok: true, pinged: true, lastAnswerAt: new Date(this.deps.clock.now()).toISOString() }
+          : { ok: false, pinged: true, lastAnswerAt, error: `upstream answered ${res.status} to ${url}` };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      result = { ok: false, pinged: true, lastAnswerAt, error: e.name === 'TimeoutError' ? `upstream did not answer ${url} in time` : `cannot reach upstream at ${url} (${e.cause?.code ?? e.message})` };
+      result = {
+        ok: false,
+        pinged: true,
+        lastAnswerAt,
+        error:
+          e.name === 'TimeoutError'
+            ? `upstream did not answer ${url} in time`
+            : `cannot reach upstream at ${url} (${e.cause?.code ?? e.message})`,
+      };
     }
     this.ping = { at: this.deps.clock.now(), result };
     return result;

@@ -42,7 +42,13 @@ export class RefusalRecorder {
     this.pending.set(
       key,
       current
-        ? { ...current, count: current.count + 1, firstAt: Math.min(current.firstAt, at), lastAt: Math.max(current.lastAt, at), lastUserAgent: at >= current.lastAt ? userAgent : current.lastUserAgent }
+        ? {
+            ...current,
+            count: current.count + 1,
+            firstAt: Math.min(current.firstAt, at),
+            lastAt: Math.max(current.lastAt, at),
+            lastUserAgent: at >= current.lastAt ? userAgent : current.lastUserAgent,
+          }
         : { package: name, version, count: 1, firstAt: at, lastAt: at, lastUserAgent: userAgent },
     );
     if (!this.timer && !this.closed) {
@@ -78,7 +84,10 @@ export class RefusalRecorder {
       for (const entry of batch) {
         const key = `${entry.package}@${entry.version}`;
         const later = this.pending.get(key);
-        this.pending.set(key, later ? { ...entry, count: entry.count + later.count, lastAt: later.lastAt, lastUserAgent: later.lastUserAgent } : entry);
+        this.pending.set(
+          key,
+          later ? { ...entry, count: entry.count + later.count, lastAt: later.lastAt, lastUserAgent: later.lastUserAgent } : entry,
+        );
       }
       if (!this.timer && !this.closed) {
         this.timer = setTimeout(() => {
@@ -100,7 +109,12 @@ export class RefusalRecorder {
       out.set(
         entry.version,
         stored
-          ? { count: stored.count + entry.count, firstAt: Math.min(stored.firstAt, entry.firstAt), lastAt: Math.max(stored.lastAt, entry.lastAt), lastUserAgent: entry.lastAt >= stored.lastAt ? entry.lastUserAgent : stored.lastUserAgent }
+          ? {
+              count: stored.count + entry.count,
+              firstAt: Math.min(stored.firstAt, entry.firstAt),
+              lastAt: Math.max(stored.lastAt, entry.lastAt),
+              lastUserAgent: entry.lastAt >= stored.lastAt ? entry.lastUserAgent : stored.lastUserAgent,
+            }
           : { count: entry.count, firstAt: entry.firstAt, lastAt: entry.lastAt, lastUserAgent: entry.lastUserAgent },
       );
     }

@@ -42,11 +42,28 @@ export class UpstreamWatch {
     this.origin = url.origin;
     this.prefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
     const handlers: Array<[string, (message: unknown) => void]> = [
-      ['http.client.request.start', (m) => this.track((m as { request: HttpRequestLike }).request, this.httpOrigin((m as { request: HttpRequestLike }).request))],
-      ['http.client.response.finish', (m) => this.answer((m as { request: object; response: { statusCode?: number } }).request, (m as { response: { statusCode?: number } }).response.statusCode ?? 0)],
+      [
+        'http.client.request.start',
+        (m) => this.track((m as { request: HttpRequestLike }).request, this.httpOrigin((m as { request: HttpRequestLike }).request)),
+      ],
+      [
+        'http.client.response.finish',
+        (m) =>
+          this.answer(
+            (m as { request: object; response: { statusCode?: number } }).request,
+            (m as { response: { statusCode?: number } }).response.statusCode ?? 0,
+          ),
+      ],
       ['http.client.request.error', (m) => this.error((m as { request: object; error: unknown }).request, (m as { error: unknown }).error)],
-      ['undici:request:create', (m) => this.track((m as { request: UndiciRequestLike }).request, String((m as { request: UndiciRequestLike }).request.origin ?? ''))],
-      ['undici:request:headers', (m) => this.answer((m as { request: object }).request, (m as { response: { statusCode?: number } }).response.statusCode ?? 0)],
+      [
+        'undici:request:create',
+        (m) =>
+          this.track((m as { request: UndiciRequestLike }).request, String((m as { request: UndiciRequestLike }).request.origin ?? '')),
+      ],
+      [
+        'undici:request:headers',
+        (m) => this.answer((m as { request: object }).request, (m as { response: { statusCode?: number } }).response.statusCode ?? 0),
+      ],
       ['undici:request:error', (m) => this.error((m as { request: object; error: unknown }).request, (m as { error: unknown }).error)],
     ];
     // A subscriber that throws would surface as an uncaught exception: counting must never do that.
@@ -110,7 +127,12 @@ export class UpstreamWatch {
     if (!started) return;
     this.started.delete(request);
     const e = err as { code?: unknown; name?: unknown } | null;
-    const reason = typeof e?.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code) ? e.code : typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'other';
+    const reason =
+      typeof e?.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)
+        ? e.code
+        : typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name)
+          ? e.name
+          : 'other';
     this.metrics.upstreamErrors.inc({ kind: started.kind, reason });
   }
 }

@@ -15,8 +15,10 @@ export function coseToPem(cose: Uint8Array): { pem: string; algorithm: number } 
   const kty = map.get(1);
   const algorithm = map.get(3);
   let jwk: JsonWebKey;
-  if (kty === 2 && algorithm === PASSKEY_ALGORITHMS.ES256 && map.get(-1) === 1) jwk = { kty: 'EC', crv: 'P-256', x: b64u(map.get(-2)), y: b64u(map.get(-3)) };
-  else if (kty === 1 && algorithm === PASSKEY_ALGORITHMS.EdDSA && map.get(-1) === 6) jwk = { kty: 'OKP', crv: 'Ed25519', x: b64u(map.get(-2)) };
+  if (kty === 2 && algorithm === PASSKEY_ALGORITHMS.ES256 && map.get(-1) === 1)
+    jwk = { kty: 'EC', crv: 'P-256', x: b64u(map.get(-2)), y: b64u(map.get(-3)) };
+  else if (kty === 1 && algorithm === PASSKEY_ALGORITHMS.EdDSA && map.get(-1) === 6)
+    jwk = { kty: 'OKP', crv: 'Ed25519', x: b64u(map.get(-2)) };
   else if (kty === 3 && algorithm === PASSKEY_ALGORITHMS.RS256) jwk = { kty: 'RSA', n: b64u(map.get(-1)), e: b64u(map.get(-2)) };
   else throw new Error(`unsupported passkey key (kty ${String(kty)}, alg ${String(algorithm)})`);
   return { pem: createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(), algorithm };

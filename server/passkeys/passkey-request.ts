@@ -33,7 +33,10 @@ export function canonicalRequest(r: PasskeyRequest): string {
 }
 
 const malformed = (why: string): never => {
-  throw new PasskeyError('REQUEST_MALFORMED', `The signed passkey request ${why}. Run "cordon passkey add" (or remove) again; it fetches the request and signs it unchanged.`);
+  throw new PasskeyError(
+    'REQUEST_MALFORMED',
+    `The signed passkey request ${why}. Run "cordon passkey add" (or remove) again; it fetches the request and signs it unchanged.`,
+  );
 };
 
 /** Parses signed request text: exactly the canonical form of a request with these fields and no others. */
@@ -49,7 +52,8 @@ export function parseRequest(text: string): PasskeyRequest {
   if (r.action === 'remove' && !/^[A-Za-z0-9_-]{1,1024}$/.test(r.subject)) malformed('names a credential id that is not base64url');
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(r.nonce)) malformed('has a nonce that is not 16–64 base64url characters');
   const issued = Date.parse(r.issuedAt);
-  if (!Number.isFinite(issued) || new Date(issued).toISOString() !== r.issuedAt) malformed('has an issuedAt that is not an ISO 8601 UTC time');
+  if (!Number.isFinite(issued) || new Date(issued).toISOString() !== r.issuedAt)
+    malformed('has an issuedAt that is not an ISO 8601 UTC time');
   if (canonicalRequest(r) !== text) malformed('is not in canonical form (sorted keys, no spaces)');
   return r;
 }

@@ -121,13 +121,22 @@ export function toFailure(err: unknown): AnalysisFailure {
 /** Reads a failure back from a BullMQ failedReason (`CODE: message`). */
 export function parseFailure(text: string): AnalysisFailure {
   const match = /^([A-Z_]+): ([\s\S]*)$/.exec(text);
-  if (match && (ANALYSIS_ERROR_CODES as readonly string[]).includes(match[1]!)) return { code: match[1] as AnalysisErrorCode, message: match[2]! };
+  if (match && (ANALYSIS_ERROR_CODES as readonly string[]).includes(match[1]!))
+    return { code: match[1] as AnalysisErrorCode, message: match[2]! };
   return { code: 'TRANSIENT', message: text };
 }
 
 /** The fields in which two questions differ (empty when they are the same question). */
 export function questionMismatch(asked: AnalysisQuestion, answered: AnalysisQuestion | undefined): string[] {
   if (!answered || typeof answered !== 'object') return ['question'];
-  const keys: Array<keyof AnalysisQuestion> = ['mirrorId', 'package', 'version', 'integrity', 'previousVersion', 'previousIntegrity', 'analyzerVersion'];
+  const keys: Array<keyof AnalysisQuestion> = [
+    'mirrorId',
+    'package',
+    'version',
+    'integrity',
+    'previousVersion',
+    'previousIntegrity',
+    'analyzerVersion',
+  ];
   return keys.filter((k) => asked[k] !== answered[k]);
 }

@@ -15,7 +15,13 @@ export interface RedisProbe {
 
 /** A lazily connected probe of the Redis at `url` (readiness checks). */
 export function redisProbe(url: string): RedisProbe {
-  const conn = new IORedis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+  const conn = new IORedis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
   let lastError: string | null = null;
   // Without a listener ioredis prints every connection error; the reason is reported by ping instead.
   conn.on('error', (err: Error) => {
@@ -26,12 +32,17 @@ export function redisProbe(url: string): RedisProbe {
       if (conn.status === 'wait') conn.connect().catch(() => undefined);
       if (conn.status !== 'ready') {
         // Give a connection being made a moment; a broken one fails at once.
-        if (conn.status === 'connecting' || conn.status === 'connect') await Promise.race([new Promise((r) => conn.once('ready', r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-        if ((conn.status as string) !== 'ready') throw new Error(`Redis is not reachable (${conn.status}${lastError ? `: ${lastError}` : ''})`);
+        if (conn.status === 'connecting' || conn.status === 'connect')
+          await Promise.race([new Promise((r) => conn.once('ready', r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+        if ((conn.status as string) !== 'ready')
+          throw new Error(`Redis is not reachable (${conn.status}${lastError ? `: ${lastError}` : ''})`);
       }
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([conn.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`within ${timeoutMs} ms`)), timeoutMs)))]);
+        await Promise.race([
+          conn.ping(),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`within ${timeoutMs} ms`)), timeoutMs))),
+        ]);
       } catch (err) {
         throw new Error(`Redis did not answer PING (${(err as Error).message})`);
       } finally {

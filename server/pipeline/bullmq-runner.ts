@@ -79,7 +79,8 @@ export class BullmqRunner implements Runner {
   /** Jobs in Redis by BullMQ state, plus `outbox`: jobs the mirror has not handed to Redis yet. */
   async depth(): Promise<Record<string, number>> {
     const out: Record<string, number> = { outbox: (await this.runtime.store.jobs.counts()).waiting };
-    if (this.queue && !this.stopped) Object.assign(out, await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'));
+    if (this.queue && !this.stopped)
+      Object.assign(out, await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'));
     return out;
   }
 
@@ -160,11 +161,17 @@ export class BullmqRunner implements Runner {
       if ((await this.recorder.succeeded(local, remote.data, output)) === 'refused') {
         // Not this job's answer (another mirror's, or a stale worker's): drop it and ask again.
         await remote.remove().catch(() => undefined);
-        await jobs.retry(jobId, clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
+        await jobs.retry(
+          jobId,
+          clock.now() + backoffMs(local.attempts, this.runtime.config.analysisBackoffMaxMs),
+          'REFUSED: the result answered another question than the job asked',
+          clock.now(),
+        );
       }
     } else if (state === 'failed') {
       // The mirror's policy decides: retried later (the job leaves Redis so it can be sent again), or recorded.
-      if ((await this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'))) !== null) await remote.remove().catch(() => undefined);
+      if ((await this.recorder.attemptFailed(local, parseFailure(remote.failedReason ?? 'TRANSIENT: unknown failure'))) !== null)
+        await remote.remove().catch(() => undefined);
     }
   }
 }

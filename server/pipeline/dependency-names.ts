@@ -6,7 +6,8 @@
 import validateName from '../http/package-name';
 
 const KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as const;
-const NOT_REGISTRY = /^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:|file:|link:|workspace:|portal:|patch:|exec:|\.{0,2}\/|~\/|[A-Za-z]:[\\/])/i;
+const NOT_REGISTRY =
+  /^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:|file:|link:|workspace:|portal:|patch:|exec:|\.{0,2}\/|~\/|[A-Za-z]:[\\/])/i;
 
 /** The registry package and range one dependency entry names, or null when it is not a registry dependency. */
 export function registryTarget(name: string, spec: unknown): { name: string; range: string } | null {

@@ -145,7 +145,12 @@ export class EmbeddedRunner implements Runner {
     if (this.stopped) return;
     try {
       if ((await this.recorder.succeeded(job, data, output)) === 'refused') {
-        await jobs.retry(job.id, clock.now() + backoffMs(job.attempts, config.analysisBackoffMaxMs), 'REFUSED: the result answered another question than the job asked', clock.now());
+        await jobs.retry(
+          job.id,
+          clock.now() + backoffMs(job.attempts, config.analysisBackoffMaxMs),
+          'REFUSED: the result answered another question than the job asked',
+          clock.now(),
+        );
       }
     } catch (err) {
       // The job stays active; the next start (or lock expiry) runs it again. Nothing is released meanwhile.

@@ -29,7 +29,12 @@ export function upstreamPackuments(upstream: string): FetchUpstreamPackument {
 }
 
 /** The mirror's half of every job, sharing one packument batch. */
-function preparer(runtime: PipelineRuntime, logger: Logger, blobsDir: string | null, fetch: FetchUpstreamPackument): (job: Job) => Promise<AnalysisJobData> {
+function preparer(
+  runtime: PipelineRuntime,
+  logger: Logger,
+  blobsDir: string | null,
+  fetch: FetchUpstreamPackument,
+): (job: Job) => Promise<AnalysisJobData> {
   const { config } = runtime;
   const packuments = new PackumentBatch(fetch);
   return (job) =>
@@ -42,7 +47,11 @@ function preparer(runtime: PipelineRuntime, logger: Logger, blobsDir: string | n
       now: () => runtime.clock.now(),
       blobsDir,
       limits: { maxTarballBytes: config.maxTarballBytes, tarballTimeoutMs: config.tarballTimeoutMs },
-      budget: { maxFileParseBytes: config.analysisParseBudgetBytes, maxTotalParseBytes: config.analysisParseBudgetBytes * 8, timeMs: config.analysisTimeBudgetMs },
+      budget: {
+        maxFileParseBytes: config.analysisParseBudgetBytes,
+        maxTotalParseBytes: config.analysisParseBudgetBytes * 8,
+        timeMs: config.analysisTimeBudgetMs,
+      },
       youngDependency: config.youngDependency,
       burst: config.burst,
       logger,
@@ -74,5 +83,12 @@ function buildRunner(runtime: PipelineRuntime, logger: Logger, options: Pipeline
   const prepare = preparer(runtime, logger, runtime.blobs.root, fetch);
   if (options.execute) return new EmbeddedRunner(runtime, recorder, prepare, options.execute, logger);
   const pool = new ThreadPool(runtime.config.analysisConcurrency, undefined, analysisThreadLimits(runtime.config));
-  return new EmbeddedRunner(runtime, recorder, prepare, (job) => pool.run(job, runtime.config.analysisTimeoutMs), logger, () => pool.close());
+  return new EmbeddedRunner(
+    runtime,
+    recorder,
+    prepare,
+    (job) => pool.run(job, runtime.config.analysisTimeoutMs),
+    logger,
+    () => pool.close(),
+  );
 }

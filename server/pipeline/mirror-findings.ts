@@ -11,7 +11,12 @@ import { burstFinding, type BurstSettings } from './burst';
 
 /** The low finding of a version analysed against nothing: everything it can do counts as new. */
 export function newPackageFinding(name: string): Finding {
-  return { category: 'metadata', rule: 'metadata/new-package', severity: 'low', message: `no earlier version of ${name} is available here to compare against: everything this version can do counts as new.` };
+  return {
+    category: 'metadata',
+    rule: 'metadata/new-package',
+    severity: 'low',
+    message: `no earlier version of ${name} is available here to compare against: everything this version can do counts as new.`,
+  };
 }
 
 /**
@@ -19,7 +24,12 @@ export function newPackageFinding(name: string): Finding {
  * the new-package finding, and a burst finding from the versions its publisher published around it
  * (`around`, read after the job's dependencies were sighted so a burst they belong to counts).
  */
-export function preparedFindings(record: Pick<VersionRecord, 'package' | 'version' | 'publisher' | 'publishedAt'>, previousVersion: string | null, around: readonly VersionRecord[], burst: BurstSettings): Finding[] {
+export function preparedFindings(
+  record: Pick<VersionRecord, 'package' | 'version' | 'publisher' | 'publishedAt'>,
+  previousVersion: string | null,
+  around: readonly VersionRecord[],
+  burst: BurstSettings,
+): Finding[] {
   const out: Finding[] = [];
   if (previousVersion === null) out.push(newPackageFinding(record.package));
   const b = burstFinding(record, around, burst);
@@ -31,10 +41,25 @@ export function preparedFindings(record: Pick<VersionRecord, 'package' | 'versio
 export function unanalysableFinding(failure: AnalysisFailure, attempts: number): Finding {
   switch (failure.code) {
     case 'TARBALL_TOO_LARGE':
-      return { category: 'metadata', rule: 'pipeline/tarball-too-large', severity: 'high', message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.` };
+      return {
+        category: 'metadata',
+        rule: 'pipeline/tarball-too-large',
+        severity: 'high',
+        message: `${failure.message}. Cordon did not analyse it; a person must decide whether a tarball this large belongs in this package.`,
+      };
     case 'RESOURCE_LIMIT':
-      return { category: 'metadata', rule: 'pipeline/resource-limit', severity: 'high', message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).` };
+      return {
+        category: 'metadata',
+        rule: 'pipeline/resource-limit',
+        severity: 'high',
+        message: `${failure.message}. Cordon did not finish analysing it; a person must decide (or raise analysisMemory and let it run again).`,
+      };
     default:
-      return { category: 'metadata', rule: 'pipeline/unanalyzable', severity: 'high', message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.` };
+      return {
+        category: 'metadata',
+        rule: 'pipeline/unanalyzable',
+        severity: 'high',
+        message: `Cordon could not analyse this version after ${attempts} attempt(s) (${failure.code}: ${failure.message}); a person must decide.`,
+      };
   }
 }

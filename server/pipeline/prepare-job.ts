@@ -23,7 +23,9 @@ import type { PackumentBatch } from './packument-batch';
 export interface PrepareDeps {
   readonly mirrorId: string;
   readonly upstream: string;
-  readonly store: { readonly versions: Pick<VersionPort, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting' | 'versionsByPublisher'> };
+  readonly store: {
+    readonly versions: Pick<VersionPort, 'versionOf' | 'versionsOf' | 'hasPackage' | 'cleanWaiting' | 'versionsByPublisher'>;
+  };
   readonly quarantine: Pick<QuarantineService, 'observe' | 'ruleFor'>;
   readonly packuments: PackumentBatch;
   readonly now: () => number;
@@ -64,7 +66,10 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
   for (const name of named.keys()) {
     if (await deps.store.versions.hasPackage(name)) continue;
     if (++sighted > MAX_SIGHTINGS) {
-      deps.logger.warn({ package: forWhat, dependencies: named.size }, 'cordon: too many unseen dependencies to sight at once; the rest are sighted when first asked for');
+      deps.logger.warn(
+        { package: forWhat, dependencies: named.size },
+        'cordon: too many unseen dependencies to sight at once; the rest are sighted when first asked for',
+      );
       break;
     }
     const packument = await upstreamPackument(deps, name, `${name} (a dependency of ${forWhat})`);
@@ -76,7 +81,12 @@ async function sightDependencies(deps: PrepareDeps, forWhat: string, manifest: R
   for (const { key, name } of registryDependencyEntries(manifest)) {
     const versions = await deps.store.versions.versionsOf(name);
     const times = versions.map((v) => v.publishedAt).filter((t): t is number => t !== null);
-    facts.push({ name: key, known: versions.length > 0, firstPublishedAt: times.length ? Math.min(...times) : null, versionCount: versions.length });
+    facts.push({
+      name: key,
+      known: versions.length > 0,
+      firstPublishedAt: times.length ? Math.min(...times) : null,
+      versionCount: versions.length,
+    });
   }
   return facts;
 }
@@ -94,7 +104,8 @@ async function comparisonBase(job: Job, deps: PrepareDeps): Promise<{ version: s
   let best = queued;
   for (const r of await deps.store.versions.cleanWaiting(job.package)) {
     if (!r.integrity || !semver.valid(r.version) || !semver.lt(r.version, job.version)) continue;
-    if (best === null || !semver.valid(best.version) || semver.gt(r.version, best.version)) best = { version: r.version, integrity: r.integrity };
+    if (best === null || !semver.valid(best.version) || semver.gt(r.version, best.version))
+      best = { version: r.version, integrity: r.integrity };
   }
   return best;
 }
@@ -103,7 +114,8 @@ async function comparisonBase(job: Job, deps: PrepareDeps): Promise<{ version: s
 export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJobData> {
   const id = `${job.package}@${job.version}`;
   const record = await deps.store.versions.versionOf(job.package, job.version);
-  if (!record || record.integrity !== job.integrity) throw new AnalysisError('INTEGRITY_MISMATCH', `the mirror's record of ${id} no longer has the bytes this job was for`);
+  if (!record || record.integrity !== job.integrity)
+    throw new AnalysisError('INTEGRITY_MISMATCH', `the mirror's record of ${id} no longer has the bytes this job was for`);
   const pin = parsePinned(job.integrity);
   if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${id} has no single pinned digest`);
   const shows = (p: Packument | null): boolean => {
@@ -116,13 +128,26 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
   const manifest = packument?.versions?.[job.version];
   if (!manifest) throw new AnalysisError('VERSION_WITHDRAWN', `upstream no longer lists ${id}`);
   const dist = manifest.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
-  if (!stillPinned(dist, pin)) throw new AnalysisError('INTEGRITY_MISMATCH', `upstream now describes other bytes for ${id} than the ${job.integrity} pinned at first sight`);
+  if (!stillPinned(dist, pin))
+    throw new AnalysisError(
+      'INTEGRITY_MISMATCH',
+      `upstream now describes other bytes for ${id} than the ${job.integrity} pinned at first sight`,
+    );
   const tarballUrl = record.tarballUrl ?? upstreamTarballUrl(dist?.tarball, deps.upstream);
   if (!tarballUrl) throw new AnalysisError('BAD_TARBALL_URL', `upstream gives no tarball address on the registry for ${id}`);
-  const next: JobSide = { version: job.version, manifest: withoutReadme(manifest), tarballUrl, integrity: job.integrity, blob: record.blob };
+  const next: JobSide = {
+    version: job.version,
+    manifest: withoutReadme(manifest),
+    tarballUrl,
+    integrity: job.integrity,
+    blob: record.blob,
+  };
 
   let previous: JobSide | null = null;
-  const legacy = job.previousVersion && !job.previousIntegrity ? (await deps.store.versions.versionOf(job.package, job.previousVersion))?.integrity ?? null : null;
+  const legacy =
+    job.previousVersion && !job.previousIntegrity
+      ? ((await deps.store.versions.versionOf(job.package, job.previousVersion))?.integrity ?? null)
+      : null;
   const base = await comparisonBase(legacy ? { ...job, previousIntegrity: legacy } : job, deps);
   const previousVersion = base?.version ?? null;
   const previousIntegrity = base?.integrity ?? null;
@@ -130,17 +155,31 @@ export async function prepareJob(job: Job, deps: PrepareDeps): Promise<AnalysisJ
     const prevRecord = await deps.store.versions.versionOf(job.package, previousVersion);
     const prevManifest = packument?.versions?.[previousVersion];
     const prevDist = prevManifest?.dist && typeof prevManifest.dist === 'object' ? prevManifest.dist : undefined;
-    const prevUrl = prevRecord?.integrity === previousIntegrity ? (prevRecord.tarballUrl ?? upstreamTarballUrl(prevDist?.tarball, deps.upstream)) : null;
+    const prevUrl =
+      prevRecord?.integrity === previousIntegrity ? (prevRecord.tarballUrl ?? upstreamTarballUrl(prevDist?.tarball, deps.upstream)) : null;
     if (prevUrl) {
       // Upstream's manifest only where it still describes the bytes the mirror pinned; else the tarball's package.json stands in.
       const prevPin = parsePinned(previousIntegrity);
       const trusted = prevManifest && prevPin && stillPinned(prevDist, prevPin) ? withoutReadme(prevManifest) : null;
-      previous = { version: previousVersion, manifest: trusted, tarballUrl: prevUrl, integrity: previousIntegrity, blob: prevRecord?.blob ?? null };
+      previous = {
+        version: previousVersion,
+        manifest: trusted,
+        tarballUrl: prevUrl,
+        integrity: previousIntegrity,
+        blob: prevRecord?.blob ?? null,
+      };
     }
   }
   const dependencies = await sightDependencies(deps, id, manifest);
   // Read after the sighting: versions it recorded belong to the burst too.
-  const around = record.publisher && record.publishedAt !== null ? await deps.store.versions.versionsByPublisher(record.publisher, record.publishedAt - deps.burst.windowMs, record.publishedAt + deps.burst.windowMs) : [];
+  const around =
+    record.publisher && record.publishedAt !== null
+      ? await deps.store.versions.versionsByPublisher(
+          record.publisher,
+          record.publishedAt - deps.burst.windowMs,
+          record.publishedAt + deps.burst.windowMs,
+        )
+      : [];
   const mirrorFindings = preparedFindings(record, previous ? previous.version : null, around, deps.burst);
   return {
     id: job.id,

@@ -36,7 +36,9 @@ function failure(err: unknown, what: string): AnalysisError {
       case 'TOO_LARGE':
         return new AnalysisError('TARBALL_TOO_LARGE', `the tarball of ${what} is too large to analyse: ${err.message}`, { cause: err });
       case 'UPSTREAM_NOT_FOUND':
-        return new AnalysisError('VERSION_WITHDRAWN', `the tarball of ${what} is no longer on the upstream registry (${err.message})`, { cause: err });
+        return new AnalysisError('VERSION_WITHDRAWN', `the tarball of ${what} is no longer on the upstream registry (${err.message})`, {
+          cause: err,
+        });
       default:
         return new AnalysisError('TRANSIENT', `${what}: ${err.message}`, { cause: err });
     }
@@ -48,10 +50,17 @@ function failure(err: unknown, what: string): AnalysisError {
 async function bytesOf(side: JobSide, name: string, blobs: BlobStore): Promise<FetchedVersion> {
   const what = `${name}@${side.version}`;
   const pin = parsePinned(side.integrity);
-  if (!pin) throw new AnalysisError('INTEGRITY_MISMATCH', `${what} has no single pinned digest (${side.integrity}); its bytes cannot be verified`);
+  if (!pin)
+    throw new AnalysisError('INTEGRITY_MISMATCH', `${what} has no single pinned digest (${side.integrity}); its bytes cannot be verified`);
   if (!/^https?:\/\//i.test(side.tarballUrl)) throw new AnalysisError('BAD_TARBALL_URL', `there is no http(s) tarball address for ${what}`);
   try {
-    return await fetchVersion(blobs, { name, version: side.version, integrity: side.integrity, tarballUrl: side.tarballUrl, blob: side.blob });
+    return await fetchVersion(blobs, {
+      name,
+      version: side.version,
+      integrity: side.integrity,
+      tarballUrl: side.tarballUrl,
+      blob: side.blob,
+    });
   } catch (err) {
     throw failure(err, what);
   }
@@ -61,7 +70,8 @@ function unpack(side: FetchedVersion, what: string): ReturnType<FetchedVersion['
   try {
     return side.unpack();
   } catch (err) {
-    if (err instanceof TarballError) throw new AnalysisError('TARBALL_UNREADABLE', `the tarball of ${what} cannot be read: ${err.message}`, { cause: err });
+    if (err instanceof TarballError)
+      throw new AnalysisError('TARBALL_UNREADABLE', `the tarball of ${what} cannot be read: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -79,19 +89,42 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
   // Attestations vouch for the verified bytes or block the version; the previous version's only give a source to compare.
   const provenanceDeps = deps.provenance ?? defaultProvenance;
   const digestOf = (sri: string): Buffer => Buffer.from(sri.slice('sha512-'.length), 'base64');
-  const provenance = job.next.manifest ? await provenanceOf(job.upstream, name, job.next.version, job.next.manifest, digestOf(next.sha512), provenanceDeps) : null;
-  const prevProvenance = previous && job.previous!.manifest ? await previousProvenanceOf(job.upstream, name, job.previous!.version, job.previous!.manifest, digestOf(previous.sha512), provenanceDeps) : undefined;
+  const provenance = job.next.manifest
+    ? await provenanceOf(job.upstream, name, job.next.version, job.next.manifest, digestOf(next.sha512), provenanceDeps)
+    : null;
+  const prevProvenance =
+    previous && job.previous!.manifest
+      ? await previousProvenanceOf(
+          job.upstream,
+          name,
+          job.previous!.version,
+          job.previous!.manifest,
+          digestOf(previous.sha512),
+          provenanceDeps,
+        )
+      : undefined;
 
   const nextContents = unpack(next, `${name}@${job.next.version}`);
   const prevContents = previous ? unpack(previous, `${name}@${job.previous!.version}`) : null;
   const unpacked = performance.now();
 
   const report = analyze(
-    prevContents ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies, provenance: prevProvenance } : null,
+    prevContents
+      ? { manifest: job.previous!.manifest, files: prevContents.files, anomalies: prevContents.anomalies, provenance: prevProvenance }
+      : null,
     { manifest: job.next.manifest, files: nextContents.files, anomalies: nextContents.anomalies, provenance },
     {
-      cache: deps.cache, dependencies: new Map(job.dependencies.map((d) => [d.name, d])), now: job.preparedAt, youngDependency: job.youngDependency,
-      budget: job.budget ? { maxFileBytes: job.budget.maxFileParseBytes, maxTotalBytes: job.budget.maxTotalParseBytes, outOfTime: () => performance.now() > deadline } : undefined,
+      cache: deps.cache,
+      dependencies: new Map(job.dependencies.map((d) => [d.name, d])),
+      now: job.preparedAt,
+      youngDependency: job.youngDependency,
+      budget: job.budget
+        ? {
+            maxFileBytes: job.budget.maxFileParseBytes,
+            maxTotalBytes: job.budget.maxTotalParseBytes,
+            outOfTime: () => performance.now() > deadline,
+          }
+        : undefined,
     },
   );
   const done = performance.now();
@@ -106,7 +139,12 @@ export async function processAnalysis(job: AnalysisJobData, deps: ProcessorDeps)
     analyzerVersion: report.analyzerVersion,
     previousVersion: job.previous ? job.previous.version : null,
     blobs: { next: next.sha512, previous: previous?.sha512 ?? null },
-    timings: { fetchMs: Math.round(fetched - started), unpackMs: Math.round(unpacked - fetched), analyzeMs: Math.round(done - unpacked), totalMs: Math.round(done - started) },
+    timings: {
+      fetchMs: Math.round(fetched - started),
+      unpackMs: Math.round(unpacked - fetched),
+      analyzeMs: Math.round(done - unpacked),
+      totalMs: Math.round(done - started),
+    },
   };
 }
 

@@ -28,29 +28,50 @@ function declared(manifest: Record<string, unknown>): { url?: unknown } | null {
  * provenance). Throws AnalysisError PROVENANCE_INVALID (the version is blocked) when a bundle does not
  * verify or is about other bytes, TRANSIENT when upstream cannot answer now.
  */
-export async function provenanceOf(upstream: string, name: string, version: string, manifest: Record<string, unknown>, sha512: Buffer, deps: ProvenanceDeps): Promise<ProvenanceFacts | null> {
+export async function provenanceOf(
+  upstream: string,
+  name: string,
+  version: string,
+  manifest: Record<string, unknown>,
+  sha512: Buffer,
+  deps: ProvenanceDeps,
+): Promise<ProvenanceFacts | null> {
   const att = declared(manifest);
   if (!att) return null;
   let response: unknown;
   try {
     response = await deps.fetchAttestations(upstream, name, version, att.url);
   } catch (err) {
-    throw new AnalysisError('TRANSIENT', `the attestations of ${name}@${version} could not be fetched: ${(err as Error).message}`, { cause: err });
+    throw new AnalysisError('TRANSIENT', `the attestations of ${name}@${version} could not be fetched: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // Declared but not served: the registry may lag; retry, and after the retries a person decides.
-  if (response === null) throw new AnalysisError('TRANSIENT', `the packument declares attestations for ${name}@${version}, but upstream serves none`);
+  if (response === null)
+    throw new AnalysisError('TRANSIENT', `the packument declares attestations for ${name}@${version}, but upstream serves none`);
   try {
     return verifyAttestations(response, { name, version, sha512 }, deps.trust()).provenance;
   } catch (err) {
     if (err instanceof ProvenanceError) {
-      throw new AnalysisError('PROVENANCE_INVALID', `${err.message}. Cordon blocks ${name}@${version}: its attestation does not vouch for the bytes it serves. Report it to the package's maintainers and to npm.`, { cause: err });
+      throw new AnalysisError(
+        'PROVENANCE_INVALID',
+        `${err.message}. Cordon blocks ${name}@${version}: its attestation does not vouch for the bytes it serves. Report it to the package's maintainers and to npm.`,
+        { cause: err },
+      );
     }
     throw err;
   }
 }
 
 /** Like `provenanceOf` for the previous version: a failure there only means its build source cannot be compared (undefined). */
-export async function previousProvenanceOf(upstream: string, name: string, version: string, manifest: Record<string, unknown>, sha512: Buffer, deps: ProvenanceDeps): Promise<ProvenanceFacts | null | undefined> {
+export async function previousProvenanceOf(
+  upstream: string,
+  name: string,
+  version: string,
+  manifest: Record<string, unknown>,
+  sha512: Buffer,
+  deps: ProvenanceDeps,
+): Promise<ProvenanceFacts | null | undefined> {
   try {
     return await provenanceOf(upstream, name, version, manifest, sha512, deps);
   } catch (err) {

@@ -64,10 +64,15 @@ export class ResultRecorder {
       ...questionMismatch(asked, output?.question),
       ...(asked.mirrorId !== mirrorId ? ['mirrorId (the job is not this mirror’s)'] : []),
       ...(asked.package !== job.package || asked.version !== job.version || asked.integrity !== job.integrity ? ['job'] : []),
-      ...(output?.analyzerVersion !== ANALYZER_VERSION ? [`analyzerVersion (${String(output?.analyzerVersion)}, this mirror runs ${ANALYZER_VERSION})`] : []),
+      ...(output?.analyzerVersion !== ANALYZER_VERSION
+        ? [`analyzerVersion (${String(output?.analyzerVersion)}, this mirror runs ${ANALYZER_VERSION})`]
+        : []),
     ];
     if (wrong.length) {
-      this.logger.error({ package: job.package, version: job.version, job: job.id, differs: wrong }, 'cordon: refused an analysis result that answers another question');
+      this.logger.error(
+        { package: job.package, version: job.version, job: job.id, differs: wrong },
+        'cordon: refused an analysis result that answers another question',
+      );
       this.runtime.ops.metrics.analyses.inc({ outcome: 'refused' });
       return 'refused';
     }
@@ -79,16 +84,39 @@ export class ResultRecorder {
     }
     if (await this.conflictingBytes(job, output)) return 'recorded';
     // Findings the mirror added to these bytes meanwhile (a cascade from a sibling) stay.
-    const findings: Finding[] = [...output.findings, ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[])];
+    const findings: Finding[] = [
+      ...output.findings,
+      ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[]),
+    ];
     findings.sort(compareFindings);
     const worst: Severity | null = findings[0]?.severity ?? null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const transition: Transition | null =
       flagged && record.state === 'quarantined'
-        ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: describe(findings[0]!), cause: 'analysis-flagged', at: now, detail: { rule: findings[0]!.rule, severity: worst } })
+        ? checked({
+            package: job.package,
+            version: job.version,
+            from: 'quarantined',
+            to: 'held',
+            reason: describe(findings[0]!),
+            cause: 'analysis-flagged',
+            at: now,
+            detail: { rule: findings[0]!.rule, severity: worst },
+          })
         : null;
     await analyses.record(
-      { package: job.package, version: job.version, integrity: job.integrity, previousVersion: output.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: output.analyzerVersion, timings: output.timings, finishedAt: now },
+      {
+        package: job.package,
+        version: job.version,
+        integrity: job.integrity,
+        previousVersion: output.previousVersion,
+        findings,
+        digest: findingsDigest(findings),
+        maxSeverity: worst,
+        analyzerVersion: output.analyzerVersion,
+        timings: output.timings,
+        finishedAt: now,
+      },
       flagged ? 'flagged' : 'clean',
       transition,
     );
@@ -98,7 +126,10 @@ export class ResultRecorder {
     this.runtime.ops.metrics.analysisDuration.observe({ outcome }, output.timings.totalMs / 1000);
     // Its bytes were had: whatever answer lacked it before was a lag, not a withdrawal.
     await this.runtime.quarantine.withdrawals?.shown(job.package, (v) => v === job.version);
-    this.logger.info({ package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged }, 'cordon: analysis finished');
+    this.logger.info(
+      { package: job.package, version: job.version, findings: findings.length, maxSeverity: worst, held: flagged },
+      'cordon: analysis finished',
+    );
     return 'recorded';
   }
 
@@ -116,23 +147,39 @@ export class ResultRecorder {
     if (failure.code === 'VERSION_WITHDRAWN' && quarantine.withdrawals) {
       const verdict = await quarantine.withdrawals.missing(job.package, job.version, now, failure.message);
       // A person said it exists: keep trying as for any transient fault, and after the window a person decides.
-      if (verdict.cleared) effective = { code: 'TRANSIENT', message: `${failure.message} (its withdrawal block was cleared by a signed decision)` };
+      if (verdict.cleared)
+        effective = { code: 'TRANSIENT', message: `${failure.message} (its withdrawal block was cleared by a signed decision)` };
       else if (verdict.confirmed) {
         await this.failed(job, failure, job.attempts, WithdrawalWatch.detail(verdict.absence));
         return null;
       } else {
-        await jobs.retry(job.id, verdict.askAgainAt, `${failure.code} (${verdict.absence.misses} of ${quarantine.withdrawals.settings.confirmations} answers without it; not yet confirmed): ${failure.message}`, now);
-        this.logger.warn({ package: job.package, version: job.version, misses: verdict.absence.misses }, 'cordon: upstream did not show a version; asking again before calling it withdrawn');
+        await jobs.retry(
+          job.id,
+          verdict.askAgainAt,
+          `${failure.code} (${verdict.absence.misses} of ${quarantine.withdrawals.settings.confirmations} answers without it; not yet confirmed): ${failure.message}`,
+          now,
+        );
+        this.logger.warn(
+          { package: job.package, version: job.version, misses: verdict.absence.misses },
+          'cordon: upstream did not show a version; asking again before calling it withdrawn',
+        );
         return verdict.askAgainAt;
       }
     }
-    const at = nextAttemptAt({ attempts: job.attempts, failingSince: job.failingSince ?? now }, effective.code, now, { attempts: config.analysisAttempts, retryForMs: config.analysisRetryForMs, backoffMaxMs: config.analysisBackoffMaxMs });
+    const at = nextAttemptAt({ attempts: job.attempts, failingSince: job.failingSince ?? now }, effective.code, now, {
+      attempts: config.analysisAttempts,
+      retryForMs: config.analysisRetryForMs,
+      backoffMaxMs: config.analysisBackoffMaxMs,
+    });
     if (at === null) {
       await this.failed(job, effective, job.attempts);
       return null;
     }
     await jobs.retry(job.id, at, `${effective.code}: ${effective.message}`, now);
-    this.logger.warn({ package: job.package, version: job.version, attempt: job.attempts, err: effective.message }, 'cordon: analysis failed, will retry');
+    this.logger.warn(
+      { package: job.package, version: job.version, attempt: job.attempts, err: effective.message },
+      'cordon: analysis failed, will retry',
+    );
     return at;
   }
 
@@ -143,7 +190,14 @@ export class ResultRecorder {
   private async conflictingBytes(job: JobRef, output: AnalysisOutput): Promise<boolean> {
     const onRecord = await this.runtime.store.versions.recordBlob(job.package, job.version, job.integrity, output.blobs.next);
     if (onRecord === null || onRecord === output.blobs.next) return false;
-    await this.failed(job, { code: 'INTEGRITY_MISMATCH', message: `the analysis read other bytes (${output.blobs.next}) than the ones verified before (${onRecord}) under the same pinned digest` }, 1);
+    await this.failed(
+      job,
+      {
+        code: 'INTEGRITY_MISMATCH',
+        message: `the analysis read other bytes (${output.blobs.next}) than the ones verified before (${onRecord}) under the same pinned digest`,
+      },
+      1,
+    );
     return true;
   }
 
@@ -166,19 +220,56 @@ export class ResultRecorder {
       if (failure.code === 'INTEGRITY_MISMATCH') {
         await quarantine.blockChangedBytes(job.package, job.version, now, failure.message);
       } else if (record.state !== 'released' && record.state !== 'approved') {
-        await versions.transition(checked({ package: job.package, version: job.version, from: record.state, to: 'blocked', reason: failure.message, cause: blockingCause, at: now, detail }));
+        await versions.transition(
+          checked({
+            package: job.package,
+            version: job.version,
+            from: record.state,
+            to: 'blocked',
+            reason: failure.message,
+            cause: blockingCause,
+            at: now,
+            detail,
+          }),
+        );
       }
       return;
     }
     const finding = unanalysableFinding(failure, attempts);
     const transition: Transition | null =
-      record.state === 'quarantined' ? checked({ package: job.package, version: job.version, from: 'quarantined', to: 'held', reason: `could not be analysed (${failure.code}): ${failure.message}`, cause: 'analysis-failed', at: now }) : null;
-    const findings = [finding, ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[])].sort(compareFindings);
+      record.state === 'quarantined'
+        ? checked({
+            package: job.package,
+            version: job.version,
+            from: 'quarantined',
+            to: 'held',
+            reason: `could not be analysed (${failure.code}): ${failure.message}`,
+            cause: 'analysis-failed',
+            at: now,
+          })
+        : null;
+    const findings = [finding, ...((await analyses.addedFindings(job.package, job.version, job.integrity)) as Finding[])].sort(
+      compareFindings,
+    );
     await analyses.record(
-      { package: job.package, version: job.version, integrity: job.integrity, previousVersion: job.previousVersion, findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity, analyzerVersion: ANALYZER_VERSION, timings: {}, finishedAt: now },
+      {
+        package: job.package,
+        version: job.version,
+        integrity: job.integrity,
+        previousVersion: job.previousVersion,
+        findings,
+        digest: findingsDigest(findings),
+        maxSeverity: findings[0]!.severity,
+        analyzerVersion: ANALYZER_VERSION,
+        timings: {},
+        finishedAt: now,
+      },
       'failed',
       transition,
     );
-    this.logger.warn({ package: job.package, version: job.version, code: failure.code, attempts }, 'cordon: version held, it could not be analysed');
+    this.logger.warn(
+      { package: job.package, version: job.version, code: failure.code, attempts },
+      'cordon: version held, it could not be analysed',
+    );
   }
 }

@@ -32,7 +32,11 @@ export class ThreadPool {
           throw new AnalysisError('TIMEOUT', `the analysis of ${what} took longer than ${timeoutMs} ms`);
         case 'out-of-memory': {
           const mb = this.limits.maxOldGenerationSizeMb;
-          throw new AnalysisError('RESOURCE_LIMIT', `the analysis of ${what} needed more memory than an analysis thread may use${mb ? ` (${mb} MB, analysisMemory)` : ''}`, { cause: err });
+          throw new AnalysisError(
+            'RESOURCE_LIMIT',
+            `the analysis of ${what} needed more memory than an analysis thread may use${mb ? ` (${mb} MB, analysisMemory)` : ''}`,
+            { cause: err },
+          );
         }
         case 'closed':
           throw new AnalysisError('TRANSIENT', 'the analysis pool is shutting down');

@@ -29,25 +29,43 @@ async function bullmqProcessor(data: AnalysisJobData, run: (job: AnalysisJobData
 async function main(): Promise<void> {
   const config = loadConfigOrExit('cordon worker');
   if (!config.redisUrl) {
-    process.stderr.write('cordon worker: REDIS_URL is not set. Set it to the Redis the mirror uses (e.g. REDIS_URL=redis://127.0.0.1:6379) and start again.\n');
+    process.stderr.write(
+      'cordon worker: REDIS_URL is not set. Set it to the Redis the mirror uses (e.g. REDIS_URL=redis://127.0.0.1:6379) and start again.\n',
+    );
     process.exit(2);
   }
   if (!config.queueName && !config.mirrorId) {
-    process.stderr.write('cordon worker: set CORDON_MIRROR_ID to the id of the mirror to work for (GET /-/cordon/api/v1/approvals/mirror shows it), or CORDON_QUEUE to its queue, and start again.\n');
+    process.stderr.write(
+      'cordon worker: set CORDON_MIRROR_ID to the id of the mirror to work for (GET /-/cordon/api/v1/approvals/mirror shows it), or CORDON_QUEUE to its queue, and start again.\n',
+    );
     process.exit(2);
   }
   const runtime = assembleWorker({ ...config, redisUrl: config.redisUrl });
   const { queueName, blobsDir, connection, pool } = runtime;
-  const worker = new Worker<AnalysisJobData, AnalysisOutput>(queueName, (job) => bullmqProcessor({ ...job.data, blobsDir }, (data) => pool.run(data, config.analysisTimeoutMs)), {
-    connection,
-    concurrency: config.analysisConcurrency,
-    lockDuration: config.analysisLockMs,
-    stalledInterval: config.analysisLockMs,
-  });
-  worker.on('failed', (job, err) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.question?.package, version: job?.data.question?.version, attempt: job?.attemptsMade, err: err.message })}\n`));
-  worker.on('completed', (job) => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.question?.package, version: job.data.question?.version })}\n`));
+  const worker = new Worker<AnalysisJobData, AnalysisOutput>(
+    queueName,
+    (job) => bullmqProcessor({ ...job.data, blobsDir }, (data) => pool.run(data, config.analysisTimeoutMs)),
+    {
+      connection,
+      concurrency: config.analysisConcurrency,
+      lockDuration: config.analysisLockMs,
+      stalledInterval: config.analysisLockMs,
+    },
+  );
+  worker.on('failed', (job, err) =>
+    process.stderr.write(
+      `${JSON.stringify({ level: 'warn', msg: 'analysis failed', package: job?.data.question?.package, version: job?.data.question?.version, attempt: job?.attemptsMade, err: err.message })}\n`,
+    ),
+  );
+  worker.on('completed', (job) =>
+    process.stdout.write(
+      `${JSON.stringify({ level: 'info', msg: 'analysis finished', package: job.data.question?.package, version: job.data.question?.version })}\n`,
+    ),
+  );
   await worker.waitUntilReady();
-  process.stdout.write(`cordon worker: processing queue "${queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`);
+  process.stdout.write(
+    `cordon worker: processing queue "${queueName}" on ${config.redisUrl} with concurrency ${config.analysisConcurrency}\n`,
+  );
   const stop = (): void => {
     worker.close().then(
       () => runtime.close().finally(() => process.exit(0)),

@@ -7,8 +7,13 @@ import { byPackage, comment, header, quote, safeFastTracked, untilText } from '.
 
 export function dependabotYml(policy: ClientPolicy): string {
   const excluded: string[] = [];
-  for (const [name, entries] of byPackage(safeFastTracked(policy))) excluded.push(`        ${comment(`fast-tracked by Cordon: ${untilText(entries)}`)}`, `        - ${quote(name)}`);
-  for (const rule of policy.shorterCooldowns) excluded.push(`        ${comment(`Cordon's cooldown for ${rule.match} is shorter than the default`)}`, `        - ${quote(rule.match)}`);
+  for (const [name, entries] of byPackage(safeFastTracked(policy)))
+    excluded.push(`        ${comment(`fast-tracked by Cordon: ${untilText(entries)}`)}`, `        - ${quote(name)}`);
+  for (const rule of policy.shorterCooldowns)
+    excluded.push(
+      `        ${comment(`Cordon's cooldown for ${rule.match} is shorter than the default`)}`,
+      `        - ${quote(rule.match)}`,
+    );
   const out = [
     ...header(policy, 'dependabot'),
     'version: 2',

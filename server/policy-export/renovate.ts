@@ -8,7 +8,11 @@ import { humanDuration, safeFastTracked } from './text';
 
 export function renovateJson(policy: ClientPolicy): string {
   const rules: Record<string, unknown>[] = [
-    { description: `Look npm versions up on the Cordon mirror ${policy.registry}`, matchDatasources: ['npm'], registryUrls: [policy.registry] },
+    {
+      description: `Look npm versions up on the Cordon mirror ${policy.registry}`,
+      matchDatasources: ['npm'],
+      registryUrls: [policy.registry],
+    },
   ];
   for (const f of safeFastTracked(policy)) {
     rules.push({
@@ -20,11 +24,18 @@ export function renovateJson(policy: ClientPolicy): string {
     });
   }
   for (const rule of policy.shorterCooldowns) {
-    rules.push({ description: `Cordon's cooldown for ${rule.match} is shorter than the default`, matchDatasources: ['npm'], matchPackageNames: [rule.match], minimumReleaseAge: rule.cooldownMs > 0 ? humanDuration(rule.cooldownMs) : null });
+    rules.push({
+      description: `Cordon's cooldown for ${rule.match} is shorter than the default`,
+      matchDatasources: ['npm'],
+      matchPackageNames: [rule.match],
+      minimumReleaseAge: rule.cooldownMs > 0 ? humanDuration(rule.cooldownMs) : null,
+    });
   }
   const config = {
     $schema: 'https://docs.renovatebot.com/renovate-schema.json',
-    description: [`Written by "cordon policy export --format renovate" from ${policy.registry} at ${new Date(policy.generatedAt).toISOString()}: wait as long as the mirror does.`],
+    description: [
+      `Written by "cordon policy export --format renovate" from ${policy.registry} at ${new Date(policy.generatedAt).toISOString()}: wait as long as the mirror does.`,
+    ],
     minimumReleaseAge: policy.cooldownMs > 0 ? humanDuration(policy.cooldownMs) : null,
     internalChecksFilter: 'strict',
     packageRules: rules,

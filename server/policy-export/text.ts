@@ -38,8 +38,12 @@ export function untilText(entries: readonly FastTracked[]): string {
 /** The first line of every export: where it came from and when. */
 export function header(policy: ClientPolicy, format: string): string[] {
   return [
-    comment(`Written by "cordon policy export --format ${format}" from ${policy.registry} at ${new Date(policy.generatedAt).toISOString()}.`),
-    comment('Export again when an approver fast-tracks a version, or after the dates below; an exclusion past its date is harmless but no longer needed.'),
+    comment(
+      `Written by "cordon policy export --format ${format}" from ${policy.registry} at ${new Date(policy.generatedAt).toISOString()}.`,
+    ),
+    comment(
+      'Export again when an approver fast-tracks a version, or after the dates below; an exclusion past its date is harmless but no longer needed.',
+    ),
   ];
 }
 

@@ -33,7 +33,12 @@ export interface CascadeHold {
 }
 
 /** The siblings of `cause` among `candidates` (versions of the same publisher) that the cascade holds at `now`. */
-export function cascadeHolds(cause: CascadeCause, candidates: readonly VersionRecord[], settings: CascadeSettings, now: number): CascadeHold[] {
+export function cascadeHolds(
+  cause: CascadeCause,
+  candidates: readonly VersionRecord[],
+  settings: CascadeSettings,
+  now: number,
+): CascadeHold[] {
   if (!cause.publisher || cause.publishedAt === null) return [];
   const out: CascadeHold[] = [];
   for (const record of candidates) {

@@ -47,7 +47,8 @@ function collect(dist: DistLike | undefined): Map<DigestAlgorithm, Set<string>> 
       const algorithm = token.slice(0, dash).toLowerCase() as DigestAlgorithm;
       if (!DIGEST_ALGORITHMS.includes(algorithm)) continue;
       const base64 = token.slice(dash + 1).split('?', 1)[0]!;
-      if (!isDigest(algorithm, base64)) return `its integrity carries a malformed ${algorithm} digest (${JSON.stringify(token.slice(0, 120))})`;
+      if (!isDigest(algorithm, base64))
+        return `its integrity carries a malformed ${algorithm} digest (${JSON.stringify(token.slice(0, 120))})`;
       add(algorithm, base64);
     }
   } else if (dist && dist.integrity !== undefined && dist.integrity !== null) {
@@ -79,7 +80,11 @@ export function pinDigest(dist: DistLike | undefined): PinResult {
   for (const algorithm of DIGEST_ALGORITHMS) {
     const set = found.get(algorithm);
     if (!set) continue;
-    if (set.size > 1) return { kind: 'refused', reason: `its integrity names ${set.size} different ${algorithm} digests, so the bytes analysed and the bytes served could differ` };
+    if (set.size > 1)
+      return {
+        kind: 'refused',
+        reason: `its integrity names ${set.size} different ${algorithm} digests, so the bytes analysed and the bytes served could differ`,
+      };
     return { kind: 'pinned', digest: pinned(algorithm, [...set][0]!) };
   }
   return { kind: 'none' };

@@ -10,7 +10,10 @@ const TIME_KEYS_KEPT = new Set(['created']);
  * `dist` — the tarball URL, signatures, attestations — passes through.
  */
 export function withPinnedDigest(manifest: VersionManifest, pin: string): VersionManifest {
-  const dist: NonNullable<VersionManifest['dist']> = { ...(manifest.dist && typeof manifest.dist === 'object' ? manifest.dist : {}), integrity: pin };
+  const dist: NonNullable<VersionManifest['dist']> = {
+    ...(manifest.dist && typeof manifest.dist === 'object' ? manifest.dist : {}),
+    integrity: pin,
+  };
   if (pin.startsWith('sha1-')) dist.shasum = Buffer.from(pin.slice('sha1-'.length), 'base64').toString('hex');
   else delete dist.shasum;
   return { ...manifest, dist };
@@ -21,7 +24,11 @@ export function withPinnedDigest(manifest: VersionManifest, pin: string): Versio
  * With `pinOf`, each visible version's `dist` carries only the digest pinned for it; a version without
  * a pin is dropped (its bytes could not be verified, so it could not be served).
  */
-export function filterManifest(packument: Readonly<Packument>, isVisible: (version: string) => boolean, pinOf?: (version: string) => string | null): Packument {
+export function filterManifest(
+  packument: Readonly<Packument>,
+  isVisible: (version: string) => boolean,
+  pinOf?: (version: string) => string | null,
+): Packument {
   const versions: Packument['versions'] = {};
   const visible: string[] = [];
   for (const [version, manifest] of Object.entries(packument.versions ?? {})) {

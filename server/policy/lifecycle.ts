@@ -26,11 +26,15 @@ export function initialState(
 ): { state: VersionState; reason: string } {
   const publishedAt = record.publishedAt;
   if (packageIsNew && publishedAt !== null && publishedAt + rule.cooldownMs <= record.firstSeenAt) {
-    return { state: 'released', reason: `baseline: published ${new Date(publishedAt).toISOString()}, before the ${formatDuration(rule.cooldownMs)} cooldown when the package was first seen` };
+    return {
+      state: 'released',
+      reason: `baseline: published ${new Date(publishedAt).toISOString()}, before the ${formatDuration(rule.cooldownMs)} cooldown when the package was first seen`,
+    };
   }
   return {
     state: 'quarantined',
-    reason: publishedAt === null ? 'new version without an upstream publish time; cooldown counts from first sight' : 'new version in cooldown',
+    reason:
+      publishedAt === null ? 'new version without an upstream publish time; cooldown counts from first sight' : 'new version in cooldown',
   };
 }
 
@@ -52,21 +56,48 @@ export function decide(record: VersionRecord, rule: EffectiveRule, now: number):
       return { visible: true, state: record.state, releaseAt: null, reason: record.reason };
     case 'quarantined': {
       if (rule.approvalAlways) {
-        return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt: null, reason: `every new version of packages matching "${rule.matchedBy}" needs a signed approval` };
+        return {
+          visible: false,
+          state: 'quarantined',
+          code: 'QUARANTINED',
+          releaseAt: null,
+          reason: `every new version of packages matching "${rule.matchedBy}" needs a signed approval`,
+        };
       }
       const releaseAt = cooldownEndsAt(record, rule);
       if (record.analysis === 'flagged') return { visible: false, state: 'held', code: 'HELD', releaseAt: null, reason: record.reason };
-      if (record.analysis === 'failed') return { visible: false, state: 'held', code: 'HELD', releaseAt: null, reason: 'its analysis failed; a person must review it' };
-      if (now < releaseAt) return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt, reason: `published less than the ${formatDuration(rule.cooldownMs)} cooldown ago` };
+      if (record.analysis === 'failed')
+        return { visible: false, state: 'held', code: 'HELD', releaseAt: null, reason: 'its analysis failed; a person must review it' };
+      if (now < releaseAt)
+        return {
+          visible: false,
+          state: 'quarantined',
+          code: 'QUARANTINED',
+          releaseAt,
+          reason: `published less than the ${formatDuration(rule.cooldownMs)} cooldown ago`,
+        };
       // Time alone is not enough: only a finished, clean analysis of these bytes releases a version.
-      if (record.analysis === 'clean') return { visible: true, state: 'released', releaseAt, reason: 'cooldown ended and its analysis is clean' };
-      return { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt, reason: 'its cooldown is over but its analysis has not finished' };
+      if (record.analysis === 'clean')
+        return { visible: true, state: 'released', releaseAt, reason: 'cooldown ended and its analysis is clean' };
+      return {
+        visible: false,
+        state: 'quarantined',
+        code: 'QUARANTINED',
+        releaseAt,
+        reason: 'its cooldown is over but its analysis has not finished',
+      };
     }
     case 'held':
     case 'rejected':
     case 'blocked':
       return { visible: false, state: record.state, code: HIDDEN[record.state], releaseAt: null, reason: record.reason };
     default:
-      return { visible: false, state: 'blocked', code: 'BLOCKED', releaseAt: null, reason: `unknown state ${JSON.stringify(record.state)} in the store` };
+      return {
+        visible: false,
+        state: 'blocked',
+        code: 'BLOCKED',
+        releaseAt: null,
+        reason: `unknown state ${JSON.stringify(record.state)} in the store`,
+      };
   }
 }

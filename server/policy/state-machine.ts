@@ -99,7 +99,9 @@ export function assertAllowed(t: TransitionKey): void {
   throw new TransitionRefused(
     'TRANSITION_REFUSED',
     `Refused to move ${spec} from ${t.from} to ${t.to} (cause "${t.cause}"): ${
-      causes.length ? `only ${causes.map((c) => `"${c}"`).join(', ')} may make that change` : `the state machine never allows ${t.from} → ${t.to}`
+      causes.length
+        ? `only ${causes.map((c) => `"${c}"`).join(', ')} may make that change`
+        : `the state machine never allows ${t.from} → ${t.to}`
     }. Nothing was written; this is a bug in the caller (server/policy/state-machine.ts lists the allowed changes).`,
   );
 }

@@ -19,7 +19,9 @@ export interface RegistryKey {
   readonly validUntil?: number;
 }
 
-interface Seed { readonly targets?: Record<string, string> }
+interface Seed {
+  readonly targets?: Record<string, string>;
+}
 
 let cached: ProvenanceTrust | null = null;
 
@@ -33,12 +35,18 @@ export function publicGoodTrust(): ProvenanceTrust {
     if (typeof raw !== 'string') throw new Error(`the embedded Sigstore seed has no ${name}; reinstall @sigstore/tuf`);
     return JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
   };
-  const npmKeys = target('registry.npmjs.org%2Fkeys.json') as { keys?: Array<{ keyId?: string; publicKey?: { rawBytes?: string; validFor?: { start?: string; end?: string } } }> };
+  const npmKeys = target('registry.npmjs.org%2Fkeys.json') as {
+    keys?: Array<{ keyId?: string; publicKey?: { rawBytes?: string; validFor?: { start?: string; end?: string } } }>;
+  };
   const keys: Record<string, RegistryKey> = {};
   for (const k of npmKeys.keys ?? []) {
     if (!k.keyId || !k.publicKey?.rawBytes) continue;
     const { start, end } = k.publicKey.validFor ?? {};
-    keys[k.keyId] = { publicKey: k.publicKey.rawBytes, ...(start ? { validFrom: Date.parse(start) } : {}), ...(end ? { validUntil: Date.parse(end) } : {}) };
+    keys[k.keyId] = {
+      publicKey: k.publicKey.rawBytes,
+      ...(start ? { validFrom: Date.parse(start) } : {}),
+      ...(end ? { validUntil: Date.parse(end) } : {}),
+    };
   }
   cached = Object.freeze({ trustedRoot: target('trusted_root.json'), keys: Object.freeze(keys) });
   return cached;

@@ -29,7 +29,12 @@ export interface VerifiedAttestations {
 const SLSA_PROVENANCE = /^https:\/\/slsa\.dev\/provenance\//;
 const IN_TOTO = 'application/vnd.in-toto+json';
 // Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md)
-const OID = { issuer: '1.3.6.1.4.1.57264.1.8', buildSignerUri: '1.3.6.1.4.1.57264.1.9', runnerEnvironment: '1.3.6.1.4.1.57264.1.11', sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12' };
+const OID = {
+  issuer: '1.3.6.1.4.1.57264.1.8',
+  buildSignerUri: '1.3.6.1.4.1.57264.1.9',
+  runnerEnvironment: '1.3.6.1.4.1.57264.1.11',
+  sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
+};
 
 function invalid(message: string, cause?: unknown): never {
   throw new ProvenanceError('PROVENANCE_INVALID', message, cause === undefined ? undefined : { cause });
@@ -46,7 +51,9 @@ function verifierFor(trust: ProvenanceTrust): Verifier {
       if (!key) invalid(`the bundle is signed by an unknown key ${hint.slice(0, 80)}`);
       return {
         publicKey: sigCrypto.createPublicKey(Buffer.from(key.publicKey, 'base64')),
-        validFor: (date: Date) => (key.validFrom === undefined || date.getTime() >= key.validFrom) && (key.validUntil === undefined || date.getTime() <= key.validUntil),
+        validFor: (date: Date) =>
+          (key.validFrom === undefined || date.getTime() >= key.validFrom) &&
+          (key.validUntil === undefined || date.getTime() <= key.validUntil),
       };
     });
     v = new Verifier(material, { tlogThreshold: 1, ctlogThreshold: 1 });
@@ -101,7 +108,8 @@ function purlMatches(subjectName: unknown, name: string, version: string): boole
 function checkSubject(bundle: Bundle, target: AttestedVersion): string | null {
   if (bundle.content.$case !== 'dsseEnvelope') invalid('an attestation bundle is not a DSSE envelope');
   const envelope = bundle.content.dsseEnvelope;
-  if (envelope.payloadType !== IN_TOTO) invalid(`an attestation has payload type ${JSON.stringify(envelope.payloadType).slice(0, 80)}, not an in-toto statement`);
+  if (envelope.payloadType !== IN_TOTO)
+    invalid(`an attestation has payload type ${JSON.stringify(envelope.payloadType).slice(0, 80)}, not an in-toto statement`);
   let statement: { predicateType?: unknown; subject?: Array<{ name?: unknown; digest?: Record<string, unknown> }> };
   try {
     statement = JSON.parse(envelope.payload.toString('utf8')) as typeof statement;
@@ -111,9 +119,19 @@ function checkSubject(bundle: Bundle, target: AttestedVersion): string | null {
   const want = target.sha512.toString('hex');
   const subjects = Array.isArray(statement.subject) ? statement.subject : [];
   const ours = subjects.filter((s) => purlMatches(s?.name, target.name, target.version));
-  if (ours.length === 0) invalid(`an attestation is about ${subjects.map((s) => String(s?.name)).join(', ').slice(0, 120) || 'nothing'}, not ${target.name}@${target.version}`);
+  if (ours.length === 0)
+    invalid(
+      `an attestation is about ${
+        subjects
+          .map((s) => String(s?.name))
+          .join(', ')
+          .slice(0, 120) || 'nothing'
+      }, not ${target.name}@${target.version}`,
+    );
   if (!ours.every((s) => typeof s.digest?.sha512 === 'string' && s.digest.sha512.toLowerCase() === want)) {
-    invalid(`an attestation of ${target.name}@${target.version} names a tarball digest that is not the one of the bytes the mirror verified: it is about other bytes`);
+    invalid(
+      `an attestation of ${target.name}@${target.version} names a tarball digest that is not the one of the bytes the mirror verified: it is about other bytes`,
+    );
   }
   return typeof statement.predicateType === 'string' ? statement.predicateType : null;
 }

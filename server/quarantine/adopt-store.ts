@@ -43,7 +43,10 @@ const ADOPTED_NEXT: Partial<Record<VersionState, string>> = {
 };
 
 /** Re-baselines `config.dataDir`; `previousStore` is the earlier store file (or a backup), read-only. */
-export async function adoptDataFolder(config: CordonConfig, options: { previousStore: string | null; at: number }): Promise<AdoptionReport> {
+export async function adoptDataFolder(
+  config: CordonConfig,
+  options: { previousStore: string | null; at: number },
+): Promise<AdoptionReport> {
   const { at } = options;
   // Read the earlier store before anything moves: it may be the very file about to be set aside.
   const earlier: EarlierStore | null = options.previousStore ? readEarlierStore(options.previousStore) : null;
@@ -54,7 +57,12 @@ export async function adoptDataFolder(config: CordonConfig, options: { previousS
   try {
     // Keep the mirror id decisions were signed for, unless the config names one.
     const mirrorId = config.mirrorId ?? (await store.approvals.mirrorId(earlier?.mirrorId ? () => earlier.mirrorId! : newMirrorId));
-    const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
+    const quarantine = new QuarantineService(store, {
+      cooldownMs: config.cooldownMs,
+      rules: config.rules,
+      mirrorId,
+      upstream: config.upstream,
+    });
     const carried = { released: 0, quarantined: 0, held: 0, blocked: 0 };
     const byPackage = new Map<string, VersionRecord[]>();
     for (const name of earlier?.packages ?? []) byPackage.set(name, []);
@@ -65,17 +73,40 @@ export async function adoptDataFolder(config: CordonConfig, options: { previousS
       const records = byPackage.get(v.package) ?? [];
       byPackage.set(v.package, records);
       records.push({
-        package: v.package, version: v.version, state: next.state, publishedAt: v.publishedAt, firstSeenAt: at,
-        integrity: pin.kind === 'pinned' ? pin.digest.sri : v.integrity, tarball: null, tarballUrl: null,
+        package: v.package,
+        version: v.version,
+        state: next.state,
+        publishedAt: v.publishedAt,
+        firstSeenAt: at,
+        integrity: pin.kind === 'pinned' ? pin.digest.sri : v.integrity,
+        tarball: null,
+        tarballUrl: null,
         blob: pin.kind === 'pinned' && pin.digest.algorithm === 'sha512' ? pin.digest.sri : null,
         reason: `adopted from ${options.previousStore}, where it was ${v.state} (${v.reason})${ADOPTED_NEXT[next.state] ?? ''}`,
-        updatedAt: at, analysis: next.analysis, maxSeverity: null, findingsDigest: null, publisher: null,
+        updatedAt: at,
+        analysis: next.analysis,
+        maxSeverity: null,
+        findingsDigest: null,
+        publisher: null,
       });
     }
     for (const [name, records] of byPackage) await quarantine.recordCarried(name, records, at);
     await store.audit.append({
-      at, package: '(store)', version: null, fromState: null, toState: null, cause: 'store-adopted',
-      detail: { dataId: identity.id, mirrorId, previousStore: options.previousStore, movedAside, adoptedPackages: adoptedPackages.slice(0, 10_000), adoptedCount: adoptedPackages.length, carried },
+      at,
+      package: '(store)',
+      version: null,
+      fromState: null,
+      toState: null,
+      cause: 'store-adopted',
+      detail: {
+        dataId: identity.id,
+        mirrorId,
+        previousStore: options.previousStore,
+        movedAside,
+        adoptedPackages: adoptedPackages.slice(0, 10_000),
+        adoptedCount: adoptedPackages.length,
+        carried,
+      },
     });
     return { dataId: identity.id, mirrorId, adoptedPackages, movedAside, carried };
   } finally {

@@ -22,11 +22,21 @@ export class CascadeService {
   /** Holds the siblings of `cause` at `now`; returns the holds that applied. Build it over the cause's transaction when there is one. */
   async from(cause: CascadeCause, now: number): Promise<Transition[]> {
     if (!this.settings || !cause.publisher || cause.publishedAt === null) return [];
-    const candidates = await this.store.versionsByPublisher(cause.publisher, cause.publishedAt - this.settings.windowMs, cause.publishedAt + this.settings.windowMs);
+    const candidates = await this.store.versionsByPublisher(
+      cause.publisher,
+      cause.publishedAt - this.settings.windowMs,
+      cause.publishedAt + this.settings.windowMs,
+    );
     const applied: Transition[] = [];
     for (const hold of cascadeHolds(cause, candidates, this.settings, now)) {
       const { record } = hold;
-      const finding: Finding = { category: 'metadata', rule: CASCADE_RULE, severity: 'high', message: `${hold.reason}. A person must review it.`, evidence: `${cause.package}@${cause.version}` };
+      const finding: Finding = {
+        category: 'metadata',
+        rule: CASCADE_RULE,
+        severity: 'high',
+        message: `${hold.reason}. A person must review it.`,
+        evidence: `${cause.package}@${cause.version}`,
+      };
       const analysis = record.integrity ? await this.analyses.analysisOf(record.package, record.version, record.integrity) : undefined;
       let merged = null;
       if (analysis) {
@@ -34,8 +44,18 @@ export class CascadeService {
         merged = { findings, digest: findingsDigest(findings), maxSeverity: findings[0]!.severity };
       }
       const transition: Transition = checked({
-        package: record.package, version: record.version, from: record.state, to: 'held', reason: hold.reason, cause: 'cascade-held', at: now, event: 'cascaded',
-        detail: { causedBy: { package: cause.package, version: cause.version, auditId: cause.auditId, what: cause.what }, publisher: cause.publisher },
+        package: record.package,
+        version: record.version,
+        from: record.state,
+        to: 'held',
+        reason: hold.reason,
+        cause: 'cascade-held',
+        at: now,
+        event: 'cascaded',
+        detail: {
+          causedBy: { package: cause.package, version: cause.version, auditId: cause.auditId, what: cause.what },
+          publisher: cause.publisher,
+        },
       });
       if (await this.analyses.addFinding(transition, record.integrity ?? '', finding, merged)) applied.push(transition);
     }

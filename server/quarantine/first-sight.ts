@@ -41,7 +41,14 @@ export function upstreamTarballUrl(url: unknown, upstream: string): string | nul
 
 function refused(version: string, integrityKey: string, rule: string, severity: Finding['severity'], message: string): SightingFindings {
   const findings: Finding[] = [{ category: 'metadata', rule, severity, message }];
-  return { version, integrity: integrityKey, findings, digest: findingsDigest(findings), maxSeverity: severity, analyzerVersion: ANALYZER_VERSION };
+  return {
+    version,
+    integrity: integrityKey,
+    findings,
+    digest: findingsDigest(findings),
+    maxSeverity: severity,
+    analyzerVersion: ANALYZER_VERSION,
+  };
 }
 
 /**
@@ -57,16 +64,39 @@ export function firstSight(
   initial: { state: VersionState; reason: string },
 ): FirstSight {
   const pin = pinDigest(dist);
-  const raw = [dist?.integrity, dist?.shasum].filter((v) => typeof v === 'string').join(' ').slice(0, MAX_RAW_INTEGRITY) || null;
+  const raw =
+    [dist?.integrity, dist?.shasum]
+      .filter((v) => typeof v === 'string')
+      .join(' ')
+      .slice(0, MAX_RAW_INTEGRITY) || null;
   const blocked = (reason: string, refusal?: SightingFindings): FirstSight => ({
-    record: { state: 'blocked', reason, integrity: pin.kind === 'pinned' ? pin.digest.sri : raw, tarballUrl, blob: null, analysis: refusal ? 'failed' : null },
+    record: {
+      state: 'blocked',
+      reason,
+      integrity: pin.kind === 'pinned' ? pin.digest.sri : raw,
+      tarballUrl,
+      blob: null,
+      analysis: refusal ? 'failed' : null,
+    },
     refusal,
   });
   if (pin.kind === 'refused') {
     const reason = `upstream's integrity for ${name}@${version} is refused: ${pin.reason}. It will never be served`;
-    return blocked(reason, refused(version, raw ?? '(none)', 'integrity/ambiguous-digest', 'critical', `${reason}; a registry that lists two digests for one tarball is serving, or preparing to serve, other bytes than the ones reviewed.`));
+    return blocked(
+      reason,
+      refused(
+        version,
+        raw ?? '(none)',
+        'integrity/ambiguous-digest',
+        'critical',
+        `${reason}; a registry that lists two digests for one tarball is serving, or preparing to serve, other bytes than the ones reviewed.`,
+      ),
+    );
   }
-  if (pin.kind === 'none') return blocked(`upstream gives no digest for the tarball of ${name}@${version}, so its bytes cannot be verified; it will never be served`);
+  if (pin.kind === 'none')
+    return blocked(
+      `upstream gives no digest for the tarball of ${name}@${version}, so its bytes cannot be verified; it will never be served`,
+    );
   if (tarballUrl === null) {
     const where = typeof dist?.tarball === 'string' ? dist.tarball.slice(0, 300) : '(none)';
     const reason = `upstream gives a tarball address that is not on the upstream registry (${where}); Cordon fetches tarballs only from the registry it mirrors`;

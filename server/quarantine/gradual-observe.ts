@@ -16,7 +16,12 @@ export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImme
 export const SIGHTING_PART = 2_000;
 
 /** `quarantine.observe(packument, now)`, recording a large first sight in parts with the event loop free between them. */
-export async function observeGradually(quarantine: QuarantineService, packument: Readonly<Packument>, now: number, part = SIGHTING_PART): Promise<Decisions> {
+export async function observeGradually(
+  quarantine: QuarantineService,
+  packument: Readonly<Packument>,
+  now: number,
+  part = SIGHTING_PART,
+): Promise<Decisions> {
   if ((await quarantine.unknownVersions(packument)) <= part) return quarantine.observe(packument, now);
   const name = packument.name;
   // Decided once, for every part: versions older than the cooldown of a package never seen are its baseline.
@@ -29,7 +34,13 @@ export async function observeGradually(quarantine: QuarantineService, packument:
   }
 }
 
-async function inParts(quarantine: QuarantineService, packument: Readonly<Packument>, now: number, part: number, packageIsNew: boolean): Promise<Decisions> {
+async function inParts(
+  quarantine: QuarantineService,
+  packument: Readonly<Packument>,
+  now: number,
+  part: number,
+  packageIsNew: boolean,
+): Promise<Decisions> {
   const name = packument.name;
   const rule = quarantine.ruleFor(name);
   const known = await quarantine.knownVersions(name);
@@ -49,7 +60,13 @@ async function inParts(quarantine: QuarantineService, packument: Readonly<Packum
   for (let i = 0; i < inserts.length; i += part) {
     const chunk = inserts.slice(i, i + part);
     const inChunk = new Set(chunk.map((r) => r.version));
-    await quarantine.recordFirstSight(name, now, chunk, jobs.filter((j) => inChunk.has(j.version)), refusals.filter((r) => inChunk.has(r.version)));
+    await quarantine.recordFirstSight(
+      name,
+      now,
+      chunk,
+      jobs.filter((j) => inChunk.has(j.version)),
+      refusals.filter((r) => inChunk.has(r.version)),
+    );
     await yieldToLoop();
   }
   // Everything is known now: this checks the digests of the known versions and decides.

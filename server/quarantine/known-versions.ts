@@ -36,7 +36,10 @@ export class KnownVersions {
   private kept = 0;
 
   constructor(
-    private readonly store: { readonly versions: Pick<VersionPort, 'versionsOf'>; readonly changes: Pick<ChangeFeed, 'generation' | 'live'> },
+    private readonly store: {
+      readonly versions: Pick<VersionPort, 'versionsOf'>;
+      readonly changes: Pick<ChangeFeed, 'generation' | 'live'>;
+    },
     /** Records kept in all (bounds memory: one package can have 100,000 versions). */
     private readonly maxRecords = 400_000,
   ) {}

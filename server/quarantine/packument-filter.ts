@@ -14,7 +14,11 @@ const FALLBACK_VERSIONS = 500_000;
  * Builds the filter. On an internal error it serves only the versions it last knew to be visible
  * through a durable decision (released or approved, not merely "cooldown over"), and none if it knows none.
  */
-export function createPackumentFilter(quarantine: QuarantineService, clock: Clock, logger: Logger): (packument: Readonly<Packument>) => Promise<Packument> {
+export function createPackumentFilter(
+  quarantine: QuarantineService,
+  clock: Clock,
+  logger: Logger,
+): (packument: Readonly<Packument>) => Promise<Packument> {
   // Versions last known visible through a durable decision, with the digest pinned for each.
   const lastVisible = new Map<string, ReadonlyMap<string, string>>();
   let kept = 0;
@@ -46,22 +50,40 @@ export function createPackumentFilter(quarantine: QuarantineService, clock: Cloc
 
   return async (packument) => {
     try {
-      if (!packument || typeof packument !== 'object' || typeof packument.name !== 'string' || !packument.versions || typeof packument.versions !== 'object') {
+      if (
+        !packument ||
+        typeof packument !== 'object' ||
+        typeof packument.name !== 'string' ||
+        !packument.versions ||
+        typeof packument.versions !== 'object'
+      ) {
         logger.warn({ package: (packument as { name?: unknown } | null)?.name }, 'cordon: malformed packument, serving no versions');
         return emptyManifest({ name: typeof packument?.name === 'string' ? packument.name : '' });
       }
       return await serially(packument.name, async () => {
         const decisions = await observeGradually(quarantine, packument, clock.now());
         const durable = new Map<string, string>();
-        for (const [version, d] of decisions) if (d.visible && VISIBLE_STATES.has(d.record.state) && d.record.integrity) durable.set(version, d.record.integrity);
+        for (const [version, d] of decisions)
+          if (d.visible && VISIBLE_STATES.has(d.record.state) && d.record.integrity) durable.set(version, d.record.integrity);
         remember(packument.name, durable);
-        return filterInParts(packument, (v) => decisions.get(v)?.visible === true, (v) => decisions.get(v)?.record.integrity ?? null);
+        return filterInParts(
+          packument,
+          (v) => decisions.get(v)?.visible === true,
+          (v) => decisions.get(v)?.record.integrity ?? null,
+        );
       });
     } catch (err) {
       try {
         const known = lastVisible.get(packument.name) ?? new Map<string, string>();
-        logger.error({ package: packument.name, err: (err as Error)?.message, fallbackVersions: known.size }, 'cordon: filter failed; serving only versions known to be visible');
-        return filterManifest(packument, (v) => known.has(v), (v) => known.get(v) ?? null);
+        logger.error(
+          { package: packument.name, err: (err as Error)?.message, fallbackVersions: known.size },
+          'cordon: filter failed; serving only versions known to be visible',
+        );
+        return filterManifest(
+          packument,
+          (v) => known.has(v),
+          (v) => known.get(v) ?? null,
+        );
       } catch {
         return emptyManifest({ name: typeof packument?.name === 'string' ? packument.name : '' });
       }
@@ -76,7 +98,11 @@ const FILTER_PART = 5_000;
  * `filterManifest` with the visible versions (each with its pinned digest) copied in parts, with the
  * event loop free between them, so filtering a packument of 100,000 versions never holds it for long.
  */
-async function filterInParts(packument: Readonly<Packument>, isVisible: (version: string) => boolean, pinOf: (version: string) => string | null): Promise<Packument> {
+async function filterInParts(
+  packument: Readonly<Packument>,
+  isVisible: (version: string) => boolean,
+  pinOf: (version: string) => string | null,
+): Promise<Packument> {
   const versions: Packument['versions'] = {};
   let seen = 0;
   for (const [version, manifest] of Object.entries(packument.versions)) {

@@ -64,13 +64,18 @@ export class QuarantineService {
    * security placeholder, block what is not yet visible. Costs one indexed read; writes only when
    * something changed. Returns the decision for every known version.
    */
-  async observe(packument: Readonly<Packument>, now: number, options: { complete?: boolean; packageIsNew?: boolean } = {}): Promise<Decisions> {
+  async observe(
+    packument: Readonly<Packument>,
+    now: number,
+    options: { complete?: boolean; packageIsNew?: boolean } = {},
+  ): Promise<Decisions> {
     const name = packument.name;
     const rule = this.ruleFor(name);
     const cached = await this.known.records(name);
     let known = cached.byVersion;
     // A first sight recorded in parts (see observeGradually) keeps the answer of its first part.
-    const packageIsNew = options.packageIsNew ?? this.sightingInParts.get(name) ?? (known.size === 0 && !(await this.store.versions.hasPackage(name)));
+    const packageIsNew =
+      options.packageIsNew ?? this.sightingInParts.get(name) ?? (known.size === 0 && !(await this.store.versions.hasPackage(name)));
     const inserts: VersionRecord[] = [];
     const refusals: SightingFindings[] = [];
     const transitions: Transition[] = [];
@@ -90,7 +95,15 @@ export class QuarantineService {
       if (this.known.distChecked(name, version, text)) continue;
       const pin = parsePinned(existing.integrity);
       if (pin && !stillPinned(dist, pin)) {
-        transitions.push(block(existing, now, 'integrity-changed', 'upstream now describes other bytes under this version number (its integrity no longer shows exactly the digest pinned at first sight)', { pinned: existing.integrity, now: integrityOf(manifest) }));
+        transitions.push(
+          block(
+            existing,
+            now,
+            'integrity-changed',
+            'upstream now describes other bytes under this version number (its integrity no longer shows exactly the digest pinned at first sight)',
+            { pinned: existing.integrity, now: integrityOf(manifest) },
+          ),
+        );
       } else if (pin) this.known.rememberDist(name, version, text);
     }
     if (options.complete) transitions.push(...(await this.withdrawn(packument, known, rule, now)));
@@ -107,17 +120,48 @@ export class QuarantineService {
   }
 
   /** The record of `version` of `packument` seen for the first time at `now` (and the findings of a refusal, if refused). */
-  firstSeen(packument: Readonly<Packument>, version: string, rule: EffectiveRule, packageIsNew: boolean, now: number): { record: VersionRecord; refusal?: SightingFindings } {
+  firstSeen(
+    packument: Readonly<Packument>,
+    version: string,
+    rule: EffectiveRule,
+    packageIsNew: boolean,
+    now: number,
+  ): { record: VersionRecord; refusal?: SightingFindings } {
     const name = packument.name;
     const manifest = packument.versions[version];
     const dist = manifest?.dist && typeof manifest.dist === 'object' ? manifest.dist : undefined;
     const seen = { publishedAt: publishTime(packument, version), firstSeenAt: now };
-    const first = firstSight(name, version, dist, upstreamTarballUrl(dist?.tarball, this.settings.upstream), initialState(seen, rule, packageIsNew));
-    return { record: { package: name, version, ...seen, ...first.record, tarball: tarballBasename(dist?.tarball), updatedAt: now, maxSeverity: first.refusal?.maxSeverity ?? null, findingsDigest: first.refusal?.digest ?? null, publisher: publisherOf(manifest) }, refusal: first.refusal };
+    const first = firstSight(
+      name,
+      version,
+      dist,
+      upstreamTarballUrl(dist?.tarball, this.settings.upstream),
+      initialState(seen, rule, packageIsNew),
+    );
+    return {
+      record: {
+        package: name,
+        version,
+        ...seen,
+        ...first.record,
+        tarball: tarballBasename(dist?.tarball),
+        updatedAt: now,
+        maxSeverity: first.refusal?.maxSeverity ?? null,
+        findingsDigest: first.refusal?.digest ?? null,
+        publisher: publisherOf(manifest),
+      },
+      refusal: first.refusal,
+    };
   }
 
   /** Writes first sightings (with their analysis jobs and refusal findings) in one transaction. */
-  async recordFirstSight(name: string, now: number, inserts: readonly VersionRecord[], jobs: readonly JobSpec[], refusals: readonly SightingFindings[]): Promise<void> {
+  async recordFirstSight(
+    name: string,
+    now: number,
+    inserts: readonly VersionRecord[],
+    jobs: readonly JobSpec[],
+    refusals: readonly SightingFindings[],
+  ): Promise<void> {
     await this.store.versions.recordSighting(name, now, inserts, [], jobs, refusals);
   }
 
@@ -148,20 +192,47 @@ export class QuarantineService {
   }
 
   /** Versions upstream no longer lists (or replaced by a security placeholder) that must not be served. */
-  private async withdrawn(packument: Readonly<Packument>, known: ReadonlyMap<string, VersionRecord>, rule: EffectiveRule, now: number): Promise<Transition[]> {
+  private async withdrawn(
+    packument: Readonly<Packument>,
+    known: ReadonlyMap<string, VersionRecord>,
+    rule: EffectiveRule,
+    now: number,
+  ): Promise<Transition[]> {
     const listed = packument.versions ?? {};
     await this.withdrawals?.shown(packument.name, (v) => Object.hasOwn(listed, v));
-    const placeholder = Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
+    const placeholder =
+      Object.keys(listed).some((v) => /^0\.0\.1-security/.test(v)) || /security holding package/i.test(String(packument.description ?? ''));
     const out: Transition[] = [];
     for (const record of known.values()) {
       if (record.state === 'blocked' || record.state === 'rejected') continue;
       if (placeholder && !/^0\.0\.1-security/.test(record.version)) {
-        out.push(block(record, now, 'security-placeholder', 'upstream replaced the package with a security placeholder: it was found to be malicious', {}));
+        out.push(
+          block(
+            record,
+            now,
+            'security-placeholder',
+            'upstream replaced the package with a security placeholder: it was found to be malicious',
+            {},
+          ),
+        );
       } else if (!Object.hasOwn(listed, record.version) && !decide(record, rule, now).visible) {
         // One answer without it may be a lagging CDN or a stale copy: only repeated answers confirm a withdrawal.
-        const verdict = await this.withdrawals?.missing(record.package, record.version, now, 'a complete packument from upstream without it');
+        const verdict = await this.withdrawals?.missing(
+          record.package,
+          record.version,
+          now,
+          'a complete packument from upstream without it',
+        );
         if (verdict && !verdict.confirmed) continue;
-        out.push(block(record, now, WITHDRAWN_CAUSE, 'upstream withdrew this version before it was released here', verdict ? WithdrawalWatch.detail(verdict.absence) : {}));
+        out.push(
+          block(
+            record,
+            now,
+            WITHDRAWN_CAUSE,
+            'upstream withdrew this version before it was released here',
+            verdict ? WithdrawalWatch.detail(verdict.absence) : {},
+          ),
+        );
       }
     }
     return out;
@@ -178,7 +249,14 @@ export class QuarantineService {
       const previous = previousVersion(r.version, [...visible.keys()]);
       const previousIntegrity = previous === null ? null : visible.get(previous)!.integrity;
       return {
-        id: jobId({ mirrorId: this.settings.mirrorId, package: r.package, version: r.version, integrity: r.integrity!, previousVersion: previous, previousIntegrity }),
+        id: jobId({
+          mirrorId: this.settings.mirrorId,
+          package: r.package,
+          version: r.version,
+          integrity: r.integrity!,
+          previousVersion: previous,
+          previousIntegrity,
+        }),
         package: r.package,
         version: r.version,
         integrity: r.integrity!,
@@ -205,7 +283,12 @@ export class QuarantineService {
    * Decisions for every version a tarball file name can stand for: the version its name spells (if it
    * is known) and every version whose upstream tarball has that name. Empty when none is known.
    */
-  async tarballDecisions(name: string, filename: string, spelledVersion: string | null, now: number): Promise<Array<VersionDecision & { record: VersionRecord }>> {
+  async tarballDecisions(
+    name: string,
+    filename: string,
+    spelledVersion: string | null,
+    now: number,
+  ): Promise<Array<VersionDecision & { record: VersionRecord }>> {
     const rule = this.ruleFor(name);
     const records = await this.known.withTarball(name, filename);
     if (spelledVersion && !records.some((r) => r.version === spelledVersion)) {
@@ -229,7 +312,16 @@ export class QuarantineService {
     for (const record of await this.store.versions.versionsInState('quarantined')) {
       const decision = decide(record, this.ruleFor(record.package), now);
       if (!decision.visible) continue;
-      const t: Transition = checked({ package: record.package, version: record.version, from: 'quarantined', to: 'released', reason: decision.reason, cause: 'cooldown-ended', at: now, detail: { releaseAt: decision.releaseAt } });
+      const t: Transition = checked({
+        package: record.package,
+        version: record.version,
+        from: 'quarantined',
+        to: 'released',
+        reason: decision.reason,
+        cause: 'cooldown-ended',
+        at: now,
+        detail: { releaseAt: decision.releaseAt },
+      });
       if (await this.store.versions.transition(t)) made.push(t);
     }
     return made;
@@ -242,7 +334,9 @@ export class QuarantineService {
   async blockChangedBytes(name: string, version: string, now: number, detail: string): Promise<boolean> {
     const record = await this.store.versions.versionOf(name, version);
     if (!record || record.state === 'blocked') return false;
-    const t = block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, { pinned: record.integrity });
+    const t = block(record, now, 'integrity-mismatch', `upstream served other bytes than the ones pinned at first sight: ${detail}`, {
+      pinned: record.integrity,
+    });
     if (!(await this.store.versions.transition(t))) return false;
     await this.cascadeFromBlock(t, now);
     return true;
@@ -253,7 +347,17 @@ export class QuarantineService {
     if (!this.cascade) return;
     const record = await this.store.versions.versionOf(t.package, t.version);
     if (!record) return;
-    await this.cascade.from({ package: t.package, version: t.version, publisher: record.publisher, publishedAt: record.publishedAt, what: 'blocked because upstream changed its bytes under the same version number', auditId: null }, now);
+    await this.cascade.from(
+      {
+        package: t.package,
+        version: t.version,
+        publisher: record.publisher,
+        publishedAt: record.publishedAt,
+        what: 'blocked because upstream changed its bytes under the same version number',
+        auditId: null,
+      },
+      now,
+    );
   }
 
   /**
@@ -262,7 +366,11 @@ export class QuarantineService {
    * usually found, and changed bytes under a released version must block it and cascade.
    */
   async packagesToRefresh(now: number, recentMs: number): Promise<string[]> {
-    const [quarantined, held, released] = await Promise.all([this.store.versions.packagesInState('quarantined'), this.store.versions.packagesInState('held'), this.store.versions.packagesInStateSince('released', now - recentMs)]);
+    const [quarantined, held, released] = await Promise.all([
+      this.store.versions.packagesInState('quarantined'),
+      this.store.versions.packagesInState('held'),
+      this.store.versions.packagesInStateSince('released', now - recentMs),
+    ]);
     return [...new Set([...quarantined, ...held, ...released])].sort();
   }
 
@@ -295,7 +403,9 @@ export interface AnalysisQuestionKey {
 
 /** The id of one question: equal ids collapse duplicate jobs; mirrors, versions or baselines that differ never share one. */
 export function jobId(q: AnalysisQuestionKey): string {
-  return createHash('sha256').update(canonicalJson({ v: 'cordon-job/2', ...q })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ v: 'cordon-job/2', ...q }))
+    .digest('hex');
 }
 
 /** The highest of `candidates` below `version` in semver order, or null. */

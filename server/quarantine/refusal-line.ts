@@ -46,7 +46,9 @@ function stateWords(decision: VersionDecision, now: number): string {
 /** `demo-pkg@1.1.0 held by Cordon for review: <reason> - review <link>`, header-safe. */
 export function refusalLine(name: string, version: string, decision: VersionDecision, now: number, reviewLink: string): string {
   const id = headerSafe(`${name}@${version}`, 240);
-  return headerSafe(`${id} ${stateWords(decision, now)}: ${headerSafe(decision.reason, REASON_MAX)} - review ${headerSafe(reviewLink, LINE_MAX)}`);
+  return headerSafe(
+    `${id} ${stateWords(decision, now)}: ${headerSafe(decision.reason, REASON_MAX)} - review ${headerSafe(reviewLink, LINE_MAX)}`,
+  );
 }
 
 /** One hidden version as the packument notice names it. */
@@ -84,5 +86,7 @@ export function hiddenVersionsNotice(name: string, hidden: readonly HiddenVersio
   const more = sorted.length > NOTICE_VERSIONS ? ` and ${sorted.length - NOTICE_VERSIONS} more` : '';
   const safeName = headerSafe(name, 214);
   const which = sorted.length === 1 ? headerSafe(sorted[0]!.version, 40) : '<version>';
-  return headerSafe(`Cordon holds back ${safeName} ${named.join(', ')}${more}. Why: cordon why ${safeName}@${which}, or ${headerSafe(packageLink)}`);
+  return headerSafe(
+    `Cordon holds back ${safeName} ${named.join(', ')}${more}. Why: cordon why ${safeName}@${which}, or ${headerSafe(packageLink)}`,
+  );
 }

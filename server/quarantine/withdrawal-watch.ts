@@ -33,7 +33,12 @@ export class WithdrawalWatch {
     const gap = missGapMs(this.settings);
     const absence = await this.store.missing(name, version, now, source, gap);
     const cleared = absence.clearedAt !== null;
-    return { confirmed: !cleared && withdrawalConfirmed(absence, this.settings, now), cleared, absence, askAgainAt: Math.max(now, absence.lastMissingAt) + gap };
+    return {
+      confirmed: !cleared && withdrawalConfirmed(absence, this.settings, now),
+      cleared,
+      absence,
+      askAgainAt: Math.max(now, absence.lastMissingAt) + gap,
+    };
   }
 
   /** Forgets the absences of versions upstream shows again. */

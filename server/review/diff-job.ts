@@ -15,7 +15,12 @@ export type DiffReply = { ok: true; diff: FilesDiff } | { ok: false; code: 'DIFF
 function files(side: NonNullable<DiffJob['previous']>): Map<string, Uint8Array> | DiffReply {
   // The mirror's recorded integrity, not whatever a source says: the reviewer must see the bytes a decision binds to.
   const pin = parsePinned(side.integrity);
-  if (!pin || !bytesMatch(side.bytes, pin)) return { ok: false, code: 'DIFF_INTEGRITY', message: `the tarball of ${side.id} does not match its recorded integrity ${side.integrity}; do not trust it` };
+  if (!pin || !bytesMatch(side.bytes, pin))
+    return {
+      ok: false,
+      code: 'DIFF_INTEGRITY',
+      message: `the tarball of ${side.id} does not match its recorded integrity ${side.integrity}; do not trust it`,
+    };
   try {
     return new Map(unpackVersion(side.bytes).files.map((f) => [f.path, f.bytes]));
   } catch (err) {

@@ -26,7 +26,11 @@ export class DiffPool {
       );
     } catch (err) {
       if (err instanceof PoolFailure && err.kind === 'timeout') {
-        throw new DiffError('DIFF_TIMEOUT', `building the diff of ${job.current.id} took longer than ${timeoutMs} ms; try again later or use "cordon show --diff"`, { retryAfterSeconds: 30 });
+        throw new DiffError(
+          'DIFF_TIMEOUT',
+          `building the diff of ${job.current.id} took longer than ${timeoutMs} ms; try again later or use "cordon show --diff"`,
+          { retryAfterSeconds: 30 },
+        );
       }
       throw new DiffError('DIFF_UNREADABLE', `the diff thread failed: ${(err as Error).message}`, { cause: err });
     }

@@ -38,7 +38,8 @@ export interface DiffServiceOptions {
   readonly timeoutMs?: number;
 }
 
-const keyOf = (r: DiffRequest): string => JSON.stringify([r.name, r.version, r.integrity, r.previous?.version ?? null, r.previous?.integrity ?? null]);
+const keyOf = (r: DiffRequest): string =>
+  JSON.stringify([r.name, r.version, r.integrity, r.previous?.version ?? null, r.previous?.integrity ?? null]);
 
 /** The diff service of a mirror. */
 export function createDiffService(config: Pick<CordonConfig, 'upstream'>, options: DiffServiceOptions): DiffService {
@@ -64,13 +65,30 @@ export function createDiffService(config: Pick<CordonConfig, 'upstream'>, option
     const id = `${r.name}@${r.version}`;
     const [current, previous, packument] = await Promise.all([
       source(id, () => loadVersionBytes(r.name, r.version, r.integrity)),
-      r.previous ? source(`${r.name}@${r.previous.version}`, () => loadVersionBytes(r.name, r.previous!.version, r.previous!.integrity)) : null,
+      r.previous
+        ? source(`${r.name}@${r.previous.version}`, () => loadVersionBytes(r.name, r.previous!.version, r.previous!.integrity))
+        : null,
       loadPackument(r.name).catch(() => null),
     ]);
-    const files = await pool.run({ current: { id, integrity: r.integrity, bytes: current }, previous: r.previous && previous ? { id: `${r.name}@${r.previous.version}`, integrity: r.previous.integrity, bytes: previous } : null }, timeoutMs);
+    const files = await pool.run(
+      {
+        current: { id, integrity: r.integrity, bytes: current },
+        previous:
+          r.previous && previous ? { id: `${r.name}@${r.previous.version}`, integrity: r.previous.integrity, bytes: previous } : null,
+      },
+      timeoutMs,
+    );
     const next = packument?.versions[r.version];
     const before = r.previous ? (packument?.versions[r.previous.version] ?? null) : null;
-    return { package: r.name, version: r.version, integrity: r.integrity, previousVersion: r.previous?.version ?? null, metadata: next ? metadataDiff(before, next) : null, ...files, builtMs: Math.round(performance.now() - started) };
+    return {
+      package: r.name,
+      version: r.version,
+      integrity: r.integrity,
+      previousVersion: r.previous?.version ?? null,
+      metadata: next ? metadataDiff(before, next) : null,
+      ...files,
+      builtMs: Math.round(performance.now() - started),
+    };
   }
 
   return {
@@ -89,7 +107,13 @@ export function createDiffService(config: Pick<CordonConfig, 'upstream'>, option
       // biome-ignore lint/nursery/noMisusedPromises: `pending` is a Map lookup (Promise | undefined): a diff being built is shared, not awaited here.
       if (pending) return pending;
       if (inflight.size >= concurrency) {
-        return Promise.reject(new DiffError('DIFF_BUSY', `${inflight.size} file diffs are being built; this one can be built in a few seconds. The findings above stand without it.`, { retryAfterSeconds: 5 }));
+        return Promise.reject(
+          new DiffError(
+            'DIFF_BUSY',
+            `${inflight.size} file diffs are being built; this one can be built in a few seconds. The findings above stand without it.`,
+            { retryAfterSeconds: 5 },
+          ),
+        );
       }
       const promise = compute(r).then(
         (diff) => {

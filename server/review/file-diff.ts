@@ -19,7 +19,14 @@ export interface DiffLimits {
   readonly timeoutMs: number;
 }
 
-export const DEFAULT_DIFF_LIMITS: DiffLimits = { maxTextBytes: 8 * 1024 * 1024, maxLinesPerFile: 3000, maxLinesTotal: 30_000, maxLineChars: 2000, maxEditLength: 4000, timeoutMs: 500 };
+export const DEFAULT_DIFF_LIMITS: DiffLimits = {
+  maxTextBytes: 8 * 1024 * 1024,
+  maxLinesPerFile: 3000,
+  maxLinesTotal: 30_000,
+  maxLineChars: 2000,
+  maxEditLength: 4000,
+  timeoutMs: 500,
+};
 
 const isBinary = (bytes: Uint8Array): boolean => bytes.subarray(0, 8000).includes(0);
 
@@ -34,12 +41,27 @@ const text = (bytes: Uint8Array | undefined): string => (bytes ? decoder.decode(
 
 function line(t: DiffLine['t'], raw: string, a: number | undefined, b: number | undefined, limits: DiffLimits): DiffLine {
   const cut = raw.length > limits.maxLineChars;
-  return { t, ...(a !== undefined ? { a } : {}), ...(b !== undefined ? { b } : {}), text: cut ? raw.slice(0, limits.maxLineChars) : raw, ...(cut ? { cut: true as const } : {}) };
+  return {
+    t,
+    ...(a !== undefined ? { a } : {}),
+    ...(b !== undefined ? { b } : {}),
+    text: cut ? raw.slice(0, limits.maxLineChars) : raw,
+    ...(cut ? { cut: true as const } : {}),
+  };
 }
 
 /** Hunks with numbered lines from `diff`'s structured patch, keeping at most `budget` lines. */
-function hunksOf(oldText: string, newText: string, limits: DiffLimits, budget: number): { hunks: DiffHunk[]; added: number; removed: number; omitted: number } | null {
-  const patch = structuredPatch('a', 'b', oldText, newText, '', '', { context: 3, maxEditLength: limits.maxEditLength, timeout: limits.timeoutMs });
+function hunksOf(
+  oldText: string,
+  newText: string,
+  limits: DiffLimits,
+  budget: number,
+): { hunks: DiffHunk[]; added: number; removed: number; omitted: number } | null {
+  const patch = structuredPatch('a', 'b', oldText, newText, '', '', {
+    context: 3,
+    maxEditLength: limits.maxEditLength,
+    timeout: limits.timeoutMs,
+  });
   if (!patch) return null;
   const hunks: DiffHunk[] = [];
   let added = 0;
@@ -68,16 +90,30 @@ function hunksOf(oldText: string, newText: string, limits: DiffLimits, budget: n
 }
 
 /** Every line of a file as one added (or removed) hunk, without running a diff. */
-function wholeFile(content: string, side: '+' | '-', limits: DiffLimits, budget: number): { hunks: DiffHunk[]; added: number; removed: number; omitted: number } {
+function wholeFile(
+  content: string,
+  side: '+' | '-',
+  limits: DiffLimits,
+  budget: number,
+): { hunks: DiffHunk[]; added: number; removed: number; omitted: number } {
   const all = content === '' ? [] : content.replace(/\n$/, '').split('\n');
-  const shown = all.slice(0, budget).map((raw, i) => line(side, raw, side === '-' ? i + 1 : undefined, side === '+' ? i + 1 : undefined, limits));
+  const shown = all
+    .slice(0, budget)
+    .map((raw, i) => line(side, raw, side === '-' ? i + 1 : undefined, side === '+' ? i + 1 : undefined, limits));
   const n = all.length;
-  const hunk: DiffHunk = side === '+' ? { oldStart: 0, oldLines: 0, newStart: n ? 1 : 0, newLines: n, lines: shown } : { oldStart: n ? 1 : 0, oldLines: n, newStart: 0, newLines: 0, lines: shown };
+  const hunk: DiffHunk =
+    side === '+'
+      ? { oldStart: 0, oldLines: 0, newStart: n ? 1 : 0, newLines: n, lines: shown }
+      : { oldStart: n ? 1 : 0, oldLines: n, newStart: 0, newLines: 0, lines: shown };
   return { hunks: n ? [hunk] : [], added: side === '+' ? n : 0, removed: side === '-' ? n : 0, omitted: n - shown.length };
 }
 
 /** Differences between `old` and `next` (path → bytes): changed files with line hunks, in path order. */
-export function diffFiles(old: ReadonlyMap<string, Uint8Array>, next: ReadonlyMap<string, Uint8Array>, limits: DiffLimits = DEFAULT_DIFF_LIMITS): FilesDiff {
+export function diffFiles(
+  old: ReadonlyMap<string, Uint8Array>,
+  next: ReadonlyMap<string, Uint8Array>,
+  limits: DiffLimits = DEFAULT_DIFF_LIMITS,
+): FilesDiff {
   const files: FileDiff[] = [];
   let unchangedFiles = 0;
   let budget = limits.maxLinesTotal;
@@ -88,21 +124,49 @@ export function diffFiles(old: ReadonlyMap<string, Uint8Array>, next: ReadonlyMa
       unchangedFiles++;
       continue;
     }
-    const base = { path, change: !a ? 'added' : !b ? 'removed' : 'changed', oldSize: a ? a.length : null, newSize: b ? b.length : null } as const;
+    const base = {
+      path,
+      change: !a ? 'added' : !b ? 'removed' : 'changed',
+      oldSize: a ? a.length : null,
+      newSize: b ? b.length : null,
+    } as const;
     const kind = kindOf(a, b, limits);
     if (kind !== 'text') {
-      const summary = kind === 'binary' ? 'Binary file: not shown as text.' : `Larger than ${Math.round(limits.maxTextBytes / 1048576)} MB: summarised, not diffed.`;
+      const summary =
+        kind === 'binary'
+          ? 'Binary file: not shown as text.'
+          : `Larger than ${Math.round(limits.maxTextBytes / 1048576)} MB: summarised, not diffed.`;
       files.push({ ...base, kind, hunks: null, added: 0, removed: 0, omittedLines: 0, summary });
       continue;
     }
     if (budget <= 0) {
-      files.push({ ...base, kind, hunks: null, added: 0, removed: 0, omittedLines: 0, summary: `Not shown: this review already shows ${limits.maxLinesTotal} lines. See it with "cordon show --diff".` });
+      files.push({
+        ...base,
+        kind,
+        hunks: null,
+        added: 0,
+        removed: 0,
+        omittedLines: 0,
+        summary: `Not shown: this review already shows ${limits.maxLinesTotal} lines. See it with "cordon show --diff".`,
+      });
       continue;
     }
     const perFile = Math.min(budget, limits.maxLinesPerFile);
-    const d = !a ? wholeFile(text(b), '+', limits, perFile) : !b ? wholeFile(text(a), '-', limits, perFile) : hunksOf(text(a), text(b), limits, perFile);
+    const d = !a
+      ? wholeFile(text(b), '+', limits, perFile)
+      : !b
+        ? wholeFile(text(a), '-', limits, perFile)
+        : hunksOf(text(a), text(b), limits, perFile);
     if (!d) {
-      files.push({ ...base, kind: 'too-different', hunks: null, added: 0, removed: 0, omittedLines: 0, summary: 'Too different to diff line by line in time: compare the two versions with "cordon show --diff" or npm diff.' });
+      files.push({
+        ...base,
+        kind: 'too-different',
+        hunks: null,
+        added: 0,
+        removed: 0,
+        omittedLines: 0,
+        summary: 'Too different to diff line by line in time: compare the two versions with "cordon show --diff" or npm diff.',
+      });
       continue;
     }
     budget -= d.hunks.reduce((n, h) => n + h.lines.length, 0);

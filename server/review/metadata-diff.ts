@@ -37,7 +37,10 @@ function provenance(m: Manifest | null): Map<string, string> {
   const dist = (m?.dist ?? {}) as Record<string, unknown>;
   const att = dist.attestations as { url?: unknown; provenance?: { predicateType?: unknown } } | undefined;
   const out = new Map<string, string>();
-  out.set('attestation', att ? `present${typeof att.provenance?.predicateType === 'string' ? ` (${att.provenance.predicateType})` : ''}` : 'none');
+  out.set(
+    'attestation',
+    att ? `present${typeof att.provenance?.predicateType === 'string' ? ` (${att.provenance.predicateType})` : ''}` : 'none',
+  );
   if (Array.isArray(dist.signatures)) out.set('registry signatures', String(dist.signatures.length));
   return out;
 }
@@ -57,17 +60,27 @@ function section(name: string, before: Map<string, string>, after: Map<string, s
 /** `os` and `cpu` lists as one set of entries. */
 function platforms(m: Manifest | null): Map<string, string> {
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(show) : typeof v === 'string' ? [v] : []);
-  return new Map([...list(m?.os).map((v): [string, string] => [`os ${v}`, 'yes']), ...list(m?.cpu).map((v): [string, string] => [`cpu ${v}`, 'yes'])]);
+  return new Map([
+    ...list(m?.os).map((v): [string, string] => [`os ${v}`, 'yes']),
+    ...list(m?.cpu).map((v): [string, string] => [`cpu ${v}`, 'yes']),
+  ]);
 }
 
 const DEPENDENCY_KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'devDependencies'] as const;
 
 /** Sections in reading order; `previous` null: everything is new. */
 export function metadataDiff(previous: Manifest | null, next: Manifest): MetadataSection[] {
-  const field = (m: Manifest | null, key: string): unknown => (key === 'bundleDependencies' ? (m?.bundleDependencies ?? m?.bundledDependencies) : m?.[key]);
-  const maintainers = (m: Manifest | null) => new Map((Array.isArray(m?.maintainers) ? m.maintainers : []).map((p) => [person(p), 'maintainer']));
+  const field = (m: Manifest | null, key: string): unknown =>
+    key === 'bundleDependencies' ? (m?.bundleDependencies ?? m?.bundledDependencies) : m?.[key];
+  const maintainers = (m: Manifest | null) =>
+    new Map((Array.isArray(m?.maintainers) ? m.maintainers : []).map((p) => [person(p), 'maintainer']));
   const publisher = (m: Manifest | null) => new Map(m?._npmUser ? [['publisher', person(m._npmUser)]] : []);
-  const about = (m: Manifest | null) => new Map(['description', 'homepage', 'repository', 'license', 'deprecated'].flatMap((k): Array<[string, string]> => (m?.[k] === undefined ? [] : [[k, show(m[k])]])));
+  const about = (m: Manifest | null) =>
+    new Map(
+      ['description', 'homepage', 'repository', 'license', 'deprecated'].flatMap(
+        (k): Array<[string, string]> => (m?.[k] === undefined ? [] : [[k, show(m[k])]]),
+      ),
+    );
   return [
     section('package', about(previous), about(next)),
     section('scripts', entries(previous?.scripts), entries(next.scripts)),

@@ -45,7 +45,12 @@ export interface SweepResult {
 export type SweeperRuntime = Pick<CordonRuntime, 'quarantine' | 'clock' | 'config'>;
 
 /** One pass of the sweeper at the runtime's `now`. */
-export async function sweepOnce(runtime: Pick<CordonRuntime, 'quarantine' | 'clock'>, fetchPackument: FetchPackument, logger: Logger, etags: EtagMemory = new EtagMemory()): Promise<SweepResult> {
+export async function sweepOnce(
+  runtime: Pick<CordonRuntime, 'quarantine' | 'clock'>,
+  fetchPackument: FetchPackument,
+  logger: Logger,
+  etags: EtagMemory = new EtagMemory(),
+): Promise<SweepResult> {
   const { quarantine, clock } = runtime;
   let refreshed = 0;
   let failed = 0;
@@ -65,7 +70,10 @@ export async function sweepOnce(runtime: Pick<CordonRuntime, 'quarantine' | 'clo
       failed++;
       // A locked or read-only store fails every package alike, each after a busy timeout: stop the pass, try at the next.
       if (isStoreUnavailable(err)) {
-        logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper cannot write to the store; pass stopped, the next one tries again');
+        logger.warn(
+          { package: name, err: (err as Error).message },
+          'cordon: sweeper cannot write to the store; pass stopped, the next one tries again',
+        );
         return { released: 0, refreshed, failed };
       }
       logger.warn({ package: name, err: (err as Error).message }, 'cordon: sweeper could not refresh a package from upstream');
@@ -83,7 +91,8 @@ export function upstreamFetcher(upstream: string): FetchPackument {
       const answer = await fetchPackumentIfChanged(upstream, name, etag);
       if (answer === null) return 'unchanged';
       const packument = answer.packument as unknown as Packument;
-      if (packument.name !== name) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `upstream answered for ${JSON.stringify(packument.name)} when asked for ${name}`);
+      if (packument.name !== name)
+        throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `upstream answered for ${JSON.stringify(packument.name)} when asked for ${name}`);
       return { packument, etag: answer.etag };
     } catch (err) {
       if (err instanceof UpstreamError && err.code === 'UPSTREAM_NOT_FOUND') return { packument: null };
@@ -99,7 +108,11 @@ export interface Sweeper {
 }
 
 /** Schedules the sweeper on `runtime.config.sweep`. */
-export function startSweeper(runtime: SweeperRuntime, logger: Logger, fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream)): Sweeper {
+export function startSweeper(
+  runtime: SweeperRuntime,
+  logger: Logger,
+  fetchPackument: FetchPackument = upstreamFetcher(runtime.config.upstream),
+): Sweeper {
   let running: Promise<SweepResult> | null = null;
   const etags = new EtagMemory();
   const runNow = async (): Promise<SweepResult | null> => {

@@ -29,7 +29,9 @@ export function gunzipBounded(bytes: Uint8Array, limits: TarballLimits): Buffer 
       throw new TarballError('TARBALL_TOO_LARGE', `the tarball unpacks to more than ${limits.maxTotalBytes} bytes`, { cause: err });
     }
     if (code === 'Z_BUF_ERROR') {
-      throw new TarballError('TARBALL_TRUNCATED', 'the gzip stream ends early: the tarball is truncated; download it again', { cause: err });
+      throw new TarballError('TARBALL_TRUNCATED', 'the gzip stream ends early: the tarball is truncated; download it again', {
+        cause: err,
+      });
     }
     throw new TarballError('TARBALL_CORRUPT', 'the gzip stream is corrupt; download the tarball again', { cause: err });
   }

@@ -51,7 +51,10 @@ export function readTarball(bytes: Uint8Array, limits: TarballLimits = DEFAULT_T
   let total = 0;
   for (const entry of parseTar(tar, limits)) {
     // npm splits on "/" only on Linux and on both on Windows: a backslash makes the layout depend on the OS.
-    if (entry.path.includes('\\')) corrupt(`the entry ${JSON.stringify(entry.path.slice(0, 120))} has a backslash in its path; npm lays it out differently on Windows and elsewhere`);
+    if (entry.path.includes('\\'))
+      corrupt(
+        `the entry ${JSON.stringify(entry.path.slice(0, 120))} has a backslash in its path; npm lays it out differently on Windows and elsewhere`,
+      );
     let full = entry.path;
     if (entry.kind === 'file') {
       // pacote's rule, from `npm pack` days: a .gitignore is written as .npmignore, unless one came first
@@ -65,9 +68,13 @@ export function readTarball(bytes: Uint8Array, limits: TarballLimits = DEFAULT_T
     }
     const parts = full.split('/');
     parts.shift(); // npm strips the first segment, whatever it is ("package", ".", "")
-    if (parts.length > limits.maxDepth) throw new TarballError('TARBALL_TOO_DEEP', `a path is nested deeper than ${limits.maxDepth} levels`);
+    if (parts.length > limits.maxDepth)
+      throw new TarballError('TARBALL_TOO_DEEP', `a path is nested deeper than ${limits.maxDepth} levels`);
     const stripped = parts.join('/');
-    if (/^\/*[A-Za-z]:/.test(stripped)) corrupt(`the entry ${JSON.stringify(entry.path.slice(0, 120))} starts with a drive letter; npm lays it out differently on Windows and elsewhere`);
+    if (/^\/*[A-Za-z]:/.test(stripped))
+      corrupt(
+        `the entry ${JSON.stringify(entry.path.slice(0, 120))} starts with a drive letter; npm lays it out differently on Windows and elsewhere`,
+      );
     const relative = stripped.replace(/^\/+/, '');
     const shown = relative || entry.path;
     // npm writes it under the package all the same, but no packer makes such an entry: it is reported
@@ -100,7 +107,10 @@ export function readTarball(bytes: Uint8Array, limits: TarballLimits = DEFAULT_T
     }
     // npm's result for a path that is a file and a folder depends on the order and the file system
     if (folders.has(path)) corrupt(`${path} is both a file and a folder in the tarball`);
-    const ancestors = path.split('/').slice(0, -1).map((_, i, all) => all.slice(0, i + 1).join('/'));
+    const ancestors = path
+      .split('/')
+      .slice(0, -1)
+      .map((_, i, all) => all.slice(0, i + 1).join('/'));
     if (ancestors.some((a) => byPath.has(a))) corrupt(`${path} is inside a path that is also a file in the tarball`);
     for (const a of ancestors) folders.add(a);
     total += entry.data.length;

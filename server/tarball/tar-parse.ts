@@ -61,7 +61,17 @@ function checksumOk(block: Buffer): boolean {
 
 // Every number field node-tar decodes; a base-256 value it cannot read makes it skip the header and read
 // the entry's data as more headers, so such a header is refused here.
-const NUMBER_FIELDS: ReadonlyArray<[number, number]> = [[100, 8], [108, 8], [116, 8], [124, 12], [136, 12], [329, 8], [337, 8], [476, 12], [488, 12]];
+const NUMBER_FIELDS: ReadonlyArray<[number, number]> = [
+  [100, 8],
+  [108, 8],
+  [116, 8],
+  [124, 12],
+  [136, 12],
+  [329, 8],
+  [337, 8],
+  [476, 12],
+  [488, 12],
+];
 
 function checkNumberFields(block: Buffer, offset: number): void {
   for (const [start, length] of NUMBER_FIELDS) {
@@ -91,7 +101,8 @@ function parsePax(data: Buffer): Record<string, string> {
     const space = data.indexOf(0x20, pos);
     const lenText = space === -1 ? '' : data.toString('ascii', pos, space);
     const len = /^[1-9]\d*$/.test(lenText) ? Number(lenText) : NaN;
-    if (!Number.isSafeInteger(len) || pos + len > data.length || data[pos + len - 1] !== 0x0a) corrupt('a pax header record has a bad length');
+    if (!Number.isSafeInteger(len) || pos + len > data.length || data[pos + len - 1] !== 0x0a)
+      corrupt('a pax header record has a bad length');
     const record = data.toString('utf8', space + 1, pos + len - 1);
     const eq = record.indexOf('=');
     if (eq <= 0 || record.includes('\n') || record.includes('\0')) corrupt('a pax header record is malformed');
@@ -113,12 +124,21 @@ function longNameOf(data: Buffer): string {
 
 function kindOf(typeflag: string): TarEntryKind {
   switch (typeflag) {
-    case '0': case '7': return 'file';
-    case '5': return 'dir';
-    case '2': return 'symlink';
-    case '1': return 'hardlink';
-    case '3': case '4': case '6': return 'special';
-    default: return 'unknown';
+    case '0':
+    case '7':
+      return 'file';
+    case '5':
+      return 'dir';
+    case '2':
+      return 'symlink';
+    case '1':
+      return 'hardlink';
+    case '3':
+    case '4':
+    case '6':
+      return 'special';
+    default:
+      return 'unknown';
   }
 }
 
@@ -154,9 +174,12 @@ export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
     }
     if (isZeroBlock(buf, offset)) {
       // The end is two zero blocks; after one, some readers stop and others read on.
-      if (offset + 2 * BLOCK > buf.length) throw new TarballError('TARBALL_TRUNCATED', 'the tar stream ends inside its end-of-archive marker; download the tarball again');
-      if (!isZeroBlock(buf, offset + BLOCK)) corrupt(`a single zero block at byte ${offset} is followed by more entries; tar readers disagree on where this archive ends`);
-      if (localPax || longName !== undefined || longLink !== undefined) corrupt('the archive ends after a pax or long-name header that names no entry');
+      if (offset + 2 * BLOCK > buf.length)
+        throw new TarballError('TARBALL_TRUNCATED', 'the tar stream ends inside its end-of-archive marker; download the tarball again');
+      if (!isZeroBlock(buf, offset + BLOCK))
+        corrupt(`a single zero block at byte ${offset} is followed by more entries; tar readers disagree on where this archive ends`);
+      if (localPax || longName !== undefined || longLink !== undefined)
+        corrupt('the archive ends after a pax or long-name header that names no entry');
       return entries;
     }
     if (++headers > limits.maxEntries) {
@@ -168,11 +191,14 @@ export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
     const raw = block.toString('latin1', 156, 157);
     const typeflag = raw === '\0' ? '0' : raw;
     const normal = NORMAL_TYPES.has(typeflag);
-    if (REFUSED_META.has(typeflag)) corrupt(`tar header at byte ${offset} is an old-style metadata entry (type ${typeflag}); readers disagree on it`);
+    if (REFUSED_META.has(typeflag))
+      corrupt(`tar header at byte ${offset} is an old-style metadata entry (type ${typeflag}); readers disagree on it`);
     const pax = normal ? { ...globalPax, ...(localPax ?? {}) } : {};
     const name = cString(block, 0, 100);
     if (normal && localPax?.path !== undefined && longName !== undefined && localPax.path !== longName) {
-      corrupt(`an entry has both a pax path (${JSON.stringify(localPax.path.slice(0, 80))}) and a different GNU long name; tar readers disagree on which wins`);
+      corrupt(
+        `an entry has both a pax path (${JSON.stringify(localPax.path.slice(0, 80))}) and a different GNU long name; tar readers disagree on which wins`,
+      );
     }
     if (normal && localPax?.linkpath !== undefined && longLink !== undefined && localPax.linkpath !== longLink) {
       corrupt('an entry has both a pax linkpath and a different GNU long link name; tar readers disagree on which wins');
@@ -196,9 +222,12 @@ export function parseTar(buf: Buffer, limits: TarballLimits): RawTarEntry[] {
     const rawLink = cString(block, 157, 100);
     const isLink = typeflag === '1' || typeflag === '2';
     if (path === '') corrupt(`tar header at byte ${offset} has no path; npm would skip the header and read its data as more entries`);
-    if (isLink && rawLink === '') corrupt(`the link ${JSON.stringify(path.slice(0, 80))} has no target; npm would skip the header and read its data as more entries`);
+    if (isLink && rawLink === '')
+      corrupt(`the link ${JSON.stringify(path.slice(0, 80))} has no target; npm would skip the header and read its data as more entries`);
     if (!isLink && typeflag !== 'x' && typeflag !== 'g' && rawLink !== '') {
-      corrupt(`the entry ${JSON.stringify(path.slice(0, 80))} is not a link but names a link target; npm would skip the header and read its data as more entries`);
+      corrupt(
+        `the entry ${JSON.stringify(path.slice(0, 80))} is not a link but names a link target; npm would skip the header and read its data as more entries`,
+      );
     }
     // node-tar checks a link target named for a non-link as well, and may skip the entry over it
     if (normal && !isLink && (pax.linkpath !== undefined || longLink !== undefined)) {

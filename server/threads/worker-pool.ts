@@ -39,7 +39,8 @@ export class WorkerPool<In, Reply> {
   /** Posts `input` (transferring `transfer`) to a free thread and resolves its one reply. */
   run(input: In, timeoutMs: number, transfer: readonly TransferListItem[] = []): Promise<Reply> {
     if (this.closed) return Promise.reject(new PoolFailure('closed', 'the thread pool is shutting down'));
-    if (this.options.size !== undefined && this.all.size - this.idle.length >= this.options.size) return Promise.reject(new PoolFailure('busy', 'no free thread'));
+    if (this.options.size !== undefined && this.all.size - this.idle.length >= this.options.size)
+      return Promise.reject(new PoolFailure('busy', 'no free thread'));
     const worker = this.idle.pop() ?? this.spawn();
     return new Promise<Reply>((resolve, reject) => {
       const fail = (failure: PoolFailure): void => {
@@ -54,7 +55,12 @@ export class WorkerPool<In, Reply> {
         else this.idle.push(worker);
         resolve(reply);
       };
-      const onError = (err: Error): void => fail(new PoolFailure((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed', err.message, { cause: err }));
+      const onError = (err: Error): void =>
+        fail(
+          new PoolFailure((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed', err.message, {
+            cause: err,
+          }),
+        );
       const onExit = (code: number): void => fail(new PoolFailure('exited', `the thread exited (code ${code}) before it answered`));
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -23,7 +23,13 @@ export function attestationsUrl(upstream: string, name: string, version: string,
 }
 
 /** The parsed attestations response of `name@version`, or null when upstream has none (404). */
-export async function fetchAttestations(upstream: string, name: string, version: string, declared?: unknown, options: FetchOptions = {}): Promise<unknown | null> {
+export async function fetchAttestations(
+  upstream: string,
+  name: string,
+  version: string,
+  declared?: unknown,
+  options: FetchOptions = {},
+): Promise<unknown | null> {
   const url = attestationsUrl(upstream, name, version, declared);
   let body: Buffer;
   try {

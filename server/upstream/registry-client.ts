@@ -9,7 +9,9 @@ export interface FetchOptions {
 /** A packument as the registry serves it (only the fields Cordon reads are typed). */
 export interface Packument {
   readonly name: string;
-  readonly versions: Readonly<Record<string, Record<string, unknown> & { dist?: { tarball?: string; integrity?: string; shasum?: string } }>>;
+  readonly versions: Readonly<
+    Record<string, Record<string, unknown> & { dist?: { tarball?: string; integrity?: string; shasum?: string } }>
+  >;
   readonly time?: Readonly<Record<string, string>>;
   readonly 'dist-tags'?: Readonly<Record<string, string>>;
 }
@@ -17,7 +19,13 @@ export interface Packument {
 const DEFAULTS = { timeoutMs: 30_000, packumentMaxBytes: 64 * 1024 * 1024, tarballMaxBytes: 128 * 1024 * 1024 };
 
 /** The body and ETag of a 200 answer, or null for a 304 to `ifNoneMatch`; bounded in time and size, errors as UpstreamError codes. */
-export async function get(url: string, accept: string, timeoutMs: number, maxBytes: number, ifNoneMatch?: string): Promise<{ body: Buffer; etag: string | null } | null> {
+export async function get(
+  url: string,
+  accept: string,
+  timeoutMs: number,
+  maxBytes: number,
+  ifNoneMatch?: string,
+): Promise<{ body: Buffer; etag: string | null } | null> {
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
@@ -69,9 +77,20 @@ export async function fetchPackument(upstream: string, name: string, options: Fe
  * Fetches the full packument of `name` unless upstream answers that the one with ETag `etag` is still
  * current (then null), so a periodic refresh of a large, unchanged packument costs a 304.
  */
-export async function fetchPackumentIfChanged(upstream: string, name: string, etag: string | undefined, options: FetchOptions = {}): Promise<{ packument: Packument; etag: string | null } | null> {
+export async function fetchPackumentIfChanged(
+  upstream: string,
+  name: string,
+  etag: string | undefined,
+  options: FetchOptions = {},
+): Promise<{ packument: Packument; etag: string | null } | null> {
   const url = packumentUrl(upstream, name);
-  const answer = await get(url, 'application/json', options.timeoutMs ?? DEFAULTS.timeoutMs, options.maxBytes ?? DEFAULTS.packumentMaxBytes, etag);
+  const answer = await get(
+    url,
+    'application/json',
+    options.timeoutMs ?? DEFAULTS.timeoutMs,
+    options.maxBytes ?? DEFAULTS.packumentMaxBytes,
+    etag,
+  );
   if (answer === null) return null;
   const body = answer.body;
   let doc: unknown;
@@ -88,5 +107,10 @@ export async function fetchPackumentIfChanged(upstream: string, name: string, et
 
 /** Fetches a tarball's bytes. */
 export async function fetchTarball(url: string, options: FetchOptions = {}): Promise<Buffer> {
-  return (await get(url, 'application/octet-stream', options.timeoutMs ?? DEFAULTS.timeoutMs, options.maxBytes ?? DEFAULTS.tarballMaxBytes))!.body;
+  return (await get(
+    url,
+    'application/octet-stream',
+    options.timeoutMs ?? DEFAULTS.timeoutMs,
+    options.maxBytes ?? DEFAULTS.tarballMaxBytes,
+  ))!.body;
 }

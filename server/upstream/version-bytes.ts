@@ -49,9 +49,15 @@ export function unpackVersion(bytes: Uint8Array): TarballContents {
 export async function fetchVersion(blobs: BlobStore, pinned: PinnedVersion): Promise<FetchedVersion> {
   const label = `${pinned.name}@${pinned.version}`;
   const pin = parsePinned(pinned.integrity);
-  if (!pin) throw new BlobError('DIGEST_MISMATCH', `${label} has no single pinned digest (${pinned.integrity}); its bytes cannot be verified`);
+  if (!pin)
+    throw new BlobError('DIGEST_MISMATCH', `${label} has no single pinned digest (${pinned.integrity}); its bytes cannot be verified`);
   // A sha512 pin names the stored blob itself; a weaker one only once bytes were verified under it.
-  const source: BlobSource = { url: pinned.tarballUrl, pin, blob: blobDigest(pinned.blob) ?? (pin.algorithm === 'sha512' ? pin : null), label };
+  const source: BlobSource = {
+    url: pinned.tarballUrl,
+    pin,
+    blob: blobDigest(pinned.blob) ?? (pin.algorithm === 'sha512' ? pin : null),
+    label,
+  };
   const { bytes, sha512 } = await blobs.verifiedBytes(source);
   let contents: TarballContents | undefined;
   return { bytes, sha512: sha512.sri, unpack: () => (contents ??= unpackVersion(bytes)) };
@@ -68,7 +74,12 @@ export function pinnedOf(record: VersionRecord, upstream: string): PinnedVersion
  * manifest: its strongest digest, pinned here. Throws BlobError when the manifest names two digests of
  * its strongest algorithm, none, or a tarball elsewhere than on `upstream`.
  */
-export function pinnedFromManifest(name: string, version: string, dist: { integrity?: unknown; shasum?: unknown; tarball?: unknown } | undefined, upstream: string): PinnedVersion {
+export function pinnedFromManifest(
+  name: string,
+  version: string,
+  dist: { integrity?: unknown; shasum?: unknown; tarball?: unknown } | undefined,
+  upstream: string,
+): PinnedVersion {
   const source = manifestSource(name, version, dist, upstream);
   return { name, version, integrity: source.pin.sri, tarballUrl: source.url, blob: source.blob?.sri ?? null };
 }

@@ -57,8 +57,20 @@ export function run(db: Db): void {
   db.exec('DROP TRIGGER audit_log_no_update');
   const update = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?');
   let prevHash = GENESIS_HASH;
-  for (const r of db.prepare('SELECT id, at, package, version, from_state, to_state, cause, detail FROM audit_log ORDER BY id').all() as Row[]) {
-    const hash = auditEntryHash({ id: r.id, at: r.at, package: r.package, version: r.version, fromState: r.from_state, toState: r.to_state, cause: r.cause, detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>), prevHash });
+  for (const r of db
+    .prepare('SELECT id, at, package, version, from_state, to_state, cause, detail FROM audit_log ORDER BY id')
+    .all() as Row[]) {
+    const hash = auditEntryHash({
+      id: r.id,
+      at: r.at,
+      package: r.package,
+      version: r.version,
+      fromState: r.from_state,
+      toState: r.to_state,
+      cause: r.cause,
+      detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+      prevHash,
+    });
     update.run(prevHash, hash, r.id);
     prevHash = hash;
   }

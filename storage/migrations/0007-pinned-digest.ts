@@ -22,7 +22,12 @@ function pinOf(stored: string): ReturnType<typeof pinDigest> {
 
 export function run(db: Db): void {
   const audit = new AuditLog(db);
-  const rows = db.prepare('SELECT package, version, state, integrity FROM versions WHERE integrity IS NOT NULL').all() as Array<{ package: string; version: string; state: string; integrity: string }>;
+  const rows = db.prepare('SELECT package, version, state, integrity FROM versions WHERE integrity IS NOT NULL').all() as Array<{
+    package: string;
+    version: string;
+    state: string;
+    integrity: string;
+  }>;
   const setPin = db.prepare('UPDATE versions SET integrity = ?, blob = ? WHERE package = ? AND version = ?');
   const block = db.prepare("UPDATE versions SET state = 'blocked', reason = ?, updated_at = ? WHERE package = ? AND version = ?");
   const repinJobs = db.prepare('UPDATE jobs SET integrity = ? WHERE package = ? AND version = ? AND integrity = ?');
@@ -41,7 +46,15 @@ export function run(db: Db): void {
     } else if (row.state !== 'blocked') {
       const reason = `upstream's integrity for this version cannot be pinned to one digest: ${pin.kind === 'refused' ? pin.reason : 'it names no digest Cordon can check'}`;
       block.run(reason, now, row.package, row.version);
-      audit.append({ at: now, package: row.package, version: row.version, fromState: row.state as never, toState: 'blocked', cause: 'integrity-ambiguous', detail: { reason, integrity: row.integrity } });
+      audit.append({
+        at: now,
+        package: row.package,
+        version: row.version,
+        fromState: row.state as never,
+        toState: 'blocked',
+        cause: 'integrity-ambiguous',
+        detail: { reason, integrity: row.integrity },
+      });
     }
   }
 }

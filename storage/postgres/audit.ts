@@ -26,13 +26,25 @@ export function auditPort(a: Access): AuditPort {
   return {
     append: (entry) => a.write((sql) => appendAudit(sql, entry)),
     head: () => a.read(auditHead),
-    ofPackage: (name, afterId = 0, limit = 100) => a.read(async (sql) => (await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE package = $1 AND id > $2 ORDER BY id LIMIT $3', [name, afterId, limit])).map(toAudit)),
-    page: (afterId = 0, limit = 100) => a.read(async (sql) => (await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(toAudit)),
-    pageBefore: (beforeId, limit = 100) => a.read(async (sql) => (await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [beforeId, limit])).map(toAudit)),
+    ofPackage: (name, afterId = 0, limit = 100) =>
+      a.read(async (sql) =>
+        (
+          await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE package = $1 AND id > $2 ORDER BY id LIMIT $3', [name, afterId, limit])
+        ).map(toAudit),
+      ),
+    page: (afterId = 0, limit = 100) =>
+      a.read(async (sql) =>
+        (await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(toAudit),
+      ),
+    pageBefore: (beforeId, limit = 100) =>
+      a.read(async (sql) =>
+        (await sql.rows<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [beforeId, limit])).map(toAudit),
+      ),
     // The highest id ever appended, kept by the append trigger in the same transaction: a tail removed behind Cordon's back shows as a gap.
-    sequence: () => a.read(async (sql) => {
-      const row = await sql.one<{ value: number }>('SELECT value FROM audit_sequence WHERE one = 1');
-      return row && row.value > 0 ? row.value : null;
-    }),
+    sequence: () =>
+      a.read(async (sql) => {
+        const row = await sql.one<{ value: number }>('SELECT value FROM audit_sequence WHERE one = 1');
+        return row && row.value > 0 ? row.value : null;
+      }),
   };
 }

@@ -45,10 +45,13 @@ interface Header {
 
 /** Writes the snapshot `sql` sees (call inside a REPEATABLE READ transaction on `client`) to `file`, which must not exist. */
 export async function writeBackup(sql: Sql, client: pg.PoolClient, file: string, at: number): Promise<BackupSummary> {
-  if (existsSync(file)) throw new BackupError('TARGET_EXISTS', `${file} already exists; choose a new file name, so no backup is overwritten`);
+  if (existsSync(file))
+    throw new BackupError('TARGET_EXISTS', `${file} already exists; choose a new file name, so no backup is overwritten`);
   const schema = (await sql.one<{ id: number | null }>('SELECT MAX(id) AS id FROM schema_migrations'))?.id ?? 0;
   const header: Header = {
-    format: BACKUP_FORMAT, schema, createdAt: new Date(at).toISOString(),
+    format: BACKUP_FORMAT,
+    schema,
+    createdAt: new Date(at).toISOString(),
     dataId: (await sql.one<{ value: string }>("SELECT value FROM meta WHERE key = 'data-id'"))?.value ?? null,
     head: (await sql.one<{ id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1')) ?? null,
   };
@@ -121,19 +124,38 @@ export function inspectPostgresBackup(file: string): BackupSummary {
   } catch (err) {
     throw new BackupError('BACKUP_UNREADABLE', `${file} is not a Cordon PostgreSQL backup (${(err as Error).message})`, { cause: err });
   }
-  if (header.format !== BACKUP_FORMAT) throw new BackupError('BACKUP_UNREADABLE', `${file} is not a Cordon PostgreSQL backup (format ${String(header.format)})`);
+  if (header.format !== BACKUP_FORMAT)
+    throw new BackupError('BACKUP_UNREADABLE', `${file} is not a Cordon PostgreSQL backup (format ${String(header.format)})`);
   const newest = pgMigrations[pgMigrations.length - 1]!.id;
-  if (header.schema > newest) throw new BackupError('BACKUP_TOO_NEW', `${file} was written by a newer Cordon (schema ${header.schema}, this one knows ${newest}); restore it with that version`);
-  if (trailer.end !== BACKUP_FORMAT || lines.length < 2) throw new BackupError('BACKUP_UNREADABLE', `${file} is incomplete (it ends before its trailer: the backup was cut short); use another backup`);
+  if (header.schema > newest)
+    throw new BackupError(
+      'BACKUP_TOO_NEW',
+      `${file} was written by a newer Cordon (schema ${header.schema}, this one knows ${newest}); restore it with that version`,
+    );
+  if (trailer.end !== BACKUP_FORMAT || lines.length < 2)
+    throw new BackupError(
+      'BACKUP_UNREADABLE',
+      `${file} is incomplete (it ends before its trailer: the backup was cut short); use another backup`,
+    );
   const counts: Record<string, number> = {};
   for (const line of lines.slice(1, -1)) {
     const { t } = JSON.parse(line) as { t: string };
     counts[t] = (counts[t] ?? 0) + 1;
   }
   for (const [table, n] of Object.entries(trailer.counts)) {
-    if ((counts[table] ?? 0) !== n) throw new BackupError('BACKUP_UNREADABLE', `${file} is damaged: ${table} has ${counts[table] ?? 0} rows, its trailer says ${n}; use another backup`);
+    if ((counts[table] ?? 0) !== n)
+      throw new BackupError(
+        'BACKUP_UNREADABLE',
+        `${file} is damaged: ${table} has ${counts[table] ?? 0} rows, its trailer says ${n}; use another backup`,
+      );
   }
-  return { dataId: header.dataId, head: header.head, versions: trailer.counts.versions ?? 0, decisions: trailer.counts.decisions ?? 0, bytes: Buffer.byteLength(text) };
+  return {
+    dataId: header.dataId,
+    head: header.head,
+    versions: trailer.counts.versions ?? 0,
+    decisions: trailer.counts.decisions ?? 0,
+    bytes: Buffer.byteLength(text),
+  };
 }
 
 /** The audit log a PostgreSQL backup holds, oldest first, and the highest id the store had handed out (for `cordon audit verify --db FILE`). */

@@ -27,7 +27,10 @@ export const LOCK_MIGRATE = 0x636f7264_02;
 
 /** `pg` hands bigint (int8) columns back as strings; every int8 Cordon stores is an epoch ms or a count, safe as a number. */
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** Longest a statement may wait for PostgreSQL's answer before the store counts as unavailable (a backup's FETCH of 1,000 rows included). */
@@ -36,11 +39,16 @@ export const QUERY_TIMEOUT_MS = 30_000;
 /** Connection settings the pool and the listener share. */
 export function clientConfig(url: string, connectTimeoutMs: number): pg.ClientConfig {
   return {
-    connectionString: url, connectionTimeoutMillis: connectTimeoutMs, types, application_name: 'cordon',
+    connectionString: url,
+    connectionTimeoutMillis: connectTimeoutMs,
+    types,
+    application_name: 'cordon',
     // A database that vanished without closing the connection (a partition, a dead host) is noticed in
     // seconds, not after the system's two-hour keepalive: TCP probes start after 5 s idle, and no
     // statement waits longer than QUERY_TIMEOUT_MS for its answer.
-    keepAlive: true, keepAliveInitialDelayMillis: 5_000, query_timeout: QUERY_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    query_timeout: QUERY_TIMEOUT_MS,
   };
 }
 
@@ -56,7 +64,11 @@ export function createPool(url: string, connectTimeoutMs: number, max = 10): pg.
 export function failClosed(err: unknown, what: string): never {
   if (err instanceof StorageError) throw err;
   if (isPostgresUnavailable(err)) {
-    throw new StorageError('STORE_UNAVAILABLE', `The PostgreSQL store cannot be reached or used right now (${(err as Error).message || (err as { code?: string }).code}) while ${what}; nothing was changed. Cordon serves only what it knows to be released until it answers again; check that PostgreSQL runs and CORDON_DATABASE_URL points at it.`, { cause: err });
+    throw new StorageError(
+      'STORE_UNAVAILABLE',
+      `The PostgreSQL store cannot be reached or used right now (${(err as Error).message || (err as { code?: string }).code}) while ${what}; nothing was changed. Cordon serves only what it knows to be released until it answers again; check that PostgreSQL runs and CORDON_DATABASE_URL points at it.`,
+      { cause: err },
+    );
   }
   throw err;
 }
@@ -107,7 +119,10 @@ export async function transaction<T>(pool: pg.Pool, options: TxOptions, fn: (sql
     try {
       const modes = [`ISOLATION LEVEL ${options.isolation ?? 'READ COMMITTED'}`, options.readOnly ? 'READ ONLY' : 'READ WRITE'].join(' ');
       // One round trip for all three (numbers only are interpolated, so the simple protocol is safe here).
-      const lock = options.lock === false ? '' : `; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${LOCK_WRITE})`;
+      const lock =
+        options.lock === false
+          ? ''
+          : `; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${LOCK_WRITE})`;
       await client.query(`BEGIN ${modes}${lock}`);
       const result = await fn(sqlOn(client), client);
       await client.query('COMMIT');

@@ -12,7 +12,8 @@ import { DataFolderError, hasStoredData, readIdentity, writeIdentity, type DataI
 import type { Sql } from './connection';
 import { auditHead } from './audit';
 
-const RESTORE_HINT = 'Point CORDON_DATABASE_URL at the right database, restore it from a backup, or, to accept the loss and re-baseline on purpose, give this mirror a new, empty data folder';
+const RESTORE_HINT =
+  'Point CORDON_DATABASE_URL at the right database, restore it from a backup, or, to accept the loss and re-baseline on purpose, give this mirror a new, empty data folder';
 
 /** Checks (and for a new folder, writes) the identity of `dataDir` against the store; returns it. Changes nothing when it refuses. */
 export async function checkIdentity(sql: Sql, dataDir: string, where: string, now: number): Promise<DataIdentity> {
@@ -24,7 +25,10 @@ export async function checkIdentity(sql: Sql, dataDir: string, where: string, no
   if (!identity) {
     if (id === null) {
       if (head === null && hasStoredData(dataDir)) {
-        throw new DataFolderError('STORE_LOST', `The data folder ${dataDir} holds cached packages and tarballs, but the PostgreSQL store ${where} is empty. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`);
+        throw new DataFolderError(
+          'STORE_LOST',
+          `The data folder ${dataDir} holds cached packages and tarballs, but the PostgreSQL store ${where} is empty. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`,
+        );
       }
       // A new store: the first mirror to start names it (first writer wins across mirrors).
       await sql.run("INSERT INTO meta (key, value) VALUES ('data-id', $1) ON CONFLICT DO NOTHING", [randomUUID()]);
@@ -36,15 +40,24 @@ export async function checkIdentity(sql: Sql, dataDir: string, where: string, no
     return created;
   }
   if (id === null && head === null) {
-    throw new DataFolderError('STORE_LOST', `The PostgreSQL store ${where} is empty, but this data folder (store ${identity.id}) had one${identity.auditHead ? ` with ${identity.auditHead.id} audit entries` : ''}. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`);
+    throw new DataFolderError(
+      'STORE_LOST',
+      `The PostgreSQL store ${where} is empty, but this data folder (store ${identity.id}) had one${identity.auditHead ? ` with ${identity.auditHead.id} audit entries` : ''}. Starting with an empty store would turn every held, rejected and blocked version into a released baseline, so Cordon will not start. ${RESTORE_HINT}.`,
+    );
   }
   if (id !== identity.id) {
-    throw new DataFolderError('STORE_FOREIGN', `The PostgreSQL store ${where} is ${id === null ? 'not named (it was created elsewhere or by hand)' : `store ${id}`}, not the one this data folder belongs to (${identity.id}). Cordon will not mix the decisions of one store with the tarballs of another. ${RESTORE_HINT}.`);
+    throw new DataFolderError(
+      'STORE_FOREIGN',
+      `The PostgreSQL store ${where} is ${id === null ? 'not named (it was created elsewhere or by hand)' : `store ${id}`}, not the one this data folder belongs to (${identity.id}). Cordon will not mix the decisions of one store with the tarballs of another. ${RESTORE_HINT}.`,
+    );
   }
   if (identity.auditHead) {
     const entry = await sql.one<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [identity.auditHead.id]);
     if (!entry || entry.hash !== identity.auditHead.hash) {
-      throw new DataFolderError('STORE_ROLLED_BACK', `The PostgreSQL store ${where} ends at audit entry ${head?.id ?? 0}, before the ${identity.auditHead.id} entries this data folder had seen${entry ? ' (and that entry differs)' : ''}: it was rolled back (an old dump restored, or a stale replica), and decisions made since are missing. Cordon will not start on it. ${RESTORE_HINT}.`);
+      throw new DataFolderError(
+        'STORE_ROLLED_BACK',
+        `The PostgreSQL store ${where} ends at audit entry ${head?.id ?? 0}, before the ${identity.auditHead.id} entries this data folder had seen${entry ? ' (and that entry differs)' : ''}: it was rolled back (an old dump restored, or a stale replica), and decisions made since are missing. Cordon will not start on it. ${RESTORE_HINT}.`,
+      );
     }
   }
   return identity;

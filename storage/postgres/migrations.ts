@@ -23,19 +23,28 @@ export async function migrate(pool: pg.Pool, where: string, list: readonly PgMig
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_MIGRATE]);
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
       const applied = new Set((await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
       const newest = list.length ? list[list.length - 1]!.id : 0;
       const unknown = [...applied].filter((id) => id > newest);
       if (unknown.length) {
-        throw new StorageError('STORE_TOO_NEW', `The PostgreSQL database ${where} has schema migration ${Math.max(...unknown)}, newer than this Cordon knows (${newest}). Run the newer Cordon, or restore a backup.`);
+        throw new StorageError(
+          'STORE_TOO_NEW',
+          `The PostgreSQL database ${where} has schema migration ${Math.max(...unknown)}, newer than this Cordon knows (${newest}). Run the newer Cordon, or restore a backup.`,
+        );
       }
       for (const migration of list) {
         if (applied.has(migration.id)) continue;
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
-          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [migration.id, migration.name, Date.now()]);
+          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+            migration.id,
+            migration.name,
+            Date.now(),
+          ]);
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);

@@ -151,7 +151,9 @@ class PostgresStore implements Store {
   async backup(file: string): Promise<BackupSummary> {
     this.assertOpen();
     // One snapshot for every table, taken without the write lock: the mirrors go on writing meanwhile.
-    return transaction(this.pool, { lockTimeoutMs: 0, lock: false, isolation: 'REPEATABLE READ', readOnly: true }, (sql, client) => writeBackup(sql, client, file, Date.now()));
+    return transaction(this.pool, { lockTimeoutMs: 0, lock: false, isolation: 'REPEATABLE READ', readOnly: true }, (sql, client) =>
+      writeBackup(sql, client, file, Date.now()),
+    );
   }
 
   close(): Promise<void> {

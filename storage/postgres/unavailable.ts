@@ -1,6 +1,16 @@
 /** Which PostgreSQL faults mean "the store cannot be used right now"; free of `pg`, so the SQLite default can ask without loading it. */
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 /**
  * True when `err` is PostgreSQL (or the way to it) saying the store cannot be used right now: no
@@ -16,7 +26,9 @@ export function isPostgresUnavailable(err: unknown): boolean {
     if (/^(08...|57P0[1-4]|53...|55P03|25006)$/.test(code)) return true;
   }
   const text = typeof message === 'string' ? message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed|Cannot use a pool after calling end|terminating connection|Query read timeout/i.test(text);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed|Cannot use a pool after calling end|terminating connection|Query read timeout/i.test(
+    text,
+  );
 }
 
 /**
@@ -27,5 +39,10 @@ export function isPostgresFault(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const { code, severity, message } = err as { code?: unknown; severity?: unknown; message?: unknown };
   if (typeof severity === 'string' && typeof code === 'string') return /^(08...|57P0[1-4]|53...|55P03|25006)$/.test(code);
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Query read timeout/.test(message);
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Query read timeout/.test(
+      message,
+    )
+  );
 }

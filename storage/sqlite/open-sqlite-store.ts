@@ -136,7 +136,11 @@ class SqliteStore implements Store {
         result = await runInScope(scope, () => fn(portsOf(this.txAccess(scope, touched))));
         scope.open = false;
         // SQLite rolls a transaction back by itself after some faults (a full disk, I/O): then nothing was kept.
-        if (!db.inTransaction) throw new StorageError('STORE_UNAVAILABLE', 'The store rolled the transaction back after a fault (a full disk or failing I/O); nothing of it was kept. Check the data folder and try again.');
+        if (!db.inTransaction)
+          throw new StorageError(
+            'STORE_UNAVAILABLE',
+            'The store rolled the transaction back after a fault (a full disk or failing I/O); nothing of it was kept. Check the data folder and try again.',
+          );
         db.exec('COMMIT');
       } catch (err) {
         scope.open = false;

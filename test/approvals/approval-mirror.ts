@@ -31,5 +31,9 @@ export type CliResult = ProcessResult;
 
 /** `cordon <args>` as a user runs it, with only PATH, HOME and `env` set. */
 export function cordon(args: string[], env: Record<string, string> = {}, cwd = tmpdir()): Promise<CliResult> {
-  return runProcess(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin', HOME: env.HOME ?? '/nonexistent', ...env }, timeoutMs: 60_000 });
+  return runProcess(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin', HOME: env.HOME ?? '/nonexistent', ...env },
+    timeoutMs: 60_000,
+  });
 }

@@ -16,13 +16,25 @@ describe('the approvals HTTP API', () => {
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const post = async (body: unknown) => {
-    const res = await fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${api}/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const statement = async (who: typeof alice, name: string, version: string, decision = 'approve') =>
-    (await get(`/statement?package=${encodeURIComponent(name)}&version=${version}&decision=${decision}&reason=looked&key=${encodeURIComponent(who.approver.publicKey)}`)).body.text as string;
+    (
+      await get(
+        `/statement?package=${encodeURIComponent(name)}&version=${version}&decision=${decision}&reason=looked&key=${encodeURIComponent(who.approver.publicKey)}`,
+      )
+    ).body.text as string;
   /** State, audit log and decisions of a package, to compare before and after a refusal. */
-  const snapshot = async (name: string) => ({ versions: (await m.mirror.runtime.store.versions.versionsOf(name)), audit: (await m.mirror.runtime.store.audit.ofPackage(name)), decisions: (await m.mirror.runtime.approvals.decisionsOf(name, '2.0.0')) });
+  const snapshot = async (name: string) => ({
+    versions: await m.mirror.runtime.store.versions.versionsOf(name),
+    audit: await m.mirror.runtime.store.audit.ofPackage(name),
+    decisions: await m.mirror.runtime.approvals.decisionsOf(name, '2.0.0'),
+  });
 
   before(async () => {
     m = await startApprovalMirror([alice, bob], { quorum: { high: 2, critical: 2 }, packages: [{ match: 'gated', approval: 'always' }] });
@@ -41,7 +53,10 @@ describe('the approvals HTTP API', () => {
     const { body } = await get('/mirror');
     assert.match(body.mirrorId, /^cordon-/);
     assert.equal((await get('/mirror')).body.mirrorId, body.mirrorId);
-    assert.deepEqual(body.approvers.map((a: { name: string }) => a.name), ['alice', 'bob']);
+    assert.deepEqual(
+      body.approvers.map((a: { name: string }) => a.name),
+      ['alice', 'bob'],
+    );
     assert.equal(parseStatement(await statement(alice, '@acme/lib', '2.0.0')).mirrorId, body.mirrorId);
   });
 
@@ -59,7 +74,16 @@ describe('the approvals HTTP API', () => {
       [{ package: '@acme/lib', version: '2.0.0', statement: text, signature: bob.sign(text) }, 403, 'APPROVER_MISMATCH'],
       [{ package: '@acme/lib', version: '1.0.0', statement: forged, signature: alice.sign(forged) }, 409, 'NOT_DECIDABLE'],
       [{ package: '@acme/lib', version: '1.0.0', statement: text, signature: alice.sign(text) }, 409, 'WRONG_VERSION'],
-      [{ package: '@acme/lib', version: '2.0.0', statement: canonicalStatement({ ...s, findingsDigest: '0'.repeat(64) }), signature: alice.sign(canonicalStatement({ ...s, findingsDigest: '0'.repeat(64) })) }, 409, 'DIGEST_CHANGED'],
+      [
+        {
+          package: '@acme/lib',
+          version: '2.0.0',
+          statement: canonicalStatement({ ...s, findingsDigest: '0'.repeat(64) }),
+          signature: alice.sign(canonicalStatement({ ...s, findingsDigest: '0'.repeat(64) })),
+        },
+        409,
+        'DIGEST_CHANGED',
+      ],
     ];
     for (const [body, status, code] of cases) {
       const r = await post(body);
@@ -67,7 +91,9 @@ describe('the approvals HTTP API', () => {
       assert.equal(typeof r.body.error, 'string');
     }
     assert.deepEqual(await snapshot('@acme/lib'), before);
-    const unknownKey = await get(`/statement?package=@acme/lib&version=2.0.0&decision=approve&key=${encodeURIComponent(testApprover('eve').approver.publicKey)}`);
+    const unknownKey = await get(
+      `/statement?package=@acme/lib&version=2.0.0&decision=approve&key=${encodeURIComponent(testApprover('eve').approver.publicKey)}`,
+    );
     assert.deepEqual([unknownKey.status, unknownKey.body.code], [403, 'UNKNOWN_SIGNER']);
     assert.deepEqual([(await get('/nope')).status, (await get('/nope')).body.code], [404, 'NO_SUCH_ROUTE']);
   });
@@ -76,7 +102,10 @@ describe('the approvals HTTP API', () => {
     const text = await statement(alice, '@acme/lib', '2.0.0');
     const ok = await post({ package: '@acme/lib', version: '2.0.0', statement: text, signature: alice.sign(text) });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
-    assert.deepEqual([ok.body.status.state, ok.body.status.approvedBy, ok.body.status.required, ok.body.transition], ['held', ['alice'], 2, null]);
+    assert.deepEqual(
+      [ok.body.status.state, ok.body.status.approvedBy, ok.body.status.required, ok.body.transition],
+      ['held', ['alice'], 2, null],
+    );
     const replay = await post({ package: '@acme/lib', version: '2.0.0', statement: text, signature: alice.sign(text) });
     assert.deepEqual([replay.status, replay.body.code], [409, 'NONCE_REUSED']);
     const decisions = await get('/decisions?package=@acme/lib&version=2.0.0');

@@ -33,7 +33,18 @@ function strict(store: Store): { store: Store; calls: string[] } {
         };
       },
     });
-  const ports = ['versions', 'analyses', 'jobs', 'approvals', 'audit', 'passkeys', 'notifications', 'refusals', 'withdrawals', 'ops'] as const;
+  const ports = [
+    'versions',
+    'analyses',
+    'jobs',
+    'approvals',
+    'audit',
+    'passkeys',
+    'notifications',
+    'refusals',
+    'withdrawals',
+    'ops',
+  ] as const;
   const wrapped = Object.fromEntries(ports.map((p) => [p, guard(store[p], p)])) as unknown as StorePorts;
   return {
     calls,
@@ -58,11 +69,25 @@ function strict(store: Store): { store: Store; calls: string[] } {
 }
 
 function service(f: Fixture, store: Store): ApprovalService {
-  return new ApprovalService({ config, mirrorId: 'test-mirror', clock: f.clock, store, quarantine: f.quarantine, cascade: config.cascade, withdrawals: { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs } });
+  return new ApprovalService({
+    config,
+    mirrorId: 'test-mirror',
+    clock: f.clock,
+    store,
+    quarantine: f.quarantine,
+    cascade: config.cascade,
+    withdrawals: { confirmations: config.withdrawConfirmations, windowMs: config.withdrawWindowMs },
+  });
 }
 
 async function decide(s: ApprovalService, name: string, version: string, decision: 'approve' | 'reject') {
-  const { text } = await s.statementFor(name, version, decision, decision === 'reject' ? 'steals tokens' : 'reviewed', alice.approver.publicKey);
+  const { text } = await s.statementFor(
+    name,
+    version,
+    decision,
+    decision === 'reject' ? 'steals tokens' : 'reviewed',
+    alice.approver.publicKey,
+  );
   return s.submit(name, version, text, alice.sign(text));
 }
 
@@ -84,11 +109,50 @@ test('clearing a withdrawal block (clear and requeue) goes through the transacti
   const f = await fixture(config);
   const seen = T0 - HOUR;
   const integrity = `sha512-${Buffer.from('gone@1.0.1').toString('base64')}`;
-  await f.store.versions.recordSighting('gone', seen, [{ package: 'gone', version: '1.0.1', state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity, tarball: 'gone-1.0.1.tgz', tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null }], [], [{ id: 'job-gone', package: 'gone', version: '1.0.1', integrity, previousVersion: null, previousIntegrity: null }]);
+  await f.store.versions.recordSighting(
+    'gone',
+    seen,
+    [
+      {
+        package: 'gone',
+        version: '1.0.1',
+        state: 'quarantined',
+        publishedAt: seen,
+        firstSeenAt: seen,
+        integrity,
+        tarball: 'gone-1.0.1.tgz',
+        tarballUrl: null,
+        blob: null,
+        reason: 'new version in cooldown',
+        updatedAt: seen,
+        analysis: 'pending',
+        maxSeverity: null,
+        findingsDigest: null,
+        publisher: null,
+      },
+    ],
+    [],
+    [{ id: 'job-gone', package: 'gone', version: '1.0.1', integrity, previousVersion: null, previousIntegrity: null }],
+  );
   const [job] = await f.store.jobs.claim(seen, 60_000, 1);
   await f.store.jobs.finish(job!.id, 'failed', 'VERSION_WITHDRAWN: upstream no longer lists gone@1.0.1', seen);
-  for (let i = 0; i < config.withdrawConfirmations; i++) await f.store.withdrawals.missing('gone', '1.0.1', seen + (i * config.withdrawWindowMs) / Math.max(1, config.withdrawConfirmations - 1), 'test', 0);
-  await f.store.versions.transition({ package: 'gone', version: '1.0.1', from: 'quarantined', to: 'blocked', reason: 'withdrawn upstream', cause: WITHDRAWN_CAUSE, at: T0 });
+  for (let i = 0; i < config.withdrawConfirmations; i++)
+    await f.store.withdrawals.missing(
+      'gone',
+      '1.0.1',
+      seen + (i * config.withdrawWindowMs) / Math.max(1, config.withdrawConfirmations - 1),
+      'test',
+      0,
+    );
+  await f.store.versions.transition({
+    package: 'gone',
+    version: '1.0.1',
+    from: 'quarantined',
+    to: 'blocked',
+    reason: 'withdrawn upstream',
+    cause: WITHDRAWN_CAUSE,
+    at: T0,
+  });
   const { store, calls } = strict(f.store);
   const outcome = await decide(service(f, store), 'gone', '1.0.1', 'approve');
   assert.deepEqual(calls, []);
@@ -101,6 +165,9 @@ test('clearing a withdrawal block (clear and requeue) goes through the transacti
 test('the strict store itself refuses a call on the store during a decision (the test can fail)', async () => {
   const f = await fixture(config);
   const { store, calls } = strict(f.store);
-  await assert.rejects(store.atomically(async () => store.versions.versionOf('x', '1.0.0')), /inside a decision's transaction/);
+  await assert.rejects(
+    store.atomically(async () => store.versions.versionOf('x', '1.0.0')),
+    /inside a decision's transaction/,
+  );
   assert.deepEqual(calls, ['versions.versionOf']);
 });

@@ -16,11 +16,29 @@ import { stringify } from 'yaml';
 export const T0 = Date.parse('2026-11-20T12:00:00Z');
 export const HOUR = 3_600_000;
 
-export const postinstall: Finding = { category: 'install-script', rule: 'install-script/new-postinstall', severity: 'critical', message: 'a new postinstall runs node x.js', file: 'package.json', line: 3, evidence: '"postinstall": "node x.js"' };
-export const newDep: Finding = { category: 'dependency', rule: 'dependency/new', severity: 'low', message: 'a new dependency', file: 'package.json' };
+export const postinstall: Finding = {
+  category: 'install-script',
+  rule: 'install-script/new-postinstall',
+  severity: 'critical',
+  message: 'a new postinstall runs node x.js',
+  file: 'package.json',
+  line: 3,
+  evidence: '"postinstall": "node x.js"',
+};
+export const newDep: Finding = {
+  category: 'dependency',
+  rule: 'dependency/new',
+  severity: 'low',
+  message: 'a new dependency',
+  file: 'package.json',
+};
 
 /** cordon.yaml with these approvers and quorum, loaded the way production loads it. */
-export function configWith(approvers: readonly Approver[], extra: Record<string, unknown> = {}, env: Record<string, string> = {}): CordonConfig {
+export function configWith(
+  approvers: readonly Approver[],
+  extra: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+): CordonConfig {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-approvals-'));
   const file = join(dir, 'cordon.yaml');
   writeFileSync(file, stringify({ approvers: approvers.map((a) => ({ name: a.name, key: a.line })), ...extra }));
@@ -51,28 +69,86 @@ export async function fixture(config: CordonConfig, now = T0): Promise<Fixture> 
   const db = openDatabase(dataPaths(dir).store);
   const clock = new ManualClock(now);
   const mirrorId = await resolveMirrorId(config.mirrorId, store.approvals);
-  const quarantine = new QuarantineService(store, { cooldownMs: config.cooldownMs, rules: config.rules, mirrorId, upstream: config.upstream });
+  const quarantine = new QuarantineService(store, {
+    cooldownMs: config.cooldownMs,
+    rules: config.rules,
+    mirrorId,
+    upstream: config.upstream,
+  });
   const service = new ApprovalService({ config, mirrorId, clock, store, quarantine });
   const record = async (name: string, version: string, findings: readonly Finding[]): Promise<void> => {
     const worst = findings.length ? [...findings].sort(compareFindings)[0]!.severity : null;
     const flagged = worst !== null && severityAtLeast(worst, config.holdAt);
     const current = (await store.versions.versionOf(name, version))!;
     await store.analyses.record(
-      { package: name, version, integrity: current.integrity!, previousVersion: '1.0.0', findings, digest: findingsDigest(findings), maxSeverity: worst, analyzerVersion: 'test', timings: {}, finishedAt: clock.now() },
+      {
+        package: name,
+        version,
+        integrity: current.integrity!,
+        previousVersion: '1.0.0',
+        findings,
+        digest: findingsDigest(findings),
+        maxSeverity: worst,
+        analyzerVersion: 'test',
+        timings: {},
+        finishedAt: clock.now(),
+      },
       flagged ? 'flagged' : 'clean',
-      flagged && current.state === 'quarantined' ? { package: name, version, from: 'quarantined', to: 'held', reason: 'analysis found something', cause: 'analysis-flagged', at: clock.now() } : null,
+      flagged && current.state === 'quarantined'
+        ? {
+            package: name,
+            version,
+            from: 'quarantined',
+            to: 'held',
+            reason: 'analysis found something',
+            cause: 'analysis-flagged',
+            at: clock.now(),
+          }
+        : null,
     );
   };
   const fx: Fixture = {
-    db, clock, store, service, quarantine,
+    db,
+    clock,
+    store,
+    service,
+    quarantine,
     async seed(name, version, findings, over = {}) {
       const seen = now - HOUR;
-      await store.versions.recordSighting(name, seen, [{ package: name, version, state: 'quarantined', publishedAt: seen, firstSeenAt: seen, integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`, tarball: `${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: seen, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null, ...over }], []);
+      await store.versions.recordSighting(
+        name,
+        seen,
+        [
+          {
+            package: name,
+            version,
+            state: 'quarantined',
+            publishedAt: seen,
+            firstSeenAt: seen,
+            integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`,
+            tarball: `${version}.tgz`,
+            tarballUrl: null,
+            blob: null,
+            reason: 'new version in cooldown',
+            updatedAt: seen,
+            analysis: 'pending',
+            maxSeverity: null,
+            findingsDigest: null,
+            publisher: null,
+            ...over,
+          },
+        ],
+        [],
+      );
       if (over.analysis !== 'pending') await record(name, version, findings);
       return (await store.versions.versionOf(name, version))!;
     },
     reanalyse: record,
-    snapshot: () => ({ audit: db.prepare('SELECT * FROM audit_log ORDER BY id').all(), decisions: db.prepare('SELECT * FROM decisions ORDER BY id').all(), versions: db.prepare('SELECT * FROM versions ORDER BY package, version').all() }),
+    snapshot: () => ({
+      audit: db.prepare('SELECT * FROM audit_log ORDER BY id').all(),
+      decisions: db.prepare('SELECT * FROM decisions ORDER BY id').all(),
+      versions: db.prepare('SELECT * FROM versions ORDER BY package, version').all(),
+    }),
     async close() {
       if (db.open) db.close();
       await store.close();

@@ -8,8 +8,23 @@ import { join } from 'node:path';
 import { ApprovalError } from '../../server/approvals/errors';
 import { generateKey, parsePrivateKeyFile } from '../../server/approvals/openssh-private-key';
 import { signWithSshKeygen } from '../../server/approvals/ssh-keygen-sign';
-import { encodePublicKeyBlob, fingerprint, parsePublicKeyLine, publicKeyLine, SK_ED25519, type SshPublicKey } from '../../server/approvals/ssh-key';
-import { armorSignature, NAMESPACE, parseSignature, signedData, signMessage, skSignedData, verifySignature } from '../../server/approvals/sshsig';
+import {
+  encodePublicKeyBlob,
+  fingerprint,
+  parsePublicKeyLine,
+  publicKeyLine,
+  SK_ED25519,
+  type SshPublicKey,
+} from '../../server/approvals/ssh-key';
+import {
+  armorSignature,
+  NAMESPACE,
+  parseSignature,
+  signedData,
+  signMessage,
+  skSignedData,
+  verifySignature,
+} from '../../server/approvals/sshsig';
 import { sshString, uint32 } from '../../server/approvals/ssh-wire';
 import { sshKeygen } from './ssh-keygen-tool';
 
@@ -83,7 +98,8 @@ test('cordon keygen format: ssh-keygen reads the key, signs with it, and the sig
   assert.equal(verifySignature(parseSignature(signed.stdout), message), true);
   const parsed = parsePrivateKeyFile(privateText);
   assert.equal(parsed.kind, 'ed25519');
-  if (parsed.kind === 'ed25519') assert.equal(sshVerify('carol', publicKeyLine(publicKey), signMessage(message, parsed.privateKey, parsed.publicKey), message).code, 0);
+  if (parsed.kind === 'ed25519')
+    assert.equal(sshVerify('carol', publicKeyLine(publicKey), signMessage(message, parsed.privateKey, parsed.publicKey), message).code, 0);
 });
 
 test('an encrypted key is left to ssh-keygen (a passphrase needs a terminal, so the signing itself runs with a plain key)', async () => {
@@ -95,7 +111,10 @@ test('an encrypted key is left to ssh-keygen (a passphrase needs a terminal, so 
   const plain = keygen('erin');
   const signature = await signWithSshKeygen(message, plain, { stderr: 'pipe' });
   assert.equal(verifySignature(parseSignature(signature), message), true);
-  await assert.rejects(signWithSshKeygen(message, join(dir, 'missing-key'), { stderr: 'pipe' }), (e: unknown) => e instanceof ApprovalError && e.code === 'SSH_KEYGEN_FAILED');
+  await assert.rejects(
+    signWithSshKeygen(message, join(dir, 'missing-key'), { stderr: 'pipe' }),
+    (e: unknown) => e instanceof ApprovalError && e.code === 'SSH_KEYGEN_FAILED',
+  );
 });
 
 /** A FIDO signature made in software exactly as an authenticator would, over PROTOCOL.u2f's data. */
@@ -104,7 +123,10 @@ function skSignature(flags: number, counter: number, namespace = NAMESPACE) {
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
   const pub: SshPublicKey = { type: SK_ED25519, key: raw, application: 'ssh:' };
   const sig = cryptoSign(null, skSignedData('ssh:', flags, counter, signedData(message, namespace)), privateKey);
-  return { pub, armored: armorSignature(pub, namespace, Buffer.concat([sshString(SK_ED25519), sshString(sig), Buffer.from([flags]), uint32(counter)])) };
+  return {
+    pub,
+    armored: armorSignature(pub, namespace, Buffer.concat([sshString(SK_ED25519), sshString(sig), Buffer.from([flags]), uint32(counter)])),
+  };
 }
 
 test('sk-ssh-ed25519: Cordon and ssh-keygen agree on a touched signature; only Cordon demands user presence', () => {
@@ -126,12 +148,22 @@ test('sk-ssh-ed25519: Cordon and ssh-keygen agree on a touched signature; only C
 test('damaged signatures are refused with SIGNATURE_MALFORMED or fail to verify', () => {
   const key = keygen('gina');
   const armored = sshKeygen(['-q', '-Y', 'sign', '-f', key, '-n', NAMESPACE], message).stdout;
-  const blob = Buffer.from(armored.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64');
+  const blob = Buffer.from(
+    armored
+      .split('\n')
+      .filter((l) => !l.startsWith('-----'))
+      .join(''),
+    'base64',
+  );
   const rewrap = (b: Buffer) => `-----BEGIN SSH SIGNATURE-----\n${b.toString('base64')}\n-----END SSH SIGNATURE-----\n`;
   const flipped = Buffer.from(blob);
   flipped[flipped.length - 5]! ^= 0x01;
   assert.equal(verifySignature(parseSignature(rewrap(flipped)), message), false, 'one bit of the signature');
-  const malformed = (text: string) => assert.throws(() => parseSignature(text), (e: unknown) => e instanceof ApprovalError && e.code === 'SIGNATURE_MALFORMED');
+  const malformed = (text: string) =>
+    assert.throws(
+      () => parseSignature(text),
+      (e: unknown) => e instanceof ApprovalError && e.code === 'SIGNATURE_MALFORMED',
+    );
   malformed(rewrap(Buffer.concat([blob, Buffer.from([0])])));
   malformed(rewrap(blob.subarray(0, blob.length - 3)));
   malformed('not a signature');

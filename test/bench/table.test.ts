@@ -5,13 +5,19 @@ import { formatTable, type Cell, type Row } from '../../bench/table';
 import { percentile } from '../../bench/load';
 
 function cell(requests: number, p50: number): Cell {
-  return { result: { requests, errors: 0, seconds: 1, latencies: Array.from({ length: requests }, () => p50), meanBytes: 1024, badStatus: {} }, upstreamHits: 0 };
+  return {
+    result: { requests, errors: 0, seconds: 1, latencies: Array.from({ length: requests }, () => p50), meanBytes: 1024, badStatus: {} },
+    upstreamHits: 0,
+  };
 }
 
 function verdictOf(table: string, label: string): string {
   const line = table.split('\n').find((l) => l.startsWith(label));
   assert.ok(line, `no line for ${label}`);
-  return line.trim().split(/\s{2,}/).at(-1)!;
+  return line
+    .trim()
+    .split(/\s{2,}/)
+    .at(-1)!;
 }
 
 test('a PostgreSQL row within 10% of SQLite is "within 10%", one below is MISS', () => {

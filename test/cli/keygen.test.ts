@@ -19,7 +19,10 @@ test('cordon keygen writes an OpenSSH key ssh-keygen accepts, mode 0600, and pri
   assert.doesNotMatch(r.stdout, /PRIVATE KEY/);
   const pub = readFileSync(`${path}.pub`, 'utf8').trim();
   assert.equal(sshKeygen(['-y', '-f', path]).stdout.trim().split(' ').slice(0, 2).join(' '), pub.split(' ').slice(0, 2).join(' '));
-  assert.match(sshKeygen(['-l', '-f', `${path}.pub`]).stdout, new RegExp(/Fingerprint: (SHA256:\S+)/.exec(r.stdout)![1]!.replace(/[+/]/g, '\\$&')));
+  assert.match(
+    sshKeygen(['-l', '-f', `${path}.pub`]).stdout,
+    new RegExp(/Fingerprint: (SHA256:\S+)/.exec(r.stdout)![1]!.replace(/[+/]/g, '\\$&')),
+  );
   // The printed YAML goes into cordon.yaml as is.
   const yaml = r.stdout.slice(r.stdout.indexOf('approvers:'), r.stdout.indexOf('\nThen'));
   const file = join(dir, 'cordon.yaml');

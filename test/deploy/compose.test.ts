@@ -9,17 +9,33 @@ import { runProcess } from '../helpers/run-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[]; deploy?: { replicas?: number }; build?: string; healthcheck?: { test: string[] }; stop_grace_period?: string }>;
+  services: Record<
+    string,
+    {
+      command?: string[];
+      environment?: Record<string, string>;
+      volumes?: string[];
+      deploy?: { replicas?: number };
+      build?: string;
+      healthcheck?: { test: string[] };
+      stop_grace_period?: string;
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 
 /** Loads the config from a service's environment, recording every variable the config module read. */
 function configFor(env: Record<string, string>): { config: ReturnType<typeof loadConfig>; read: Set<string> } {
   const read = new Set<string>();
-  const proxy = new Proxy({ ...env, CORDON_CONFIG: '' }, { get: (target, key: string) => {
-    read.add(key);
-    return target[key as keyof typeof target];
-  } });
+  const proxy = new Proxy(
+    { ...env, CORDON_CONFIG: '' },
+    {
+      get: (target, key: string) => {
+        read.add(key);
+        return target[key as keyof typeof target];
+      },
+    },
+  );
   return { config: loadConfig(proxy, '/nonexistent-cwd'), read };
 }
 
@@ -53,7 +69,11 @@ test('every variable the compose file sets is one the code reads, with a valid v
   assert.equal(mirror.dataDir, '/data');
   assert.ok(compose.services.mirror!.volumes!.includes('cordon-data:/data'), 'the data folder is the named volume');
   assert.ok('cordon-data' in compose.volumes);
-  assert.equal(compose.services.mirror!.environment!.REDIS_URL, compose.services.worker!.environment!.REDIS_URL, 'mirror and workers share one Redis');
+  assert.equal(
+    compose.services.mirror!.environment!.REDIS_URL,
+    compose.services.worker!.environment!.REDIS_URL,
+    'mirror and workers share one Redis',
+  );
   assert.equal(compose.services.mirror!.environment!.CORDON_QUEUE, compose.services.worker!.environment!.CORDON_QUEUE, 'and one queue');
 });
 

@@ -16,7 +16,11 @@ test('a held version, cordon approve, then a real npm install through the mirror
   const npm = new NpmClient(m.mirror.url);
   try {
     m.upstream.publish('native-thing', '1.0.0', { time: NOW - 30 * DAY });
-    m.upstream.publish('native-thing', '1.1.0', { time: NOW - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('true');\n" } });
+    m.upstream.publish('native-thing', '1.1.0', {
+      time: NOW - 2 * HOUR,
+      scripts: { postinstall: 'node build.js' },
+      files: { 'build.js': "require('child_process').execSync('true');\n" },
+    });
     // The real pipeline analyses it and holds it.
     await sightAndAnalyse(m, 'native-thing');
     assert.equal((await m.mirror.runtime.store.versions.versionOf('native-thing', '1.1.0'))?.state, 'held');
@@ -28,7 +32,9 @@ test('a held version, cordon approve, then a real npm install through the mirror
     assert.equal(latest.code, 0, latest.stderr);
     assert.equal(npm.installed('native-thing'), '1.0.0');
 
-    const approve = await cordon(['approve', 'native-thing@1.1.0', '--reason', 'build.js only compiles', '--key', key], { CORDON_URL: m.mirror.url });
+    const approve = await cordon(['approve', 'native-thing@1.1.0', '--reason', 'build.js only compiles', '--key', key], {
+      CORDON_URL: m.mirror.url,
+    });
     assert.equal(approve.code, 0, approve.stderr);
     assert.match(approve.stdout, /native-thing@1\.1\.0 is now approved/);
 

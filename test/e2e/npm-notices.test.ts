@@ -14,7 +14,11 @@ describe('npm tells the user why a version is missing or refused', () => {
   before(async () => {
     m = await startTestMirror({ now: NOW });
     m.upstream.publish('demo-pkg', '1.0.0', { time: NOW - 60 * DAY });
-    m.upstream.publish('demo-pkg', '1.1.0', { time: NOW - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('id');\n" } });
+    m.upstream.publish('demo-pkg', '1.1.0', {
+      time: NOW - 2 * HOUR,
+      scripts: { postinstall: 'node build.js' },
+      files: { 'build.js': "require('child_process').execSync('id');\n" },
+    });
     await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
     await m.mirror.pipeline.drain();
     // A lockfile written by npm with omit-lockfile-registry-resolved (as ~/.npmrc here sets it): version and integrity, no URL.
@@ -40,7 +44,8 @@ describe('npm tells the user why a version is missing or refused', () => {
     writeFileSync(join(npm.dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', dependencies: deps }));
     writeFileSync(join(npm.dir, 'package-lock.json'), lock);
   };
-  const NOTICE = /npm notice Cordon holds back demo-pkg 1\.1\.0 held for review\. Why: cordon why demo-pkg@1\.1\.0, or http:\/\/127\.0\.0\.1:\d+\/-\/cordon\/packages\/demo-pkg/;
+  const NOTICE =
+    /npm notice Cordon holds back demo-pkg 1\.1\.0 held for review\. Why: cordon why demo-pkg@1\.1\.0, or http:\/\/127\.0\.0\.1:\d+\/-\/cordon\/packages\/demo-pkg/;
 
   test('npm install pkg@<held version>: the notice above "No matching version" names it and its state, every time', async () => {
     for (let i = 0; i < 2; i++) {
@@ -61,13 +66,25 @@ describe('npm tells the user why a version is missing or refused', () => {
   });
 
   test('npm ci with resolved URLs: the reason phrase, the npm-notice and the body all name the version and why', async () => {
-    withLock(lockWithoutResolved.replace('"version": "1.1.0",', `"version": "1.1.0",\n      "resolved": "${m.mirror.url}demo-pkg/-/demo-pkg-1.1.0.tgz",`));
+    withLock(
+      lockWithoutResolved.replace(
+        '"version": "1.1.0",',
+        `"version": "1.1.0",\n      "resolved": "${m.mirror.url}demo-pkg/-/demo-pkg-1.1.0.tgz",`,
+      ),
+    );
     const ci = await npm.run(['ci', '--ignore-scripts']);
     assert.notEqual(ci.code, 0);
     const review = `review ${m.mirror.url}-/cordon/packages/demo-pkg/1.1.0`;
-    const notice = ci.stderr.split('\n').find((l) => l.startsWith('npm notice demo-pkg@1.1.0 held by Cordon for review: analysis found install-script/new-postinstall [critical]'));
+    const notice = ci.stderr
+      .split('\n')
+      .find((l) =>
+        l.startsWith('npm notice demo-pkg@1.1.0 held by Cordon for review: analysis found install-script/new-postinstall [critical]'),
+      );
     assert.ok(notice?.endsWith(review), ci.stderr);
-    assert.match(ci.stderr, /npm error 403 403 demo-pkg@1\.1\.0 held by Cordon for review: analysis found install-script\/new-postinstall \[critical\]/);
+    assert.match(
+      ci.stderr,
+      /npm error 403 403 demo-pkg@1\.1\.0 held by Cordon for review: analysis found install-script\/new-postinstall \[critical\]/,
+    );
     assert.match(ci.stderr, /- demo-pkg@1\.1\.0 is held by Cordon for review: .*cordon show demo-pkg@1\.1\.0/);
   });
 });

@@ -18,7 +18,11 @@ test('a version listing two digests cannot have one set of bytes analysed and an
     m.upstream.publish('twin-swap', '1.0.0', { time: NOW - 30 * DAY });
     const benign = m.upstream.publish('twin-swap', '1.0.1', { time: NOW - HOUR });
     const payload = packTarball({
-      'package.json': JSON.stringify({ name: 'twin-swap', version: '1.0.1', scripts: { postinstall: `node -e "require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')"` } }),
+      'package.json': JSON.stringify({
+        name: 'twin-swap',
+        version: '1.0.1',
+        scripts: { postinstall: `node -e "require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')"` },
+      }),
       'index.js': 'module.exports = 1;\n',
     });
     // The hostile packument lists both digests: the benign bytes for the analysis, the payload for later.

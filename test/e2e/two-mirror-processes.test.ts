@@ -51,7 +51,11 @@ interface Mirror {
 
 /** Spawns `node script` with only the environment given, collecting its output. */
 function spawnNode(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string; lines: string[] } {
-  const child = spawn(process.execPath, [script], { cwd: home, env: { PATH: process.env.PATH, HOME: home, TMPDIR: join(home, 'tmp'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home, TMPDIR: join(home, 'tmp'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const lines: string[] = [];
   let partial = '';
@@ -77,10 +81,19 @@ const common = (): Record<string, string> => ({
 
 /** Starts a mirror process and waits (generously: a loaded machine) for its listening line. */
 async function startMirror(name: string): Promise<Mirror> {
-  const { child, output, lines } = spawnNode(MAIN, { ...common(), CORDON_DATA_DIR: join(home, `data-${name}`), CORDON_HOST: '127.0.0.1', CORDON_PORT: '0', CORDON_DATABASE_URL: db.url });
+  const { child, output, lines } = spawnNode(MAIN, {
+    ...common(),
+    CORDON_DATA_DIR: join(home, `data-${name}`),
+    CORDON_HOST: '127.0.0.1',
+    CORDON_PORT: '0',
+    CORDON_DATABASE_URL: db.url,
+  });
   const end = Date.now() + READY_MS;
   for (;;) {
-    const line = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; url?: string }).find((l) => typeof l.url === 'string' && /listening on/.test(l.msg ?? ''));
+    const line = lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; url?: string })
+      .find((l) => typeof l.url === 'string' && /listening on/.test(l.msg ?? ''));
     if (line) return { name, child, url: line.url!, output };
     if (child.exitCode !== null || Date.now() > end) throw new Error(`mirror ${name} did not start:\n${output()}`);
     await sleep(100);
@@ -122,15 +135,26 @@ async function analysed(m: Mirror, name: string, version: string): Promise<Versi
 }
 
 /** Asks `from` for the statement and signs it as `who`. */
-async function signed(from: Mirror, who: TestApprover, name: string, version: string): Promise<{ package: string; version: string; statement: string; signature: string }> {
-  const res = await fetch(`${from.url}-/cordon/api/v1/approvals/statement?package=${name}&version=${version}&decision=approve&reason=reviewed&key=${encodeURIComponent(who.approver.publicKey)}`);
+async function signed(
+  from: Mirror,
+  who: TestApprover,
+  name: string,
+  version: string,
+): Promise<{ package: string; version: string; statement: string; signature: string }> {
+  const res = await fetch(
+    `${from.url}-/cordon/api/v1/approvals/statement?package=${name}&version=${version}&decision=approve&reason=reviewed&key=${encodeURIComponent(who.approver.publicKey)}`,
+  );
   assert.equal(res.status, 200, await res.clone().text());
   const { text } = (await res.json()) as { text: string };
   return { package: name, version, statement: text, signature: who.sign(text) };
 }
 
 const post = (to: Mirror, body: object): Promise<Response> =>
-  fetch(`${to.url}-/cordon/api/v1/approvals/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${to.url}-/cordon/api/v1/approvals/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 interface AuditRow {
   package: string;
@@ -140,16 +164,27 @@ interface AuditRow {
   cause: string;
 }
 
-const auditRows = (): Promise<AuditRow[]> => withClient(db.url, async (c) => (await c.query<AuditRow>('SELECT package, version, from_state, to_state, cause FROM audit_log ORDER BY id')).rows);
+const auditRows = (): Promise<AuditRow[]> =>
+  withClient(
+    db.url,
+    async (c) => (await c.query<AuditRow>('SELECT package, version, from_state, to_state, cause FROM audit_log ORDER BY id')).rows,
+  );
 
 /** Entries for one version: first sights (no from-state) and transitions into `to`. */
 function entriesOf(rows: AuditRow[], name: string, version: string): { firstSights: number; into: (to: string) => number } {
   const mine = rows.filter((r) => r.package === name && r.version === version);
-  return { firstSights: mine.filter((r) => r.from_state === null && r.to_state !== null).length, into: (to) => mine.filter((r) => r.to_state === to && r.from_state !== to).length };
+  return {
+    firstSights: mine.filter((r) => r.from_state === null && r.to_state !== null).length,
+    into: (to) => mine.filter((r) => r.to_state === to && r.from_state !== to).length,
+  };
 }
 
 async function auditVerify(): Promise<void> {
-  const run = await runProcess(process.execPath, [CLI, 'audit', 'verify', '--db', db.url], { cwd: home, env: { PATH: process.env.PATH, HOME: home }, timeoutMs: 60_000 });
+  const run = await runProcess(process.execPath, [CLI, 'audit', 'verify', '--db', db.url], {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home },
+    timeoutMs: 60_000,
+  });
   assert.equal(run.code, 0, `cordon audit verify --db: ${run.stdout}\n${run.stderr}`);
 }
 
@@ -174,13 +209,26 @@ const exited = (child: ChildProcess, ms = 15_000): Promise<void> =>
 before(async () => {
   mkdirSync(join(home, 'tmp'));
   // Clean versions need one approval to leave their cooldown early; a high or critical finding needs two.
-  writeFileSync(join(home, 'cordon.yaml'), stringify({ approvers: [{ name: 'alice', key: alice.approver.line }, { name: 'bob', key: bob.approver.line }], quorum: { high: 2, critical: 2 } }));
+  writeFileSync(
+    join(home, 'cordon.yaml'),
+    stringify({
+      approvers: [
+        { name: 'alice', key: alice.approver.line },
+        { name: 'bob', key: bob.approver.line },
+      ],
+      quorum: { high: 2, critical: 2 },
+    }),
+  );
   db = await createTestDatabase();
   upstream = await new FakeUpstream().start();
   // Start together: the migrations run once, under the advisory lock.
   [a, b] = await Promise.all([startMirror('a'), startMirror('b')]);
   const worker = spawnNode(WORKER, { ...common(), CORDON_DATA_DIR: join(home, 'data-worker'), CORDON_ANALYSIS_CONCURRENCY: '2' });
-  await until('the worker to be ready', async () => worker.lines.some((l) => /processing queue/.test(l)) || worker.child.exitCode !== null, READY_MS);
+  await until(
+    'the worker to be ready',
+    async () => worker.lines.some((l) => /processing queue/.test(l)) || worker.child.exitCode !== null,
+    READY_MS,
+  );
   assert.equal(worker.child.exitCode, null, `the worker stopped:\n${worker.output()}`);
 });
 
@@ -246,28 +294,41 @@ test('concurrent approvals and first sightings on both mirrors apply one transit
     upstream.publish(name, '1.0.1', { time: NOW - 2 * HOUR });
   }
   // Every package asked for through both mirrors at once.
-  const answers = await Promise.all([...reviewed, ...fresh].flatMap((name) => [a, b].map((m) => fetch(`${m.url}${name}`).then((r) => r.status))));
-  assert.ok(answers.every((s) => s === 200), `packument answers: ${answers.join(',')}`);
+  const answers = await Promise.all(
+    [...reviewed, ...fresh].flatMap((name) => [a, b].map((m) => fetch(`${m.url}${name}`).then((r) => r.status))),
+  );
+  assert.ok(
+    answers.every((s) => s === 200),
+    `packument answers: ${answers.join(',')}`,
+  );
 
   for (const name of reviewed) {
     const held = await analysed(b, name, '1.0.1');
     assert.equal(held.state, 'held', `${name}@1.0.1: a new postinstall is held for review`);
     assert.ok(['high', 'critical'].includes(held.analysis.maxSeverity ?? ''), `${name}@1.0.1: two approvals needed`);
   }
-  const signedPairs = await Promise.all(reviewed.map((name) => Promise.all([signed(a, alice, name, '1.0.1'), signed(b, bob, name, '1.0.1')])));
+  const signedPairs = await Promise.all(
+    reviewed.map((name) => Promise.all([signed(a, alice, name, '1.0.1'), signed(b, bob, name, '1.0.1')])),
+  );
   // Alice's approvals to A and Bob's to B, all at once.
   const responses = await Promise.all(signedPairs.flatMap(([fromAlice, fromBob]) => [post(a, fromAlice), post(b, fromBob)]));
   for (const res of responses) assert.equal(res.status, 201, await res.clone().text());
   for (const name of reviewed) {
-    await until(`both mirrors to see ${name}@1.0.1 approved`, async () => (await Promise.all([a, b].map((m) => statusOn(m, name, '1.0.1')))).every((s) => s?.state === 'approved'), 10_000);
+    await until(
+      `both mirrors to see ${name}@1.0.1 approved`,
+      async () => (await Promise.all([a, b].map((m) => statusOn(m, name, '1.0.1')))).every((s) => s?.state === 'approved'),
+      10_000,
+    );
     assert.deepEqual(await visibleVersions(`${a.url}${name}`), ['1.0.0', '1.0.1']);
     assert.deepEqual(await visibleVersions(`${b.url}${name}`), ['1.0.0', '1.0.1']);
   }
 
   const rows = await auditRows();
-  for (const name of reviewed) assert.equal(entriesOf(rows, name, '1.0.1').into('approved'), 1, `${name}@1.0.1: two approvals, one transition`);
+  for (const name of reviewed)
+    assert.equal(entriesOf(rows, name, '1.0.1').into('approved'), 1, `${name}@1.0.1: two approvals, one transition`);
   for (const name of [...reviewed, ...fresh]) {
-    for (const version of ['1.0.0', '1.0.1']) assert.equal(entriesOf(rows, name, version).firstSights, 1, `${name}@${version}: one first sight`);
+    for (const version of ['1.0.0', '1.0.1'])
+      assert.equal(entriesOf(rows, name, version).firstSights, 1, `${name}@${version}: one first sight`);
   }
   await auditVerify();
 });
@@ -310,11 +371,14 @@ test('SIGKILL to A during decisions and first sightings loses nothing A acknowle
   kill(a.child, 'SIGKILL');
   await exited(a.child);
   assert.equal(a.child.signalCode, 'SIGKILL', 'A was killed');
-  process.stdout.write(`# A acknowledged ${acknowledged.length}/${decisions.length} decisions and ${seen.length}/${sighted.length} first sightings before SIGKILL\n`);
+  process.stdout.write(
+    `# A acknowledged ${acknowledged.length}/${decisions.length} decisions and ${seen.length}/${sighted.length} first sightings before SIGKILL\n`,
+  );
   assert.ok(acknowledged.length + seen.length >= 1, 'A answered something before it died');
   assert.ok(acknowledged.length + seen.length < decisions.length + sighted.length, 'A died mid-way');
 
-  for (const v of acknowledged) assert.equal((await statusOn(b, 'delta', v))?.state, 'approved', `delta@${v}: acknowledged by A, so approved in the store`);
+  for (const v of acknowledged)
+    assert.equal((await statusOn(b, 'delta', v))?.state, 'approved', `delta@${v}: acknowledged by A, so approved in the store`);
   for (const name of seen) {
     assert.equal((await statusOn(b, name, '1.0.1'))?.state, 'quarantined', `${name}@1.0.1: first seen by A, recorded`);
     assert.deepEqual(await visibleVersions(`${b.url}${name}`), ['1.0.0']);

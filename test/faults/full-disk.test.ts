@@ -41,7 +41,9 @@ function fill(dir: string): string {
 
 const cannotMount = process.getuid?.() === 0 ? mountSmallDisk() : 'not root: cannot mount a tmpfs';
 
-test('a full disk: the mirror serves what it has, refuses what it cannot record with a clear error, and recovers when space returns', { skip: cannotMount ?? false }, async () => {
+test('a full disk: the mirror serves what it has, refuses what it cannot record with a clear error, and recovers when space returns', {
+  skip: cannotMount ?? false,
+}, async () => {
   const dataDir = join(mountPoint, 'data');
   const m = await startTestMirror({ now: NOW, dataDir, env: { CORDON_UPSTREAM_MAXAGE: '2m' } });
   try {
@@ -57,12 +59,22 @@ test('a full disk: the mirror serves what it has, refuses what it cannot record 
     assert.deepEqual(await visibleVersions(`${m.mirror.url}have`), ['0.9.0', '1.0.0'], 'a packument it has is served, quarantine applied');
     const notStored = await fetch(`${m.mirror.url}have/-/have-0.9.0.tgz`);
     assert.equal(notStored.status, 503, 'a tarball it cannot store is refused');
-    assert.match(((await notStored.json()) as { error: string }).error, /cannot store the verified tarball of have@0\.9\.0.*ENOSPC.*free disk space/);
+    assert.match(
+      ((await notStored.json()) as { error: string }).error,
+      /cannot store the verified tarball of have@0\.9\.0.*ENOSPC.*free disk space/,
+    );
     const first = await fetch(`${m.mirror.url}newpkg`);
-    assert.ok(first.status === 503 || Object.keys(((await first.clone().json()) as { versions: object }).versions).length === 0, 'a first sighting it cannot record serves no version');
+    assert.ok(
+      first.status === 503 || Object.keys(((await first.clone().json()) as { versions: object }).versions).length === 0,
+      'a first sighting it cannot record serves no version',
+    );
     if (first.status === 503) assert.match(((await first.json()) as { error: string }).error, /cannot answer for newpkg right now/);
     await m.mirror.pipeline.drain();
-    assert.equal((await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.analysis, 'pending', 'an analysis that cannot store its tarball waits');
+    assert.equal(
+      (await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.analysis,
+      'pending',
+      'an analysis that cannot store its tarball waits',
+    );
     assert.equal((await m.mirror.runtime.store.versions.versionOf('have', '1.0.1'))?.state, 'quarantined');
     assert.equal((await fetch(`${m.mirror.url}-/ping`)).status, 200);
 

@@ -26,8 +26,17 @@ interface Child {
   readonly process: ChildProcess;
 }
 
-async function start(upstream: FakeUpstream, dataDir: string, now: number, env: Record<string, string> = {}, killOn?: string): Promise<Child> {
-  const child = fork(CHILD, [upstream.url, dataDir, String(now), JSON.stringify(env)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...(killOn ? { CORDON_TEST_KILL_ON_AUDIT: killOn } : {}) } });
+async function start(
+  upstream: FakeUpstream,
+  dataDir: string,
+  now: number,
+  env: Record<string, string> = {},
+  killOn?: string,
+): Promise<Child> {
+  const child = fork(CHILD, [upstream.url, dataDir, String(now), JSON.stringify(env)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...(killOn ? { CORDON_TEST_KILL_ON_AUDIT: killOn } : {}) },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`the mirror child exited with ${code}`)));
@@ -88,7 +97,10 @@ test('kill -9 during an analysis: the job runs again after the restart, and noth
     try {
       assert.deepEqual(await visibleVersions(`${second.url}lib`), ['1.0.0'], 'cooldown over, analysis not finished: hidden');
       upstream.tarballDelayMs = 0;
-      await until('the analysis to finish after the restart', async () => (await statusOf(second.url, 'lib', '1.0.1'))?.analysis.state === 'clean');
+      await until(
+        'the analysis to finish after the restart',
+        async () => (await statusOf(second.url, 'lib', '1.0.1'))?.analysis.state === 'clean',
+      );
       assert.deepEqual(await visibleVersions(`${second.url}lib`), ['1.0.0', '1.0.1']);
     } finally {
       await stop(second);
@@ -115,9 +127,16 @@ test("kill -9 during a signed decision's write: nothing of it is kept, the chain
     await fetch(`${first.url}held`);
     await until('the analysis to hold it', async () => (await statusOf(first.url, 'held', '1.0.1'))?.state === 'held');
     const api = `${first.url}-/cordon/api/v1/approvals`;
-    const { text } = (await (await fetch(`${api}/statement?package=held&version=1.0.1&decision=approve&reason=reviewed&key=${encodeURIComponent(alice.approver.publicKey)}`)).json()) as { text: string };
+    const { text } = (await (
+      await fetch(
+        `${api}/statement?package=held&version=1.0.1&decision=approve&reason=reviewed&key=${encodeURIComponent(alice.approver.publicKey)}`,
+      )
+    ).json()) as { text: string };
     const body = JSON.stringify({ package: 'held', version: '1.0.1', statement: text, signature: alice.sign(text) });
-    await assert.rejects(fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }), 'the mirror died while writing it');
+    await assert.rejects(
+      fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      'the mirror died while writing it',
+    );
     if (first.process.exitCode === null && first.process.signalCode === null) await once(first.process, 'exit');
     assert.equal(first.process.signalCode, 'SIGKILL');
 
@@ -127,7 +146,11 @@ test("kill -9 during a signed decision's write: nothing of it is kept, the chain
 
     const second = await start(upstream, dataDir, NOW, env);
     try {
-      const res = await fetch(`${second.url}-/cordon/api/v1/approvals/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${second.url}-/cordon/api/v1/approvals/decisions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       assert.equal(res.status, 201, await res.clone().text());
       assert.deepEqual(await visibleVersions(`${second.url}held`), ['1.0.0', '1.0.1']);
     } finally {
@@ -157,7 +180,11 @@ test('kill -9 during a sweep: the release it was writing is not half-written, an
     sweeping.process.send('sweep');
     await once(sweeping.process, 'exit');
     assert.equal(sweeping.process.signalCode, 'SIGKILL');
-    assert.deepEqual(rows(dataDir, "SELECT state FROM versions WHERE package = 'cool' AND version = '1.0.1'"), [{ state: 'quarantined' }], 'the transition was rolled back whole');
+    assert.deepEqual(
+      rows(dataDir, "SELECT state FROM versions WHERE package = 'cool' AND version = '1.0.1'"),
+      [{ state: 'quarantined' }],
+      'the transition was rolled back whole',
+    );
     assert.deepEqual(auditProblems(dataDir), []);
 
     const after = await start(upstream, dataDir, NOW + 4 * DAY);

@@ -22,7 +22,16 @@ if (killOn) {
 
 async function main(): Promise<void> {
   const [upstream, dataDir, now, envJson] = process.argv.slice(2) as [string, string, string, string | undefined];
-  const env = { CORDON_UPSTREAM: upstream, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_COOLDOWN: '72h', CORDON_UPSTREAM_MAXAGE: '0', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...(envJson ? (JSON.parse(envJson) as Record<string, string>) : {}) };
+  const env = {
+    CORDON_UPSTREAM: upstream,
+    CORDON_DATA_DIR: dataDir,
+    CORDON_PORT: '0',
+    CORDON_COOLDOWN: '72h',
+    CORDON_UPSTREAM_MAXAGE: '0',
+    CORDON_LOG_LEVEL: 'fatal',
+    CORDON_CONFIG: '',
+    ...(envJson ? (JSON.parse(envJson) as Record<string, string>) : {}),
+  };
   const mirror = await startMirror(loadConfig(env, dataDir), { clock: new ManualClock(Number(now)), logger: silentLogger });
   process.on('message', (message) => {
     if (message === 'sweep') void mirror.sweeper.runNow().then(() => process.send!('swept'));

@@ -12,7 +12,10 @@ test('upstream down, answering garbage or slow: installs from what the mirror ha
     m.upstream.publish('app', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('app', '1.1.0', { time: NOW - HOUR });
     m.upstream.publish('dep', '2.0.0', { time: NOW - 30 * DAY });
-    writeFileSync(join(npm.dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { app: '^1.0.0', dep: '^2.0.0' } }));
+    writeFileSync(
+      join(npm.dir, 'package.json'),
+      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { app: '^1.0.0', dep: '^2.0.0' } }),
+    );
     const install = await npm.run(['install']);
     assert.equal(install.code, 0, install.stderr);
     assert.equal(npm.installed('app'), '1.0.0', 'the young version is hidden');
@@ -26,7 +29,10 @@ test('upstream down, answering garbage or slow: installs from what the mirror ha
       await new Promise((r) => setTimeout(r, 1_100)); // past the uplink max age: Verdaccio asks upstream again
       assert.deepEqual(await visibleVersions(`${m.mirror.url}app`), ['1.0.0'], `${mode}: the packument comes from the cache, filtered`);
       npm.reset();
-      writeFileSync(join(npm.dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { app: '^1.0.0', dep: '^2.0.0' } }));
+      writeFileSync(
+        join(npm.dir, 'package.json'),
+        JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { app: '^1.0.0', dep: '^2.0.0' } }),
+      );
       const ci = await npm.run(['install', '--prefer-offline']);
       assert.equal(ci.code, 0, `${mode}: ${ci.stderr}`);
       assert.equal(npm.installed('app'), '1.0.0');

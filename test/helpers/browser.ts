@@ -13,7 +13,15 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -29,8 +37,20 @@ export interface Person {
 }
 
 /** A fresh context and page at `width`×`height`. */
-export async function person(browser: Browser, viewport = { width: 1280, height: 900 }, isMobile = false, options: { timezoneId?: string; locale?: string } = {}): Promise<Person> {
-  const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: 1, timezoneId: options.timezoneId ?? 'UTC', locale: options.locale ?? 'en-US' });
+export async function person(
+  browser: Browser,
+  viewport = { width: 1280, height: 900 },
+  isMobile = false,
+  options: { timezoneId?: string; locale?: string } = {},
+): Promise<Person> {
+  const context = await browser.newContext({
+    viewport,
+    isMobile,
+    hasTouch: isMobile,
+    deviceScaleFactor: 1,
+    timezoneId: options.timezoneId ?? 'UTC',
+    locale: options.locale ?? 'en-US',
+  });
   // Every wait in these tests is for something local: fail fast and say what was missing.
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
@@ -45,7 +65,15 @@ export async function person(browser: Browser, viewport = { width: 1280, height:
 export async function addPasskeyAuthenticator(p: Person): Promise<string> {
   await p.cdp.send('WebAuthn.enable', { enableUI: false });
   const { authenticatorId } = await p.cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', ctap2Version: 'ctap2_1', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      ctap2Version: 'ctap2_1',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   p.authenticatorId = authenticatorId;
   return authenticatorId;

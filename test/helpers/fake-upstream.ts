@@ -31,7 +31,10 @@ interface StoredVersion {
 export class FakeUpstream {
   readonly requests: string[] = [];
   readonly unexpected: string[] = [];
-  private readonly packages = new Map<string, { versions: Map<string, StoredVersion>; tags: Record<string, string>; extra: Record<string, unknown> }>();
+  private readonly packages = new Map<
+    string,
+    { versions: Map<string, StoredVersion>; tags: Record<string, string>; extra: Record<string, unknown> }
+  >();
   private server: Server | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
@@ -65,7 +68,10 @@ export class FakeUpstream {
     if (!stored) throw new Error(`publish ${name}@${version} before attesting it`);
     this.attestationResponses.set(`${name}@${version}`, response);
     const dist = stored.manifest.dist as Record<string, unknown>;
-    dist.attestations = { url: url ?? `${this.url}-/npm/v1/attestations/${name}@${version}`, provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+    dist.attestations = {
+      url: url ?? `${this.url}-/npm/v1/attestations/${name}@${version}`,
+      provenance: { predicateType: 'https://slsa.dev/provenance/v1' },
+    };
   }
 
   /** Adds (or replaces) a version, packing its tarball now. */
@@ -73,12 +79,20 @@ export class FakeUpstream {
     const pkg = this.packages.get(name) ?? { versions: new Map<string, StoredVersion>(), tags: {} as Record<string, string>, extra: {} };
     this.packages.set(name, pkg);
     const packageJson = { name, version, scripts: spec.scripts, dependencies: spec.dependencies, ...spec.manifest };
-    const files = { 'package.json': JSON.stringify(packageJson, null, 2), 'index.js': `module.exports = ${JSON.stringify(version)};\n`, ...spec.files };
+    const files = {
+      'package.json': JSON.stringify(packageJson, null, 2),
+      'index.js': `module.exports = ${JSON.stringify(version)};\n`,
+      ...spec.files,
+    };
     const tarball = spec.tarball ?? packTarball(files);
     const dist = distOf(tarball);
     const base = name.slice(name.lastIndexOf('/') + 1);
     pkg.versions.set(version, {
-      manifest: { ...packageJson, _id: `${name}@${version}`, dist: { ...dist, tarball: `${this.url}${name}/-/${base}-${version}.tgz`, ...spec.dist } },
+      manifest: {
+        ...packageJson,
+        _id: `${name}@${version}`,
+        dist: { ...dist, tarball: `${this.url}${name}/-/${base}-${version}.tgz`, ...spec.dist },
+      },
       tarball,
       time: spec.time === undefined ? undefined : new Date(spec.time).toISOString(),
     });
@@ -148,7 +162,11 @@ export class FakeUpstream {
         const text = new URL(url, 'http://x').searchParams.get('text') ?? '';
         const objects = [...this.packages.keys()]
           .filter((name) => name.includes(text))
-          .map((name) => ({ package: { name, version: this.packages.get(name)!.tags.latest, description: `${name} package` }, score: { final: 1 }, searchScore: 1 }));
+          .map((name) => ({
+            package: { name, version: this.packages.get(name)!.tags.latest, description: `${name} package` },
+            score: { final: 1 },
+            searchScore: 1,
+          }));
         const body = JSON.stringify({ objects, total: objects.length, time: new Date().toUTCString() });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(body);

@@ -26,11 +26,32 @@ export interface TestMirror {
 
 /** Settings for a test mirror: env-style overrides on top of a temp data folder and the fake upstream. */
 export function testConfig(upstream: FakeUpstream, dataDir: string, env: Record<string, string> = {}): CordonConfig {
-  return loadConfig({ CORDON_UPSTREAM: upstream.url, CORDON_DATA_DIR: dataDir, CORDON_PORT: '0', CORDON_COOLDOWN: '72h', CORDON_UPSTREAM_MAXAGE: '0', CORDON_LOG_LEVEL: 'fatal', CORDON_CONFIG: '', ...env }, dataDir);
+  return loadConfig(
+    {
+      CORDON_UPSTREAM: upstream.url,
+      CORDON_DATA_DIR: dataDir,
+      CORDON_PORT: '0',
+      CORDON_COOLDOWN: '72h',
+      CORDON_UPSTREAM_MAXAGE: '0',
+      CORDON_LOG_LEVEL: 'fatal',
+      CORDON_CONFIG: '',
+      ...env,
+    },
+    dataDir,
+  );
 }
 
 /** A mirror on a fresh data folder (or `dataDir`), with a clock at `now`. */
-export async function startTestMirror(options: { upstream?: FakeUpstream; now?: number; env?: Record<string, string>; dataDir?: string; clock?: ManualClock; logger?: Logger } = {}): Promise<TestMirror> {
+export async function startTestMirror(
+  options: {
+    upstream?: FakeUpstream;
+    now?: number;
+    env?: Record<string, string>;
+    dataDir?: string;
+    clock?: ManualClock;
+    logger?: Logger;
+  } = {},
+): Promise<TestMirror> {
   const upstream = options.upstream ?? (await new FakeUpstream().start());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cordon-test-'));
   const clock = options.clock ?? new ManualClock(options.now ?? NOW);

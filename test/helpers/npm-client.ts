@@ -21,8 +21,22 @@ export class NpmClient {
 
   /** `npm <args>` in the project folder; never touches ~/.npmrc or the user's cache. */
   run(args: string[]): Promise<NpmResult> {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.dir, npm_config_userconfig: this.userconfig, npm_config_cache: this.cache, npm_config_registry: this.registry, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_fetch_retries: '0' };
-    return runProcess('npm', [...args, '--userconfig', this.userconfig, '--cache', this.cache, '--registry', this.registry, '--no-audit', '--no-fund'], { cwd: this.dir, env });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: this.dir,
+      npm_config_userconfig: this.userconfig,
+      npm_config_cache: this.cache,
+      npm_config_registry: this.registry,
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+      npm_config_fetch_retries: '0',
+    };
+    return runProcess(
+      'npm',
+      [...args, '--userconfig', this.userconfig, '--cache', this.cache, '--registry', this.registry, '--no-audit', '--no-fund'],
+      { cwd: this.dir, env },
+    );
   }
 
   /** The version installed in node_modules, or undefined. */

@@ -34,7 +34,10 @@ export class ClientProject {
   private readonly home: string;
   private registry: string;
 
-  constructor(readonly client: ClientName, registry: string) {
+  constructor(
+    readonly client: ClientName,
+    registry: string,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `cordon-${client}-`));
     this.home = join(this.dir, 'home');
     this.project = join(this.dir, 'project');
@@ -53,7 +56,10 @@ export class ClientProject {
   reset(dependencies: Record<string, string> = {}): void {
     rmSync(this.project, { recursive: true, force: true });
     mkdirSync(this.project, { recursive: true });
-    writeFileSync(join(this.project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2));
+    writeFileSync(
+      join(this.project, 'package.json'),
+      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2),
+    );
     // Yarn 4 takes the folder with a lockfile as the project root; without one it would look above.
     if (this.client === 'yarn4') writeFileSync(join(this.project, 'yarn.lock'), '');
     this.writeConfig();
@@ -63,7 +69,14 @@ export class ClientProject {
     const host = new URL(this.registry).hostname;
     writeFileSync(join(this.project, '.npmrc'), `registry=${this.registry}\n`);
     if (this.client === 'yarn4') {
-      writeFileSync(join(this.project, '.yarnrc.yml'), [`npmRegistryServer: ${JSON.stringify(this.registry)}`, `unsafeHttpWhitelist: [${JSON.stringify(host)}]`, this.yarnIsolation()].join('\n'));
+      writeFileSync(
+        join(this.project, '.yarnrc.yml'),
+        [
+          `npmRegistryServer: ${JSON.stringify(this.registry)}`,
+          `unsafeHttpWhitelist: [${JSON.stringify(host)}]`,
+          this.yarnIsolation(),
+        ].join('\n'),
+      );
     }
     if (this.client === 'yarn1') writeFileSync(join(this.project, '.yarnrc'), `registry "${this.registry}"\n`);
     if (this.client === 'bun') writeFileSync(join(this.project, 'bunfig.toml'), `[install]\nregistry = ${JSON.stringify(this.registry)}\n`);
@@ -71,7 +84,13 @@ export class ClientProject {
 
   /** `.yarnrc.yml` lines that keep Yarn 4's cache in this folder and install into node_modules. */
   yarnIsolation(): string {
-    return ['nodeLinker: node-modules', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: ${JSON.stringify(join(this.dir, 'yarn4-cache'))}`, ''].join('\n');
+    return [
+      'nodeLinker: node-modules',
+      'enableTelemetry: false',
+      'enableGlobalCache: false',
+      `cacheFolder: ${JSON.stringify(join(this.dir, 'yarn4-cache'))}`,
+      '',
+    ].join('\n');
   }
 
   /** Writes a file into the project (a config the test exports, a lockfile it edits). */
@@ -120,7 +139,15 @@ export class ClientProject {
   /** Extra arguments that keep a command's store and cache inside `dir`. */
   private isolation(): string[] {
     // pnpm keeps its store, cache and state under the XDG folders set in env().
-    if (this.client === 'yarn1') return ['--cache-folder', join(this.dir, 'yarn-cache'), '--no-default-rc', '--use-yarnrc', join(this.project, '.yarnrc'), '--non-interactive'];
+    if (this.client === 'yarn1')
+      return [
+        '--cache-folder',
+        join(this.dir, 'yarn-cache'),
+        '--no-default-rc',
+        '--use-yarnrc',
+        join(this.project, '.yarnrc'),
+        '--non-interactive',
+      ];
     return [];
   }
 

@@ -22,7 +22,10 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${PG_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')} (${(err as Error).message}). Start it (Debian: pg_ctlcluster 15 main start, or service postgresql start), or set CORDON_TEST_DATABASE_URL.`, { cause: err });
+    throw new Error(
+      `PostgreSQL does not answer at ${PG_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')} (${(err as Error).message}). Start it (Debian: pg_ctlcluster 15 main start, or service postgresql start), or set CORDON_TEST_DATABASE_URL.`,
+      { cause: err },
+    );
   }
   try {
     return await fn(client);

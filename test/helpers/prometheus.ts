@@ -45,9 +45,14 @@ export function parsePrometheus(text: string): Scrape {
       if (consumed !== m[2].length) throw new Error(`bad labels in: ${line}`);
     }
     const raw = m[3]!.toLowerCase();
-    samples.push({ name: m[1]!, labels, value: raw === 'nan' ? NaN : /inf$/.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw) });
+    samples.push({
+      name: m[1]!,
+      labels,
+      value: raw === 'nan' ? NaN : /inf$/.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw),
+    });
   }
-  const matching = (name: string, labels: Record<string, string>) => samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const matching = (name: string, labels: Record<string, string>) =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return {
     samples,
     types,

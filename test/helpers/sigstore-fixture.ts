@@ -47,9 +47,38 @@ export class TestSigstore {
     const start = new Date(Date.now() - 86_400_000).toISOString();
     const trustedRoot = {
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [{ baseUrl: 'https://rekor.test', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: der(tlogKeys.publicKey).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: createHash('sha256').update(der(tlogKeys.publicKey)).digest('base64') } }],
-      certificateAuthorities: [{ subject: { organization: 'test', commonName: 'test' }, uri: 'https://fulcio.test', certChain: { certificates: [{ rawBytes: Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength).toString('base64') }] }, validFor: { start } }],
-      ctlogs: [{ baseUrl: 'https://ct.test', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: ctlog.publicKey.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: Buffer.from(ctlog.logID.buffer, ctlog.logID.byteOffset, ctlog.logID.byteLength).toString('base64') } }],
+      tlogs: [
+        {
+          baseUrl: 'https://rekor.test',
+          hashAlgorithm: 'SHA2_256',
+          publicKey: { rawBytes: der(tlogKeys.publicKey).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+          logId: { keyId: createHash('sha256').update(der(tlogKeys.publicKey)).digest('base64') },
+        },
+      ],
+      certificateAuthorities: [
+        {
+          subject: { organization: 'test', commonName: 'test' },
+          uri: 'https://fulcio.test',
+          certChain: {
+            certificates: [
+              {
+                rawBytes: Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength).toString(
+                  'base64',
+                ),
+              },
+            ],
+          },
+          validFor: { start },
+        },
+      ],
+      ctlogs: [
+        {
+          baseUrl: 'https://ct.test',
+          hashAlgorithm: 'SHA2_256',
+          publicKey: { rawBytes: ctlog.publicKey.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+          logId: { keyId: Buffer.from(ctlog.logID.buffer, ctlog.logID.byteOffset, ctlog.logID.byteLength).toString('base64') },
+        },
+      ],
       timestampAuthorities: [],
     };
     const trust: ProvenanceTrust = { trustedRoot, keys: { [registry.id]: { publicKey: der(registry.publicKey).toString('base64') } } };
@@ -64,14 +93,35 @@ export class TestSigstore {
 
   private async logged(envelope: { payload: Buffer; signature: Buffer }, verifier: string): Promise<object> {
     const body = {
-      apiVersion: '0.0.1', kind: 'dsse',
+      apiVersion: '0.0.1',
+      kind: 'dsse',
       spec: {
-        envelopeHash: { algorithm: 'sha256', value: createHash('sha256').update(JSON.stringify({ payload: envelope.payload.toString('base64'), payloadType: IN_TOTO, signatures: [{ sig: envelope.signature.toString('base64') }] })).digest('hex') },
+        envelopeHash: {
+          algorithm: 'sha256',
+          value: createHash('sha256')
+            .update(
+              JSON.stringify({
+                payload: envelope.payload.toString('base64'),
+                payloadType: IN_TOTO,
+                signatures: [{ sig: envelope.signature.toString('base64') }],
+              }),
+            )
+            .digest('hex'),
+        },
         payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(envelope.payload).digest('hex') },
         signatures: [{ signature: envelope.signature.toString('base64'), verifier: Buffer.from(verifier).toString('base64') }],
       },
     };
-    const logged = Object.values(await this.tlog.log(body))[0] as { body: string; integratedTime: number; logID: string; logIndex: number; verification: { signedEntryTimestamp: string; inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string } } };
+    const logged = Object.values(await this.tlog.log(body))[0] as {
+      body: string;
+      integratedTime: number;
+      logID: string;
+      logIndex: number;
+      verification: {
+        signedEntryTimestamp: string;
+        inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string };
+      };
+    };
     const proof = logged.verification.inclusionProof;
     return {
       logIndex: String(logged.logIndex),
@@ -79,7 +129,13 @@ export class TestSigstore {
       kindVersion: { kind: 'dsse', version: '0.0.1' },
       integratedTime: String(logged.integratedTime),
       inclusionPromise: { signedEntryTimestamp: logged.verification.signedEntryTimestamp },
-      inclusionProof: { logIndex: String(proof.logIndex), treeSize: String(proof.treeSize), rootHash: Buffer.from(proof.rootHash, 'hex').toString('base64'), hashes: proof.hashes.map((h) => Buffer.from(h, 'hex').toString('base64')), checkpoint: { envelope: proof.checkpoint } },
+      inclusionProof: {
+        logIndex: String(proof.logIndex),
+        treeSize: String(proof.treeSize),
+        rootHash: Buffer.from(proof.rootHash, 'hex').toString('base64'),
+        hashes: proof.hashes.map((h) => Buffer.from(h, 'hex').toString('base64')),
+        checkpoint: { envelope: proof.checkpoint },
+      },
       canonicalizedBody: logged.body,
     };
   }
@@ -88,22 +144,36 @@ export class TestSigstore {
   async provenanceBundle(payload: Buffer, build: BuildIdentity): Promise<object> {
     const key = p256();
     const signerUri = `${build.repository}/${build.workflowPath}@${build.ref ?? 'refs/heads/main'}`;
-    const cert = Buffer.from((await this.ca.issueCertificate({
-      publicKey: new Uint8Array(der(key.publicKey)),
-      subjectAltName: signerUri,
-      extensions: [
-        { oid: '1.3.6.1.4.1.57264.1.8', value: build.issuer ?? 'https://token.actions.githubusercontent.com' },
-        { oid: '1.3.6.1.4.1.57264.1.9', value: signerUri },
-        { oid: '1.3.6.1.4.1.57264.1.11', value: build.runner ?? 'github-hosted' },
-        { oid: '1.3.6.1.4.1.57264.1.12', value: build.repository },
-      ],
-    })).buffer);
+    const cert = Buffer.from(
+      (
+        await this.ca.issueCertificate({
+          publicKey: new Uint8Array(der(key.publicKey)),
+          subjectAltName: signerUri,
+          extensions: [
+            { oid: '1.3.6.1.4.1.57264.1.8', value: build.issuer ?? 'https://token.actions.githubusercontent.com' },
+            { oid: '1.3.6.1.4.1.57264.1.9', value: signerUri },
+            { oid: '1.3.6.1.4.1.57264.1.11', value: build.runner ?? 'github-hosted' },
+            { oid: '1.3.6.1.4.1.57264.1.12', value: build.repository },
+          ],
+        })
+      ).buffer,
+    );
     const signature = cryptoSign('sha256', pae(IN_TOTO, payload), key.privateKey);
-    const pem = `-----BEGIN CERTIFICATE-----\n${cert.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    const pem = `-----BEGIN CERTIFICATE-----\n${cert
+      .toString('base64')
+      .match(/.{1,64}/g)!
+      .join('\n')}\n-----END CERTIFICATE-----\n`;
     return {
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: { certificate: { rawBytes: cert.toString('base64') }, tlogEntries: [await this.logged({ payload, signature }, pem)] },
-      dsseEnvelope: { payload: payload.toString('base64'), payloadType: IN_TOTO, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
+      verificationMaterial: {
+        certificate: { rawBytes: cert.toString('base64') },
+        tlogEntries: [await this.logged({ payload, signature }, pem)],
+      },
+      dsseEnvelope: {
+        payload: payload.toString('base64'),
+        payloadType: IN_TOTO,
+        signatures: [{ sig: signature.toString('base64'), keyid: '' }],
+      },
     };
   }
 
@@ -114,15 +184,31 @@ export class TestSigstore {
     return {
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
       verificationMaterial: { publicKey: { hint: this.registryKey.id }, tlogEntries: [await this.logged({ payload, signature }, pem)] },
-      dsseEnvelope: { payload: payload.toString('base64'), payloadType: IN_TOTO, signatures: [{ sig: signature.toString('base64'), keyid: this.registryKey.id }] },
+      dsseEnvelope: {
+        payload: payload.toString('base64'),
+        payloadType: IN_TOTO,
+        signatures: [{ sig: signature.toString('base64'), keyid: this.registryKey.id }],
+      },
     };
   }
 
   /** The attestations response npm serves for a version built by `build` from a tarball with digest `sha512Hex`. */
-  async attestations(name: string, version: string, sha512Hex: string, build: BuildIdentity): Promise<{ attestations: Array<{ predicateType: string; bundle: object }> }> {
-    const provenance = TestSigstore.statement(SLSA, name, version, sha512Hex, { buildDefinition: { externalParameters: { workflow: { repository: build.repository, path: build.workflowPath } } } });
+  async attestations(
+    name: string,
+    version: string,
+    sha512Hex: string,
+    build: BuildIdentity,
+  ): Promise<{ attestations: Array<{ predicateType: string; bundle: object }> }> {
+    const provenance = TestSigstore.statement(SLSA, name, version, sha512Hex, {
+      buildDefinition: { externalParameters: { workflow: { repository: build.repository, path: build.workflowPath } } },
+    });
     const publish = TestSigstore.statement(PUBLISH, name, version, sha512Hex, { name, version });
-    return { attestations: [{ predicateType: PUBLISH, bundle: await this.publishBundle(publish) }, { predicateType: SLSA, bundle: await this.provenanceBundle(provenance, build) }] };
+    return {
+      attestations: [
+        { predicateType: PUBLISH, bundle: await this.publishBundle(publish) },
+        { predicateType: SLSA, bundle: await this.provenanceBundle(provenance, build) },
+      ],
+    };
   }
 }
 

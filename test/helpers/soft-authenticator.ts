@@ -54,27 +54,65 @@ export class SoftAuthenticator {
 
   private cose(): Buffer {
     const jwk = this.key.publicKey.export({ format: 'jwk' }) as { x: string; y: string };
-    return cbor(new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, 'base64url')], [-3, Buffer.from(jwk.y, 'base64url')]]));
+    return cbor(
+      new Map<number, unknown>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, Buffer.from(jwk.x, 'base64url')],
+        [-3, Buffer.from(jwk.y, 'base64url')],
+      ]),
+    );
   }
 
   /** The JSON a browser posts after navigator.credentials.create() with these options. */
   register(options: { challenge: string }, flags = 0x45): Record<string, unknown> {
-    const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false }));
+    const clientData = Buffer.from(
+      JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false }),
+    );
     const idLen = Buffer.alloc(2);
     idLen.writeUInt16BE(this.credentialId.length);
-    const authData = Buffer.concat([sha256(this.rpId), Buffer.from([flags]), Buffer.alloc(4), Buffer.alloc(16), idLen, this.credentialId, this.cose()]);
-    const attestationObject = cbor(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
-    return { id: this.id, rawId: this.id, type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: b64u(clientData), attestationObject: b64u(attestationObject), transports: ['internal'] } };
+    const authData = Buffer.concat([
+      sha256(this.rpId),
+      Buffer.from([flags]),
+      Buffer.alloc(4),
+      Buffer.alloc(16),
+      idLen,
+      this.credentialId,
+      this.cose(),
+    ]);
+    const attestationObject = cbor(
+      new Map<string, unknown>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', authData],
+      ]),
+    );
+    return {
+      id: this.id,
+      rawId: this.id,
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: { clientDataJSON: b64u(clientData), attestationObject: b64u(attestationObject), transports: ['internal'] },
+    };
   }
 
   /** The JSON a browser posts after navigator.credentials.get() for `challenge`. */
   assert(challenge: string, o: AssertOptions = {}): Record<string, unknown> {
     this.counter = o.counter ?? this.counter + 1;
-    const clientData = Buffer.from(JSON.stringify({ type: o.type ?? 'webauthn.get', challenge, origin: o.origin ?? this.origin, crossOrigin: false }));
+    const clientData = Buffer.from(
+      JSON.stringify({ type: o.type ?? 'webauthn.get', challenge, origin: o.origin ?? this.origin, crossOrigin: false }),
+    );
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(this.counter);
     const authData = Buffer.concat([sha256(o.rpId ?? this.rpId), Buffer.from([o.flags ?? 0x05]), counter]);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.key.privateKey);
-    return { id: this.id, rawId: this.id, type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: b64u(clientData), authenticatorData: b64u(authData), signature: b64u(signature) } };
+    return {
+      id: this.id,
+      rawId: this.id,
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: { clientDataJSON: b64u(clientData), authenticatorData: b64u(authData), signature: b64u(signature) },
+    };
   }
 }

@@ -25,4 +25,3 @@ test('cached packuments never outlive a visibility change', async () => {
     await m.stop();
   }
 });
-

@@ -6,11 +6,18 @@ import { loadConfig } from '../../server/config';
 const config = { publicUrl: null, host: '127.0.0.1', port: 4873 };
 
 test('the base URL is publicUrl, else the request host, else host:port', () => {
-  assert.equal(mirrorBaseUrl({ ...config, publicUrl: 'https://npm.corp.example/' }, { headers: { host: 'evil.example' } }), 'https://npm.corp.example/');
+  assert.equal(
+    mirrorBaseUrl({ ...config, publicUrl: 'https://npm.corp.example/' }, { headers: { host: 'evil.example' } }),
+    'https://npm.corp.example/',
+  );
   assert.equal(mirrorBaseUrl(config, { protocol: 'http', headers: { host: 'cordon.internal:4873' } }), 'http://cordon.internal:4873/');
   assert.equal(mirrorBaseUrl(config), 'http://127.0.0.1:4873/');
   assert.equal(mirrorBaseUrl({ ...config, host: '0.0.0.0' }), 'http://127.0.0.1:4873/');
-  assert.equal(mirrorBaseUrl(config, { headers: { host: 'a b\r\nx' } }), 'http://127.0.0.1:4873/', 'a host header that is not a host is not echoed');
+  assert.equal(
+    mirrorBaseUrl(config, { headers: { host: 'a b\r\nx' } }),
+    'http://127.0.0.1:4873/',
+    'a host header that is not a host is not echoed',
+  );
 });
 
 test('review and package links keep a scope readable and encode everything else', () => {

@@ -13,11 +13,24 @@ const T0 = Date.parse('2026-11-20T12:00:00Z');
 async function harness(bodyBytes = 1_000) {
   const state = { calls: 0, monotonic: 0, gate: Promise.resolve() as Promise<void>, fail: false };
   const app = express();
-  app.use(packumentCache({ changes: { generation: () => 1, live: true }, nextChange: async () => null, clock: new ManualClock(T0), logger: silentLogger, monotonicNow: () => state.monotonic, maxAgeMs: 30_000 }));
+  app.use(
+    packumentCache({
+      changes: { generation: () => 1, live: true },
+      nextChange: async () => null,
+      clock: new ManualClock(T0),
+      logger: silentLogger,
+      monotonicNow: () => state.monotonic,
+      maxAgeMs: 30_000,
+    }),
+  );
   app.get(/.*/, (_req, res) => {
     state.calls++;
     const call = state.calls;
-    void state.gate.then(() => (state.fail ? res.status(500).json({ error: 'internal server error' }) : res.type('application/json').send(JSON.stringify({ name: 'pkg', call, versions: {}, pad: 'x'.repeat(bodyBytes) }))));
+    void state.gate.then(() =>
+      state.fail
+        ? res.status(500).json({ error: 'internal server error' })
+        : res.type('application/json').send(JSON.stringify({ name: 'pkg', call, versions: {}, pad: 'x'.repeat(bodyBytes) })),
+    );
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -88,7 +101,7 @@ test('a 40 MB packument is cached too, and its gzip is made once', async () => {
   }
 });
 
-test("a right answer it has is served when Verdaccio fails to refresh it (a full disk); without one, the error says what to do", async () => {
+test('a right answer it has is served when Verdaccio fails to refresh it (a full disk); without one, the error says what to do', async () => {
   const h = await harness();
   try {
     const first = await h.get();

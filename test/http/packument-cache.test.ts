@@ -53,8 +53,17 @@ async function harness(overrides: Partial<PackumentCacheOptions> = {}): Promise<
   app.get(/.*/, (req, res) => {
     upstream.calls++;
     const abbreviated = String(req.headers.accept ?? '').includes('install-v1');
-    const body = JSON.stringify({ name: 'pkg', versions: Object.fromEntries(upstream.versions.map((v) => [v, { version: v }])), abbreviated, host: req.headers.host });
-    res.status(upstream.status).set('Content-Type', abbreviated ? 'application/vnd.npm.install-v1+json' : 'application/json').set('ETag', `"${upstream.versions.join(',')}"`).send(body);
+    const body = JSON.stringify({
+      name: 'pkg',
+      versions: Object.fromEntries(upstream.versions.map((v) => [v, { version: v }])),
+      abbreviated,
+      host: req.headers.host,
+    });
+    res
+      .status(upstream.status)
+      .set('Content-Type', abbreviated ? 'application/vnd.npm.install-v1+json' : 'application/json')
+      .set('ETag', `"${upstream.versions.join(',')}"`)
+      .send(body);
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -210,7 +219,11 @@ for (const { name, path, headers, method, setup } of passThrough) {
 }
 
 test('a failing nextChange is not cached (the answer is still sent)', async () => {
-  const h = await harness({ nextChange: async () => { throw new Error('boom'); } });
+  const h = await harness({
+    nextChange: async () => {
+      throw new Error('boom');
+    },
+  });
   try {
     assert.deepEqual(versionsOf(await get(`${h.url}/pkg`)), ['1.0.0']);
     await get(`${h.url}/pkg`);
@@ -244,8 +257,23 @@ function decision(visible: boolean, releaseAt: number | null): VersionDecision &
 const nextChangeCases: { name: string; decisions: [string, boolean, number | null][]; expected: number | null }[] = [
   { name: 'nothing hidden', decisions: [['1.0.0', true, null]], expected: null },
   { name: 'hidden for good (held, blocked, approval)', decisions: [['1.0.0', false, null]], expected: null },
-  { name: 'the earliest future cooldown end', decisions: [['1.0.0', false, T0 + 500], ['1.1.0', false, T0 + 100], ['1.2.0', true, T0 + 50]], expected: T0 + 100 },
-  { name: 'cooldown ends in the past are ignored', decisions: [['1.0.0', false, T0 - 1], ['1.1.0', false, T0]], expected: null },
+  {
+    name: 'the earliest future cooldown end',
+    decisions: [
+      ['1.0.0', false, T0 + 500],
+      ['1.1.0', false, T0 + 100],
+      ['1.2.0', true, T0 + 50],
+    ],
+    expected: T0 + 100,
+  },
+  {
+    name: 'cooldown ends in the past are ignored',
+    decisions: [
+      ['1.0.0', false, T0 - 1],
+      ['1.1.0', false, T0],
+    ],
+    expected: null,
+  },
 ];
 for (const { name, decisions, expected } of nextChangeCases) {
   test(`nextVisibilityChange: ${name}`, () => {

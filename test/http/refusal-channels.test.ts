@@ -18,7 +18,17 @@ describe('a refusal on every channel a client prints', () => {
     await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
     // A finding whose text is hostile: it must not reach a header or a terminal as control characters.
     const record = (await m.mirror.runtime.store.versions.versionOf('demo-pkg', '1.1.0'))!;
-    assert.ok((await m.mirror.runtime.store.versions.transition({ package: 'demo-pkg', version: '1.1.0', from: record.state, to: 'held', reason: HOSTILE, cause: 'analysis-flagged', at: NOW })));
+    assert.ok(
+      await m.mirror.runtime.store.versions.transition({
+        package: 'demo-pkg',
+        version: '1.1.0',
+        from: record.state,
+        to: 'held',
+        reason: HOSTILE,
+        cause: 'analysis-flagged',
+        at: NOW,
+      }),
+    );
   });
   after(() => m.stop());
 
@@ -27,7 +37,10 @@ describe('a refusal on every channel a client prints', () => {
       const res = await fetch(`${m.mirror.url}${path}`);
       assert.equal(res.status, 403);
       assert.match(res.statusText, HEADER_SAFE);
-      assert.match(res.statusText, /^demo-pkg@1\.1\.0 held by Cordon for review: bad Set-Cookie: session=stolen \[2J ]8;;http:\/\/evil \?exe\.js No findings\. - review https:\/\/cordon\.example\/-\/cordon\/packages\/demo-pkg\/1\.1\.0$/);
+      assert.match(
+        res.statusText,
+        /^demo-pkg@1\.1\.0 held by Cordon for review: bad Set-Cookie: session=stolen \[2J ]8;;http:\/\/evil \?exe\.js No findings\. - review https:\/\/cordon\.example\/-\/cordon\/packages\/demo-pkg\/1\.1\.0$/,
+      );
       assert.equal(res.headers.get('npm-notice'), res.statusText);
       assert.equal(res.headers.get('set-cookie'), null, 'no header injected');
       assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -41,14 +54,25 @@ describe('a refusal on every channel a client prints', () => {
   test('a quarantined tarball says until when', async () => {
     const res = await fetch(`${m.mirror.url}demo-pkg/-/demo-pkg-1.2.0.tgz`, { method: 'HEAD' });
     assert.equal(res.status, 403);
-    assert.equal(res.statusText, 'demo-pkg@1.2.0 quarantined by Cordon until 2026-11-23T11:00:00.000Z: published less than the 3d cooldown ago - review https://cordon.example/-/cordon/packages/demo-pkg/1.2.0');
+    assert.equal(
+      res.statusText,
+      'demo-pkg@1.2.0 quarantined by Cordon until 2026-11-23T11:00:00.000Z: published less than the 3d cooldown ago - review https://cordon.example/-/cordon/packages/demo-pkg/1.2.0',
+    );
   });
 
   test('every packument answer of a package with hidden versions names them in npm-notice, and is not stored by clients', async () => {
-    for (const accept of ['application/json', 'application/vnd.npm.install-v1+json', 'application/json', 'application/vnd.npm.install-v1+json']) {
+    for (const accept of [
+      'application/json',
+      'application/vnd.npm.install-v1+json',
+      'application/json',
+      'application/vnd.npm.install-v1+json',
+    ]) {
       const res = await fetch(`${m.mirror.url}demo-pkg`, { headers: { accept, 'accept-encoding': 'gzip' } });
       assert.equal(res.status, 200);
-      assert.equal(res.headers.get('npm-notice'), 'Cordon holds back demo-pkg 1.2.0 quarantined until 2026-11-23T11:00:00.000Z, 1.1.0 held for review. Why: cordon why demo-pkg@<version>, or https://cordon.example/-/cordon/packages/demo-pkg');
+      assert.equal(
+        res.headers.get('npm-notice'),
+        'Cordon holds back demo-pkg 1.2.0 quarantined until 2026-11-23T11:00:00.000Z, 1.1.0 held for review. Why: cordon why demo-pkg@<version>, or https://cordon.example/-/cordon/packages/demo-pkg',
+      );
       assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.deepEqual(Object.keys(((await res.json()) as { versions: object }).versions), ['1.0.0']);
     }

@@ -34,7 +34,11 @@ describe('a version in cooldown is hidden everywhere', () => {
         const doc = (await res.json()) as Record<string, any>;
         assert.deepEqual(Object.keys(doc.versions).sort(), ['1.0.0', '1.1.0', '2.0.0-beta.1'], accept);
         assert.deepEqual(doc['dist-tags'], { latest: '1.1.0', beta: '2.0.0-beta.1' }, accept);
-        if (accept === 'application/json') assert.ok(doc.time && !('1.2.0' in doc.time) && !('2.0.0-beta.2' in doc.time) && '1.1.0' in doc.time, 'time lists only visible versions');
+        if (accept === 'application/json')
+          assert.ok(
+            doc.time && !('1.2.0' in doc.time) && !('2.0.0-beta.2' in doc.time) && '1.1.0' in doc.time,
+            'time lists only visible versions',
+          );
         const text = JSON.stringify(doc);
         assert.ok(!text.includes('1.2.0') && !text.includes('beta.2'), `${accept}: no trace of hidden versions`);
       }
@@ -124,16 +128,31 @@ describe('a version in cooldown is hidden everywhere', () => {
 
   test('listings hide hidden versions in every spelling Express and Verdaccio accept', async () => {
     const spellings = [
-      '-/v1/search?text=pad', '-/V1/search?text=pad', '-/v1/SEARCH?text=pad', '-/V1/Search/?text=pad', '-/v1/search/?text=pad',
-      '-/all', '-/ALL', '-/All/since?stale=update_after&startkey=0', '-/all/SINCE?stale=update_after&startkey=0', '-/all/', '-/ALL/Since/',
-      '-/v1/%73earch?text=pad', '-/%61ll', '//-/v1/search?text=pad', '-/v1//search?text=pad',
+      '-/v1/search?text=pad',
+      '-/V1/search?text=pad',
+      '-/v1/SEARCH?text=pad',
+      '-/V1/Search/?text=pad',
+      '-/v1/search/?text=pad',
+      '-/all',
+      '-/ALL',
+      '-/All/since?stale=update_after&startkey=0',
+      '-/all/SINCE?stale=update_after&startkey=0',
+      '-/all/',
+      '-/ALL/Since/',
+      '-/v1/%73earch?text=pad',
+      '-/%61ll',
+      '//-/v1/search?text=pad',
+      '-/v1//search?text=pad',
     ];
     let answered = 0;
     for (const path of spellings) {
       const res = await fetch(`${base}${path}`);
       const text = await res.text();
       if (res.status === 200) answered++;
-      assert.ok(!text.includes('1.2.0') && !text.includes('beta.2'), `${path} (${res.status}) shows a hidden version: ${text.slice(0, 200)}`);
+      assert.ok(
+        !text.includes('1.2.0') && !text.includes('beta.2'),
+        `${path} (${res.status}) shows a hidden version: ${text.slice(0, 200)}`,
+      );
     }
     assert.ok(answered >= 10, 'the case and slash variants are answered, and answered filtered');
   });
@@ -169,11 +188,19 @@ describe('a version in cooldown is hidden everywhere', () => {
     const publish = await fetch(`${base}left-pad`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(publish.status, 403);
     assert.equal(((await publish.json()) as { code: string }).code, 'READ_ONLY');
-    const tag = await fetch(`${base}-/package/left-pad/dist-tags/latest`, { method: 'PUT', body: '"1.2.0"', headers: { 'content-type': 'application/json' } });
+    const tag = await fetch(`${base}-/package/left-pad/dist-tags/latest`, {
+      method: 'PUT',
+      body: '"1.2.0"',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(tag.status, 403);
     const unpublish = await fetch(`${base}left-pad/-rev/1-abc`, { method: 'DELETE' });
     assert.equal(unpublish.status, 403);
-    const adduser = await fetch(`${base}-/user/org.couchdb.user:mallory`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mallory', password: 'x' }) });
+    const adduser = await fetch(`${base}-/user/org.couchdb.user:mallory`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'mallory', password: 'x' }),
+    });
     assert.equal(adduser.status, 403);
     assert.equal(((await adduser.json()) as { code: string }).code, 'REGISTRATION_DISABLED');
   });

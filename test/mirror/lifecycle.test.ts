@@ -38,7 +38,15 @@ test('a tarball file name that a hidden version shares with a visible one is ref
     await fetch(`${m.mirror.url}shared`);
     // A hostile or broken upstream lists a new version under the old version's tarball name.
     await m.mirror.runtime.quarantine.observe(
-      { name: 'shared', versions: { '2.0.0': { dist: { tarball: `${m.upstream.url}shared/-/shared-1.0.0.tgz`, integrity: distOf(Buffer.from('other bytes')).integrity } } }, time: { '2.0.0': new Date(NOW).toISOString() } },
+      {
+        name: 'shared',
+        versions: {
+          '2.0.0': {
+            dist: { tarball: `${m.upstream.url}shared/-/shared-1.0.0.tgz`, integrity: distOf(Buffer.from('other bytes')).integrity },
+          },
+        },
+        time: { '2.0.0': new Date(NOW).toISOString() },
+      },
       NOW,
     );
     const res = await fetch(`${m.mirror.url}shared/-/shared-1.0.0.tgz`);
@@ -70,13 +78,16 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
 
     const result = await m.mirror.sweeper.runNow();
     assert.equal(result?.released, 1);
-    const audit = (await m.mirror.runtime.store.audit.ofPackage('lib'));
-    assert.deepEqual(audit.map((e) => [e.version, e.toState, e.cause]), [
-      ['1.0.0', 'released', 'first-sight'],
-      ['1.1.0', 'quarantined', 'first-sight'],
-      ['1.1.0', null, 'analysis-finished'],
-      ['1.1.0', 'released', 'cooldown-ended'],
-    ]);
+    const audit = await m.mirror.runtime.store.audit.ofPackage('lib');
+    assert.deepEqual(
+      audit.map((e) => [e.version, e.toState, e.cause]),
+      [
+        ['1.0.0', 'released', 'first-sight'],
+        ['1.1.0', 'quarantined', 'first-sight'],
+        ['1.1.0', null, 'analysis-finished'],
+        ['1.1.0', 'released', 'cooldown-ended'],
+      ],
+    );
     upstream.publish('lib', '1.2.0', { time: m.clock.now() });
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0', '1.1.0']);
 
@@ -85,7 +96,10 @@ test('time releases a version, the sweeper writes it down, and a restart keeps s
     const after = m.mirror.runtime.store;
     assert.equal((await after.versions.versionOf('lib', '1.1.0'))?.state, 'released');
     assert.equal((await after.versions.versionOf('lib', '1.2.0'))?.state, 'quarantined');
-    assert.deepEqual((await after.audit.ofPackage('lib')).map((e) => e.id), [...audit.map((e) => e.id), audit[audit.length - 1]!.id + 1]);
+    assert.deepEqual(
+      (await after.audit.ofPackage('lib')).map((e) => e.id),
+      [...audit.map((e) => e.id), audit[audit.length - 1]!.id + 1],
+    );
     assert.deepEqual(await versionsOf(`${m.mirror.url}lib`), ['1.0.0', '1.1.0']);
   } finally {
     await m.stop(false);

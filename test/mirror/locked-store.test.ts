@@ -40,9 +40,16 @@ test('a locked or read-only store fails closed without freezing the mirror, and 
     m.upstream.publish('fresh2', '3.0.0', { time: NOW - 30 * DAY });
     await sightAndAnalyse(m, 'known');
     assert.equal((await m.mirror.runtime.store.versions.versionOf('known', '1.0.1'))?.state, 'held');
-    const res = await fetch(`${api}/statement?package=known&version=1.0.1&decision=approve&reason=ok&key=${encodeURIComponent(alice.approver.publicKey)}`);
+    const res = await fetch(
+      `${api}/statement?package=known&version=1.0.1&decision=approve&reason=ok&key=${encodeURIComponent(alice.approver.publicKey)}`,
+    );
     const text = ((await res.json()) as { text: string }).text;
-    const decide = () => fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: 'known', version: '1.0.1', statement: text, signature: alice.sign(text) }) });
+    const decide = () =>
+      fetch(`${api}/decisions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ package: 'known', version: '1.0.1', statement: text, signature: alice.sign(text) }),
+      });
 
     lock = await lockStore(databaseFile(m.config.dataDir));
     const started = performance.now();

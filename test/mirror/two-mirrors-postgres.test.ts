@@ -61,13 +61,24 @@ test('both mirrors share one mirror id and one truth: a first sight on A is quar
 
 test('an approval posted to B makes the version installable through A, through its warm packument cache', async () => {
   await Promise.all([a.mirror.pipeline.drain(), b.mirror.pipeline.drain()]);
-  await eventually('the analysis to hold 1.0.1', async () => (await a.mirror.runtime.store.versions.versionOf('lib', '1.0.1'))?.state === 'held');
+  await eventually(
+    'the analysis to hold 1.0.1',
+    async () => (await a.mirror.runtime.store.versions.versionOf('lib', '1.0.1'))?.state === 'held',
+  );
   // A answers the packument from its cache now (a second identical request).
   assert.deepEqual(await visibleVersions(`${a.mirror.url}lib`), ['1.0.0']);
   assert.deepEqual(await visibleVersions(`${a.mirror.url}lib`), ['1.0.0']);
   const api = `${b.mirror.url}-/cordon/api/v1/approvals`;
-  const { text } = (await (await fetch(`${api}/statement?package=lib&version=1.0.1&decision=approve&reason=reviewed&key=${encodeURIComponent(alice.approver.publicKey)}`)).json()) as { text: string };
-  const res = await fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: 'lib', version: '1.0.1', statement: text, signature: alice.sign(text) }) });
+  const { text } = (await (
+    await fetch(
+      `${api}/statement?package=lib&version=1.0.1&decision=approve&reason=reviewed&key=${encodeURIComponent(alice.approver.publicKey)}`,
+    )
+  ).json()) as { text: string };
+  const res = await fetch(`${api}/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ package: 'lib', version: '1.0.1', statement: text, signature: alice.sign(text) }),
+  });
   assert.equal(res.status, 201, await res.clone().text());
   const posted = Date.now();
   await eventually('A to serve 1.0.1', async () => (await visibleVersions(`${a.mirror.url}lib`)).includes('1.0.1'));

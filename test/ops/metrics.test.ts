@@ -18,7 +18,11 @@ before(async () => {
   m = await startTestMirror({ now: NOW, env: { CORDON_CONFIG: file } });
   base = m.mirror.url;
   m.upstream.publish('metered', '1.0.0', { time: NOW - 30 * DAY });
-  m.upstream.publish('metered', '1.0.1', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': 'require("child_process").exec("id")' } });
+  m.upstream.publish('metered', '1.0.1', {
+    time: NOW - HOUR,
+    scripts: { postinstall: 'node x.js' },
+    files: { 'x.js': 'require("child_process").exec("id")' },
+  });
   m.upstream.publish('metered', '1.0.2', { time: NOW - HOUR });
 });
 after(() => m.stop());
@@ -31,9 +35,20 @@ test('the metrics page is Prometheus text that parses, with a type for every Cor
   const parsed = parsePrometheus(text);
   const families = [...parsed.types.keys()].filter((n) => n.startsWith('cordon_')).sort();
   assert.deepEqual(families, [
-    'cordon_analyses_total', 'cordon_analysis_duration_seconds', 'cordon_analysis_jobs', 'cordon_decisions_total', 'cordon_http_request_duration_seconds',
-    'cordon_notification_deliveries', 'cordon_notifications_total', 'cordon_refusals_total', 'cordon_upstream_errors_total', 'cordon_upstream_request_duration_seconds',
-    'cordon_upstream_requests_total', 'cordon_versions', 'cordon_waiting_oldest_seconds', 'cordon_waiting_versions',
+    'cordon_analyses_total',
+    'cordon_analysis_duration_seconds',
+    'cordon_analysis_jobs',
+    'cordon_decisions_total',
+    'cordon_http_request_duration_seconds',
+    'cordon_notification_deliveries',
+    'cordon_notifications_total',
+    'cordon_refusals_total',
+    'cordon_upstream_errors_total',
+    'cordon_upstream_request_duration_seconds',
+    'cordon_upstream_requests_total',
+    'cordon_versions',
+    'cordon_waiting_oldest_seconds',
+    'cordon_waiting_versions',
   ]);
   assert.equal(parsed.types.get('cordon_analysis_duration_seconds'), 'histogram');
   assert.equal(parsed.types.get('cordon_refusals_total'), 'counter');
@@ -52,8 +67,17 @@ test('traffic, analyses, refusals and decisions show up in the counters and gaug
   assert.equal((await fetch(`${base}metered/-/metered-1.0.2.tgz`)).status, 403);
   // A decision refused for its signature, then one accepted.
   const api = `${base}-/cordon/api/v1/approvals`;
-  const st = (await (await fetch(`${api}/statement?package=metered&version=1.0.1&decision=approve&reason=ok&key=${encodeURIComponent(alice.approver.publicKey)}`)).json()) as { text: string };
-  const post = (signature: string) => fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: 'metered', version: '1.0.1', statement: st.text, signature }) });
+  const st = (await (
+    await fetch(
+      `${api}/statement?package=metered&version=1.0.1&decision=approve&reason=ok&key=${encodeURIComponent(alice.approver.publicKey)}`,
+    )
+  ).json()) as { text: string };
+  const post = (signature: string) =>
+    fetch(`${api}/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ package: 'metered', version: '1.0.1', statement: st.text, signature }),
+    });
   assert.equal((await post('not a signature')).status, 400);
   assert.equal((await post(alice.sign(st.text))).status, 201);
 

@@ -87,7 +87,9 @@ async function npmStart(name: string, env: Record<string, string> = {}): Promise
   });
   let stderr = '';
   npm.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const parsed = (): Record<string, any>[] => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
   const waitFor = async (match: (line: Record<string, any>) => boolean, what: string, ms = 30_000): Promise<Record<string, any>> => {
     const end = Date.now() + ms;
@@ -135,7 +137,10 @@ test('npm start logs JSON lines, a refusal among them at the default level; SIGT
   assert.equal(refused.status, 403);
   const line = await s.waitFor((l) => l.event === 'refusal', 'the refusal to be logged');
   assert.equal(line.level, 40, 'warn: shown at the default level');
-  assert.deepEqual([line.package, line.version, line.state, line.userAgent, line.reqId], ['held-lib', '1.0.1', 'quarantined', 'npm/10.9.0 node/v20 ci/jenkins', refused.headers.get('x-request-id')]);
+  assert.deepEqual(
+    [line.package, line.version, line.state, line.userAgent, line.reqId],
+    ['held-lib', '1.0.1', 'quarantined', 'npm/10.9.0 node/v20 ci/jenkins', refused.headers.get('x-request-id')],
+  );
   assert.match(String(line.address), /127\.0\.0\.1/);
 
   // A slow request is in flight when the signal comes: it still completes.
@@ -165,7 +170,7 @@ test('npm start logs JSON lines, a refusal among them at the default level; SIGT
   assert.equal(banner[1], '> exec node dist/server/main.js');
 });
 
-test('a killed npm does not leave the mirror running: it notices, stops cleanly and frees the port; Verdaccio\'s request lines carry the request id', async () => {
+test("a killed npm does not leave the mirror running: it notices, stops cleanly and frees the port; Verdaccio's request lines carry the request id", async () => {
   const s = await npmStart('kill', { CORDON_LOG_LEVEL: 'http' });
   const res = await fetch(`${s.url}served-lib`, { headers: { 'x-request-id': 'trace-42' } });
   assert.equal(res.status, 200);

@@ -29,7 +29,10 @@ test('every refusal is logged at warn with package, version, state, client, addr
     await (await fetch(`${m.mirror.url}worm`)).arrayBuffer();
 
     const asks: Array<[string, Record<string, string>, string?]> = [
-      ['worm/-/worm-1.0.1.tgz', { 'user-agent': 'npm/10.9.0 node/v20.11.0 linux x64 workspaces/false ci/github-actions', 'x-forwarded-for': '10.1.2.3' }],
+      [
+        'worm/-/worm-1.0.1.tgz',
+        { 'user-agent': 'npm/10.9.0 node/v20.11.0 linux x64 workspaces/false ci/github-actions', 'x-forwarded-for': '10.1.2.3' },
+      ],
       ['worm/-/worm-1.0.1.tgz', { 'user-agent': 'pnpm/9.0.0', 'x-request-id': 'lb-7f3a9c' }],
       ['worm/1.0.1', { 'user-agent': 'yarn/4.1.0\t\t{"forged":"line"}', 'x-request-id': 'not a token!' }],
       ['worm/-/worm-1.0.1.tgz', { 'user-agent': 'bun/1.1.0' }, 'HEAD'],
@@ -45,19 +48,39 @@ test('every refusal is logged at warn with package, version, state, client, addr
 
     const refusals = lines.filter((l) => l.event === 'refusal');
     assert.equal(refusals.length, 4, 'one line per refusal, none for the version that was served');
-    assert.ok(refusals.every((l) => l.level === 'warn' && l.package === 'worm' && l.version === '1.0.1' && l.state === 'quarantined' && l.code === 'QUARANTINED'));
+    assert.ok(
+      refusals.every(
+        (l) => l.level === 'warn' && l.package === 'worm' && l.version === '1.0.1' && l.state === 'quarantined' && l.code === 'QUARANTINED',
+      ),
+    );
     assert.ok(refusals.every((l) => l.address === '127.0.0.1' || l.address === '::ffff:127.0.0.1'));
-    assert.deepEqual(refusals.map((l) => l.reqId), ids, 'the id in the log is the one the client got back');
+    assert.deepEqual(
+      refusals.map((l) => l.reqId),
+      ids,
+      'the id in the log is the one the client got back',
+    );
     assert.equal(ids[1], 'lb-7f3a9c', "a load balancer's request id is kept");
     assert.match(ids[2]!, /^[0-9a-f-]{36}$/, 'a request id that is not a plain token is replaced');
     assert.equal(refusals[0]!.userAgent, 'npm/10.9.0 node/v20.11.0 linux x64 workspaces/false ci/github-actions');
     assert.equal(refusals[0]!.forwardedFor, '10.1.2.3');
     assert.equal(refusals[2]!.userAgent, 'yarn/4.1.0 {"forged":"line"}', 'control characters are flattened');
-    assert.deepEqual(refusals.map((l) => l.method), ['GET', 'GET', 'GET', 'HEAD']);
+    assert.deepEqual(
+      refusals.map((l) => l.method),
+      ['GET', 'GET', 'GET', 'HEAD'],
+    );
 
     const before = (await statusOf(m.mirror.url, 'worm'))['1.0.1'].refusals;
-    assert.deepEqual(before, { count: 4, firstAt: new Date(NOW + 1_000).toISOString(), lastAt: new Date(NOW + 4_000).toISOString(), lastUserAgent: 'bun/1.1.0' }, 'the page sees refusals before they are written');
-    assert.deepEqual((await statusOf(m.mirror.url, 'worm'))['1.0.0'].refusals, { count: 0, firstAt: null, lastAt: null, lastUserAgent: null });
+    assert.deepEqual(
+      before,
+      { count: 4, firstAt: new Date(NOW + 1_000).toISOString(), lastAt: new Date(NOW + 4_000).toISOString(), lastUserAgent: 'bun/1.1.0' },
+      'the page sees refusals before they are written',
+    );
+    assert.deepEqual((await statusOf(m.mirror.url, 'worm'))['1.0.0'].refusals, {
+      count: 0,
+      firstAt: null,
+      lastAt: null,
+      lastUserAgent: null,
+    });
     const metrics = await scrape(`${m.mirror.url}-/cordon/metrics`);
     assert.equal(metrics.value('cordon_refusals_total', { code: 'QUARANTINED' }), 4);
 
@@ -99,10 +122,18 @@ test('refusal tallies are written in batches, and kept in memory while the store
     assert.equal(store.ofPackage('storm').size, 0, 'nothing written per request');
     await recorder.flush();
     recorder.add('storm', '6.6.6', NOW + 5_000, 'late');
-    assert.deepEqual(Object.fromEntries(await recorder.of('storm')), { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } }, 'a failed write loses nothing');
+    assert.deepEqual(
+      Object.fromEntries(await recorder.of('storm')),
+      { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } },
+      'a failed write loses nothing',
+    );
     failing = false;
     await recorder.flush();
-    assert.deepEqual(Object.fromEntries(store.ofPackage('storm')), { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } }, 'one row, all of it');
+    assert.deepEqual(
+      Object.fromEntries(store.ofPackage('storm')),
+      { '6.6.6': { count: 1001, firstAt: NOW, lastAt: NOW + 5_000, lastUserAgent: 'late' } },
+      'one row, all of it',
+    );
   } finally {
     await recorder.close();
   }

@@ -46,20 +46,42 @@ test('a link is bound to the approver who signed it, works once and for 10 minut
 test('enrollment requests: only an approver, only in the passkey namespace, only fresh, only once', async () => {
   const f = await passkeyFixture(config);
   const subject = hash('t'.repeat(43));
-  const { text } = (await f.passkeys.requestFor('enroll', alice.approver.publicKey, subject));
-  await assert.rejects(async () => (await f.passkeys.enroll(text, alice.sign(text))), code('BAD_SIGNATURE'), 'a decision-namespace signature is not an enrollment');
-  await assert.rejects(async () => (await f.passkeys.enroll(text, testApprover('eve').sign(text, PASSKEY_NAMESPACE))), code('UNKNOWN_SIGNER'));
-  await assert.rejects(async () => (await f.passkeys.enroll(text, bob.sign(text, PASSKEY_NAMESPACE))), code('APPROVER_MISMATCH'), "bob cannot enroll a passkey as alice");
+  const { text } = await f.passkeys.requestFor('enroll', alice.approver.publicKey, subject);
+  await assert.rejects(
+    async () => await f.passkeys.enroll(text, alice.sign(text)),
+    code('BAD_SIGNATURE'),
+    'a decision-namespace signature is not an enrollment',
+  );
+  await assert.rejects(
+    async () => await f.passkeys.enroll(text, testApprover('eve').sign(text, PASSKEY_NAMESPACE)),
+    code('UNKNOWN_SIGNER'),
+  );
+  await assert.rejects(
+    async () => await f.passkeys.enroll(text, bob.sign(text, PASSKEY_NAMESPACE)),
+    code('APPROVER_MISMATCH'),
+    'bob cannot enroll a passkey as alice',
+  );
   const tampered = canonicalRequest({ ...parseRequest(text), subject: hash('other') });
-  await assert.rejects(async () => (await f.passkeys.enroll(tampered, alice.sign(text, PASSKEY_NAMESPACE))), code('BAD_SIGNATURE'), 'a request changed after signing');
+  await assert.rejects(
+    async () => await f.passkeys.enroll(tampered, alice.sign(text, PASSKEY_NAMESPACE)),
+    code('BAD_SIGNATURE'),
+    'a request changed after signing',
+  );
   const bobs = (await f.passkeys.requestFor('enroll', bob.approver.publicKey, subject)).text;
-  await assert.rejects(async () => (await f.passkeys.enroll(`${text} `, alice.sign(`${text} `, PASSKEY_NAMESPACE))), code('REQUEST_MALFORMED'));
+  await assert.rejects(
+    async () => await f.passkeys.enroll(`${text} `, alice.sign(`${text} `, PASSKEY_NAMESPACE)),
+    code('REQUEST_MALFORMED'),
+  );
   await f.passkeys.enroll(text, alice.sign(text, PASSKEY_NAMESPACE));
-  await assert.rejects(async () => (await f.passkeys.enroll(text, alice.sign(text, PASSKEY_NAMESPACE))), code('NONCE_REUSED'));
-  await assert.rejects(async () => (await f.passkeys.enroll(bobs, bob.sign(bobs, PASSKEY_NAMESPACE))), code('NONCE_REUSED'), 'the same link cannot be enrolled twice');
+  await assert.rejects(async () => await f.passkeys.enroll(text, alice.sign(text, PASSKEY_NAMESPACE)), code('NONCE_REUSED'));
+  await assert.rejects(
+    async () => await f.passkeys.enroll(bobs, bob.sign(bobs, PASSKEY_NAMESPACE)),
+    code('NONCE_REUSED'),
+    'the same link cannot be enrolled twice',
+  );
   const stale = (await f.passkeys.requestFor('enroll', alice.approver.publicKey, hash('u'.repeat(43)))).text;
   f.clock.advance(11 * 60_000);
-  await assert.rejects(async () => (await f.passkeys.enroll(stale, alice.sign(stale, PASSKEY_NAMESPACE))), code('REQUEST_EXPIRED'));
+  await assert.rejects(async () => await f.passkeys.enroll(stale, alice.sign(stale, PASSKEY_NAMESPACE)), code('REQUEST_EXPIRED'));
 });
 
 test('a registration without user verification, or for another origin, binds nothing', async () => {
@@ -73,7 +95,7 @@ test('a registration without user verification, or for another origin, binds not
     const { options } = await f.passkeys.registrationOptions(token);
     await assert.rejects(f.passkeys.register(token, make(options)), code('REGISTRATION_FAILED'), label);
   }
-  assert.deepEqual((await f.passkeys.list()), []);
+  assert.deepEqual(await f.passkeys.list(), []);
   assert.equal((await f.store.audit.ofPackage('-')).length, 0);
 });
 
@@ -90,7 +112,14 @@ test('passkeys need a secure origin that is a host name; the reason says what to
     assert.equal(rp.enabled, enabled, String(url));
     if (!rp.enabled) assert.match(rp.reason, why);
   }
-  assert.deepEqual(relyingParty('https://npm.corp.example/mirror/'), { enabled: true, origin: 'https://npm.corp.example', rpId: 'npm.corp.example' });
+  assert.deepEqual(relyingParty('https://npm.corp.example/mirror/'), {
+    enabled: true,
+    origin: 'https://npm.corp.example',
+    rpId: 'npm.corp.example',
+  });
   const off = await passkeyFixture(configWith([alice.approver], { publicUrl: 'http://npm.corp.example/' }));
-  await assert.rejects(async () => off.passkeys.requestFor('enroll', alice.approver.publicKey, hash(randomBytes(8).toString('hex'))), code('PASSKEYS_OFF' as PasskeyErrorCode));
+  await assert.rejects(
+    async () => off.passkeys.requestFor('enroll', alice.approver.publicKey, hash(randomBytes(8).toString('hex'))),
+    code('PASSKEYS_OFF' as PasskeyErrorCode),
+  );
 });

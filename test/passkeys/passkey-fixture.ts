@@ -20,7 +20,14 @@ export interface PasskeyFixture extends Fixture {
   /** Enrolls a new software passkey for `who` through a link. */
   enroll(who: TestApprover): Promise<SoftAuthenticator>;
   /** A statement for `who` about name@version and a passkey assertion over it. */
-  signed(auth: SoftAuthenticator, who: TestApprover, name: string, version: string, decision?: Decision, o?: AssertOptions): Promise<{ text: string; assertion: Record<string, unknown> }>;
+  signed(
+    auth: SoftAuthenticator,
+    who: TestApprover,
+    name: string,
+    version: string,
+    decision?: Decision,
+    o?: AssertOptions,
+  ): Promise<{ text: string; assertion: Record<string, unknown> }>;
   /** A passkey service for another config over the same store (the operator changed cordon.yaml). */
   withConfig(config: CordonConfig): PasskeyService;
 }
@@ -48,7 +55,7 @@ export async function passkeyFixture(config: CordonConfig): Promise<PasskeyFixtu
     },
     async signed(auth, who, name, version, decision = 'approve', o = {}) {
       const approver = config.approvers.find((a) => a.name === who.approver.name)!;
-      const { text } = (await f.service.statementAs(approver, name, version, decision, decision === 'reject' ? 'no' : 'reviewed'));
+      const { text } = await f.service.statementAs(approver, name, version, decision, decision === 'reject' ? 'no' : 'reviewed');
       return { text, assertion: auth.assert(statementChallenge(text), o) };
     },
     withConfig: make,

@@ -70,10 +70,17 @@ test('on BullMQ, a worker in another process analyses; killed mid-job, the job c
 
   m.upstream.tarballDelayMs = 0;
   workers.push(startWorker());
-  await until('both analyses to finish', async () => {
-    const store = m.mirror.runtime.store;
-    return (await store.versions.versionOf('bull-lib', '1.0.1'))?.analysis !== 'pending' && (await store.versions.versionOf('bull-lib', '1.0.2'))?.analysis !== 'pending';
-  }, 45_000);
+  await until(
+    'both analyses to finish',
+    async () => {
+      const store = m.mirror.runtime.store;
+      return (
+        (await store.versions.versionOf('bull-lib', '1.0.1'))?.analysis !== 'pending' &&
+        (await store.versions.versionOf('bull-lib', '1.0.2'))?.analysis !== 'pending'
+      );
+    },
+    45_000,
+  );
   const store = m.mirror.runtime.store;
   assert.equal((await store.versions.versionOf('bull-lib', '1.0.1'))?.analysis, 'clean');
   assert.equal((await store.versions.versionOf('bull-lib', '1.0.2'))?.state, 'held');

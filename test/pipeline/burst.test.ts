@@ -8,7 +8,21 @@ import type { VersionRecord } from '../../server/policy/version-state';
 const T = Date.parse('2026-05-11T19:20:00Z');
 const MIN = 60_000;
 const rec = (pkg: string, version: string, at: number, publisher = 'ci-bot'): VersionRecord => ({
-  package: pkg, version, state: 'quarantined', publishedAt: at, firstSeenAt: at, integrity: 'sha512-x', tarball: null, tarballUrl: null, blob: null, reason: '', updatedAt: at, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher,
+  package: pkg,
+  version,
+  state: 'quarantined',
+  publishedAt: at,
+  firstSeenAt: at,
+  integrity: 'sha512-x',
+  tarball: null,
+  tarballUrl: null,
+  blob: null,
+  reason: '',
+  updatedAt: at,
+  analysis: 'pending',
+  maxSeverity: null,
+  findingsDigest: null,
+  publisher,
 });
 const settings = { windowMs: 10 * MIN, versions: 10 };
 
@@ -36,7 +50,10 @@ test('a monorepo release (one version of each package) is a low burst; a few ver
 });
 
 test('backoff and failure serialisation', () => {
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(n, 600_000)), [2_000, 4_000, 8_000, 16_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => backoffMs(n, 600_000)),
+    [2_000, 4_000, 8_000, 16_000],
+  );
   assert.equal(backoffMs(20, 600_000), 600_000);
   assert.equal(backoffMs(5_000, 600_000), 600_000, 'no overflow however many attempts');
   assert.deepEqual(parseFailure('INTEGRITY_MISMATCH: bytes changed'), { code: 'INTEGRITY_MISMATCH', message: 'bytes changed' });

@@ -14,10 +14,25 @@ test('registry dependencies: aliases resolve to the real package; git, URL, file
   assert.deepEqual(registryTarget('innocent', 'npm:evil-pkg@^1.0.0'), { name: 'evil-pkg', range: '^1.0.0' });
   assert.deepEqual(registryTarget('scoped', 'npm:@evil/pkg@1.0.0'), { name: '@evil/pkg', range: '1.0.0' });
   assert.deepEqual(registryTarget('latest-tag', 'latest'), { name: 'latest-tag', range: 'latest' });
-  for (const spec of ['git+https://github.com/a/b.git', 'github:a/b', 'a/b', 'a/b#main', 'https://x.test/a.tgz', 'file:../a', 'link:../a', 'workspace:*', './local']) {
+  for (const spec of [
+    'git+https://github.com/a/b.git',
+    'github:a/b',
+    'a/b',
+    'a/b#main',
+    'https://x.test/a.tgz',
+    'file:../a',
+    'link:../a',
+    'workspace:*',
+    './local',
+  ]) {
     assert.equal(registryTarget('x', spec), null, spec);
   }
-  const next = registryDependencies({ dependencies: { a: '^1.0.0', b: '^2.0.0 || ^3.0.0' }, optionalDependencies: { c: '1.0.0' }, peerDependencies: { d: '*' }, devDependencies: { e: '1' } });
+  const next = registryDependencies({
+    dependencies: { a: '^1.0.0', b: '^2.0.0 || ^3.0.0' },
+    optionalDependencies: { c: '1.0.0' },
+    peerDependencies: { d: '*' },
+    devDependencies: { e: '1' },
+  });
   assert.deepEqual([...next.keys()].sort(), ['a', 'b', 'c', 'd']);
   const previous = registryDependencies({ dependencies: { a: '^1.0.0', b: '^2.0.0' } });
   assert.deepEqual(addedOrChanged(next, previous), ['b', 'c', 'd'], 'added, and widened');
@@ -38,13 +53,15 @@ test('a dependency published beside the version that adds it is sighted at once,
     // Nobody asks for tiny-helper-x: only popular-lib's analysis can know of it.
     await fetch(`${m.mirror.url}popular-lib`);
     await m.mirror.pipeline.drain();
-    const helper = (await m.mirror.runtime.store.versions.versionOf('tiny-helper-x', '1.0.0'));
+    const helper = await m.mirror.runtime.store.versions.versionOf('tiny-helper-x', '1.0.0');
     assert.equal(helper?.firstSeenAt, NOW, 'sighted while popular-lib@1.0.1 was analysed');
     assert.equal(helper?.state, 'held', 'young when sighted, so analysed: its new postinstall holds it');
-    assert.ok((await m.mirror.runtime.store.audit.ofPackage('tiny-helper-x')).some((e) => e.cause === 'first-sight' && e.toState === 'quarantined'));
+    assert.ok(
+      (await m.mirror.runtime.store.audit.ofPackage('tiny-helper-x')).some((e) => e.cause === 'first-sight' && e.toState === 'quarantined'),
+    );
     assert.ok(!m.upstream.unexpected.length, m.upstream.unexpected.join(', '));
 
-    const adder = (await m.mirror.runtime.store.versions.versionOf('popular-lib', '1.0.1'));
+    const adder = await m.mirror.runtime.store.versions.versionOf('popular-lib', '1.0.1');
     assert.equal(adder?.state, 'held', 'adding a dependency first published an hour ago is itself a finding');
     assert.match(adder!.reason, /dependency\/young-dependency/);
 
@@ -72,12 +89,16 @@ test('a dependency upstream does not know is recorded, so whatever appears under
     m.upstream.publish('app-lib', '2.0.1', { time: NOW - HOUR, dependencies: { 'internal-only-name': '^1.0.0' } });
     await fetch(`${m.mirror.url}app-lib`);
     await m.mirror.pipeline.drain();
-    assert.equal((await m.mirror.runtime.quarantine.knows('internal-only-name')), true);
+    assert.equal(await m.mirror.runtime.quarantine.knows('internal-only-name'), true);
     // An attacker claims the name and backdates the publish time past the cooldown.
     m.upstream.publish('internal-only-name', '1.0.0', { time: NOW - 10 * DAY });
     m.clock.advance(HOUR);
     assert.deepEqual(await visibleVersions(`${m.mirror.url}internal-only-name`), []);
-    assert.equal((await m.mirror.runtime.store.versions.versionOf('internal-only-name', '1.0.0'))?.state, 'quarantined', 'not a baseline: the name was known before it existed');
+    assert.equal(
+      (await m.mirror.runtime.store.versions.versionOf('internal-only-name', '1.0.0'))?.state,
+      'quarantined',
+      'not a baseline: the name was known before it existed',
+    );
   } finally {
     await m.stop();
   }
@@ -94,7 +115,9 @@ test('the burst detector sees the versions a sighting records', async () => {
     }
     await fetch(`${m.mirror.url}host-lib`);
     await m.mirror.pipeline.drain();
-    const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/host-lib`)).json()) as { versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }> };
+    const status = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/host-lib`)).json()) as {
+      versions: Array<{ version: string; findings: Array<{ rule: string; severity: string }> }>;
+    };
     const burst = status.versions.find((v) => v.version === '1.0.1')!.findings.find((f) => f.rule === 'metadata/publish-burst');
     assert.equal(burst?.severity, 'medium', 'eleven versions of three packages by one publisher in minutes, two of them several times');
     assert.equal((await m.mirror.runtime.store.versions.versionOf('host-lib', '1.0.1'))?.state, 'held');

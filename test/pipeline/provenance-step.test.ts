@@ -39,8 +39,15 @@ after(async () => {
 });
 
 /** Publishes name@version on the fake upstream, attested as built by `by` (or for `forBytes` instead of its own tarball). */
-async function publishAttested(name: string, version: string, by: typeof build | null, opts: { forBytes?: Buffer; url?: string; files?: Record<string, string> } = {}) {
-  const { tarball } = upstream.publish(name, version, { files: opts.files ?? { 'index.js': `module.exports = ${JSON.stringify(version)};\n` } });
+async function publishAttested(
+  name: string,
+  version: string,
+  by: typeof build | null,
+  opts: { forBytes?: Buffer; url?: string; files?: Record<string, string> } = {},
+) {
+  const { tarball } = upstream.publish(name, version, {
+    files: opts.files ?? { 'index.js': `module.exports = ${JSON.stringify(version)};\n` },
+  });
   if (by) upstream.attest(name, version, await sigstore.attestations(name, version, hex(opts.forBytes ?? tarball), by), opts.url);
 }
 
@@ -54,8 +61,23 @@ const job = (name: string, version: string, previousVersion: string | null): Ana
   const previous = previousVersion ? side(name, previousVersion) : null;
   return {
     id: `${name}@${version}`,
-    question: { mirrorId: 'm', package: name, version, integrity: next.integrity, previousVersion, previousIntegrity: previous?.integrity ?? null, analyzerVersion: ANALYZER_VERSION },
-    next, previous, dependencies: [], preparedAt: NOW, blobsDir, limits, upstream: upstream.url, youngDependency: { maxAgeMs: 30 * DAY, minVersions: 3 },
+    question: {
+      mirrorId: 'm',
+      package: name,
+      version,
+      integrity: next.integrity,
+      previousVersion,
+      previousIntegrity: previous?.integrity ?? null,
+      analyzerVersion: ANALYZER_VERSION,
+    },
+    next,
+    previous,
+    dependencies: [],
+    preparedAt: NOW,
+    blobsDir,
+    limits,
+    upstream: upstream.url,
+    youngDependency: { maxAgeMs: 30 * DAY, minVersions: 3 },
   };
 };
 
@@ -64,7 +86,10 @@ test('verified provenance from the same source is quiet; from another repository
   await publishAttested('lib-a', '1.0.1', build);
   await publishAttested('lib-a', '1.0.2', { ...build, repository: 'https://github.com/mallory/lib' });
   const same = await processAnalysis(job('lib-a', '1.0.1', '1.0.0'), deps);
-  assert.deepEqual(same.findings.filter((f) => f.category === 'metadata'), []);
+  assert.deepEqual(
+    same.findings.filter((f) => f.category === 'metadata'),
+    [],
+  );
   const moved = await processAnalysis(job('lib-a', '1.0.2', '1.0.1'), deps);
   const hit = moved.findings.find((f) => f.rule === 'metadata/provenance-source-changed');
   assert.equal(hit?.severity, 'high', JSON.stringify(moved.findings));
@@ -75,13 +100,19 @@ test('provenance before and none now is high', async () => {
   await publishAttested('lib-b', '1.0.0', build);
   await publishAttested('lib-b', '1.0.1', null);
   const out = await processAnalysis(job('lib-b', '1.0.1', '1.0.0'), deps);
-  assert.ok(out.findings.some((f) => f.rule === 'metadata/provenance-dropped' && f.severity === 'high'), JSON.stringify(out.findings));
+  assert.ok(
+    out.findings.some((f) => f.rule === 'metadata/provenance-dropped' && f.severity === 'high'),
+    JSON.stringify(out.findings),
+  );
 });
 
 test('an attestation of other bytes fails the analysis with PROVENANCE_INVALID, which is not retried', async () => {
   await publishAttested('lib-c', '1.0.0', build);
   await publishAttested('lib-c', '1.0.1', build, { forBytes: Buffer.from('the bytes the pipeline built') });
-  await assert.rejects(processAnalysis(job('lib-c', '1.0.1', '1.0.0'), deps), (e: unknown) => e instanceof AnalysisError && e.code === 'PROVENANCE_INVALID' && !e.retryable && /lib-c@1\.0\.1/.test(e.message));
+  await assert.rejects(
+    processAnalysis(job('lib-c', '1.0.1', '1.0.0'), deps),
+    (e: unknown) => e instanceof AnalysisError && e.code === 'PROVENANCE_INVALID' && !e.retryable && /lib-c@1\.0\.1/.test(e.message),
+  );
   assert.deepEqual(parseFailure('PROVENANCE_INVALID: x'), { code: 'PROVENANCE_INVALID', message: 'x' });
 });
 
@@ -92,7 +123,10 @@ test('a packument pointing the attestations at another host makes Cordon ask onl
   await publishAttested('lib-d', '1.0.0', build);
   await publishAttested('lib-d', '1.0.1', build, { url: hostile });
   const out = await processAnalysis(job('lib-d', '1.0.1', '1.0.0'), deps);
-  assert.deepEqual(out.findings.filter((f) => f.category === 'metadata'), []);
+  assert.deepEqual(
+    out.findings.filter((f) => f.category === 'metadata'),
+    [],
+  );
   assert.deepEqual(elsewhere.requests, []);
 });
 
@@ -100,8 +134,14 @@ test('attestations declared but not served are a transient fault (retried, then 
   const { tarball } = upstream.publish('lib-e', '1.0.0', {});
   void tarball;
   const manifest = (upstream.packument('lib-e')!.versions as Record<string, any>)['1.0.0'];
-  manifest.dist.attestations = { url: `${upstream.url}-/npm/v1/attestations/lib-e@1.0.0`, provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
-  await assert.rejects(processAnalysis(job('lib-e', '1.0.0', null), deps), (e: unknown) => e instanceof AnalysisError && e.code === 'TRANSIENT' && e.retryable);
+  manifest.dist.attestations = {
+    url: `${upstream.url}-/npm/v1/attestations/lib-e@1.0.0`,
+    provenance: { predicateType: 'https://slsa.dev/provenance/v1' },
+  };
+  await assert.rejects(
+    processAnalysis(job('lib-e', '1.0.0', null), deps),
+    (e: unknown) => e instanceof AnalysisError && e.code === 'TRANSIENT' && e.retryable,
+  );
 });
 
 test('in the mirror, an attestation that does not vouch for the bytes blocks the version, with its cause audited', async () => {
@@ -113,7 +153,7 @@ test('in the mirror, an attestation that does not vouch for the bytes blocks the
     m.upstream.attest('attested', '1.0.1', await sigstore.attestations('attested', '1.0.1', hex(Buffer.from('other')), build));
     await fetch(`${m.mirror.url}attested`);
     await m.mirror.pipeline.drain();
-    const record = (await m.mirror.runtime.store.versions.versionOf('attested', '1.0.1'));
+    const record = await m.mirror.runtime.store.versions.versionOf('attested', '1.0.1');
     assert.equal(record?.state, 'blocked');
     assert.match(record!.reason, /attestation/);
     assert.ok((await m.mirror.runtime.store.audit.ofPackage('attested')).some((e) => e.cause === 'provenance-invalid'));

@@ -6,15 +6,37 @@ import { AnalysisError, type AnalysisJobData } from '../../server/pipeline/analy
 import { startTestMirror, DAY, HOUR, NOW } from '../helpers/mirror';
 
 const job = (name: string): AnalysisJobData => ({
-  id: name, question: { mirrorId: 'm', package: name, version: '1.0.0', integrity: 'sha512-x', previousVersion: null, previousIntegrity: null, analyzerVersion: 't' },
-  next: { version: '1.0.0', manifest: null, tarballUrl: 'http://127.0.0.1/x.tgz', integrity: 'sha512-x', blob: null }, previous: null, dependencies: [], preparedAt: 0, blobsDir: null,
-  limits: { maxTarballBytes: 1, tarballTimeoutMs: 1 }, upstream: 'http://127.0.0.1/', youngDependency: { maxAgeMs: 0, minVersions: 0 },
+  id: name,
+  question: {
+    mirrorId: 'm',
+    package: name,
+    version: '1.0.0',
+    integrity: 'sha512-x',
+    previousVersion: null,
+    previousIntegrity: null,
+    analyzerVersion: 't',
+  },
+  next: { version: '1.0.0', manifest: null, tarballUrl: 'http://127.0.0.1/x.tgz', integrity: 'sha512-x', blob: null },
+  previous: null,
+  dependencies: [],
+  preparedAt: 0,
+  blobsDir: null,
+  limits: { maxTarballBytes: 1, tarballTimeoutMs: 1 },
+  upstream: 'http://127.0.0.1/',
+  youngDependency: { maxAgeMs: 0, minVersions: 0 },
 });
 
 test('an analysis thread that outgrows its heap limit ends itself, not the process; the pool goes on', async () => {
   const pool = new ThreadPool(1, join(__dirname, 'fixtures', 'hog-thread.js'), { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 });
   try {
-    await assert.rejects(pool.run(job('hog'), 60_000), (err: unknown) => err instanceof AnalysisError && err.code === 'RESOURCE_LIMIT' && !err.retryable && /more memory than an analysis thread may use \(48 MB/.test(err.message));
+    await assert.rejects(
+      pool.run(job('hog'), 60_000),
+      (err: unknown) =>
+        err instanceof AnalysisError &&
+        err.code === 'RESOURCE_LIMIT' &&
+        !err.retryable &&
+        /more memory than an analysis thread may use \(48 MB/.test(err.message),
+    );
     const ok = await pool.run(job('fine'), 60_000);
     assert.equal(ok.question.package, 'fine');
   } finally {

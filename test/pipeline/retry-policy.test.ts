@@ -34,7 +34,15 @@ test('a withdrawal is confirmed by enough answers over the window, not by one', 
   assert.equal(missGapMs(s), 10 * 60_000);
   const t = 5_000_000;
   assert.equal(withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t, misses: 1 }, s, t), false, 'one answer');
-  assert.equal(withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t + 20 * 60_000, misses: 3 }, s, t + 20 * 60_000), false, 'three answers in 20 minutes');
-  assert.equal(withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t + 30 * 60_000, misses: 2 }, s, t + 30 * 60_000), false, 'two answers in 30 minutes');
+  assert.equal(
+    withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t + 20 * 60_000, misses: 3 }, s, t + 20 * 60_000),
+    false,
+    'three answers in 20 minutes',
+  );
+  assert.equal(
+    withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t + 30 * 60_000, misses: 2 }, s, t + 30 * 60_000),
+    false,
+    'two answers in 30 minutes',
+  );
   assert.equal(withdrawalConfirmed({ firstMissingAt: t, lastMissingAt: t + 30 * 60_000, misses: 3 }, s, t + 30 * 60_000), true);
 });

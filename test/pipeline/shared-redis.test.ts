@@ -24,7 +24,11 @@ const mirrors: TestMirror[] = [];
 const upstreams: FakeUpstream[] = [];
 
 function startWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [WORKER], { cwd, env: { PATH: process.env.PATH, REDIS_URL, CORDON_ANALYSIS_CONCURRENCY: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WORKER], {
+    cwd,
+    env: { PATH: process.env.PATH, REDIS_URL, CORDON_ANALYSIS_CONCURRENCY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.resume();
   child.stderr!.resume();
   children.push(child);
@@ -72,7 +76,10 @@ test("two mirrors with different baselines on one Redis and one queue never take
   mirrors.push(b);
   startWorker({ CORDON_QUEUE: shared });
   await fetch(`${b.mirror.url}shared-lib`);
-  await until('B to analyse 1.9.0', async () => (await b.mirror.runtime.store.versions.versionOf('shared-lib', '1.9.0'))?.analysis !== 'pending');
+  await until(
+    'B to analyse 1.9.0',
+    async () => (await b.mirror.runtime.store.versions.versionOf('shared-lib', '1.9.0'))?.analysis !== 'pending',
+  );
   assert.equal((await b.mirror.runtime.store.versions.versionOf('shared-lib', '1.9.0'))?.state, 'held');
 
   const a = await startTestMirror({ now: T0 + 10 * DAY, upstream, env: { REDIS_URL, CORDON_QUEUE: shared, CORDON_MIRROR_ID: 'mirror-a' } });
@@ -82,15 +89,24 @@ test("two mirrors with different baselines on one Redis and one queue never take
   upstream.publish('shared-lib', '2.0.0', { time: T0 + 10 * DAY - HOUR, scripts: postinstall });
   await fetch(`${a.mirror.url}shared-lib`);
   await fetch(`${b.mirror.url}shared-lib`);
-  await until('both mirrors to analyse 2.0.0', async () => (await Promise.all([a, b].map((m) => m.mirror.runtime.store.versions.versionOf('shared-lib', '2.0.0')))).every((r) => r?.analysis !== 'pending'));
+  await until('both mirrors to analyse 2.0.0', async () =>
+    (await Promise.all([a, b].map((m) => m.mirror.runtime.store.versions.versionOf('shared-lib', '2.0.0')))).every(
+      (r) => r?.analysis !== 'pending',
+    ),
+  );
 
-  const statusOf = async (m: TestMirror) => ((await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/shared-lib`)).json()) as { versions: Array<{ version: string; state: string; analysis: { previousVersion: string | null } }> }).versions.find((v) => v.version === '2.0.0')!;
+  const statusOf = async (m: TestMirror) =>
+    (
+      (await (await fetch(`${m.mirror.url}-/cordon/api/v1/packages/shared-lib`)).json()) as {
+        versions: Array<{ version: string; state: string; analysis: { previousVersion: string | null } }>;
+      }
+    ).versions.find((v) => v.version === '2.0.0')!;
   const atA = await statusOf(a);
   const atB = await statusOf(b);
   assert.equal(atA.analysis.previousVersion, '1.9.0');
   assert.equal(atA.state, 'quarantined', 'A: the postinstall was already in its baseline');
   assert.equal(atB.analysis.previousVersion, '1.8.0', "B compared with what B serves, not with A's baseline");
-  assert.equal(atB.state, 'held', "B holds the postinstall its approvers never reviewed");
+  assert.equal(atB.state, 'held', 'B holds the postinstall its approvers never reviewed');
   b.clock.advance(30 * DAY);
   assert.deepEqual(await visibleVersions(`${b.mirror.url}shared-lib`), ['1.8.0'], 'time alone releases nothing B holds');
 });
@@ -103,16 +119,47 @@ test('a result answering another question is refused and logged, never recorded'
   await fetch(`${m.mirror.url}q-lib`);
   const job = (await m.mirror.runtime.store.jobs.claim(T0, 60_000, 10))[0]!;
   const record = (await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!;
-  const question: AnalysisJobData['question'] = { mirrorId: m.mirror.runtime.mirrorId, package: 'q-lib', version: '1.0.1', integrity: record.integrity!, previousVersion: '1.0.0', previousIntegrity: (await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.0'))!.integrity!, analyzerVersion: ANALYZER_VERSION };
+  const question: AnalysisJobData['question'] = {
+    mirrorId: m.mirror.runtime.mirrorId,
+    package: 'q-lib',
+    version: '1.0.1',
+    integrity: record.integrity!,
+    previousVersion: '1.0.0',
+    previousIntegrity: (await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.0'))!.integrity!,
+    analyzerVersion: ANALYZER_VERSION,
+  };
   const data = { question } as AnalysisJobData;
-  const clean = (q: typeof question): AnalysisOutput => ({ question: q, findings: [], digest: 'd', maxSeverity: null, analyzerVersion: ANALYZER_VERSION, previousVersion: q.previousVersion, blobs: { next: record.integrity!, previous: null }, timings: { fetchMs: 0, unpackMs: 0, analyzeMs: 0, totalMs: 0 } });
+  const clean = (q: typeof question): AnalysisOutput => ({
+    question: q,
+    findings: [],
+    digest: 'd',
+    maxSeverity: null,
+    analyzerVersion: ANALYZER_VERSION,
+    previousVersion: q.previousVersion,
+    blobs: { next: record.integrity!, previous: null },
+    timings: { fetchMs: 0, unpackMs: 0, analyzeMs: 0, totalMs: 0 },
+  });
   const errors: unknown[] = [];
   const recorder = new ResultRecorder(m.mirror.runtime, { ...silentLogger, error: (fields) => errors.push(fields) });
-  const wrong: Array<Partial<typeof question>> = [{ previousVersion: null, previousIntegrity: null }, { previousIntegrity: 'sha512-other' }, { integrity: 'sha512-other' }, { mirrorId: 'another-mirror' }, { analyzerVersion: '0.0.1' }];
+  const wrong: Array<Partial<typeof question>> = [
+    { previousVersion: null, previousIntegrity: null },
+    { previousIntegrity: 'sha512-other' },
+    { integrity: 'sha512-other' },
+    { mirrorId: 'another-mirror' },
+    { analyzerVersion: '0.0.1' },
+  ];
   for (const change of wrong) {
     assert.equal(await recorder.succeeded(job, data, clean({ ...question, ...change })), 'refused', JSON.stringify(change));
   }
-  assert.equal(await recorder.succeeded(job, { question: { ...question, mirrorId: 'another-mirror' } } as AnalysisJobData, clean({ ...question, mirrorId: 'another-mirror' })), 'refused', "another mirror's job");
+  assert.equal(
+    await recorder.succeeded(
+      job,
+      { question: { ...question, mirrorId: 'another-mirror' } } as AnalysisJobData,
+      clean({ ...question, mirrorId: 'another-mirror' }),
+    ),
+    'refused',
+    "another mirror's job",
+  );
   assert.equal(errors.length, wrong.length + 1);
   assert.equal((await m.mirror.runtime.store.versions.versionOf('q-lib', '1.0.1'))!.analysis, 'pending', 'nothing was recorded');
   assert.equal(await recorder.succeeded(job, data, clean(question)), 'recorded');

@@ -91,20 +91,26 @@ test('a signed decision clears a withdrawal block, its reason is audited, and th
     assert.equal((await state(m, 'cdn-lag', '1.0.1'))?.analysis, 'pending', 'it was never analysed');
 
     const statement = async (decision: string) => {
-      const res = await fetch(`${api}/statement?package=cdn-lag&version=1.0.1&decision=${decision}&reason=${encodeURIComponent('the CDN lagged; npm view shows it')}&key=${encodeURIComponent(alice.approver.publicKey)}`);
+      const res = await fetch(
+        `${api}/statement?package=cdn-lag&version=1.0.1&decision=${decision}&reason=${encodeURIComponent('the CDN lagged; npm view shows it')}&key=${encodeURIComponent(alice.approver.publicKey)}`,
+      );
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
     const rejected = await statement('reject');
     assert.equal(rejected.status, 409, 'nothing to reject: it was never analysed and stays blocked');
     assert.equal(rejected.body.code, 'NOT_DECIDABLE');
     const { body } = await statement('approve');
-    const post = await fetch(`${api}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ package: 'cdn-lag', version: '1.0.1', statement: body.text, signature: alice.sign(body.text) }) });
+    const post = await fetch(`${api}/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ package: 'cdn-lag', version: '1.0.1', statement: body.text, signature: alice.sign(body.text) }),
+    });
     assert.equal(post.status, 201, await post.clone().text());
     assert.equal((await state(m, 'cdn-lag', '1.0.1'))?.state, 'quarantined', 'back in quarantine, not released');
     const cleared = (await m.mirror.runtime.store.audit.ofPackage('cdn-lag')).find((e) => e.cause === 'withdrawal-cleared');
     assert.ok(cleared, 'the clearing is in the audit log');
     assert.match(String((cleared.detail as { reason: string }).reason), /the CDN lagged/);
-    assert.equal(verifyAudit((await m.mirror.runtime.store.audit.page(0, 1000))).problems.length, 0);
+    assert.equal(verifyAudit(await m.mirror.runtime.store.audit.page(0, 1000)).problems.length, 0);
 
     // Upstream still lacks it for a while: a cleared block is not blocked again by the same absence.
     await m.mirror.sweeper.runNow();
@@ -131,7 +137,10 @@ test('an upstream answering 503 for 40 seconds holds none of ten new versions; f
     m.upstream.failTarballs = 0;
     await rounds(m, 12, 10 * MINUTE);
     const records = (await m.mirror.runtime.store.versions.versionsOf('burst')).filter((r) => r.version !== '1.0.0');
-    assert.deepEqual(records.map((r) => `${r.version}:${r.state}:${r.analysis}`).sort(), records.map((r) => `${r.version}:quarantined:clean`).sort());
+    assert.deepEqual(
+      records.map((r) => `${r.version}:${r.state}:${r.analysis}`).sort(),
+      records.map((r) => `${r.version}:quarantined:clean`).sort(),
+    );
 
     // An upstream that stays down is retried until the retry window (6h by default) is over, then a person decides.
     m.upstream.publish('burst', '1.1.0', { time: m.clock.now() });
@@ -141,7 +150,7 @@ test('an upstream answering 503 for 40 seconds holds none of ten new versions; f
     assert.equal((await state(m, 'burst', '1.1.0'))?.state, 'quarantined', 'still retried after 5 hours');
     await rounds(m, 12, 10 * MINUTE);
     assert.equal((await state(m, 'burst', '1.1.0'))?.state, 'held', 'held after the retry window');
-    const job = (await m.mirror.runtime.store.jobs.latestFor('burst', '1.1.0'));
+    const job = await m.mirror.runtime.store.jobs.latestFor('burst', '1.1.0');
     assert.ok(job && job.attempts > 5, `retried ${job?.attempts} times`);
   } finally {
     await m.stop();

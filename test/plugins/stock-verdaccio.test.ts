@@ -47,8 +47,16 @@ test("the plugins load through Verdaccio's own loader from its plugins folder", 
   try {
     const config = { plugins: PLUGINS_DIR, configPath };
     const cordonYaml = join(dir, 'cordon.yaml');
-    const filters = await asyncLoadPlugin({ 'cordon-filter': { config: cordonYaml } } as never, { config, logger: { ...silentLogger, debug: () => {}, trace: () => {} } } as never, (p: any) => typeof p.filter_metadata === 'function');
-    const middlewares = await asyncLoadPlugin({ 'cordon-guard': { config: cordonYaml } } as never, { config, logger: { ...silentLogger, debug: () => {}, trace: () => {} } } as never, (p: any) => typeof p.register_middlewares === 'function');
+    const filters = await asyncLoadPlugin(
+      { 'cordon-filter': { config: cordonYaml } } as never,
+      { config, logger: { ...silentLogger, debug: () => {}, trace: () => {} } } as never,
+      (p: any) => typeof p.filter_metadata === 'function',
+    );
+    const middlewares = await asyncLoadPlugin(
+      { 'cordon-guard': { config: cordonYaml } } as never,
+      { config, logger: { ...silentLogger, debug: () => {}, trace: () => {} } } as never,
+      (p: any) => typeof p.register_middlewares === 'function',
+    );
     assert.equal(filters.length, 1);
     assert.equal(middlewares.length, 1);
     const now = Date.now();
@@ -61,7 +69,11 @@ test("the plugins load through Verdaccio's own loader from its plugins folder", 
     });
     assert.deepEqual(Object.keys(out.versions), ['1.0.0'], 'the young version is hidden, and one without a digest is never served');
     assert.deepEqual(out['dist-tags'], { latest: '1.0.0' });
-    assert.deepEqual(out.versions['1.0.0'].dist, { integrity: dist('1.0.0').integrity, tarball: dist('1.0.0').tarball }, 'only the pinned digest');
+    assert.deepEqual(
+      out.versions['1.0.0'].dist,
+      { integrity: dist('1.0.0').integrity, tarball: dist('1.0.0').tarball },
+      'only the pinned digest',
+    );
   } finally {
     await closeAllRuntimes();
     await upstream.stop();

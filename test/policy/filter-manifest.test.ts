@@ -12,7 +12,13 @@ function packument(): Packument {
       '1.1.0': { version: '1.1.0', dist: { tarball: 'https://r/demo/-/demo-1.1.0.tgz' } },
       '2.0.0-beta.1': { version: '2.0.0-beta.1', dist: { tarball: 'https://r/demo/-/demo-2.0.0-beta.1.tgz' } },
     },
-    time: { created: '2026-01-01T00:00:00.000Z', modified: '2026-11-20T00:00:00.000Z', '1.0.0': '2026-01-01T00:00:00.000Z', '1.1.0': '2026-11-20T00:00:00.000Z', '2.0.0-beta.1': '2026-11-19T00:00:00.000Z' },
+    time: {
+      created: '2026-01-01T00:00:00.000Z',
+      modified: '2026-11-20T00:00:00.000Z',
+      '1.0.0': '2026-01-01T00:00:00.000Z',
+      '1.1.0': '2026-11-20T00:00:00.000Z',
+      '2.0.0-beta.1': '2026-11-19T00:00:00.000Z',
+    },
     readme: 'new readme',
     _distfiles: { 'demo-1.0.0.tgz': { url: 'u0' }, 'demo-1.1.0.tgz': { url: 'u1' }, 'demo-2.0.0-beta.1.tgz': { url: 'u2' } },
   };
@@ -61,19 +67,57 @@ test('manifest helpers', () => {
 });
 
 test('a served version carries only its pinned digest, and keeps attestations, signatures, publisher and time for clients that check them', () => {
-  const attestations = { url: 'https://r.test/-/npm/v1/attestations/p@1.0.0', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+  const attestations = {
+    url: 'https://r.test/-/npm/v1/attestations/p@1.0.0',
+    provenance: { predicateType: 'https://slsa.dev/provenance/v1' },
+  };
   const packument: Packument = {
     name: 'p',
-    versions: { '1.0.0': { version: '1.0.0', _npmUser: { name: 'alice', trustedPublisher: { id: 'github' } }, dist: { integrity: 'sha512-PIN sha512-OTHER', shasum: 'a'.repeat(40), tarball: 'https://r.test/p/-/p-1.0.0.tgz', attestations, signatures: [{ keyid: 'k', sig: 's' }] } } },
+    versions: {
+      '1.0.0': {
+        version: '1.0.0',
+        _npmUser: { name: 'alice', trustedPublisher: { id: 'github' } },
+        dist: {
+          integrity: 'sha512-PIN sha512-OTHER',
+          shasum: 'a'.repeat(40),
+          tarball: 'https://r.test/p/-/p-1.0.0.tgz',
+          attestations,
+          signatures: [{ keyid: 'k', sig: 's' }],
+        },
+      },
+    },
     time: { created: '2020-01-01T00:00:00.000Z', '1.0.0': '2020-01-01T00:00:00.000Z' },
     'dist-tags': { latest: '1.0.0' },
   };
-  const out = filterManifest(packument, () => true, () => 'sha512-PIN');
-  assert.deepEqual(out.versions['1.0.0']!.dist, { integrity: 'sha512-PIN', tarball: 'https://r.test/p/-/p-1.0.0.tgz', attestations, signatures: [{ keyid: 'k', sig: 's' }] });
+  const out = filterManifest(
+    packument,
+    () => true,
+    () => 'sha512-PIN',
+  );
+  assert.deepEqual(out.versions['1.0.0']!.dist, {
+    integrity: 'sha512-PIN',
+    tarball: 'https://r.test/p/-/p-1.0.0.tgz',
+    attestations,
+    signatures: [{ keyid: 'k', sig: 's' }],
+  });
   assert.deepEqual(out.versions['1.0.0']!._npmUser, { name: 'alice', trustedPublisher: { id: 'github' } });
   assert.equal(out.time?.['1.0.0'], '2020-01-01T00:00:00.000Z');
   assert.equal(packument.versions['1.0.0']!.dist!.integrity, 'sha512-PIN sha512-OTHER', 'the input is not changed');
-  assert.deepEqual(Object.keys(filterManifest(packument, () => true, () => null).versions), [], 'a version without a pin is not served');
-  const sha1 = filterManifest(packument, () => true, () => `sha1-${Buffer.from('b'.repeat(40), 'hex').toString('base64')}`);
+  assert.deepEqual(
+    Object.keys(
+      filterManifest(
+        packument,
+        () => true,
+        () => null,
+      ).versions,
+    ),
+    [],
+    'a version without a pin is not served',
+  );
+  const sha1 = filterManifest(
+    packument,
+    () => true,
+    () => `sha1-${Buffer.from('b'.repeat(40), 'hex').toString('base64')}`,
+  );
   assert.equal(sha1.versions['1.0.0']!.dist!.shasum, 'b'.repeat(40), 'a sha1 pin is also the shasum');
 });

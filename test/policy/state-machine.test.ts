@@ -1,18 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VERSION_STATES, type VersionState } from '../../server/policy/version-state';
-import { assertAllowed, causesOf, isAllowed, transition, TransitionRefused, TRANSITIONS, type TransitionCause } from '../../server/policy/state-machine';
+import {
+  assertAllowed,
+  causesOf,
+  isAllowed,
+  transition,
+  TransitionRefused,
+  TRANSITIONS,
+  type TransitionCause,
+} from '../../server/policy/state-machine';
 import { openDatabase, VersionStore, type Transition } from '../../storage';
 import type { VersionRecord } from '../../server/policy/version-state';
 
 const ALL_CAUSES: readonly TransitionCause[] = [
-  'cooldown-ended', 'analysis-flagged', 'analysis-failed', 'cascade-held', 'approved', 'approved-fast-track', 'rejected-signed',
-  'withdrawal-cleared', 'integrity-changed', 'integrity-mismatch', 'security-placeholder', 'withdrawn-upstream', 'provenance-invalid',
+  'cooldown-ended',
+  'analysis-flagged',
+  'analysis-failed',
+  'cascade-held',
+  'approved',
+  'approved-fast-track',
+  'rejected-signed',
+  'withdrawal-cleared',
+  'integrity-changed',
+  'integrity-mismatch',
+  'security-placeholder',
+  'withdrawn-upstream',
+  'provenance-invalid',
 ];
 
 const allowedEntries = (): Array<{ from: VersionState; to: VersionState; cause: TransitionCause }> =>
   Object.entries(TRANSITIONS).flatMap(([from, tos]) =>
-    Object.entries(tos ?? {}).flatMap(([to, causes]) => (causes ?? []).map((cause) => ({ from: from as VersionState, to: to as VersionState, cause }))),
+    Object.entries(tos ?? {}).flatMap(([to, causes]) =>
+      (causes ?? []).map((cause) => ({ from: from as VersionState, to: to as VersionState, cause })),
+    ),
   );
 
 test('every transition the table lists passes the check and comes back unchanged', () => {
@@ -35,13 +56,20 @@ test('every (from, to, cause) not in the table is refused with TRANSITION_REFUSE
         assert.equal(isAllowed({ from, to, cause }), false);
         assert.throws(
           () => assertAllowed({ package: 'demo', version: '1.0.0', from, to, cause }),
-          (err: unknown) => err instanceof TransitionRefused && err.code === 'TRANSITION_REFUSED' && err.message.includes('demo@1.0.0') && err.message.includes(`from ${from} to ${to}`),
+          (err: unknown) =>
+            err instanceof TransitionRefused &&
+            err.code === 'TRANSITION_REFUSED' &&
+            err.message.includes('demo@1.0.0') &&
+            err.message.includes(`from ${from} to ${to}`),
         );
       }
     }
   }
   assert.ok(refused > 400);
-  assert.throws(() => assertAllowed({ from: 'quarantined', to: 'released', cause: 'approved' }), /only "cooldown-ended" may make that change/);
+  assert.throws(
+    () => assertAllowed({ from: 'quarantined', to: 'released', cause: 'approved' }),
+    /only "cooldown-ended" may make that change/,
+  );
 });
 
 test('no state moves to itself, and nothing becomes quarantined again except a signed clearing of a withdrawal block', () => {
@@ -57,14 +85,16 @@ test('released, approved and rejected versions only move on to blocked (a releas
   for (const from of ['released', 'approved', 'rejected'] as const) {
     for (const to of VERSION_STATES) {
       const causes = causesOf(from, to);
-      if (to === 'blocked') assert.ok(causes.includes('integrity-changed') && causes.includes('integrity-mismatch'), `${from} → blocked on changed bytes`);
+      if (to === 'blocked')
+        assert.ok(causes.includes('integrity-changed') && causes.includes('integrity-mismatch'), `${from} → blocked on changed bytes`);
       else if (from === 'released' && to === 'held') assert.deepEqual(causes, ['cascade-held']);
       else assert.deepEqual(causes, [], `${from} → ${to}`);
     }
   }
   // Visible versions are not blocked by a withdrawal or an attestation: those only keep hidden what is hidden.
   for (const from of ['released', 'approved'] as const) {
-    for (const cause of ['withdrawn-upstream', 'provenance-invalid'] as const) assert.equal(isAllowed({ from, to: 'blocked', cause }), false);
+    for (const cause of ['withdrawn-upstream', 'provenance-invalid'] as const)
+      assert.equal(isAllowed({ from, to: 'blocked', cause }), false);
   }
 });
 
@@ -72,7 +102,8 @@ test('only a signed decision makes a version approved or rejected, and only whil
   for (const from of VERSION_STATES) {
     for (const to of ['approved', 'rejected'] as const) {
       const causes = causesOf(from, to);
-      if (from === 'quarantined' || from === 'held' || from === 'blocked') assert.deepEqual(causes, to === 'approved' ? ['approved', 'approved-fast-track'] : ['rejected-signed']);
+      if (from === 'quarantined' || from === 'held' || from === 'blocked')
+        assert.deepEqual(causes, to === 'approved' ? ['approved', 'approved-fast-track'] : ['rejected-signed']);
       else assert.deepEqual(causes, [], `${from} → ${to}`);
     }
   }
@@ -83,16 +114,40 @@ test('storage refuses a disallowed transition and writes nothing, not even an au
   const db = openDatabase(':memory:');
   const store = new VersionStore(db);
   const rec: VersionRecord = {
-    package: 'demo', version: '1.0.0', state: 'rejected', publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: 'demo-1.0.0.tgz', tarballUrl: null, blob: null,
-    reason: 'rejected', updatedAt: T, analysis: 'flagged', maxSeverity: 'high', findingsDigest: 'x', publisher: null,
+    package: 'demo',
+    version: '1.0.0',
+    state: 'rejected',
+    publishedAt: T - 1000,
+    firstSeenAt: T,
+    integrity: 'sha512-AAAA',
+    tarball: 'demo-1.0.0.tgz',
+    tarballUrl: null,
+    blob: null,
+    reason: 'rejected',
+    updatedAt: T,
+    analysis: 'flagged',
+    maxSeverity: 'high',
+    findingsDigest: 'x',
+    publisher: null,
   };
   store.recordSighting('demo', T, [rec], []);
   const audit = () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
   const before = audit();
-  const back: Transition = { package: 'demo', version: '1.0.0', from: 'rejected', to: 'quarantined', reason: 'sneak back', cause: 'withdrawal-cleared', at: T + 1 };
+  const back: Transition = {
+    package: 'demo',
+    version: '1.0.0',
+    from: 'rejected',
+    to: 'quarantined',
+    reason: 'sneak back',
+    cause: 'withdrawal-cleared',
+    at: T + 1,
+  };
   assert.throws(() => store.transition(back), TransitionRefused);
   assert.throws(() => store.transition({ ...back, to: 'released', cause: 'cooldown-ended' }), TransitionRefused);
   assert.equal(store.versionOf('demo', '1.0.0')?.state, 'rejected');
   assert.equal(audit(), before, 'no audit entry for a refused change');
-  assert.ok(store.transition({ ...back, to: 'blocked', cause: 'integrity-changed', reason: 'bytes changed' }), 'an allowed change still applies');
+  assert.ok(
+    store.transition({ ...back, to: 'blocked', cause: 'integrity-changed', reason: 'bytes changed' }),
+    'an allowed change still applies',
+  );
 });

@@ -24,17 +24,27 @@ const isInvalid = (err: unknown) => err instanceof ProvenanceError && err.code =
 test('valid bundles verify offline and give the build source from the certificate', () => {
   const out = verifyAttestations(good, target, sigstore.trust);
   assert.equal(out.bundles, 2);
-  assert.deepEqual(out.provenance, { repository: build.repository, workflowPath: build.workflowPath, builder: 'https://token.actions.githubusercontent.com (github-hosted)' });
+  assert.deepEqual(out.provenance, {
+    repository: build.repository,
+    workflowPath: build.workflowPath,
+    builder: 'https://token.actions.githubusercontent.com (github-hosted)',
+  });
 });
 
 test('a bundle about other bytes is invalid, even when its signature verifies', async () => {
   const other = createHash('sha512').update('other bytes').digest('hex');
   const response = await sigstore.attestations('demo', '1.0.0', other, build);
-  assert.throws(() => verifyAttestations(response, target, sigstore.trust), (e: unknown) => isInvalid(e) && /other bytes/.test((e as Error).message));
+  assert.throws(
+    () => verifyAttestations(response, target, sigstore.trust),
+    (e: unknown) => isInvalid(e) && /other bytes/.test((e as Error).message),
+  );
 });
 
 test('a bundle about another package or version is invalid', async () => {
-  for (const [name, version] of [['evil', '1.0.0'], ['demo', '0.9.0']] as const) {
+  for (const [name, version] of [
+    ['evil', '1.0.0'],
+    ['demo', '0.9.0'],
+  ] as const) {
     const response = await sigstore.attestations(name, version, sha512.toString('hex'), build);
     assert.throws(() => verifyAttestations(response, target, sigstore.trust), isInvalid, `${name}@${version}`);
   }
@@ -67,7 +77,13 @@ test('the predicate type that counts is the signed one, not the label in the lis
 });
 
 test('a response that is not an attestation list, or holds a malformed bundle, is invalid', () => {
-  for (const response of [null, {}, { attestations: 'x' }, { attestations: [{ predicateType: SLSA, bundle: { mediaType: 'nope' } }] }, { attestations: [null] }]) {
+  for (const response of [
+    null,
+    {},
+    { attestations: 'x' },
+    { attestations: [{ predicateType: SLSA, bundle: { mediaType: 'nope' } }] },
+    { attestations: [null] },
+  ]) {
     assert.throws(() => verifyAttestations(response, target, sigstore.trust), isInvalid, JSON.stringify(response));
   }
 });

@@ -8,8 +8,21 @@ import { KnownVersions } from '../../server/quarantine/known-versions';
 import type { VersionRecord } from '../../server/policy/version-state';
 
 const record = (version: string, state: VersionRecord['state'] = 'released'): VersionRecord => ({
-  package: 'lib', version, state, publishedAt: 0, firstSeenAt: 0, integrity: null, tarball: null, tarballUrl: null, blob: null,
-  reason: '', updatedAt: 0, analysis: null, maxSeverity: null, findingsDigest: null, publisher: null,
+  package: 'lib',
+  version,
+  state,
+  publishedAt: 0,
+  firstSeenAt: 0,
+  integrity: null,
+  tarball: null,
+  tarballUrl: null,
+  blob: null,
+  reason: '',
+  updatedAt: 0,
+  analysis: null,
+  maxSeverity: null,
+  findingsDigest: null,
+  publisher: null,
 });
 
 function harness() {

@@ -47,18 +47,23 @@ function service() {
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== 'function') return value;
       const fn = value as (...args: unknown[]) => unknown;
-      if (prop === 'recordSighting') return (...args: unknown[]) => {
-        counts.transactions++;
-        return fn.apply(target, args);
-      };
-      if (prop === 'versionsOf') return (...args: unknown[]) => {
-        counts.reads++;
-        return fn.apply(target, args);
-      };
+      if (prop === 'recordSighting')
+        return (...args: unknown[]) => {
+          counts.transactions++;
+          return fn.apply(target, args);
+        };
+      if (prop === 'versionsOf')
+        return (...args: unknown[]) => {
+          counts.reads++;
+          return fn.apply(target, args);
+        };
       return fn.bind(target);
     },
   }) as VersionPort;
-  const quarantine = new QuarantineService({ versions, changes: store.changes }, { cooldownMs: 3 * DAY, rules: [], mirrorId: 'm', upstream: UPSTREAM });
+  const quarantine = new QuarantineService(
+    { versions, changes: store.changes },
+    { cooldownMs: 3 * DAY, rules: [], mirrorId: 'm', upstream: UPSTREAM },
+  );
   return { db, store, quarantine, counts };
 }
 

@@ -5,7 +5,13 @@ import type { VersionDecision } from '../../server/policy/version-state';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 const held = (reason: string): VersionDecision => ({ visible: false, state: 'held', code: 'HELD', releaseAt: null, reason });
-const quarantined: VersionDecision = { visible: false, state: 'quarantined', code: 'QUARANTINED', releaseAt: NOW + 3_600_000, reason: 'published less than the 72h cooldown ago' };
+const quarantined: VersionDecision = {
+  visible: false,
+  state: 'quarantined',
+  code: 'QUARANTINED',
+  releaseAt: NOW + 3_600_000,
+  reason: 'published less than the 72h cooldown ago',
+};
 /** What Node, llhttp and every client accept in a status line or header value, with nothing a terminal acts on. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
@@ -27,10 +33,19 @@ test('a refusal line names the version, why, until when and where to look', () =
     refusalLine('demo-pkg', '1.2.0', quarantined, NOW, 'http://mirror/-/cordon/packages/demo-pkg/1.2.0'),
     'demo-pkg@1.2.0 quarantined by Cordon until 2026-11-20T13:00:00.000Z: published less than the 72h cooldown ago - review http://mirror/-/cordon/packages/demo-pkg/1.2.0',
   );
-  assert.match(refusalLine('@acme/x', '1.0.0', held('analysis found install-script/new-postinstall [critical]: adds a postinstall'), NOW, 'http://m/'), /^@acme\/x@1\.0\.0 held by Cordon for review: analysis found install-script\/new-postinstall \[critical\]/);
-  assert.match(refusalLine('p', '1.0.0', { ...quarantined, releaseAt: null }, NOW, 'http://m/'), /quarantined by Cordon until an approver signs it off/);
+  assert.match(
+    refusalLine('@acme/x', '1.0.0', held('analysis found install-script/new-postinstall [critical]: adds a postinstall'), NOW, 'http://m/'),
+    /^@acme\/x@1\.0\.0 held by Cordon for review: analysis found install-script\/new-postinstall \[critical\]/,
+  );
+  assert.match(
+    refusalLine('p', '1.0.0', { ...quarantined, releaseAt: null }, NOW, 'http://m/'),
+    /quarantined by Cordon until an approver signs it off/,
+  );
   assert.match(refusalLine('p', '1.0.0', { ...quarantined, releaseAt: NOW - 1 }, NOW, 'http://m/'), /until its analysis finishes/);
-  assert.match(refusalLine('p', '1.0.0', { ...held('x'), state: 'rejected', code: 'REJECTED' }, NOW, 'http://m/'), /rejected by a Cordon approver/);
+  assert.match(
+    refusalLine('p', '1.0.0', { ...held('x'), state: 'rejected', code: 'REJECTED' }, NOW, 'http://m/'),
+    /rejected by a Cordon approver/,
+  );
   assert.match(refusalLine('p', '1.0.0', { ...held('x'), state: 'blocked', code: 'BLOCKED' }, NOW, 'http://m/'), /blocked by Cordon/);
 });
 
@@ -45,8 +60,19 @@ test('a hostile version, reason or link cannot add a header, a line or a termina
 });
 
 test('the packument notice names the hidden versions newest first, with their state, and is bounded', () => {
-  const notice = hiddenVersionsNotice('demo-pkg', [{ version: '1.1.0', decision: held('r') }, { version: '1.2.0', decision: quarantined }], NOW, 'http://mirror/-/cordon/packages/demo-pkg');
-  assert.equal(notice, 'Cordon holds back demo-pkg 1.2.0 quarantined until 2026-11-20T13:00:00.000Z, 1.1.0 held for review. Why: cordon why demo-pkg@<version>, or http://mirror/-/cordon/packages/demo-pkg');
+  const notice = hiddenVersionsNotice(
+    'demo-pkg',
+    [
+      { version: '1.1.0', decision: held('r') },
+      { version: '1.2.0', decision: quarantined },
+    ],
+    NOW,
+    'http://mirror/-/cordon/packages/demo-pkg',
+  );
+  assert.equal(
+    notice,
+    'Cordon holds back demo-pkg 1.2.0 quarantined until 2026-11-20T13:00:00.000Z, 1.1.0 held for review. Why: cordon why demo-pkg@<version>, or http://mirror/-/cordon/packages/demo-pkg',
+  );
   assert.equal(hiddenVersionsNotice('demo-pkg', [], NOW, 'http://m/'), null);
   assert.match(hiddenVersionsNotice('one', [{ version: '2.0.0', decision: held('r') }], NOW, 'http://m/')!, /cordon why one@2\.0\.0,/);
 

@@ -7,19 +7,39 @@ import { DAY, HOUR, NOW, startTestMirror } from '../helpers/mirror';
 
 const v1 = packTarball({ 'package.json': '{"name":"x","version":"1.0.0"}', 'index.js': 'a\n' });
 const v2 = packTarball({ 'package.json': '{"name":"x","version":"1.0.1"}', 'index.js': 'a\nb\n' });
-const packument = async () => ({ name: 'x', versions: { '1.0.0': { name: 'x', version: '1.0.0' }, '1.0.1': { name: 'x', version: '1.0.1', scripts: { postinstall: 'p' } } } });
+const packument = async () => ({
+  name: 'x',
+  versions: { '1.0.0': { name: 'x', version: '1.0.0' }, '1.0.1': { name: 'x', version: '1.0.1', scripts: { postinstall: 'p' } } },
+});
 
 test('the byte source is one injected function: each version+integrity is read and diffed once, then cached', async () => {
   const loads: string[] = [];
-  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { loadVersionBytes: async (_n, v) => {
-    loads.push(v);
-    return v === '1.0.0' ? v1 : v2;
-  }, loadPackument: packument });
+  const diffs = createDiffService(
+    { upstream: 'http://127.0.0.1:1/' },
+    {
+      loadVersionBytes: async (_n, v) => {
+        loads.push(v);
+        return v === '1.0.0' ? v1 : v2;
+      },
+      loadPackument: packument,
+    },
+  );
   try {
-    const request = { name: 'x', version: '1.0.1', integrity: distOf(v2).integrity, previous: { version: '1.0.0', integrity: distOf(v1).integrity } };
+    const request = {
+      name: 'x',
+      version: '1.0.1',
+      integrity: distOf(v2).integrity,
+      previous: { version: '1.0.0', integrity: distOf(v1).integrity },
+    };
     const [a, b] = await Promise.all([diffs.build(request), diffs.build(request)]);
     assert.equal(a, b, 'concurrent requests share one build');
-    assert.deepEqual(a.files.map((f) => [f.path, f.change]), [['index.js', 'changed'], ['package.json', 'changed']]);
+    assert.deepEqual(
+      a.files.map((f) => [f.path, f.change]),
+      [
+        ['index.js', 'changed'],
+        ['package.json', 'changed'],
+      ],
+    );
     assert.deepEqual(a.metadata!.find((s) => s.name === 'scripts')!.changes, [{ key: 'postinstall', before: null, after: 'p' }]);
     await diffs.build(request);
     assert.deepEqual(loads.sort(), ['1.0.0', '1.0.1']);
@@ -31,7 +51,10 @@ test('the byte source is one injected function: each version+integrity is read a
 test('bytes that do not match the recorded integrity are refused, whatever the source says', async () => {
   const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { loadVersionBytes: async () => v1, loadPackument: packument });
   try {
-    await assert.rejects(diffs.build({ name: 'x', version: '1.0.1', integrity: distOf(v2).integrity, previous: null }), (e: unknown) => e instanceof DiffError && e.code === 'DIFF_INTEGRITY' && e.status === 502);
+    await assert.rejects(
+      diffs.build({ name: 'x', version: '1.0.1', integrity: distOf(v2).integrity, previous: null }),
+      (e: unknown) => e instanceof DiffError && e.code === 'DIFF_INTEGRITY' && e.status === 502,
+    );
   } finally {
     await diffs.close();
   }
@@ -40,13 +63,23 @@ test('bytes that do not match the recorded integrity are refused, whatever the s
 test('beyond the concurrency limit a build is refused with DIFF_BUSY, and over HTTP with 429 and Retry-After', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const diffs = createDiffService({ upstream: 'http://127.0.0.1:1/' }, { concurrency: 1, loadVersionBytes: async () => {
-    await gate;
-    return v2;
-  }, loadPackument: packument });
+  const diffs = createDiffService(
+    { upstream: 'http://127.0.0.1:1/' },
+    {
+      concurrency: 1,
+      loadVersionBytes: async () => {
+        await gate;
+        return v2;
+      },
+      loadPackument: packument,
+    },
+  );
   const integrity = distOf(v2).integrity;
   const first = diffs.build({ name: 'x', version: '1.0.1', integrity, previous: null });
-  await assert.rejects(diffs.build({ name: 'y', version: '1.0.1', integrity, previous: null }), (e: unknown) => e instanceof DiffError && e.code === 'DIFF_BUSY' && e.retryAfterSeconds === 5);
+  await assert.rejects(
+    diffs.build({ name: 'y', version: '1.0.1', integrity, previous: null }),
+    (e: unknown) => e instanceof DiffError && e.code === 'DIFF_BUSY' && e.retryAfterSeconds === 5,
+  );
   release();
   await first;
   await diffs.close();

@@ -11,15 +11,33 @@ import { startTestMirror, type TestMirror } from '../helpers/mirror';
 import { FakeUpstream } from '../helpers/fake-upstream';
 import { dataPaths, readIdentity } from '../../storage';
 
-interface Row { id: number; hash: string; version: string | null; package: string; to_state: string | null }
+interface Row {
+  id: number;
+  hash: string;
+  version: string | null;
+  package: string;
+  to_state: string | null;
+}
 
-function readStore(file: string): { audit: Row[]; decisions: Array<{ id: number; audit_id: number; signature: string }>; versions: Array<{ package: string; version: string; state: string }> } {
+function readStore(file: string): {
+  audit: Row[];
+  decisions: Array<{ id: number; audit_id: number; signature: string }>;
+  versions: Array<{ package: string; version: string; state: string }>;
+} {
   const db = new Database(file, { readonly: true });
   try {
     return {
       audit: db.prepare('SELECT id, hash, package, version, to_state FROM audit_log ORDER BY id').all() as Row[],
-      decisions: db.prepare('SELECT id, audit_id, signature FROM decisions ORDER BY id').all() as Array<{ id: number; audit_id: number; signature: string }>,
-      versions: db.prepare('SELECT package, version, state FROM versions ORDER BY package, version').all() as Array<{ package: string; version: string; state: string }>,
+      decisions: db.prepare('SELECT id, audit_id, signature FROM decisions ORDER BY id').all() as Array<{
+        id: number;
+        audit_id: number;
+        signature: string;
+      }>,
+      versions: db.prepare('SELECT package, version, state FROM versions ORDER BY package, version').all() as Array<{
+        package: string;
+        version: string;
+        state: string;
+      }>,
     };
   } finally {
     db.close();
@@ -36,9 +54,19 @@ test('a backup taken under load restores into a new data folder with every state
   const m: TestMirror = await startTestMirror({ now: NOW, upstream, dataDir: liveDir, env: { CORDON_CONFIG: configFile } });
   try {
     upstream.publish('held-lib', '1.0.0', { time: NOW - 30 * DAY });
-    upstream.publish('held-lib', '1.1.0', { time: NOW - HOUR, scripts: { postinstall: 'node x.js' }, files: { 'x.js': 'require("child_process").exec("id")' } });
+    upstream.publish('held-lib', '1.1.0', {
+      time: NOW - HOUR,
+      scripts: { postinstall: 'node x.js' },
+      files: { 'x.js': 'require("child_process").exec("id")' },
+    });
     await sightAndAnalyse(m, 'held-lib');
-    const { text } = (await m.mirror.runtime.approvals.statementFor('held-lib', '1.1.0', 'approve', 'reviewed x.js', alice.approver.publicKey));
+    const { text } = await m.mirror.runtime.approvals.statementFor(
+      'held-lib',
+      '1.1.0',
+      'approve',
+      'reviewed x.js',
+      alice.approver.publicKey,
+    );
     await m.mirror.runtime.approvals.submit('held-lib', '1.1.0', text, alice.sign(text));
     assert.equal((await m.mirror.runtime.store.versions.versionOf('held-lib', '1.1.0'))?.state, 'approved');
 
@@ -77,9 +105,16 @@ test('a backup taken under load restores into a new data folder with every state
     assert.equal(restoredEntry.package, '(store)');
     const kept = restored.audit.slice(0, -1);
     const headId = kept[kept.length - 1]!.id;
-    assert.deepEqual(kept, live.audit.filter((e) => e.id <= headId), 'the restored log is exactly the live log up to the backup');
+    assert.deepEqual(
+      kept,
+      live.audit.filter((e) => e.id <= headId),
+      'the restored log is exactly the live log up to the backup',
+    );
     assert.ok(live.audit.length > kept.length, 'the live log went on after the backup');
-    assert.deepEqual(restored.decisions, live.decisions.filter((d) => d.audit_id <= headId));
+    assert.deepEqual(
+      restored.decisions,
+      live.decisions.filter((d) => d.audit_id <= headId),
+    );
     assert.equal(restored.decisions.length, 1);
     // Every version's state is the one its audit entries up to the backup end in.
     const lastState = new Map<string, string>();
@@ -138,7 +173,7 @@ test('a restore refuses a backup of another data folder, and going back in the s
     assert.match(restore.stdout, /The store had reached audit entry \d+; what happened after the backup is not in it/);
     const m2 = await startTestMirror({ now: NOW, upstream, dataDir: dirA });
     try {
-      assert.equal((await m2.mirror.runtime.store.versions.versionOf('later', '1.0.0')), undefined);
+      assert.equal(await m2.mirror.runtime.store.versions.versionOf('later', '1.0.0'), undefined);
       const entry = (await m2.mirror.runtime.store.audit.ofPackage('(store)')).find((e) => e.cause === 'store-restored');
       assert.ok(entry?.detail?.replacedHead, 'the step back is in the audit log, with the head it gave up');
     } finally {

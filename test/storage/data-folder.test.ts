@@ -49,7 +49,10 @@ test('a deleted store never turns held code into baseline: the mirror refuses to
   try {
     for (const suffix of ['', '-wal', '-shm']) rmSync(dataPaths(dataDir).store + suffix, { force: true });
     const before = listing(dataDir);
-    await assert.rejects(startTestMirror({ now: NOW + 10 * DAY, upstream, dataDir }), (err: unknown) => refusedWith('STORE_LOST')(err) && /cordon restore|cordon store init --adopt-existing/.test((err as Error).message));
+    await assert.rejects(
+      startTestMirror({ now: NOW + 10 * DAY, upstream, dataDir }),
+      (err: unknown) => refusedWith('STORE_LOST')(err) && /cordon restore|cordon store init --adopt-existing/.test((err as Error).message),
+    );
     assert.deepEqual(listing(dataDir), before, 'nothing was created');
 
     // The same without an identity file (a folder from before identities): its tarball storage gives it away.
@@ -69,7 +72,10 @@ test("another folder's store is refused", async () => {
   try {
     openDataFolder(b).db.close();
     copyFileSync(dataPaths(a).store, dataPaths(b).store);
-    assert.throws(() => openDataFolder(b), (err: unknown) => refusedWith('STORE_FOREIGN')(err) && /belongs to data folder/.test((err as Error).message));
+    assert.throws(
+      () => openDataFolder(b),
+      (err: unknown) => refusedWith('STORE_FOREIGN')(err) && /belongs to data folder/.test((err as Error).message),
+    );
   } finally {
     await upstream.stop();
     rmSync(a, { recursive: true, force: true });
@@ -96,7 +102,10 @@ test('a store that went back in time (a lost write-ahead log) is refused, even t
 
     for (const suffix of ['-wal', '-shm']) rmSync(dataPaths(dataDir).store + suffix, { force: true });
     copyFileSync(snapshot, dataPaths(dataDir).store);
-    await assert.rejects(startTestMirror({ now: NOW, upstream, dataDir }), (err: unknown) => refusedWith('STORE_ROLLED_BACK')(err) && new RegExp(`before the ${head.id} entries`).test((err as Error).message));
+    await assert.rejects(
+      startTestMirror({ now: NOW, upstream, dataDir }),
+      (err: unknown) => refusedWith('STORE_ROLLED_BACK')(err) && new RegExp(`before the ${head.id} entries`).test((err as Error).message),
+    );
   } finally {
     await upstream.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -130,7 +139,10 @@ test('cordon store init --adopt-existing re-baselines on purpose, audited, and n
     assert.match(plain.stderr, /--adopt-existing/);
     assert.equal(existsSync(dataPaths(dataDir).store), false, 'nothing happens without --adopt-existing');
 
-    const adopt = await runProcess(process.execPath, [CLI, 'store', 'init', '--adopt-existing', '--previous-store', backup], { cwd: dataDir, env });
+    const adopt = await runProcess(process.execPath, [CLI, 'store', 'init', '--adopt-existing', '--previous-store', backup], {
+      cwd: dataDir,
+      env,
+    });
     assert.equal(adopt.code, 0, adopt.stderr);
     assert.match(adopt.stdout, /Adopted 1 package\(s\)/);
     assert.match(adopt.stdout, /1 released, 1 quarantined, 1 held for review again, 0 blocked/);
@@ -144,7 +156,11 @@ test('cordon store init --adopt-existing re-baselines on purpose, audited, and n
       assert.deepEqual(adopted?.detail?.adoptedPackages, ['lib']);
       assert.equal(adopted?.detail?.previousStore, backup);
       await m.mirror.pipeline.drain();
-      assert.deepEqual(await visibleVersions(`${m.mirror.url}lib`), ['1.0.0', '1.2.0'], 'time released the clean one; the held one waits for a person');
+      assert.deepEqual(
+        await visibleVersions(`${m.mirror.url}lib`),
+        ['1.0.0', '1.2.0'],
+        'time released the clean one; the held one waits for a person',
+      );
       assert.equal((await fetch(`${m.mirror.url}lib/-/lib-1.1.0.tgz`)).status, 403);
     } finally {
       await m.stop(false);

@@ -9,7 +9,21 @@ import type { VersionRecord } from '../../server/policy/version-state';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
+  package: 'demo',
+  version,
+  state,
+  publishedAt: T - 1000,
+  firstSeenAt: T,
+  integrity: 'sha512-AAAA',
+  tarball: `demo-${version}.tgz`,
+  tarballUrl: null,
+  blob: null,
+  reason: 'new version in cooldown',
+  updatedAt: T,
+  analysis: 'pending',
+  maxSeverity: null,
+  findingsDigest: null,
+  publisher: null,
 });
 
 test('migrations apply once, in WAL mode, and survive reopening', () => {
@@ -19,7 +33,10 @@ test('migrations apply once, in WAL mode, and survive reopening', () => {
   new VersionStore(db).recordSighting('demo', T, [rec('1.0.0')], []);
   db.close();
   const again = openDatabase(file);
-  assert.deepEqual(again.prepare('SELECT id FROM schema_migrations ORDER BY id').all(), migrations.map((m) => ({ id: m.id })));
+  assert.deepEqual(
+    again.prepare('SELECT id FROM schema_migrations ORDER BY id').all(),
+    migrations.map((m) => ({ id: m.id })),
+  );
   assert.equal(new VersionStore(again).versionsOf('demo').length, 1);
   again.close();
 });
@@ -29,7 +46,10 @@ test('a database from a newer Cordon is refused', () => {
   const db = openDatabase(file);
   db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (99, ?, 0)').run('future');
   db.close();
-  assert.throws(() => openDatabase(file), (err: unknown) => err instanceof StorageError && err.code === 'STORE_TOO_NEW');
+  assert.throws(
+    () => openDatabase(file),
+    (err: unknown) => err instanceof StorageError && err.code === 'STORE_TOO_NEW',
+  );
 });
 
 test('sightings, transitions and the audit log', () => {
@@ -37,25 +57,48 @@ test('sightings, transitions and the audit log', () => {
   assert.equal(store.hasPackage('demo'), false);
   store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0')], []);
   assert.equal(store.hasPackage('demo'), true);
-  assert.deepEqual(store.versionsOf('demo').map((r) => [r.version, r.state]).sort(), [['1.0.0', 'released'], ['1.1.0', 'quarantined']]);
-  assert.deepEqual(store.versionsByTarball('demo', 'demo-1.1.0.tgz').map((r) => r.version), ['1.1.0']);
+  assert.deepEqual(
+    store
+      .versionsOf('demo')
+      .map((r) => [r.version, r.state])
+      .sort(),
+    [
+      ['1.0.0', 'released'],
+      ['1.1.0', 'quarantined'],
+    ],
+  );
+  assert.deepEqual(
+    store.versionsByTarball('demo', 'demo-1.1.0.tgz').map((r) => r.version),
+    ['1.1.0'],
+  );
   assert.deepEqual(store.packagesInState('quarantined'), ['demo']);
 
   // The same sighting again (another process got there first) changes nothing.
   store.recordSighting('demo', T + 1, [rec('1.1.0', 'released')], []);
   assert.equal(store.versionOf('demo', '1.1.0')?.state, 'quarantined');
 
-  const t = { package: 'demo', version: '1.1.0', from: 'quarantined' as const, to: 'released' as const, reason: 'cooldown ended', cause: 'cooldown-ended', at: T + 5 };
+  const t = {
+    package: 'demo',
+    version: '1.1.0',
+    from: 'quarantined' as const,
+    to: 'released' as const,
+    reason: 'cooldown ended',
+    cause: 'cooldown-ended',
+    at: T + 5,
+  };
   assert.equal(store.transition(t), true);
   assert.equal(store.transition(t), false, 'a transition whose from-state no longer holds is skipped');
   assert.equal(store.versionOf('demo', '1.1.0')?.state, 'released');
 
   const audit = store.auditOf('demo');
-  assert.deepEqual(audit.map((e) => [e.version, e.fromState, e.toState, e.cause]), [
-    ['1.0.0', null, 'released', 'first-sight'],
-    ['1.1.0', null, 'quarantined', 'first-sight'],
-    ['1.1.0', 'quarantined', 'released', 'cooldown-ended'],
-  ]);
+  assert.deepEqual(
+    audit.map((e) => [e.version, e.fromState, e.toState, e.cause]),
+    [
+      ['1.0.0', null, 'released', 'first-sight'],
+      ['1.1.0', null, 'quarantined', 'first-sight'],
+      ['1.1.0', 'quarantined', 'released', 'cooldown-ended'],
+    ],
+  );
   assert.equal(audit[2]!.detail?.reason, 'cooldown ended');
 });
 
@@ -72,10 +115,25 @@ test('the store refuses an approval or rejection that no signed decision backs',
   const store = new VersionStore(openDatabase(':memory:'));
   store.recordSighting('demo', T, [rec('1.1.0')], []);
   for (const to of ['approved', 'rejected'] as const) {
-    assert.throws(() => store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to, reason: 'forged', cause: to === 'approved' ? 'approved' : 'rejected-signed', at: T }), /only through a signed decision/);
+    assert.throws(
+      () =>
+        store.transition({
+          package: 'demo',
+          version: '1.1.0',
+          from: 'quarantined',
+          to,
+          reason: 'forged',
+          cause: to === 'approved' ? 'approved' : 'rejected-signed',
+          at: T,
+        }),
+      /only through a signed decision/,
+    );
   }
   assert.equal(store.versionOf('demo', '1.1.0')?.state, 'quarantined');
-  assert.ok(store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'held', reason: 'r', cause: 'analysis-flagged', at: T }), 'other transitions still apply');
+  assert.ok(
+    store.transition({ package: 'demo', version: '1.1.0', from: 'quarantined', to: 'held', reason: 'r', cause: 'analysis-flagged', at: T }),
+    'other transitions still apply',
+  );
 });
 
 test('a late analysis result cannot rewrite a released version', () => {
@@ -83,7 +141,18 @@ test('a late analysis result cannot rewrite a released version', () => {
   const store = new VersionStore(db);
   const analyses = new AnalysisStore(db);
   store.recordSighting('demo', T, [rec('1.0.0', 'released'), rec('1.1.0')], []);
-  const result = (version: string) => ({ package: 'demo', version, integrity: 'sha512-AAAA', previousVersion: null, findings: [], digest: 'd', maxSeverity: null, analyzerVersion: 't', timings: {}, finishedAt: T });
+  const result = (version: string) => ({
+    package: 'demo',
+    version,
+    integrity: 'sha512-AAAA',
+    previousVersion: null,
+    findings: [],
+    digest: 'd',
+    maxSeverity: null,
+    analyzerVersion: 't',
+    timings: {},
+    finishedAt: T,
+  });
   assert.equal(analyses.record(result('1.0.0'), 'flagged', null), false);
   assert.equal(store.versionOf('demo', '1.0.0')?.analysis, 'pending', 'unchanged');
   assert.equal(analyses.record(result('1.1.0'), 'clean', null), true);

@@ -59,32 +59,81 @@ function nodeTarArchive(files: Record<string, string | Buffer>, gzip: boolean): 
 
 const long = (n: number) => Array.from({ length: n }, (_, i) => `segment-${i}`).join('/');
 const corpus: Array<[string, Buffer]> = [
-  ['node-tar: plain package', nodeTarArchive({ 'package.json': '{"name":"a","version":"1.0.0"}', 'index.js': 'module.exports = 1;\n', 'lib/x.js': 'x'.repeat(1500) }, true)],
-  ['node-tar: long and unicode paths, an empty file, .gitignore', nodeTarArchive({ 'package.json': '{}', [`${long(20)}/deep.js`]: 'deep', 'é/ü/ñ.js': 'unicode', 'empty.txt': '', '.gitignore': 'node_modules\n', 'sub/.gitignore': 'x', 'sub/.npmignore': 'y' }, false)],
-  ['ustar prefix', tarBytes([{ path: `package/${'d'.repeat(90)}/${'e'.repeat(60)}/f.js`, content: 'prefixed' }, { path: 'package/package.json', content: '{}' }])],
-  ['GNU long names and pax paths', tarBytes([
-    { path: '././@LongLink', typeflag: 'L', content: `package/${'g'.repeat(150)}.js\0` },
-    { path: 'short', content: 'gnu' },
-    { path: 'PaxHeader', typeflag: 'x', content: paxRecord('path', `package/${'p'.repeat(120)}.js`) },
-    { path: 'short2', content: 'pax' },
-    { path: 'package/package.json', content: '{}' },
-  ])],
-  ['directories, links, duplicates, odd paths', tarBytes([
-    { path: 'package/', type: 'dir' },
-    { path: 'package/lib/', type: 'dir' },
-    { path: 'package/lib/a.js', content: 'a' },
-    { path: 'package/link', type: 'symlink', linkname: 'lib/a.js' },
-    { path: 'package/hard', type: 'hardlink', linkname: 'package/lib/a.js' },
-    { path: 'package/lib/a.js', content: 'a2' },
-    { path: 'package/./lib/b.js', content: 'b' },
-    { path: 'package//lib//c.js', content: 'c' },
-    { path: 'package/.gitignore', content: 'g' },
-    { path: 'package/package.json', content: '{}' },
-  ])],
+  [
+    'node-tar: plain package',
+    nodeTarArchive(
+      { 'package.json': '{"name":"a","version":"1.0.0"}', 'index.js': 'module.exports = 1;\n', 'lib/x.js': 'x'.repeat(1500) },
+      true,
+    ),
+  ],
+  [
+    'node-tar: long and unicode paths, an empty file, .gitignore',
+    nodeTarArchive(
+      {
+        'package.json': '{}',
+        [`${long(20)}/deep.js`]: 'deep',
+        'é/ü/ñ.js': 'unicode',
+        'empty.txt': '',
+        '.gitignore': 'node_modules\n',
+        'sub/.gitignore': 'x',
+        'sub/.npmignore': 'y',
+      },
+      false,
+    ),
+  ],
+  [
+    'ustar prefix',
+    tarBytes([
+      { path: `package/${'d'.repeat(90)}/${'e'.repeat(60)}/f.js`, content: 'prefixed' },
+      { path: 'package/package.json', content: '{}' },
+    ]),
+  ],
+  [
+    'GNU long names and pax paths',
+    tarBytes([
+      { path: '././@LongLink', typeflag: 'L', content: `package/${'g'.repeat(150)}.js\0` },
+      { path: 'short', content: 'gnu' },
+      { path: 'PaxHeader', typeflag: 'x', content: paxRecord('path', `package/${'p'.repeat(120)}.js`) },
+      { path: 'short2', content: 'pax' },
+      { path: 'package/package.json', content: '{}' },
+    ]),
+  ],
+  [
+    'directories, links, duplicates, odd paths',
+    tarBytes([
+      { path: 'package/', type: 'dir' },
+      { path: 'package/lib/', type: 'dir' },
+      { path: 'package/lib/a.js', content: 'a' },
+      { path: 'package/link', type: 'symlink', linkname: 'lib/a.js' },
+      { path: 'package/hard', type: 'hardlink', linkname: 'package/lib/a.js' },
+      { path: 'package/lib/a.js', content: 'a2' },
+      { path: 'package/./lib/b.js', content: 'b' },
+      { path: 'package//lib//c.js', content: 'c' },
+      { path: 'package/.gitignore', content: 'g' },
+      { path: 'package/package.json', content: '{}' },
+    ]),
+  ],
 ];
 
 const TYPEFLAGS = ['0', '\0', '1', '2', '3', '5', '6', '7', 'x', 'g', 'L', 'K', 'S', 'D', 'V', 'M', 'N', 'Z', 'A'];
-const PATHS = ['/etc/passwd', 'package/../evil.js', './package/x.js', 'package/.gitignore', 'package/a/', 'package', 'x.js', 'package\\win.js', '../package/y.js', 'package/./../z.js', '//package/abs.js', 'C:/package/drive.js', 'package/.npmignore', 'package/package.json', `package/${'q'.repeat(99)}`, 'package/ü.js'];
+const PATHS = [
+  '/etc/passwd',
+  'package/../evil.js',
+  './package/x.js',
+  'package/.gitignore',
+  'package/a/',
+  'package',
+  'x.js',
+  'package\\win.js',
+  '../package/y.js',
+  'package/./../z.js',
+  '//package/abs.js',
+  'C:/package/drive.js',
+  'package/.npmignore',
+  'package/package.json',
+  `package/${'q'.repeat(99)}`,
+  'package/ü.js',
+];
 
 /** Header offsets of a raw tar stream (each entry's header, in order). */
 function headers(buf: Buffer): number[] {
@@ -117,22 +166,175 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 const entry = (e: TarEntry): Buffer => tarBytes([e]).subarray(0, -1024);
 
 const MUTATORS: Array<[string, Mutation]> = [
-  ['flip a header byte', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); t[at + Math.floor(r() * 512)] ^= 1 << Math.floor(r() * 8); if (r() < 0.7) rechecksum(t, at); return t; }],
-  ['change the type', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); t[at + 156] = pick(r, TYPEFLAGS).charCodeAt(0); rechecksum(t, at); return t; }],
-  ['change the size', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); const cur = parseInt(t.toString('latin1', at + 124, at + 136), 8) || 0; const size = Math.max(0, cur + pick(r, [-1, 1, 511, 512, 513, -512, 1024, 100000])); setField(t, at, 124, 12, `${size.toString(8).padStart(11, '0')}\0`); rechecksum(t, at); return t; }],
-  ['base-256 size', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); const cur = parseInt(t.toString('latin1', at + 124, at + 136), 8) || 0; const b = Buffer.alloc(12); b[0] = 0x80; b.writeUInt32BE(cur, 8); setField(t, at, 124, 12, b); rechecksum(t, at); return t; }],
-  ['change the path', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); setField(t, at, 0, 100, pick(r, PATHS)); if (r() < 0.5) setField(t, at, 345, 155, ''); rechecksum(t, at); return t; }],
-  ['set a prefix', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); setField(t, at, 345, 155, pick(r, ['package', 'package/sub', '', '/abs', '..', 'other'])); if (r() < 0.3) t[at + 475] = 0x41; rechecksum(t, at); return t; }],
-  ['change the magic', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); setField(t, at, 257, 8, pick(r, ['ustar\u000000', 'ustar  \0', 'ustar\u0000  ', 'xxxxxxxx', '\0\0\0\0\0\0\0\0'])); rechecksum(t, at); return t; }],
-  ['set a link name', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); setField(t, at, 157, 100, pick(r, ['target', '', '/etc/passwd', 'package/index.js'])); rechecksum(t, at); return t; }],
-  ['insert a pax header', (t, r) => { const h = headers(t); const at = h.length ? pick(r, h) : 0; const key = pick(r, ['path', 'linkpath', 'size', 'mtime', 'uid', 'comment']); const value = key === 'size' ? String(pick(r, [0, 1, 512, 3])) : pick(r, PATHS); const pax = entry({ path: 'PaxHeader/x', typeflag: pick(r, ['x', 'x', 'g']), content: paxRecord(key, value) }); return Buffer.concat([t.subarray(0, at), pax, t.subarray(at)]); }],
-  ['insert a GNU long name', (t, r) => { const h = headers(t); const at = h.length ? pick(r, h) : 0; const flag = pick(r, ['L', 'K', 'L']); const long = entry({ path: '././@LongLink', typeflag: flag, content: `${pick(r, PATHS)}${r() < 0.5 ? '\0' : ''}` }); return Buffer.concat([t.subarray(0, at), long, t.subarray(at)]); }],
-  ['duplicate an entry', (t, r) => { const h = headers(t); if (!h.length) return t; const i = Math.floor(r() * h.length); const end = h[i + 1] ?? headers(t).slice(-1).reduce((_, x) => x, h[i]!) + 512 + Math.ceil((parseInt(t.toString('latin1', h[i]! + 124, h[i]! + 136), 8) || 0) / 512) * 512; return Buffer.concat([t.subarray(0, end), t.subarray(h[i]!, end), t.subarray(end)]); }],
-  ['append an entry', (t, r) => { const h = headers(t); const last = h.length ? h[h.length - 1]! + 512 + Math.ceil((parseInt(t.toString('latin1', h[h.length - 1]! + 124, h[h.length - 1]! + 136), 8) || 0) / 512) * 512 : 0; const e = entry({ path: pick(r, PATHS), content: 'appended', ...(r() < 0.3 ? { type: pick(r, ['dir', 'symlink', 'hardlink'] as const), linkname: 'package/index.js' } : {}) }); return Buffer.concat([t.subarray(0, last), e, t.subarray(last)]); }],
-  ['insert a zero block', (t, r) => { const h = headers(t); if (!h.length) return t; const at = pick(r, h); return Buffer.concat([t.subarray(0, at), Buffer.alloc(512 * (r() < 0.5 ? 1 : 2)), t.subarray(at)]); }],
+  [
+    'flip a header byte',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      t[at + Math.floor(r() * 512)] ^= 1 << Math.floor(r() * 8);
+      if (r() < 0.7) rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'change the type',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      t[at + 156] = pick(r, TYPEFLAGS).charCodeAt(0);
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'change the size',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      const cur = parseInt(t.toString('latin1', at + 124, at + 136), 8) || 0;
+      const size = Math.max(0, cur + pick(r, [-1, 1, 511, 512, 513, -512, 1024, 100000]));
+      setField(t, at, 124, 12, `${size.toString(8).padStart(11, '0')}\0`);
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'base-256 size',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      const cur = parseInt(t.toString('latin1', at + 124, at + 136), 8) || 0;
+      const b = Buffer.alloc(12);
+      b[0] = 0x80;
+      b.writeUInt32BE(cur, 8);
+      setField(t, at, 124, 12, b);
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'change the path',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      setField(t, at, 0, 100, pick(r, PATHS));
+      if (r() < 0.5) setField(t, at, 345, 155, '');
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'set a prefix',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      setField(t, at, 345, 155, pick(r, ['package', 'package/sub', '', '/abs', '..', 'other']));
+      if (r() < 0.3) t[at + 475] = 0x41;
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'change the magic',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      setField(t, at, 257, 8, pick(r, ['ustar\u000000', 'ustar  \0', 'ustar\u0000  ', 'xxxxxxxx', '\0\0\0\0\0\0\0\0']));
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'set a link name',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      setField(t, at, 157, 100, pick(r, ['target', '', '/etc/passwd', 'package/index.js']));
+      rechecksum(t, at);
+      return t;
+    },
+  ],
+  [
+    'insert a pax header',
+    (t, r) => {
+      const h = headers(t);
+      const at = h.length ? pick(r, h) : 0;
+      const key = pick(r, ['path', 'linkpath', 'size', 'mtime', 'uid', 'comment']);
+      const value = key === 'size' ? String(pick(r, [0, 1, 512, 3])) : pick(r, PATHS);
+      const pax = entry({ path: 'PaxHeader/x', typeflag: pick(r, ['x', 'x', 'g']), content: paxRecord(key, value) });
+      return Buffer.concat([t.subarray(0, at), pax, t.subarray(at)]);
+    },
+  ],
+  [
+    'insert a GNU long name',
+    (t, r) => {
+      const h = headers(t);
+      const at = h.length ? pick(r, h) : 0;
+      const flag = pick(r, ['L', 'K', 'L']);
+      const long = entry({ path: '././@LongLink', typeflag: flag, content: `${pick(r, PATHS)}${r() < 0.5 ? '\0' : ''}` });
+      return Buffer.concat([t.subarray(0, at), long, t.subarray(at)]);
+    },
+  ],
+  [
+    'duplicate an entry',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const i = Math.floor(r() * h.length);
+      const end =
+        h[i + 1] ??
+        headers(t)
+          .slice(-1)
+          .reduce((_, x) => x, h[i]!) +
+          512 +
+          Math.ceil((parseInt(t.toString('latin1', h[i]! + 124, h[i]! + 136), 8) || 0) / 512) * 512;
+      return Buffer.concat([t.subarray(0, end), t.subarray(h[i]!, end), t.subarray(end)]);
+    },
+  ],
+  [
+    'append an entry',
+    (t, r) => {
+      const h = headers(t);
+      const last = h.length
+        ? h[h.length - 1]! +
+          512 +
+          Math.ceil((parseInt(t.toString('latin1', h[h.length - 1]! + 124, h[h.length - 1]! + 136), 8) || 0) / 512) * 512
+        : 0;
+      const e = entry({
+        path: pick(r, PATHS),
+        content: 'appended',
+        ...(r() < 0.3 ? { type: pick(r, ['dir', 'symlink', 'hardlink'] as const), linkname: 'package/index.js' } : {}),
+      });
+      return Buffer.concat([t.subarray(0, last), e, t.subarray(last)]);
+    },
+  ],
+  [
+    'insert a zero block',
+    (t, r) => {
+      const h = headers(t);
+      if (!h.length) return t;
+      const at = pick(r, h);
+      return Buffer.concat([t.subarray(0, at), Buffer.alloc(512 * (r() < 0.5 ? 1 : 2)), t.subarray(at)]);
+    },
+  ],
   ['truncate', (t, r) => t.subarray(0, Math.floor(r() * t.length))],
   ['drop the end marker', (t) => t.subarray(0, Math.max(0, t.length - 1024))],
-  ['hide entries in a directory body', (t, r) => { const inner = entry({ path: 'package/hidden.js', content: 'hidden' }); const dir = entry({ path: pick(r, ['package/d/', 'package/d']), typeflag: pick(r, ['5', '0']), content: inner }); return Buffer.concat([dir, t]); }],
+  [
+    'hide entries in a directory body',
+    (t, r) => {
+      const inner = entry({ path: 'package/hidden.js', content: 'hidden' });
+      const dir = entry({ path: pick(r, ['package/d/', 'package/d']), typeflag: pick(r, ['5', '0']), content: inner });
+      return Buffer.concat([dir, t]);
+    },
+  ],
 ];
 
 function raw(tarball: Buffer): Buffer {
@@ -151,7 +353,9 @@ function cordon(bytes: Buffer): Map<string, Buffer> | 'refused' {
 }
 
 function describe(m: Map<string, Buffer> | 'refused' | 'error'): string {
-  return typeof m === 'string' ? m : JSON.stringify([...m].map(([p, b]) => [p, b.length > 40 ? `${b.length} bytes` : b.toString('latin1')]).sort());
+  return typeof m === 'string'
+    ? m
+    : JSON.stringify([...m].map(([p, b]) => [p, b.length > 40 ? `${b.length} bytes` : b.toString('latin1')]).sort());
 }
 
 function agree(bytes: Buffer, what: string): 'accepted' | 'refused' | 'npm-failed' {

@@ -47,7 +47,9 @@ export function npmExtract(bytes: Buffer): OracleResult {
         return false;
       },
     } as any);
-    unpack.on('error', () => { failed = true; });
+    unpack.on('error', () => {
+      failed = true;
+    });
     try {
       unpack.end(bytes);
     } catch {

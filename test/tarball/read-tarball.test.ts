@@ -25,7 +25,10 @@ test('reads files under package/ with their paths relative to the package root',
 
 test('accepts an uncompressed tar and a root folder not named package', () => {
   const { files } = readTarball(tarBytes([{ path: 'node-foo/index.js', content: 'y' }]));
-  assert.deepEqual(files.map((f) => f.path), ['index.js']);
+  assert.deepEqual(
+    files.map((f) => f.path),
+    ['index.js'],
+  );
 });
 
 test('joins the ustar prefix, GNU long names and pax paths', () => {
@@ -42,7 +45,10 @@ test('joins the ustar prefix, GNU long names and pax paths', () => {
     { path: 'package/after.js', content: '4' },
   ]);
   const paths = readTarball(tar).files.map((f) => f.path);
-  assert.deepEqual(paths, [deep, gnu, pax, 'package/after.js'].map((p) => p.slice('package/'.length)));
+  assert.deepEqual(
+    paths,
+    [deep, gnu, pax, 'package/after.js'].map((p) => p.slice('package/'.length)),
+  );
 });
 
 test('reports links, traversal, absolute and special entries as anomalies; only files npm writes are files', () => {
@@ -59,7 +65,10 @@ test('reports links, traversal, absolute and special entries as anomalies; only 
   // npm strips the first segment (here the empty one before "/") and writes the rest under the package
   assert.deepEqual(files.map((f) => f.path).sort(), ['etc/cron.d/evil', 'index.js']);
   assert.equal(text(files.find((f) => f.path === 'index.js')!.bytes), 'shadow');
-  assert.deepEqual(anomalies.map((a) => a.kind), ['symlink', 'hardlink', 'path-traversal', 'absolute-path', 'special-file', 'duplicate-path']);
+  assert.deepEqual(
+    anomalies.map((a) => a.kind),
+    ['symlink', 'hardlink', 'path-traversal', 'absolute-path', 'special-file', 'duplicate-path'],
+  );
   assert.equal(anomalies[0]!.target, '/etc/passwd');
 });
 
@@ -77,10 +86,25 @@ const hostile: Array<{ name: string; bytes: Buffer; limits?: TarballLimits; code
   { name: 'tar cut inside an entry', bytes: tarOnly.subarray(0, 600), code: 'TARBALL_TRUNCATED' },
   { name: 'bad header checksum', bytes: badChecksum, code: 'TARBALL_CORRUPT' },
   { name: 'random bytes', bytes: Buffer.from('not a tarball at all'.repeat(40)), code: 'TARBALL_CORRUPT' },
-  { name: 'gzip bomb', bytes: gzipSync(tarBytes([{ path: 'package/zero', content: Buffer.alloc(5_000_000) }])), limits: small, code: 'TARBALL_TOO_LARGE' },
+  {
+    name: 'gzip bomb',
+    bytes: gzipSync(tarBytes([{ path: 'package/zero', content: Buffer.alloc(5_000_000) }])),
+    limits: small,
+    code: 'TARBALL_TOO_LARGE',
+  },
   { name: 'one file too large', bytes: packTarball({ big: Buffer.alloc(5_000) }), limits: small, code: 'TARBALL_FILE_TOO_LARGE' },
-  { name: 'sum of files too large', bytes: packTarball({ a: Buffer.alloc(3_900), b: Buffer.alloc(3_900), c: Buffer.alloc(3_900) }), limits: small, code: 'TARBALL_TOO_LARGE' },
-  { name: 'too many entries', bytes: packTarball(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, '']))), limits: small, code: 'TARBALL_TOO_MANY_FILES' },
+  {
+    name: 'sum of files too large',
+    bytes: packTarball({ a: Buffer.alloc(3_900), b: Buffer.alloc(3_900), c: Buffer.alloc(3_900) }),
+    limits: small,
+    code: 'TARBALL_TOO_LARGE',
+  },
+  {
+    name: 'too many entries',
+    bytes: packTarball(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, '']))),
+    limits: small,
+    code: 'TARBALL_TOO_MANY_FILES',
+  },
   { name: 'nested too deep', bytes: packTarball({ 'a/b/c/d/e/f.js': '' }), limits: small, code: 'TARBALL_TOO_DEEP' },
 ];
 
@@ -88,7 +112,10 @@ const hostile: Array<{ name: string; bytes: Buffer; limits?: TarballLimits; code
 const entriesOnly = (entries: Parameters<typeof tarBytes>[0]): Buffer => tarBytes(entries).subarray(0, -1024);
 const END = Buffer.alloc(1024);
 const benign = entriesOnly([{ path: 'package/package.json', content: '{"name":"a"}' }]);
-const evil = entriesOnly([{ path: 'package/package.json', content: '{"name":"a","scripts":{"postinstall":"node evil.js"}}' }, { path: 'package/evil.js', content: 'require("child_process")' }]);
+const evil = entriesOnly([
+  { path: 'package/package.json', content: '{"name":"a","scripts":{"postinstall":"node evil.js"}}' },
+  { path: 'package/evil.js', content: 'require("child_process")' },
+]);
 
 /** Rewrites the checksum of the header at `at` (signed sums are what some old tools wrote). */
 function rechecksum(tar: Buffer, at: number, signed = false): Buffer {
@@ -105,9 +132,17 @@ function rechecksum(tar: Buffer, at: number, signed = false): Buffer {
 const highBytes = Buffer.from(tarBytes([{ path: 'package/\u00ff\u00ff.bin', content: 'x' }]));
 // Where tar readers disagree, npm could install files the analysis never saw: such archives are refused.
 hostile.push(
-  { name: 'a lone zero block followed by more entries', bytes: Buffer.concat([benign, Buffer.alloc(512), evil, END]), code: 'TARBALL_CORRUPT' },
+  {
+    name: 'a lone zero block followed by more entries',
+    bytes: Buffer.concat([benign, Buffer.alloc(512), evil, END]),
+    code: 'TARBALL_CORRUPT',
+  },
   { name: 'a header only a signed checksum accepts', bytes: rechecksum(highBytes, 0, true), code: 'TARBALL_CORRUPT' },
-  { name: 'a global pax header that sets a path', bytes: Buffer.concat([entriesOnly([{ path: 'g', typeflag: 'g', content: paxRecord('path', 'package/README.md') }]), evil, END]), code: 'TARBALL_CORRUPT' },
+  {
+    name: 'a global pax header that sets a path',
+    bytes: Buffer.concat([entriesOnly([{ path: 'g', typeflag: 'g', content: paxRecord('path', 'package/README.md') }]), evil, END]),
+    code: 'TARBALL_CORRUPT',
+  },
   {
     name: 'a pax path and a different GNU long name for one entry',
     bytes: tarBytes([
@@ -124,13 +159,23 @@ test('the prefix field counts only in POSIX ustar headers, as in npm', () => {
   const tar = Buffer.from(tarBytes([{ path: 'package/x.js', content: '1' }]));
   tar.write('ustar  \0', 257, 8, 'latin1'); // GNU magic: bytes 345.. are not a prefix there
   tar.write('elsewhere', 345, 155, 'utf8');
-  assert.deepEqual(readTarball(rechecksum(tar, 0)).files.map((f) => f.path), ['x.js']);
-  assert.deepEqual(readTarball(rechecksum(highBytes, 0)).files.map((f) => f.path), ['\u00ff\u00ff.bin'], 'the unsigned checksum of the same header is accepted');
+  assert.deepEqual(
+    readTarball(rechecksum(tar, 0)).files.map((f) => f.path),
+    ['x.js'],
+  );
+  assert.deepEqual(
+    readTarball(rechecksum(highBytes, 0)).files.map((f) => f.path),
+    ['\u00ff\u00ff.bin'],
+    'the unsigned checksum of the same header is accepted',
+  );
 });
 
 for (const c of hostile) {
   test(`refuses ${c.name} with ${c.code}`, () => {
-    assert.throws(() => readTarball(c.bytes, c.limits), (err: unknown) => err instanceof TarballError && err.code === c.code);
+    assert.throws(
+      () => readTarball(c.bytes, c.limits),
+      (err: unknown) => err instanceof TarballError && err.code === c.code,
+    );
   });
 }
 
@@ -152,26 +197,50 @@ test('keeps memory bounded on a 100 MB unpacked tarball', () => {
 test('reads what npm reads where tar readers differ: directory bodies, .gitignore, pax paths under a prefix', () => {
   const inner = tarBytes([{ path: 'package/hidden.js', content: 'hidden' }]).subarray(0, -1024);
   // A directory has no data for npm's reader: what follows its header is more entries.
-  const dirBody = Buffer.concat([tarBytes([{ path: 'package/d/', typeflag: '5', content: inner }]).subarray(0, -1024 - inner.length), inner, Buffer.alloc(1024)]);
-  assert.deepEqual(readTarball(dirBody).files.map((f) => f.path), ['hidden.js']);
-  const files = readTarball(tarBytes([
-    { path: 'package/.gitignore', content: 'a' },
-    { path: 'package/sub/.npmignore', content: 'b' },
-    { path: 'package/sub/.gitignore', content: 'c' },
-  ])).files.map((f) => `${f.path}=${text(f.bytes)}`);
+  const dirBody = Buffer.concat([
+    tarBytes([{ path: 'package/d/', typeflag: '5', content: inner }]).subarray(0, -1024 - inner.length),
+    inner,
+    Buffer.alloc(1024),
+  ]);
+  assert.deepEqual(
+    readTarball(dirBody).files.map((f) => f.path),
+    ['hidden.js'],
+  );
+  const files = readTarball(
+    tarBytes([
+      { path: 'package/.gitignore', content: 'a' },
+      { path: 'package/sub/.npmignore', content: 'b' },
+      { path: 'package/sub/.gitignore', content: 'c' },
+    ]),
+  ).files.map((f) => `${f.path}=${text(f.bytes)}`);
   assert.deepEqual(files.sort(), ['.npmignore=a', 'sub/.npmignore=b']);
 });
 
 const refusedShapes: Array<[string, Buffer]> = [
   ['a file that names a link target', tarBytes([{ path: 'package/a.js', content: 'x', linkname: 'b.js' }])],
   ['a link without a target', tarBytes([{ path: 'package/l', typeflag: '2', content: '' }])],
-  ['a path that is a file and a folder', tarBytes([{ path: 'package/a', content: '1' }, { path: 'package/a/b.js', content: '2' }])],
+  [
+    'a path that is a file and a folder',
+    tarBytes([
+      { path: 'package/a', content: '1' },
+      { path: 'package/a/b.js', content: '2' },
+    ]),
+  ],
   ['a drive letter', tarBytes([{ path: 'package/C:/x.js', content: '1' }])],
-  ['an old GNU long name (N)', tarBytes([{ path: 'x', typeflag: 'N', content: 'package/y.js' }, { path: 'package/z.js', content: '1' }])],
+  [
+    'an old GNU long name (N)',
+    tarBytes([
+      { path: 'x', typeflag: 'N', content: 'package/y.js' },
+      { path: 'package/z.js', content: '1' },
+    ]),
+  ],
   ['a pax header naming no entry', tarBytes([{ path: 'x', typeflag: 'x', content: paxRecord('path', 'package/y.js') }])],
 ];
 for (const [name, bytes] of refusedShapes) {
   test(`refuses ${name}, which npm reads in a way that depends on more than the bytes`, () => {
-    assert.throws(() => readTarball(bytes), (err: unknown) => err instanceof TarballError && err.code === 'TARBALL_CORRUPT');
+    assert.throws(
+      () => readTarball(bytes),
+      (err: unknown) => err instanceof TarballError && err.code === 'TARBALL_CORRUPT',
+    );
   });
 }

@@ -14,9 +14,21 @@ export async function startFakeRegistry(routes: Record<string, Buffer | string |
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? '');
     const body = routes[req.url ?? ''];
-    if (body === undefined) { res.statusCode = 404; res.end('{}'); return; }
-    if (typeof body === 'number') { res.statusCode = body; res.end(); return; }
-    if (Buffer.isBuffer(body)) { res.setHeader('content-type', 'application/octet-stream'); res.end(body); return; }
+    if (body === undefined) {
+      res.statusCode = 404;
+      res.end('{}');
+      return;
+    }
+    if (typeof body === 'number') {
+      res.statusCode = body;
+      res.end();
+      return;
+    }
+    if (Buffer.isBuffer(body)) {
+      res.setHeader('content-type', 'application/octet-stream');
+      res.end(body);
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
@@ -25,6 +37,10 @@ export async function startFakeRegistry(routes: Record<string, Buffer | string |
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

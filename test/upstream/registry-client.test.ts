@@ -43,7 +43,10 @@ test('times out on a server that never answers', async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   try {
-    await assert.rejects(fetchTarball(`http://127.0.0.1:${port}/x`, { timeoutMs: 100 }), (err: unknown) => err instanceof UpstreamError && err.code === 'UPSTREAM_TIMEOUT');
+    await assert.rejects(
+      fetchTarball(`http://127.0.0.1:${port}/x`, { timeoutMs: 100 }),
+      (err: unknown) => err instanceof UpstreamError && err.code === 'UPSTREAM_TIMEOUT',
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));

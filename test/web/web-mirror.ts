@@ -57,7 +57,12 @@ export class WebMirror {
     this.port ||= await freePort();
     const file = join(this.dir, 'cordon.yaml');
     writeFileSync(file, stringify({ approvers: approvers.map((a) => ({ name: a.approver.name, key: a.approver.line })), ...extra }));
-    this.m = await startTestMirror({ upstream: this.upstream, dataDir: this.dataDir, clock: this.clock, env: { CORDON_CONFIG: file, CORDON_PORT: String(this.port), CORDON_PUBLIC_URL: this.url } });
+    this.m = await startTestMirror({
+      upstream: this.upstream,
+      dataDir: this.dataDir,
+      clock: this.clock,
+      env: { CORDON_CONFIG: file, CORDON_PORT: String(this.port), CORDON_PUBLIC_URL: this.url },
+    });
     this.running = true;
     return this;
   }

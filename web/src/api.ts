@@ -15,7 +15,13 @@ export class ApiError extends Error {
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(apiPath(path), { method, headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+    res = await fetch(apiPath(path), {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiError('MIRROR_UNREACHABLE', 'The mirror cannot be reached. Check your connection and reload.', 0);
   }
@@ -28,7 +34,12 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
   if (!res.ok) {
     const { code, error } = (json ?? {}) as { code?: unknown; error?: unknown };
     const retry = Number(res.headers.get('retry-after'));
-    throw new ApiError(typeof code === 'string' ? code : 'HTTP_ERROR', typeof error === 'string' ? error : `The mirror answered ${res.status}.`, res.status, Number.isFinite(retry) && retry > 0 ? retry : null);
+    throw new ApiError(
+      typeof code === 'string' ? code : 'HTTP_ERROR',
+      typeof error === 'string' ? error : `The mirror answered ${res.status}.`,
+      res.status,
+      Number.isFinite(retry) && retry > 0 ? retry : null,
+    );
   }
   return json as T;
 }

@@ -15,13 +15,22 @@ const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 /** A state as a word, with a mark and a colour that only repeat it. */
 export function stateBadge(state: string): HTMLElement {
   const s = STATES[state] ?? { label: `Unknown (${state})`, mark: '?' };
-  return h('span', { class: 'badge state', 'data-state': STATES[state] ? state : 'unknown' }, h('span', { 'aria-hidden': 'true' }, `${s.mark} `), s.label);
+  return h(
+    'span',
+    { class: 'badge state', 'data-state': STATES[state] ? state : 'unknown' },
+    h('span', { 'aria-hidden': 'true' }, `${s.mark} `),
+    s.label,
+  );
 }
 
 /** A severity as a word. */
 export function severityBadge(severity: string | null): HTMLElement {
   const known = severity !== null && SEVERITIES.includes(severity);
-  return h('span', { class: 'badge severity', 'data-severity': known ? severity : 'unknown' }, severity === null ? 'none' : known ? severity.toUpperCase() : `UNKNOWN (${severity})`);
+  return h(
+    'span',
+    { class: 'badge severity', 'data-severity': known ? severity : 'unknown' },
+    severity === null ? 'none' : known ? severity.toUpperCase() : `UNKNOWN (${severity})`,
+  );
 }
 
 /** Severities most severe first; an unknown one counts as the worst. */

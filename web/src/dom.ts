@@ -4,7 +4,49 @@
  */
 export type Child = Node | string | number | null | undefined | false | readonly Child[];
 
-const ATTRIBUTES = new Set(['id', 'class', 'type', 'value', 'name', 'for', 'role', 'tabindex', 'title', 'datetime', 'placeholder', 'rows', 'maxlength', 'colspan', 'scope', 'hidden', 'disabled', 'checked', 'selected', 'open', 'autocomplete', 'spellcheck', 'lang', 'dir', 'readonly', 'required', 'aria-live', 'aria-label', 'aria-describedby', 'aria-labelledby', 'aria-current', 'aria-pressed', 'aria-busy', 'aria-controls', 'aria-expanded', 'aria-hidden', 'data-label', 'data-state', 'data-severity', 'data-t', 'data-tab']);
+const ATTRIBUTES = new Set([
+  'id',
+  'class',
+  'type',
+  'value',
+  'name',
+  'for',
+  'role',
+  'tabindex',
+  'title',
+  'datetime',
+  'placeholder',
+  'rows',
+  'maxlength',
+  'colspan',
+  'scope',
+  'hidden',
+  'disabled',
+  'checked',
+  'selected',
+  'open',
+  'autocomplete',
+  'spellcheck',
+  'lang',
+  'dir',
+  'readonly',
+  'required',
+  'aria-live',
+  'aria-label',
+  'aria-describedby',
+  'aria-labelledby',
+  'aria-current',
+  'aria-pressed',
+  'aria-busy',
+  'aria-controls',
+  'aria-expanded',
+  'aria-hidden',
+  'data-label',
+  'data-state',
+  'data-severity',
+  'data-t',
+  'data-tab',
+]);
 
 export type Props = Record<string, string | number | boolean | null | undefined> & { href?: string };
 
@@ -44,5 +86,8 @@ export function replace(el: Element, ...children: Child[]): void {
 
 /** Text with characters that could mislead a reviewer made visible: controls and bidirectional overrides. */
 export function visible(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
 }

@@ -19,7 +19,12 @@ export async function render(): Promise<void> {
   page('enroll', 'Enroll a passkey', h('h1', {}, 'Enroll a passkey'), body, status);
   const mirror = await get<{ passkeys: RelyingParty }>('approvals/mirror').catch(() => null);
   const off = mirror ? passkeysUnavailable(mirror.passkeys) : 'The mirror cannot be reached.';
-  if (off) return void replace(body, notice('warning', off), h('p', {}, 'Sign decisions with your SSH key instead: cordon approve <pkg@version>.'));
+  if (off)
+    return void replace(
+      body,
+      notice('warning', off),
+      h('p', {}, 'Sign decisions with your SSH key instead: cordon approve <pkg@version>.'),
+    );
   let opened: { approver: string; expiresAt: string; options: Parameters<typeof createCredential>[0] };
   try {
     opened = await post('passkeys/registration-options', { token });
@@ -27,10 +32,22 @@ export async function render(): Promise<void> {
     return void replace(body, errorNotice(err));
   }
   const button = h('button', { type: 'button', id: 'register', class: 'primary' }, `Create a passkey for ${visible(opened.approver)}`);
-  replace(body,
-    h('p', {}, 'This link was signed with the SSH key of approver ', h('strong', {}, visible(opened.approver)), `. It works once, until ${formatAbsolute(opened.expiresAt)}.`),
-    h('p', {}, 'The passkey will sign decisions as this approver, with your PIN or biometric each time. It stops working if the approver is removed from the mirror\'s configuration.'),
-    button);
+  replace(
+    body,
+    h(
+      'p',
+      {},
+      'This link was signed with the SSH key of approver ',
+      h('strong', {}, visible(opened.approver)),
+      `. It works once, until ${formatAbsolute(opened.expiresAt)}.`,
+    ),
+    h(
+      'p',
+      {},
+      "The passkey will sign decisions as this approver, with your PIN or biometric each time. It stops working if the approver is removed from the mirror's configuration.",
+    ),
+    button,
+  );
   button.focus();
   button.addEventListener('click', () => {
     button.setAttribute('disabled', '');
@@ -40,7 +57,14 @@ export async function render(): Promise<void> {
       .then(
         (r) => {
           localStorage.setItem('cordon.approver', r.approver);
-          replace(body, notice('ok', `a passkey is enrolled for ${visible(r.approver)} (credential ${r.credentialId.slice(0, 16)}…). The binding is in the audit log.`), h('p', {}, h('a', { href: queuePath() }, 'Go to the waiting versions')));
+          replace(
+            body,
+            notice(
+              'ok',
+              `a passkey is enrolled for ${visible(r.approver)} (credential ${r.credentialId.slice(0, 16)}…). The binding is in the audit log.`,
+            ),
+            h('p', {}, h('a', { href: queuePath() }, 'Go to the waiting versions')),
+          );
           replace(status);
         },
         (err) => {

@@ -11,7 +11,17 @@ export function page(current: string, title: string, ...children: Child[]): HTML
   const nav = document.getElementById('nav');
   if (nav) {
     const link = (key: string, href: string, text: string) => h('a', { href, 'aria-current': key === current ? 'page' : undefined }, text);
-    replace(nav, h('ul', {}, h('li', {}, link('queue', queuePath(), 'Waiting')), h('li', {}, link('decided', `${queuePath()}?view=decided`, 'Recently decided')), h('li', {}, link('blocked', `${queuePath()}?view=blocked`, 'Blocked')), h('li', {}, link('audit', auditPath(), 'Audit log'))));
+    replace(
+      nav,
+      h(
+        'ul',
+        {},
+        h('li', {}, link('queue', queuePath(), 'Waiting')),
+        h('li', {}, link('decided', `${queuePath()}?view=decided`, 'Recently decided')),
+        h('li', {}, link('blocked', `${queuePath()}?view=blocked`, 'Blocked')),
+        h('li', {}, link('audit', auditPath(), 'Audit log')),
+      ),
+    );
   }
   const m = main();
   replace(m, ...children);

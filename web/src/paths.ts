@@ -3,7 +3,11 @@
 /** The mirror's base path ("/" or "/prefix/"), from the page the server sent. */
 export const BASE = document.documentElement.dataset.base ?? '/';
 
-const encodeName = (name: string): string => name.split('/').map((part) => encodeURIComponent(part).replace(/^%40/, '@')).join('/');
+const encodeName = (name: string): string =>
+  name
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/^%40/, '@'))
+    .join('/');
 
 export const queuePath = (): string => `${BASE}-/cordon/`;
 export const packagePath = (name: string): string => `${BASE}-/cordon/packages/${encodeName(name)}`;

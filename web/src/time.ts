@@ -3,7 +3,15 @@ import { h } from './dom.js';
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [['year', 365 * 864e5], ['month', 30 * 864e5], ['week', 7 * 864e5], ['day', 864e5], ['hour', 36e5], ['minute', 6e4], ['second', 1e3]];
+const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['year', 365 * 864e5],
+  ['month', 30 * 864e5],
+  ['week', 7 * 864e5],
+  ['day', 864e5],
+  ['hour', 36e5],
+  ['minute', 6e4],
+  ['second', 1e3],
+];
 
 /** "in 2 days", "3 hours ago", relative to `now` (the mirror's clock). */
 export function fromNow(at: number, now: number): string {
@@ -27,7 +35,12 @@ export function duration(ms: number): string {
 export function timeEl(iso: string | null, now: number, options: { absolute?: boolean } = {}): HTMLElement | string {
   if (!iso) return '—';
   const at = Date.parse(iso);
-  return h('time', { datetime: iso, title: absolute.format(at) }, fromNow(at, now), options.absolute === false ? null : h('span', { class: 'abs' }, ` (${absolute.format(at)})`));
+  return h(
+    'time',
+    { datetime: iso, title: absolute.format(at) },
+    fromNow(at, now),
+    options.absolute === false ? null : h('span', { class: 'abs' }, ` (${absolute.format(at)})`),
+  );
 }
 
 export const formatAbsolute = (iso: string): string => absolute.format(Date.parse(iso));

@@ -50,7 +50,7 @@ export class Folder {
   bind(node: N): void {
     if (node.type === 'VariableDeclarator' && node.id?.type === 'Identifier') {
       const name = node.id.name as string;
-      this.bindings.set(name, this.bindings.has(name) ? null : (node.init as N | null) ?? null);
+      this.bindings.set(name, this.bindings.has(name) ? null : ((node.init as N | null) ?? null));
     } else if (node.type === 'AssignmentExpression' && node.left?.type === 'Identifier') {
       this.bindings.set(node.left.name as string, null);
     } else if (node.type === 'UpdateExpression' && node.argument?.type === 'Identifier') {
@@ -165,7 +165,12 @@ export class Folder {
       const codes = this.charCodes(args, depth);
       return codes ? { value: String.fromCharCode(...codes), decoded: true } : null;
     }
-    if (method === 'apply' && object.type === 'MemberExpression' && memberName(object, this) === 'fromCharCode' && args[1]?.type === 'ArrayExpression') {
+    if (
+      method === 'apply' &&
+      object.type === 'MemberExpression' &&
+      memberName(object, this) === 'fromCharCode' &&
+      args[1]?.type === 'ArrayExpression'
+    ) {
       const codes = this.charCodes(args[1].elements as N[], depth);
       return codes ? { value: String.fromCharCode(...codes), decoded: true } : null;
     }

@@ -8,15 +8,47 @@ interface ModuleClass {
 }
 
 const NETWORK: ModuleClass = { category: 'network', rule: 'network/new-module', severity: 'medium', what: 'a network module' };
-const PROCESS: ModuleClass = { category: 'process', rule: 'process/new-child-process', severity: 'medium', what: 'a module that starts processes' };
-const VM: ModuleClass = { category: 'dynamic-code', rule: 'dynamic-code/vm-module', severity: 'low', what: 'the vm module (runs code from strings)' };
+const PROCESS: ModuleClass = {
+  category: 'process',
+  rule: 'process/new-child-process',
+  severity: 'medium',
+  what: 'a module that starts processes',
+};
+const VM: ModuleClass = {
+  category: 'dynamic-code',
+  rule: 'dynamic-code/vm-module',
+  severity: 'low',
+  what: 'the vm module (runs code from strings)',
+};
 
 const TABLE: Record<string, ModuleClass> = {
-  http: NETWORK, https: NETWORK, net: NETWORK, tls: NETWORK, dgram: NETWORK, dns: NETWORK, http2: NETWORK,
-  undici: NETWORK, axios: NETWORK, 'node-fetch': NETWORK, got: NETWORK, request: NETWORK, superagent: NETWORK,
-  ws: NETWORK, 'socket.io-client': NETWORK, 'cross-fetch': NETWORK, 'isomorphic-fetch': NETWORK, needle: NETWORK,
-  phin: NETWORK, ky: NETWORK, 'make-fetch-happen': NETWORK, 'minipass-fetch': NETWORK,
-  child_process: PROCESS, execa: PROCESS, 'cross-spawn': PROCESS, shelljs: PROCESS, 'node-pty': PROCESS,
+  http: NETWORK,
+  https: NETWORK,
+  net: NETWORK,
+  tls: NETWORK,
+  dgram: NETWORK,
+  dns: NETWORK,
+  http2: NETWORK,
+  undici: NETWORK,
+  axios: NETWORK,
+  'node-fetch': NETWORK,
+  got: NETWORK,
+  request: NETWORK,
+  superagent: NETWORK,
+  ws: NETWORK,
+  'socket.io-client': NETWORK,
+  'cross-fetch': NETWORK,
+  'isomorphic-fetch': NETWORK,
+  needle: NETWORK,
+  phin: NETWORK,
+  ky: NETWORK,
+  'make-fetch-happen': NETWORK,
+  'minipass-fetch': NETWORK,
+  child_process: PROCESS,
+  execa: PROCESS,
+  'cross-spawn': PROCESS,
+  shelljs: PROCESS,
+  'node-pty': PROCESS,
   vm: VM,
 };
 

@@ -33,7 +33,13 @@ function propName(member: N): string | undefined {
 }
 
 function isProcessEnv(node: N | undefined): boolean {
-  return !!node && node.type === 'MemberExpression' && node.object?.type === 'Identifier' && node.object.name === 'process' && propName(node) === 'env';
+  return (
+    !!node &&
+    node.type === 'MemberExpression' &&
+    node.object?.type === 'Identifier' &&
+    node.object.name === 'process' &&
+    propName(node) === 'env'
+  );
 }
 
 // Calls that load a module: require(x), module.require(x), Module._load(x), createRequire(…)(x), import(x).
@@ -51,7 +57,10 @@ function isLoaderCall(callee: N, folder: Folder): boolean {
   // createRequire(import.meta.url)(x)
   if (callee.type === 'CallExpression') {
     const inner = callee.callee as N;
-    return (inner.type === 'Identifier' && inner.name === 'createRequire') || ((inner.type === 'MemberExpression') && LOADERS.has(memberName(inner, folder) ?? ''));
+    return (
+      (inner.type === 'Identifier' && inner.name === 'createRequire') ||
+      (inner.type === 'MemberExpression' && LOADERS.has(memberName(inner, folder) ?? ''))
+    );
   }
   return false;
 }
@@ -65,7 +74,11 @@ function moduleSpec(node: N | undefined, folder: Folder): Folded | null {
     const rest = folder.string(node.right);
     return rest ? { value: `.${rest.value.startsWith('/') ? '' : '/'}${rest.value}`, decoded: rest.decoded } : null;
   }
-  if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && ['join', 'resolve'].includes(memberName(node.callee, folder) ?? '')) {
+  if (
+    node.type === 'CallExpression' &&
+    node.callee?.type === 'MemberExpression' &&
+    ['join', 'resolve'].includes(memberName(node.callee, folder) ?? '')
+  ) {
     const args = node.arguments as N[];
     if (args[0]?.type === 'Identifier' && args[0].name === '__dirname' && args.length > 1) {
       const parts = args.slice(1).map((a) => folder.string(a));
@@ -84,7 +97,7 @@ function isDecoder(node: AstNode): boolean {
   const m = propName(c);
   if (m === 'fromCharCode') return true;
   if (m === 'from' && c.object?.type === 'Identifier' && c.object.name === 'Buffer') {
-      const enc = stringLiteral(n.arguments[1] as N | undefined);
+    const enc = stringLiteral(n.arguments[1] as N | undefined);
     return enc === 'base64' || enc === 'hex';
   }
   return false;
@@ -111,13 +124,35 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
   const moduleRef = (spec: string, at: N) => {
     if (spec.startsWith('./') || spec.startsWith('../')) sink.relativeImports.push(spec);
     const cls = classifyModule(spec);
-    if (cls) sink.add({ key: `module:${cls.name}`, category: cls.category, rule: cls.rule, severity: cls.severity, message: `uses ${cls.what}: "${cls.name}"`, ...pos(at) });
+    if (cls)
+      sink.add({
+        key: `module:${cls.name}`,
+        category: cls.category,
+        rule: cls.rule,
+        severity: cls.severity,
+        message: `uses ${cls.what}: "${cls.name}"`,
+        ...pos(at),
+      });
   };
   const execute = (kind: string, at: N, args: N[]) => {
     if (args.some((a) => some(a, isDecoder))) {
-      sink.add({ key: `decode-exec:${kind}`, category: 'dynamic-code', rule: 'dynamic-code/decode-then-execute', severity: 'critical', message: `decodes a string and runs it with ${kind}`, ...pos(at) });
+      sink.add({
+        key: `decode-exec:${kind}`,
+        category: 'dynamic-code',
+        rule: 'dynamic-code/decode-then-execute',
+        severity: 'critical',
+        message: `decodes a string and runs it with ${kind}`,
+        ...pos(at),
+      });
     } else if (args.length > 0 && !args.every((a) => folder.string(a)?.decoded === false)) {
-      sink.add({ key: `exec:${kind}`, category: 'dynamic-code', rule: 'dynamic-code/eval-computed', severity: 'high', message: `runs a computed string as code with ${kind}`, ...pos(at) });
+      sink.add({
+        key: `exec:${kind}`,
+        category: 'dynamic-code',
+        rule: 'dynamic-code/eval-computed',
+        severity: 'high',
+        message: `runs a computed string as code with ${kind}`,
+        ...pos(at),
+      });
     }
   };
 
@@ -147,14 +182,28 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
         return;
       case 'ForInStatement':
         if (isProcessEnv(node.right)) {
-          sink.add({ key: 'env-enumeration', category: 'credentials', rule: 'credentials/env-enumeration', severity: 'high', message: 'iterates over every environment variable, where CI secrets live', ...pos(node) });
+          sink.add({
+            key: 'env-enumeration',
+            category: 'credentials',
+            rule: 'credentials/env-enumeration',
+            severity: 'high',
+            message: 'iterates over every environment variable, where CI secrets live',
+            ...pos(node),
+          });
         }
         return;
       case 'MemberExpression': {
         if (isProcessEnv(node.object)) {
           const name = propName(node);
           if (name && isTokenName(name)) {
-            sink.add({ key: `token:${name}`, category: 'credentials', rule: 'credentials/token-name', severity: 'high', message: `reads the secret ${name} from the environment`, ...pos(node) });
+            sink.add({
+              key: `token:${name}`,
+              category: 'credentials',
+              rule: 'credentials/token-name',
+              severity: 'high',
+              message: `reads the secret ${name} from the environment`,
+              ...pos(node),
+            });
           }
         }
         return;
@@ -169,7 +218,8 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
         classifyString(node.value, { ...pos(node), decoded: false }, sink);
         return;
       case 'Literal':
-        if (typeof node.value === 'string' && !(parent?.type === 'ExpressionStatement' && parent.directive !== undefined)) classifyString(node.value, { ...pos(node), decoded: false }, sink);
+        if (typeof node.value === 'string' && !(parent?.type === 'ExpressionStatement' && parent.directive !== undefined))
+          classifyString(node.value, { ...pos(node), decoded: false }, sink);
         return;
       case 'TemplateLiteral':
         if (node.expressions.length > 0) joins.push(node);
@@ -202,15 +252,36 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
     } else if (callee.type === 'Identifier' && (callee.name === 'eval' || callee.name === 'Function')) {
       execute(callee.name === 'eval' ? 'eval' : 'new Function', node, callee.name === 'Function' ? args.slice(-1) : args);
     } else if (callee.type === 'Identifier' && NETWORK_GLOBALS.has(callee.name)) {
-      sink.add({ key: `global:${callee.name}`, category: 'network', rule: 'network/new-global', severity: 'medium', message: `makes network requests with ${callee.name}`, ...pos(node) });
+      sink.add({
+        key: `global:${callee.name}`,
+        category: 'network',
+        rule: 'network/new-global',
+        severity: 'medium',
+        message: `makes network requests with ${callee.name}`,
+        ...pos(node),
+      });
     } else if (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') {
       const method = memberName(callee, folder);
       if (method && VM_CALLS.has(method)) execute(`vm.${method}`, node, args.slice(0, 1));
       else if (method === 'Script' && node.type === 'NewExpression') execute('vm.Script', node, args.slice(0, 1));
       else if ((method === 'binding' || method === '_linkedBinding') && PROCESS_BINDINGS.has(folder.string(args[0])?.value ?? '')) {
-        sink.add({ key: 'module:child_process', category: 'process', rule: 'process/new-child-process', severity: 'medium', message: `starts processes through the internal binding "${folder.string(args[0])!.value}"`, ...pos(node) });
+        sink.add({
+          key: 'module:child_process',
+          category: 'process',
+          rule: 'process/new-child-process',
+          severity: 'medium',
+          message: `starts processes through the internal binding "${folder.string(args[0])!.value}"`,
+          ...pos(node),
+        });
       } else if (method && ENUMERATORS.has(method) && args.some((a) => isProcessEnv(a) || (method === 'stringify' && some(a, wrapsEnv)))) {
-        sink.add({ key: 'env-enumeration', category: 'credentials', rule: 'credentials/env-enumeration', severity: 'high', message: `collects the whole environment (${method}(process.env)), where CI secrets live`, ...pos(node) });
+        sink.add({
+          key: 'env-enumeration',
+          category: 'credentials',
+          rule: 'credentials/env-enumeration',
+          severity: 'high',
+          message: `collects the whole environment (${method}(process.env)), where CI secrets live`,
+          ...pos(node),
+        });
       }
     }
     if (!folded.has(node) && node.type === 'CallExpression') {
@@ -221,7 +292,14 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
   }
   if (hexIds.size >= 5) {
     for (const [name, at] of hexIds) {
-      sink.add({ key: 'hex-identifiers', category: 'obfuscation', rule: 'obfuscation/hex-identifiers', severity: 'high', message: `uses ${hexIds.size} _0x-style mangled identifiers (e.g. ${name}), the signature of javascript-obfuscator`, ...at });
+      sink.add({
+        key: 'hex-identifiers',
+        category: 'obfuscation',
+        rule: 'obfuscation/hex-identifiers',
+        severity: 'high',
+        message: `uses ${hexIds.size} _0x-style mangled identifiers (e.g. ${name}), the signature of javascript-obfuscator`,
+        ...at,
+      });
     }
   }
 }
@@ -229,7 +307,10 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
 /** `{ env: process.env }` or `{ ...process.env }`: the whole environment as a value. */
 function wrapsEnv(node: AstNode): boolean {
   const n = node as N;
-  return ((n.type === 'ObjectProperty' || n.type === 'Property') && isProcessEnv(n.value)) || (n.type === 'SpreadElement' && isProcessEnv(n.argument));
+  return (
+    ((n.type === 'ObjectProperty' || n.type === 'Property') && isProcessEnv(n.value)) ||
+    (n.type === 'SpreadElement' && isProcessEnv(n.argument))
+  );
 }
 
 function markFolded(node: N, folded: WeakSet<object>): void {

@@ -49,7 +49,10 @@ export function useParser(choice: ParserChoice): void {
 function tryOxc(text: string, kind: 'js' | 'ts', path: string): AstNode | null {
   const lang = kind === 'ts' ? (path.endsWith('x') ? 'tsx' : 'ts') : 'jsx';
   try {
-    const result = parseSync(kind === 'ts' ? 'file.ts' : 'file.js', text, { lang, sourceType: path.endsWith('.mjs') || path.endsWith('.mts') ? 'module' : 'unambiguous' });
+    const result = parseSync(kind === 'ts' ? 'file.ts' : 'file.js', text, {
+      lang,
+      sourceType: path.endsWith('.mjs') || path.endsWith('.mts') ? 'module' : 'unambiguous',
+    });
     return result.errors.length === 0 ? (result.program as unknown as AstNode) : null;
   } catch {
     return null;
@@ -71,9 +74,10 @@ export function scanCode(text: string, kind: FileKind, path = ''): FileScan {
     }
   }
   const sourceType = path.endsWith('.mjs') || path.endsWith('.mts') ? 'module' : 'unambiguous';
-  const attempts: ParserPlugin[][] = kind === 'ts'
-    ? [['typescript', ...(path.endsWith('x') ? ['jsx' as const] : [])], ['typescript']]
-    : [['jsx'], [], ['flow', 'jsx'], ['typescript']];
+  const attempts: ParserPlugin[][] =
+    kind === 'ts'
+      ? [['typescript', ...(path.endsWith('x') ? ['jsx' as const] : [])], ['typescript']]
+      : [['jsx'], [], ['flow', 'jsx'], ['typescript']];
   for (const plugins of attempts) {
     const program = tryParse(text, plugins, sourceType);
     if (program) {

@@ -34,19 +34,49 @@ export function scanText(text: string, sink: SignalSink, opts: { readonly shell?
     const spec = m[1] ?? m[2]!;
     if (spec.startsWith('./') || spec.startsWith('../')) sink.relativeImports.push(spec);
     const cls = classifyModule(spec);
-    if (cls) sink.add({ key: `module:${cls.name}`, category: cls.category, rule: cls.rule, severity: cls.severity, message: `uses ${cls.what}: "${cls.name}"`, ...at(m.index!) });
+    if (cls)
+      sink.add({
+        key: `module:${cls.name}`,
+        category: cls.category,
+        rule: cls.rule,
+        severity: cls.severity,
+        message: `uses ${cls.what}: "${cls.name}"`,
+        ...at(m.index!),
+      });
   }
   for (const m of text.matchAll(ENV_RE)) {
     const name = m[1] ?? m[2]!;
-    if (isTokenName(name)) sink.add({ key: `token:${name}`, category: 'credentials', rule: 'credentials/token-name', severity: 'high', message: `reads the secret ${name} from the environment`, ...at(m.index!) });
+    if (isTokenName(name))
+      sink.add({
+        key: `token:${name}`,
+        category: 'credentials',
+        rule: 'credentials/token-name',
+        severity: 'high',
+        message: `reads the secret ${name} from the environment`,
+        ...at(m.index!),
+      });
   }
   for (const m of text.matchAll(EVAL_RE)) {
-    sink.add({ key: 'exec:eval', category: 'dynamic-code', rule: 'dynamic-code/eval-computed', severity: 'high', message: 'runs a string as code (eval / new Function) in code the parser could not read', ...at(m.index!) });
+    sink.add({
+      key: 'exec:eval',
+      category: 'dynamic-code',
+      rule: 'dynamic-code/eval-computed',
+      severity: 'high',
+      message: 'runs a string as code (eval / new Function) in code the parser could not read',
+      ...at(m.index!),
+    });
   }
   const hex = new Set<string>();
   for (const m of text.matchAll(HEX_ID_RE)) {
     if (hex.size >= 5) {
-      sink.add({ key: 'hex-identifiers', category: 'obfuscation', rule: 'obfuscation/hex-identifiers', severity: 'high', message: 'uses _0x-style mangled identifiers, the signature of javascript-obfuscator', ...at(m.index!) });
+      sink.add({
+        key: 'hex-identifiers',
+        category: 'obfuscation',
+        rule: 'obfuscation/hex-identifiers',
+        severity: 'high',
+        message: 'uses _0x-style mangled identifiers, the signature of javascript-obfuscator',
+        ...at(m.index!),
+      });
       break;
     }
     hex.add(m[0]);

@@ -49,7 +49,15 @@ export class SignalSink {
     if (this.signals.length >= TOTAL) {
       if (!this.truncated) {
         this.truncated = true;
-        this.signals.push({ key: 'scan-truncated', category: 'obfuscation', rule: 'obfuscation/too-many-signals', severity: 'high', line: signal.line, column: signal.column, message: `has more than ${TOTAL} capability sites; not all of them were examined` });
+        this.signals.push({
+          key: 'scan-truncated',
+          category: 'obfuscation',
+          rule: 'obfuscation/too-many-signals',
+          severity: 'high',
+          line: signal.line,
+          column: signal.column,
+          message: `has more than ${TOTAL} capability sites; not all of them were examined`,
+        });
       }
       return;
     }

@@ -3,16 +3,60 @@ import type { SignalSink } from './signal';
 
 /** Hosts where stolen data is commonly dropped or from which payloads are fetched. */
 const EXFIL_HOSTS = [
-  'pastebin.com', 'paste.ee', 'hastebin.com', 'ghostbin', 'webhook.site', 'requestbin', 'pipedream.net', 'hookbin.com',
-  'discord.com/api/webhooks', 'discordapp.com/api/webhooks', 'hooks.slack.com', 'api.telegram.org', 'transfer.sh',
-  'file.io', 'anonfiles', 'ngrok.io', 'ngrok-free.app', 'trycloudflare.com', 'interact.sh', 'oast.', 'burpcollaborator',
-  'canarytokens', 'beeceptor.com', 'serveo.net', 'localtunnel.me', 'loca.lt', 'workers.dev', 'temp.sh', 'gofile.io',
+  'pastebin.com',
+  'paste.ee',
+  'hastebin.com',
+  'ghostbin',
+  'webhook.site',
+  'requestbin',
+  'pipedream.net',
+  'hookbin.com',
+  'discord.com/api/webhooks',
+  'discordapp.com/api/webhooks',
+  'hooks.slack.com',
+  'api.telegram.org',
+  'transfer.sh',
+  'file.io',
+  'anonfiles',
+  'ngrok.io',
+  'ngrok-free.app',
+  'trycloudflare.com',
+  'interact.sh',
+  'oast.',
+  'burpcollaborator',
+  'canarytokens',
+  'beeceptor.com',
+  'serveo.net',
+  'localtunnel.me',
+  'loca.lt',
+  'workers.dev',
+  'temp.sh',
+  'gofile.io',
 ];
 const TOKEN_NAMES = [
-  'NPM_TOKEN', 'NODE_AUTH_TOKEN', 'NPM_CONFIG__AUTH', 'GITHUB_TOKEN', 'GH_TOKEN', 'GH_PAT', 'ACTIONS_ID_TOKEN_REQUEST_URL',
-  'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN',
-  'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_CLIENT_SECRET', 'CI_JOB_TOKEN', 'GITLAB_TOKEN', 'CIRCLE_TOKEN',
-  'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'SLACK_TOKEN', 'DOCKER_PASSWORD', 'VERCEL_TOKEN', 'NETLIFY_AUTH_TOKEN',
+  'NPM_TOKEN',
+  'NODE_AUTH_TOKEN',
+  'NPM_CONFIG__AUTH',
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'GH_PAT',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SESSION_TOKEN',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'AZURE_CLIENT_SECRET',
+  'CI_JOB_TOKEN',
+  'GITLAB_TOKEN',
+  'CIRCLE_TOKEN',
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'SLACK_TOKEN',
+  'DOCKER_PASSWORD',
+  'VERCEL_TOKEN',
+  'NETLIFY_AUTH_TOKEN',
 ];
 const TOKEN_SET = new Set(TOKEN_NAMES);
 const TOKEN_RE = new RegExp(`\\b(${TOKEN_NAMES.join('|')})\\b`);
@@ -28,7 +72,8 @@ const SENSITIVE_PATHS: Array<[RegExp, string]> = [
   [/\/proc\/(\d+|self|\*|\$\{?\w*\}?)\/(mem|environ|maps)\b/, '/proc/<pid>/mem|environ'],
   [/(^|[/\\~])\.(bash|zsh)_history\b/, 'shell history'],
 ];
-const COMMAND_RE = /^\s*(?:sudo\s+)?(curl|wget|bun|powershell|pwsh|certutil|nc|ncat|bitsadmin|mshta|iex)\b|\b(sh|bash|zsh|cmd(?:\.exe)?)\s+(?:-c|\/c)\b|\bnpm\s+(publish|whoami|token|adduser|login)\b|\|\s*(?:sh|bash)\b|\bchmod\s+\+x\b|\bbun\s+(?:run|x|install)\b|\bInvoke-(?:WebRequest|Expression)\b/i;
+const COMMAND_RE =
+  /^\s*(?:sudo\s+)?(curl|wget|bun|powershell|pwsh|certutil|nc|ncat|bitsadmin|mshta|iex)\b|\b(sh|bash|zsh|cmd(?:\.exe)?)\s+(?:-c|\/c)\b|\bnpm\s+(publish|whoami|token|adduser|login)\b|\|\s*(?:sh|bash)\b|\bchmod\s+\+x\b|\bbun\s+(?:run|x|install)\b|\bInvoke-(?:WebRequest|Expression)\b/i;
 const URL_RE = /\b((?:https?|wss?|ftp):\/\/)([^\s'"`<>()/?#\\]+)([^\s'"`<>\\]*)/gi;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::\d+)?$/;
 
@@ -110,20 +155,40 @@ export function classifyString(s: string, site: StringSite, sink: SignalSink): v
       const full = (host + (m[3] ?? '')).toLowerCase();
       const ip = parseIp(host);
       if (host.startsWith('169.254.169.254') || host === 'metadata.google.internal') {
-        add(`host:${host}`, 'network', 'network/cloud-metadata', 'critical', `reaches the cloud metadata service ${host}, where instance credentials live`);
+        add(
+          `host:${host}`,
+          'network',
+          'network/cloud-metadata',
+          'critical',
+          `reaches the cloud metadata service ${host}, where instance credentials live`,
+        );
       } else if (host.endsWith('.onion')) {
         add(`host:${host}`, 'network', 'network/onion-host', 'high', `contacts a Tor hidden service ${host}`);
       } else if (ip && isPublicIp(ip[0], ip[1])) {
         add(`host:${host}`, 'network', 'network/raw-ip', 'high', `contacts a raw IP address ${host} instead of a hostname`);
       } else {
         const exfil = EXFIL_HOSTS.find((h) => full.includes(h));
-        if (exfil) add(`host:${exfil}`, 'network', 'network/exfil-service', 'high', `contacts ${exfil}, a paste/webhook/file-drop service often used to exfiltrate data`);
+        if (exfil)
+          add(
+            `host:${exfil}`,
+            'network',
+            'network/exfil-service',
+            'high',
+            `contacts ${exfil}, a paste/webhook/file-drop service often used to exfiltrate data`,
+          );
         else if (!ip) add(`host:${host}`, 'network', 'network/new-url-host', 'info', `mentions a URL on the new host ${host}`);
       }
     }
   } else if (/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(s) && s.length < 100) {
     const exfil = EXFIL_HOSTS.find((h) => s.toLowerCase().endsWith(h.replace(/\/.*$/, '')));
-    if (exfil) add(`host:${exfil}`, 'network', 'network/exfil-service', 'high', `contacts ${exfil}, a paste/webhook/file-drop service often used to exfiltrate data`);
+    if (exfil)
+      add(
+        `host:${exfil}`,
+        'network',
+        'network/exfil-service',
+        'high',
+        `contacts ${exfil}, a paste/webhook/file-drop service often used to exfiltrate data`,
+      );
   } else {
     const ip = parseIp(s.trim());
     if (ip && isPublicIp(ip[0], ip[1]) && !/^\d+\.\d+\.\d+$/.test(s)) {
@@ -133,15 +198,28 @@ export function classifyString(s: string, site: StringSite, sink: SignalSink): v
   const cmd = COMMAND_RE.exec(sample);
   if (cmd && sample.length < 2000) {
     const word = (cmd[1] ?? cmd[2] ?? cmd[3] ?? cmd[0]).trim().toLowerCase();
-    add(`cmd:${word}`, 'process', 'process/suspicious-command', 'high', `builds the shell command "${word}" (downloaders, shells and publishing commands are how payloads run)`);
+    add(
+      `cmd:${word}`,
+      'process',
+      'process/suspicious-command',
+      'high',
+      `builds the shell command "${word}" (downloaders, shells and publishing commands are how payloads run)`,
+    );
   }
   for (const [re, label] of SENSITIVE_PATHS) {
-    if (re.test(sample)) add(`path:${label}`, 'credentials', 'credentials/sensitive-path', 'high', `refers to ${label}, where credentials are kept`);
+    if (re.test(sample))
+      add(`path:${label}`, 'credentials', 'credentials/sensitive-path', 'high', `refers to ${label}, where credentials are kept`);
   }
   const token = TOKEN_SET.has(s) ? s : TOKEN_RE.exec(sample)?.[1];
   if (token) add(`token:${token}`, 'credentials', 'credentials/token-name', 'high', `names the secret ${token}`);
   if (s.length >= 1024 && !s.startsWith('data:') && entropy(sample) >= 5.2) {
-    add('entropy-string', 'obfuscation', 'obfuscation/high-entropy-string', 'medium', `holds a ${s.length}-character high-entropy string (packed or encrypted payload?)`);
+    add(
+      'entropy-string',
+      'obfuscation',
+      'obfuscation/high-entropy-string',
+      'medium',
+      `holds a ${s.length}-character high-entropy string (packed or encrypted payload?)`,
+    );
   }
   if (!decoded) {
     const text = tryDecodeLiteral(s.trim());
@@ -155,8 +233,14 @@ export function classifyDecoded(text: string, site: StringSite, sink: SignalSink
   classifyString(text, { ...site, decoded: true }, sink);
   if (sink.signals.length > before) {
     sink.add({
-      key: 'decoded-payload', category: 'obfuscation', rule: 'obfuscation/decoded-string', severity: 'high',
-      message: 'hides a URL, command or credential name in an encoded literal', line: site.line, column: site.column, endLine: site.endLine,
+      key: 'decoded-payload',
+      category: 'obfuscation',
+      rule: 'obfuscation/decoded-string',
+      severity: 'high',
+      message: 'hides a URL, command or credential name in an encoded literal',
+      line: site.line,
+      column: site.column,
+      endLine: site.endLine,
     });
   }
 }

@@ -5,7 +5,19 @@ export interface AstNode {
   readonly [key: string]: unknown;
 }
 
-const SKIP = new Set(['loc', 'start', 'end', 'range', 'extra', 'leadingComments', 'trailingComments', 'innerComments', 'comments', 'tokens', 'errors']);
+const SKIP = new Set([
+  'loc',
+  'start',
+  'end',
+  'range',
+  'extra',
+  'leadingComments',
+  'trailingComments',
+  'innerComments',
+  'comments',
+  'tokens',
+  'errors',
+]);
 
 function isNode(value: unknown): value is AstNode {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
@@ -43,7 +55,10 @@ export function some(root: AstNode, test: (node: AstNode) => boolean, budget = 2
     for (const key of Object.keys(node)) {
       if (SKIP.has(key)) continue;
       const value = node[key];
-      if (Array.isArray(value)) for (const v of value) { if (isNode(v)) stack.push(v); }
+      if (Array.isArray(value))
+        for (const v of value) {
+          if (isNode(v)) stack.push(v);
+        }
       else if (isNode(value)) stack.push(value);
     }
   }

@@ -29,7 +29,11 @@ export function expansionsIn(text: string): Array<{ kind: 'expansion' | 'pymod_d
   EXPANSION.lastIndex = 0;
   for (let m = EXPANSION.exec(text); m; m = EXPANSION.exec(text)) {
     const content = balanced(text, m.index + m[0].length - 1).trim();
-    out.push(m[1] === 'pymod_do_main' ? { kind: 'pymod_do_main', command: `pymod_do_main(${content})` } : { kind: 'expansion', command: m[1] ? `${m[1]} ${content}` : content });
+    out.push(
+      m[1] === 'pymod_do_main'
+        ? { kind: 'pymod_do_main', command: `pymod_do_main(${content})` }
+        : { kind: 'expansion', command: m[1] ? `${m[1]} ${content}` : content },
+    );
   }
   return out;
 }

@@ -47,7 +47,12 @@ class Reader {
     const c = this.text[this.pos];
     if (c === '{') return this.dict(depth);
     if (c === '[' || c === '(') return this.list(depth, c === '[' ? ']' : ')');
-    if (c === '"' || c === "'" || ((c === 'r' || c === 'R' || c === 'u' || c === 'U' || c === 'b' || c === 'B') && /^[rRuUbB]{1,2}['"]/.test(this.text.slice(this.pos, this.pos + 3)))) {
+    if (
+      c === '"' ||
+      c === "'" ||
+      ((c === 'r' || c === 'R' || c === 'u' || c === 'U' || c === 'b' || c === 'B') &&
+        /^[rRuUbB]{1,2}['"]/.test(this.text.slice(this.pos, this.pos + 3)))
+    ) {
       let out = '';
       do {
         out += this.string();
@@ -55,7 +60,9 @@ class Reader {
       } while (/^[rRuUbB]{0,2}['"]/.test(this.text.slice(this.pos, this.pos + 3)));
       return out;
     }
-    const word = /^(?:True|False|None|[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?))/.exec(this.text.slice(this.pos, this.pos + 64));
+    const word = /^(?:True|False|None|[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?))/.exec(
+      this.text.slice(this.pos, this.pos + 64),
+    );
     if (!word) this.fail('an unexpected character');
     this.pos += word[0].length;
     if (word[0] === 'True') return true;
@@ -69,7 +76,10 @@ class Reader {
     const out: { [key: string]: GypValue } = Object.create(null) as { [key: string]: GypValue };
     for (;;) {
       this.skip();
-      if (this.text[this.pos] === '}') { this.pos++; return out; }
+      if (this.text[this.pos] === '}') {
+        this.pos++;
+        return out;
+      }
       const key = this.value(depth + 1);
       this.skip();
       if (this.text[this.pos] !== ':') this.fail('a missing ":" in a dict');
@@ -87,7 +97,10 @@ class Reader {
     const out: GypValue[] = [];
     for (;;) {
       this.skip();
-      if (this.text[this.pos] === close) { this.pos++; return out; }
+      if (this.text[this.pos] === close) {
+        this.pos++;
+        return out;
+      }
       out.push(this.value(depth + 1));
       this.skip();
       if (this.text[this.pos] === ',') this.pos++;
@@ -115,7 +128,11 @@ class Reader {
       if (!triple && c === '\n') this.fail('a line break inside a string');
       if (c === '\\') {
         const n = this.text[this.pos + 1] ?? '';
-        if (raw) { out += c + n; this.pos += 2; continue; }
+        if (raw) {
+          out += c + n;
+          this.pos += 2;
+          continue;
+        }
         this.pos += 2;
         out += this.escape(n);
         continue;
@@ -127,22 +144,35 @@ class Reader {
 
   private escape(n: string): string {
     switch (n) {
-      case 'n': return '\n';
-      case 't': return '\t';
-      case 'r': return '\r';
-      case '0': return '\0';
-      case 'a': return '\x07';
-      case 'b': return '\b';
-      case 'f': return '\f';
-      case 'v': return '\v';
-      case '\n': return '';
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case 'r':
+        return '\r';
+      case '0':
+        return '\0';
+      case 'a':
+        return '\x07';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      case 'v':
+        return '\v';
+      case '\n':
+        return '';
       case 'x': {
         const hex = this.text.slice(this.pos, this.pos + 2);
         this.pos += 2;
         return String.fromCharCode(parseInt(hex, 16));
       }
-      case '\\': case "'": case '"': return n;
-      default: return `\\${n}`;
+      case '\\':
+      case "'":
+      case '"':
+        return n;
+      default:
+        return `\\${n}`;
     }
   }
 }

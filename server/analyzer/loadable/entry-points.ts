@@ -9,7 +9,10 @@ export function binsOf(view: PackageView | null): Map<string, string> {
   for (const m of [view.packageJson, view.registry]) {
     if (!m) continue;
     if (typeof m.bin === 'string') {
-      const name = String(m.name ?? '').split('/').pop() ?? '';
+      const name =
+        String(m.name ?? '')
+          .split('/')
+          .pop() ?? '';
       if (!out.has(name)) out.set(name, m.bin);
     } else if (m.bin && typeof m.bin === 'object') {
       for (const [name, target] of Object.entries(m.bin)) if (typeof target === 'string' && !out.has(name)) out.set(name, target);
@@ -43,7 +46,12 @@ function expandTarget(view: PackageView, target: string): string[] {
   }
   const pattern = normalizePath(target.replace(/\*/g, '\u0000'));
   if (pattern === null) return [];
-  const re = new RegExp(`^${pattern.split('\u0000').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('\u0000')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return [...view.byPath.keys()].filter((p) => re.test(p));
 }
 

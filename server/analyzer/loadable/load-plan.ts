@@ -38,7 +38,13 @@ function commandKind(view: PackageView, target: CommandFile): FileKind {
  * Follows requires from `roots` (path → kind), reading every reached file as `requiredKind` says,
  * and adds what it reaches to `kinds`. Returns the paths reached.
  */
-export function follow(view: PackageView, roots: ReadonlyMap<string, FileKind>, kinds: Map<string, FileKind>, scan: ScanAs, max = 5000): Set<string> {
+export function follow(
+  view: PackageView,
+  roots: ReadonlyMap<string, FileKind>,
+  kinds: Map<string, FileKind>,
+  scan: ScanAs,
+  max = 5000,
+): Set<string> {
   const reached = new Set<string>();
   const queue = [...roots];
   while (queue.length > 0 && reached.size < max) {

@@ -5,7 +5,27 @@ import type { Finding } from '../types';
 import { IMPLICIT_GYP, installScriptsOf } from './install-scripts';
 import { commandWords } from './install-targets';
 
-const SYSTEM_TOOLS = ['node', 'npm', 'npx', 'pnpm', 'yarn', 'git', 'sh', 'bash', 'ls', 'cp', 'mv', 'rm', 'sudo', 'curl', 'wget', 'ssh', 'python', 'env', 'cat'];
+const SYSTEM_TOOLS = [
+  'node',
+  'npm',
+  'npx',
+  'pnpm',
+  'yarn',
+  'git',
+  'sh',
+  'bash',
+  'ls',
+  'cp',
+  'mv',
+  'rm',
+  'sudo',
+  'curl',
+  'wget',
+  'ssh',
+  'python',
+  'env',
+  'cat',
+];
 // What install scripts and npm's implicit `node-gyp rebuild` commonly invoke: npm puts node_modules/.bin
 // first on a lifecycle script's PATH, so a package's own bin by one of these names runs instead.
 const INSTALL_TOOLS = ['node-gyp', 'node-gyp-build', 'prebuild-install', 'node-pre-gyp', 'husky', 'patch-package', 'node', 'npm', 'sh'];
@@ -37,16 +57,34 @@ export function binaryFormat(bytes: Uint8Array): 'ELF' | 'Mach-O' | 'PE' | 'WASM
 export function binaryFindings(prev: PackageView | null, next: PackageView): Finding[] {
   const findings: Finding[] = [];
   const formatsBefore = new Set<string>();
-  if (prev) for (const f of prev.byPath.values()) { const fmt = binaryFormat(f.bytes); if (fmt) formatsBefore.add(fmt); }
+  if (prev)
+    for (const f of prev.byPath.values()) {
+      const fmt = binaryFormat(f.bytes);
+      if (fmt) formatsBefore.add(fmt);
+    }
   const reported = new Set<string>();
   for (const f of next.byPath.values()) {
     if (prev?.hashes.has(f.hash)) continue;
     const fmt = binaryFormat(f.bytes);
     if (!fmt || formatsBefore.has(fmt) || reported.has(fmt)) continue;
     reported.add(fmt);
-    findings.push(fmt === 'WASM'
-      ? { category: 'binary', rule: 'binary/new-wasm', severity: 'medium', file: f.path, message: 'ships a WebAssembly module it did not ship before (opaque to review)' }
-      : { category: 'binary', rule: 'binary/new-native-binary', severity: 'high', file: f.path, message: `ships a ${fmt} executable it did not ship before (opaque to review)` });
+    findings.push(
+      fmt === 'WASM'
+        ? {
+            category: 'binary',
+            rule: 'binary/new-wasm',
+            severity: 'medium',
+            file: f.path,
+            message: 'ships a WebAssembly module it did not ship before (opaque to review)',
+          }
+        : {
+            category: 'binary',
+            rule: 'binary/new-native-binary',
+            severity: 'high',
+            file: f.path,
+            message: `ships a ${fmt} executable it did not ship before (opaque to review)`,
+          },
+    );
   }
   const before = binsOf(prev);
   const shadowed = shadowable(next);
@@ -55,11 +93,18 @@ export function binaryFindings(prev: PackageView | null, next: PackageView): Fin
     if (old === target) continue;
     const shadow = shadowed.has(name);
     const verb = old === undefined ? 'installs a new' : 'points the';
-    findings.push({ category: 'binary', rule: shadow ? 'binary/bin-shadows-command' : old === undefined ? 'binary/new-bin-entry' : 'binary/changed-bin-entry', severity: shadow ? 'high' : 'low', file: 'package.json',
+    findings.push({
+      category: 'binary',
+      rule: shadow ? 'binary/bin-shadows-command' : old === undefined ? 'binary/new-bin-entry' : 'binary/changed-bin-entry',
+      severity: shadow ? 'high' : 'low',
+      file: 'package.json',
       evidence: clip(`"${name}": "${target}"`),
       message: shadow
         ? `${verb} "${name}" command${old === undefined ? '' : ` at ${target}`}: npm puts the package's bins first on the PATH of install scripts, so it runs instead of the real "${name}" (an install script or a tool calls it)`
-        : old === undefined ? `installs a new command "${name}"` : `the command "${name}" now runs ${target} instead of ${old}` });
+        : old === undefined
+          ? `installs a new command "${name}"`
+          : `the command "${name}" now runs ${target} instead of ${old}`,
+    });
   }
   return findings;
 }

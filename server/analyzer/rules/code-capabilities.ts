@@ -8,7 +8,8 @@ import type { Finding } from '../types';
 export type ScanFn = (file: FileView) => { signals: readonly Signal[]; parsed: boolean; overBudget?: string } | null;
 
 // A changed file is parsed only if one of its new lines could carry a capability.
-const TRIGGER = /require|import|eval|Function\s*\(|process|exec|spawn|fetch|XMLHttp|WebSocket|EventSource|https?:|\b(?:net|tls|dgram|dns|http2?|vm)\b|[Ss]ocket|Buffer|atob|fromCharCode|base64|\\x|\\u|:\/\/|\d+\.\d+\.\d+\.\d+|env|[Tt][Oo][Kk][Ee][Nn]|SECRET|[Ss]ecret|npmrc|ssh|aws|kube|proc\/|run[A-Z]|curl|wget|powershell|certutil|\bbun\b|_0x|[A-Za-z0-9+/=]{40,}/;
+const TRIGGER =
+  /require|import|eval|Function\s*\(|process|exec|spawn|fetch|XMLHttp|WebSocket|EventSource|https?:|\b(?:net|tls|dgram|dns|http2?|vm)\b|[Ss]ocket|Buffer|atob|fromCharCode|base64|\\x|\\u|:\/\/|\d+\.\d+\.\d+\.\d+|env|[Tt][Oo][Kk][Ee][Nn]|SECRET|[Ss]ecret|npmrc|ssh|aws|kube|proc\/|run[A-Z]|curl|wget|powershell|certutil|\bbun\b|_0x|[A-Za-z0-9+/=]{40,}/;
 const LONG_LINE = 1000;
 const READABLE = 500;
 const MINIFIED = 5000;
@@ -19,7 +20,10 @@ function maxLineLength(lines: readonly string[]): number {
   return max;
 }
 
-interface Hit { readonly file: FileView; readonly signal: Signal }
+interface Hit {
+  readonly file: FileView;
+  readonly signal: Signal;
+}
 
 /** True when any line of the code carrying the signal is new (a call split over lines counts on each). */
 function touchesNewLine(signal: Signal, newLines: ReadonlySet<number>): boolean {
@@ -35,7 +39,9 @@ function touchesNewLine(signal: Signal, newLines: ReadonlySet<number>): boolean 
 function newLineNumbers(next: FileView, pred: FileView): Set<number> {
   const old = new Set(pred.lines());
   const out = new Set<number>();
-  next.lines().forEach((l, i) => { if (!old.has(l)) out.add(i + 1); });
+  next.lines().forEach((l, i) => {
+    if (!old.has(l)) out.add(i + 1);
+  });
   return out;
 }
 
@@ -47,18 +53,40 @@ function lineSignals(next: FileView, pred: FileView | undefined, newLines: Set<n
     if (predMax < READABLE) {
       for (const n of newLines ?? []) {
         if (lines[n - 1]!.length > LONG_LINE) {
-          out.push({ key: `rel:long-line:${next.path}`, category: 'obfuscation', rule: 'obfuscation/long-line-injected', severity: 'high', line: n, column: 0,
-            message: `a ${lines[n - 1]!.length}-character line was added to a file whose lines were all short (hidden payload?)` });
+          out.push({
+            key: `rel:long-line:${next.path}`,
+            category: 'obfuscation',
+            rule: 'obfuscation/long-line-injected',
+            severity: 'high',
+            line: n,
+            column: 0,
+            message: `a ${lines[n - 1]!.length}-character line was added to a file whose lines were all short (hidden payload?)`,
+          });
           break;
         }
       }
       if (lines.length < 20 && maxLineLength(lines) > MINIFIED) {
-        out.push({ key: `rel:minified:${next.path}`, category: 'obfuscation', rule: 'obfuscation/minified-replaces-readable', severity: 'medium', line: 1, column: 0,
-          message: 'a readable file became one huge line' });
+        out.push({
+          key: `rel:minified:${next.path}`,
+          category: 'obfuscation',
+          rule: 'obfuscation/minified-replaces-readable',
+          severity: 'medium',
+          line: 1,
+          column: 0,
+          message: 'a readable file became one huge line',
+        });
       }
     }
   } else if (maxLineLength(lines) > MINIFIED && lines.length < 20) {
-    out.push({ key: 'minified-file', category: 'obfuscation', rule: 'obfuscation/new-minified-file', severity: 'low', line: 1, column: 0, message: 'adds a minified file where the package had none' });
+    out.push({
+      key: 'minified-file',
+      category: 'obfuscation',
+      rule: 'obfuscation/new-minified-file',
+      severity: 'low',
+      line: 1,
+      column: 0,
+      message: 'adds a minified file where the package had none',
+    });
   }
   return out;
 }
@@ -105,7 +133,13 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
       if (gate) {
         const lines = file.lines();
         let triggered = false;
-        for (const n of newLines) { const l = lines[n - 1]!; if (l.length > LONG_LINE || TRIGGER.test(l)) { triggered = true; break; } }
+        for (const n of newLines) {
+          const l = lines[n - 1]!;
+          if (l.length > LONG_LINE || TRIGGER.test(l)) {
+            triggered = true;
+            break;
+          }
+        }
         if (!triggered) return;
       }
     }
@@ -125,8 +159,26 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
     const result = scope.scanNext(file);
     if (!result) continue;
     const signals = [...result.signals, ...lineSignals(file, pred, newLines)];
-    if (result.overBudget) signals.push({ key: 'over-parse-budget', category: 'obfuscation', rule: 'obfuscation/over-parse-budget', severity: 'medium', line: 1, column: 0, message: `not parsed: ${result.overBudget}. It was scanned as text only, so code hidden in it may be missed; a person should look at it.` });
-    else if (!result.parsed) signals.push({ key: 'unparsable', category: 'obfuscation', rule: 'obfuscation/unparsable-code', severity: 'low', line: 1, column: 0, message: 'no parser accepts this code; it was scanned as text' });
+    if (result.overBudget)
+      signals.push({
+        key: 'over-parse-budget',
+        category: 'obfuscation',
+        rule: 'obfuscation/over-parse-budget',
+        severity: 'medium',
+        line: 1,
+        column: 0,
+        message: `not parsed: ${result.overBudget}. It was scanned as text only, so code hidden in it may be missed; a person should look at it.`,
+      });
+    else if (!result.parsed)
+      signals.push({
+        key: 'unparsable',
+        category: 'obfuscation',
+        rule: 'obfuscation/unparsable-code',
+        severity: 'low',
+        line: 1,
+        column: 0,
+        message: 'no parser accepts this code; it was scanned as text',
+      });
     for (const signal of signals) {
       // A file that changed anywhere and could not be parsed is reported whichever lines changed.
       if (newLines && !touchesNewLine(signal, newLines) && !signal.key.startsWith('rel:') && signal.key !== 'over-parse-budget') continue;
@@ -141,9 +193,13 @@ export function codeFindings(prev: PackageView | null, next: PackageView, scope:
     for (const { file, signal } of hits.slice(0, 3)) {
       const atInstall = scope.installFiles.has(file.path);
       findings.push({
-        category: signal.category, rule: signal.rule, severity: atInstall ? raise(signal.severity) : signal.severity,
+        category: signal.category,
+        rule: signal.rule,
+        severity: atInstall ? raise(signal.severity) : signal.severity,
         message: atInstall ? `runs at install time: ${signal.message}` : signal.message,
-        file: file.path, line: signal.line, evidence: snippet(file.lines()[signal.line - 1] ?? '', signal.column),
+        file: file.path,
+        line: signal.line,
+        evidence: snippet(file.lines()[signal.line - 1] ?? '', signal.column),
       });
     }
   }
@@ -155,10 +211,16 @@ function explainByPrevious(prev: PackageView, next: PackageView, scope: CodeScop
   // Most likely explanations first: the previous state of changed files, then files that are gone, then
   // files named as code (reading the rest as code needs the previous version's load plan).
   const named = (f: FileView) => Number(/\.[cm]?[jt]sx?$/.test(f.path));
-  const ordered = [...prev.byPath.values()].sort((a, b) => Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) || Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)) || named(b) - named(a));
+  const ordered = [...prev.byPath.values()].sort(
+    (a, b) =>
+      Number(changedPaths.has(b.path)) - Number(changedPaths.has(a.path)) ||
+      Number(!next.byPath.has(b.path)) - Number(!next.byPath.has(a.path)) ||
+      named(b) - named(a),
+  );
   for (const file of ordered) {
     if (![...candidates.keys()].some((k) => !k.startsWith('rel:'))) return;
-    if (candidates.has('minified-file') && file.lines().length < 20 && maxLineLength(file.lines()) > MINIFIED) candidates.delete('minified-file');
+    if (candidates.has('minified-file') && file.lines().length < 20 && maxLineLength(file.lines()) > MINIFIED)
+      candidates.delete('minified-file');
     const result = scope.scanPrev(file);
     if (!result) continue;
     if (!result.parsed) candidates.delete('unparsable');

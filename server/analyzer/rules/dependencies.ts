@@ -8,7 +8,8 @@ const KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as co
 export function specType(spec: string): 'registry' | 'git' | 'url' | 'file' | 'alias' {
   const s = spec.trim();
   if (/^npm:/.test(s)) return 'alias';
-  if (/^(git\+|git:|github:|gitlab:|bitbucket:|gist:)/.test(s) || /^[\w.-]+\/[\w.-]+(#.*)?$/.test(s) || /\.git(#.*)?$/.test(s)) return 'git';
+  if (/^(git\+|git:|github:|gitlab:|bitbucket:|gist:)/.test(s) || /^[\w.-]+\/[\w.-]+(#.*)?$/.test(s) || /\.git(#.*)?$/.test(s))
+    return 'git';
   if (/^https?:\/\//.test(s)) return 'url';
   if (/^(file:|link:|\.{0,2}\/|~\/|[A-Za-z]:\\)/.test(s)) return 'file';
   return 'registry';
@@ -40,20 +41,50 @@ export function dependencyFindings(prev: PackageView | null, next: PackageView):
     const evidence = clip(`"${name}": "${spec}"`);
     const file = 'package.json';
     if (type === 'git') {
-      findings.push({ category: 'dependency', rule: 'dependency/git-dependency', severity: 'high', file, evidence,
-        message: `${kind} "${name}" now comes from git (${clip(spec, 80)}); npm runs its prepare script at install, outside the registry's view` });
+      findings.push({
+        category: 'dependency',
+        rule: 'dependency/git-dependency',
+        severity: 'high',
+        file,
+        evidence,
+        message: `${kind} "${name}" now comes from git (${clip(spec, 80)}); npm runs its prepare script at install, outside the registry's view`,
+      });
     } else if (type === 'url') {
-      findings.push({ category: 'dependency', rule: 'dependency/url-dependency', severity: 'high', file, evidence,
-        message: `${kind} "${name}" is downloaded from a URL, bypassing the registry and its integrity records` });
+      findings.push({
+        category: 'dependency',
+        rule: 'dependency/url-dependency',
+        severity: 'high',
+        file,
+        evidence,
+        message: `${kind} "${name}" is downloaded from a URL, bypassing the registry and its integrity records`,
+      });
     } else if (type === 'file') {
-      findings.push({ category: 'dependency', rule: 'dependency/file-dependency', severity: 'medium', file, evidence,
-        message: `${kind} "${name}" points at a local path` });
+      findings.push({
+        category: 'dependency',
+        rule: 'dependency/file-dependency',
+        severity: 'medium',
+        file,
+        evidence,
+        message: `${kind} "${name}" points at a local path`,
+      });
     } else if (type === 'alias') {
-      findings.push({ category: 'dependency', rule: 'dependency/alias-dependency', severity: 'medium', file, evidence,
-        message: `${kind} "${name}" is an alias for another package (${clip(spec, 80)})` });
+      findings.push({
+        category: 'dependency',
+        rule: 'dependency/alias-dependency',
+        severity: 'medium',
+        file,
+        evidence,
+        message: `${kind} "${name}" is an alias for another package (${clip(spec, 80)})`,
+      });
     } else if (!old && !before.has(`dependencies:${name}`) && !before.has(`optionalDependencies:${name}`)) {
-      findings.push({ category: 'dependency', rule: 'dependency/new-dependency', severity: 'low', file, evidence,
-        message: `adds the ${kind === 'dependencies' ? 'dependency' : kind.replace(/ies$/, 'y')} "${name}"` });
+      findings.push({
+        category: 'dependency',
+        rule: 'dependency/new-dependency',
+        severity: 'low',
+        file,
+        evidence,
+        message: `adds the ${kind === 'dependencies' ? 'dependency' : kind.replace(/ies$/, 'y')} "${name}"`,
+      });
     }
   }
   return findings;

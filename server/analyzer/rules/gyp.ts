@@ -24,14 +24,25 @@ export function gypFindings(prev: PackageView | null, next: PackageView): Findin
     const id = `${c.file}\u0000${c.command}`;
     if (known.has(id) || seen.has(id)) continue;
     seen.add(id);
-    findings.push({ category: 'install-script', rule: 'install-script/gyp-command', severity: 'high', file: c.file, evidence: clip(c.command),
-      message: `${c.file} has ${WHAT[c.kind]} that it did not have before; it runs while the package is built at install` });
+    findings.push({
+      category: 'install-script',
+      rule: 'install-script/gyp-command',
+      severity: 'high',
+      file: c.file,
+      evidence: clip(c.command),
+      message: `${c.file} has ${WHAT[c.kind]} that it did not have before; it runs while the package is built at install`,
+    });
   }
   const unreadableBefore = new Set(before.unreadable);
   for (const file of now.unreadable) {
     if (unreadableBefore.has(file) && prev?.byPath.get(file)?.hash === next.byPath.get(file)?.hash) continue;
-    findings.push({ category: 'install-script', rule: 'install-script/gyp-unreadable', severity: 'medium', file,
-      message: `${file} is not a Python literal gyp could read; only its command expansions could be checked` });
+    findings.push({
+      category: 'install-script',
+      rule: 'install-script/gyp-unreadable',
+      severity: 'medium',
+      file,
+      message: `${file} is not a Python literal gyp could read; only its command expansions could be checked`,
+    });
   }
   return findings;
 }

@@ -19,7 +19,11 @@ function trustedPublisher(u: NpmUser | undefined): string | null {
   return tp && typeof tp === 'object' ? `${tp.id ?? 'oidc'}${tp.oidcConfigId ? ` (${tp.oidcConfigId})` : ''}` : null;
 }
 
-const SOURCE_FIELDS: ReadonlyArray<[keyof ProvenanceFacts, string]> = [['repository', 'source repository'], ['workflowPath', 'workflow'], ['builder', 'builder']];
+const SOURCE_FIELDS: ReadonlyArray<[keyof ProvenanceFacts, string]> = [
+  ['repository', 'source repository'],
+  ['workflowPath', 'workflow'],
+  ['builder', 'builder'],
+];
 
 // A new account alone is routine (teams rotate who releases); with a new capability it is how worms publish.
 const NOT_CAPABILITY = new Set(['metadata']);
@@ -35,21 +39,36 @@ export function identityFindings(prev: PackageView | null, next: PackageView, ca
   if (!a || !b) return [];
   const findings: Finding[] = [];
   if (hasProvenance(prev!, a) && !hasProvenance(next, b)) {
-    findings.push({ category: 'metadata', rule: 'metadata/provenance-dropped', severity: 'high',
-      message: 'the previous version had a provenance attestation and this one has none: it was not built by the usual pipeline' });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/provenance-dropped',
+      severity: 'high',
+      message: 'the previous version had a provenance attestation and this one has none: it was not built by the usual pipeline',
+    });
   }
   const tpBefore = trustedPublisher(a._npmUser);
   if (tpBefore && !trustedPublisher(b._npmUser)) {
-    findings.push({ category: 'metadata', rule: 'metadata/trusted-publishing-dropped', severity: 'high', evidence: clip(`${tpBefore} → token publish by ${userName(b._npmUser) ?? 'unknown'}`),
-      message: 'the previous version was published by trusted publishing (OIDC from CI) and this one with a token: a stolen token publishes like this' });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/trusted-publishing-dropped',
+      severity: 'high',
+      evidence: clip(`${tpBefore} → token publish by ${userName(b._npmUser) ?? 'unknown'}`),
+      message:
+        'the previous version was published by trusted publishing (OIDC from CI) and this one with a token: a stolen token publishes like this',
+    });
   }
   const pa = prev?.provenance;
   const pb = next.provenance;
   if (pa && pb) {
     for (const [field, what] of SOURCE_FIELDS) {
       if ((pa[field] ?? null) === (pb[field] ?? null)) continue;
-      findings.push({ category: 'metadata', rule: 'metadata/provenance-source-changed', severity: 'high', evidence: clip(`${pa[field] ?? '(none)'} → ${pb[field] ?? '(none)'}`),
-        message: `the provenance names a different ${what} than the previous version's: it was built somewhere else` });
+      findings.push({
+        category: 'metadata',
+        rule: 'metadata/provenance-source-changed',
+        severity: 'high',
+        evidence: clip(`${pa[field] ?? '(none)'} → ${pb[field] ?? '(none)'}`),
+        message: `the provenance names a different ${what} than the previous version's: it was built somewhere else`,
+      });
     }
   }
   const withCapability = capability.some((f) => !NOT_CAPABILITY.has(f.category) && severityAtLeast(f.severity, 'low'));
@@ -58,20 +77,36 @@ export function identityFindings(prev: PackageView | null, next: PackageView, ca
   const oldUser = userName(a._npmUser);
   const newUser = userName(b._npmUser);
   if (oldUser && newUser && oldUser !== newUser) {
-    findings.push({ category: 'metadata', rule: 'metadata/new-publisher', severity, evidence: clip(`${oldUser} → ${newUser}`),
-      message: `published by ${newUser}, the previous version by ${oldUser}${why}` });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/new-publisher',
+      severity,
+      evidence: clip(`${oldUser} → ${newUser}`),
+      message: `published by ${newUser}, the previous version by ${oldUser}${why}`,
+    });
   }
   const oldApprover = userName(a._npmUser?.approver);
   const newApprover = userName(b._npmUser?.approver);
   if (newApprover && newApprover !== oldApprover && newApprover !== oldUser) {
-    findings.push({ category: 'metadata', rule: 'metadata/new-publisher', severity, evidence: clip(`approver ${oldApprover ?? '(none)'} → ${newApprover}`),
-      message: `the publish was approved by ${newApprover}, who did not approve the previous version${why}` });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/new-publisher',
+      severity,
+      evidence: clip(`approver ${oldApprover ?? '(none)'} → ${newApprover}`),
+      message: `the publish was approved by ${newApprover}, who did not approve the previous version${why}`,
+    });
   }
   const known = new Set((a.maintainers ?? []).map((m) => userName(m)));
   for (const m of b.maintainers ?? []) {
     const name = userName(m);
     if (name && known.size > 0 && !known.has(name)) {
-      findings.push({ category: 'metadata', rule: 'metadata/new-maintainer', severity, evidence: clip(name), message: `new maintainer ${name}${why}` });
+      findings.push({
+        category: 'metadata',
+        rule: 'metadata/new-maintainer',
+        severity,
+        evidence: clip(name),
+        message: `new maintainer ${name}${why}`,
+      });
     }
   }
   return findings;

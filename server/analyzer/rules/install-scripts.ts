@@ -41,7 +41,12 @@ function scriptsIn(view: PackageView, where: string, manifests: ReadonlyArray<Ma
     }
   }
   const gypfile = manifests.find((m) => m)?.gypfile;
-  if (view.byPath.has(where ? `${where}/binding.gyp` : 'binding.gyp') && gypfile !== false && !out.has('install') && !out.has('preinstall')) {
+  if (
+    view.byPath.has(where ? `${where}/binding.gyp` : 'binding.gyp') &&
+    gypfile !== false &&
+    !out.has('install') &&
+    !out.has('preinstall')
+  ) {
     out.set('install', { where, event: 'install', command: IMPLICIT_GYP, implicit: true });
   }
   return [...out.values()];
@@ -84,13 +89,25 @@ export function installFindings(changes: readonly InstallChange[], reach: readon
     const what = critical ? `; what it runs reaches ${reach.slice(0, 5).join(', ')}` : '';
     const bundled = c.where ? ` of the bundled package ${c.where}` : '';
     if (c.implicit) {
-      return { category: 'install-script', rule: 'install-script/new-implicit-node-gyp', severity: critical ? 'critical' : 'high', file: c.where ? `${c.where}/binding.gyp` : 'binding.gyp',
-        evidence: IMPLICIT_GYP, message: `a binding.gyp${bundled} makes npm run "node-gyp rebuild" at install (native code is compiled and run)${what}` };
+      return {
+        category: 'install-script',
+        rule: 'install-script/new-implicit-node-gyp',
+        severity: critical ? 'critical' : 'high',
+        file: c.where ? `${c.where}/binding.gyp` : 'binding.gyp',
+        evidence: IMPLICIT_GYP,
+        message: `a binding.gyp${bundled} makes npm run "node-gyp rebuild" at install (native code is compiled and run)${what}`,
+      };
     }
     // prepare* runs only for git/local installs, never for a registry tarball: weighed lower
     const prepare = c.event.endsWith('prepare');
     const severity = critical ? 'critical' : prepare ? (c.change === 'new' ? 'medium' : 'low') : 'high';
-    return { category: 'install-script', rule: `install-script/${c.change}-${c.event}`, severity, file: c.where ? `${c.where}/package.json` : 'package.json',
-      evidence: clip(c.command), message: `${c.change === 'new' ? 'adds' : 'changes'} the ${c.event} script${bundled}, which npm runs on every install${what}` };
+    return {
+      category: 'install-script',
+      rule: `install-script/${c.change}-${c.event}`,
+      severity,
+      file: c.where ? `${c.where}/package.json` : 'package.json',
+      evidence: clip(c.command),
+      message: `${c.change === 'new' ? 'adds' : 'changes'} the ${c.event} script${bundled}, which npm runs on every install${what}`,
+    };
   });
 }

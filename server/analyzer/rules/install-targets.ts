@@ -27,7 +27,10 @@ function tokens(command: string): string[] {
 
 /** Every word of a command that could name a program (`node`, `node-gyp`, `./x.sh`), for bin shadowing. */
 export function commandWords(command: string): string[] {
-  return command.split(/&&|\|\||[;|&()]/).flatMap((segment) => tokens(segment)).filter((w) => /^[A-Za-z0-9._@/-]+$/.test(w) && !w.startsWith('-'));
+  return command
+    .split(/&&|\|\||[;|&()]/)
+    .flatMap((segment) => tokens(segment))
+    .filter((w) => /^[A-Za-z0-9._@/-]+$/.test(w) && !w.startsWith('-'));
 }
 
 /**
@@ -35,12 +38,18 @@ export function commandWords(command: string): string[] {
  * package the script belongs to: files run by a runner, the package's own bins, and the scripts
  * `npm run x` reaches.
  */
-export function commandTargets(view: PackageView, command: string, where = '', manifest: Manifest | null = null, depth = 0): CommandTargets {
+export function commandTargets(
+  view: PackageView,
+  command: string,
+  where = '',
+  manifest: Manifest | null = null,
+  depth = 0,
+): CommandTargets {
   const files: CommandFile[] = [];
   const inlineCode: string[] = [];
   const at = (p: string) => (where ? `${where}/${p}` : p);
   const bins = where === '' ? binsOf(view) : new Map<string, string>();
-  const scripts = (manifest ?? (where === '' ? view.packageJson ?? view.registry : null))?.scripts ?? {};
+  const scripts = (manifest ?? (where === '' ? (view.packageJson ?? view.registry) : null))?.scripts ?? {};
   for (const segment of command.split(/&&|\|\||[;|&()]/)) {
     const words = tokens(segment).filter((w) => !/^\w+=/.test(w));
     while (words.length > 0 && PREFIXES.has(words[0]!)) words.shift();
@@ -61,7 +70,11 @@ export function commandTargets(view: PackageView, command: string, where = '', m
           }
           if (w.startsWith('-')) continue;
           const found = resolveFile(view, at(w));
-          if (found) files.push({ path: found, as: JS_RUNNERS.has(first) && !loadsAsData(found) ? 'js' : SHELL_RUNNERS.has(first) ? 'shell' : 'auto' });
+          if (found)
+            files.push({
+              path: found,
+              as: JS_RUNNERS.has(first) && !loadsAsData(found) ? 'js' : SHELL_RUNNERS.has(first) ? 'shell' : 'auto',
+            });
           break;
         }
         continue;

@@ -22,7 +22,8 @@ export function manifestMismatches(view: PackageView): string[] {
     const a = reg[kind] ?? {};
     const b = pkg[kind] ?? {};
     for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (a[name] !== b[name]) out.push(`${kind}.${name}: registry ${JSON.stringify(a[name] ?? null)} vs tarball ${JSON.stringify(b[name] ?? null)}`);
+      if (a[name] !== b[name])
+        out.push(`${kind}.${name}: registry ${JSON.stringify(a[name] ?? null)} vs tarball ${JSON.stringify(b[name] ?? null)}`);
     }
   }
   return out;
@@ -32,14 +33,26 @@ export function manifestMismatches(view: PackageView): string[] {
 export function metadataFindings(prev: PackageView | null, next: PackageView): Finding[] {
   const findings: Finding[] = [];
   if (next.byPath.has('package.json') && next.packageJson === null) {
-    findings.push({ category: 'metadata', rule: 'metadata/unreadable-package-json', severity: 'high', file: 'package.json',
-      message: 'the package.json inside the tarball does not parse as a JSON object: what it makes npm run cannot be checked' });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/unreadable-package-json',
+      severity: 'high',
+      file: 'package.json',
+      message: 'the package.json inside the tarball does not parse as a JSON object: what it makes npm run cannot be checked',
+    });
   }
   const before = new Set(prev ? manifestMismatches(prev) : []);
   for (const mismatch of manifestMismatches(next)) {
     if (before.has(mismatch)) continue;
-    findings.push({ category: 'metadata', rule: 'metadata/manifest-mismatch', severity: 'high', file: 'package.json', evidence: clip(mismatch),
-      message: 'the registry manifest and the package.json inside the tarball disagree (manifest confusion): what is reviewed is not what installs' });
+    findings.push({
+      category: 'metadata',
+      rule: 'metadata/manifest-mismatch',
+      severity: 'high',
+      file: 'package.json',
+      evidence: clip(mismatch),
+      message:
+        'the registry manifest and the package.json inside the tarball disagree (manifest confusion): what is reviewed is not what installs',
+    });
   }
   return findings;
 }

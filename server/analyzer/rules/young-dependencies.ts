@@ -30,7 +30,10 @@ const KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as co
  * The facts the young-dependency rule needs, from a dependency's packument (null: upstream
  * answered 404). Pure: the caller fetches.
  */
-export function dependencyFacts(packument: { readonly versions?: unknown; readonly time?: unknown } | null, asOf?: number): DependencyFacts {
+export function dependencyFacts(
+  packument: { readonly versions?: unknown; readonly time?: unknown } | null,
+  asOf?: number,
+): DependencyFacts {
   if (!packument) return { known: false, firstPublishedAt: null, versionCount: 0 };
   const versions = packument.versions && typeof packument.versions === 'object' ? Object.keys(packument.versions) : [];
   const time = packument.time && typeof packument.time === 'object' ? (packument.time as Record<string, unknown>) : {};
@@ -78,7 +81,10 @@ function widened(oldSpec: string, newSpec: string): boolean {
  * not (name → new range; an exact pin moved to another exact version does not count): the ones whose
  * packuments the caller fetches for `dependencyFacts`.
  */
-export function addedOrWidenedDependencies(previous: { readonly registry: Manifest | null; readonly packageJson: Manifest | null } | null, next: { readonly registry: Manifest | null; readonly packageJson: Manifest | null }): Map<string, string> {
+export function addedOrWidenedDependencies(
+  previous: { readonly registry: Manifest | null; readonly packageJson: Manifest | null } | null,
+  next: { readonly registry: Manifest | null; readonly packageJson: Manifest | null },
+): Map<string, string> {
   const before = registryDeps(previous ? [previous.registry, previous.packageJson] : []);
   const out = new Map<string, string>();
   for (const [name, spec] of registryDeps([next.registry, next.packageJson])) {
@@ -89,16 +95,32 @@ export function addedOrWidenedDependencies(previous: { readonly registry: Manife
 }
 
 /** Added or widened dependencies that upstream does not know, first saw less than `maxAgeMs` ago, or has few versions of. */
-export function youngDependencyFindings(prev: PackageView | null, next: PackageView, facts: ReadonlyMap<string, DependencyFacts>, now: number, policy: YoungDependencyPolicy = DEFAULT_YOUNG_DEPENDENCY): Finding[] {
+export function youngDependencyFindings(
+  prev: PackageView | null,
+  next: PackageView,
+  facts: ReadonlyMap<string, DependencyFacts>,
+  now: number,
+  policy: YoungDependencyPolicy = DEFAULT_YOUNG_DEPENDENCY,
+): Finding[] {
   const findings: Finding[] = [];
   for (const [name, spec] of addedOrWidenedDependencies(prev, next)) {
     const f = facts.get(name);
     const evidence = clip(`"${name}": "${spec}"`);
     const base = { category: 'dependency', file: 'package.json', evidence } as const;
     if (!f) {
-      findings.push({ ...base, rule: 'dependency/unchecked-dependency', severity: 'medium', message: `"${name}" is added or widened and nothing is known about it upstream (it could not be looked up): check it before approving` });
+      findings.push({
+        ...base,
+        rule: 'dependency/unchecked-dependency',
+        severity: 'medium',
+        message: `"${name}" is added or widened and nothing is known about it upstream (it could not be looked up): check it before approving`,
+      });
     } else if (!f.known) {
-      findings.push({ ...base, rule: 'dependency/unknown-dependency', severity: 'medium', message: `"${name}" is added or widened but upstream does not know such a package (a typo, a removed package, or one not yet published)` });
+      findings.push({
+        ...base,
+        rule: 'dependency/unknown-dependency',
+        severity: 'medium',
+        message: `"${name}" is added or widened but upstream does not know such a package (a typo, a removed package, or one not yet published)`,
+      });
     } else {
       const ageMs = f.firstPublishedAt === null || !Number.isFinite(now) ? null : now - f.firstPublishedAt;
       const reasons: string[] = [];
@@ -106,7 +128,12 @@ export function youngDependencyFindings(prev: PackageView | null, next: PackageV
       else if (ageMs < policy.maxAgeMs) reasons.push(`it was first published ${Math.max(0, Math.floor(ageMs / 86_400_000))} day(s) ago`);
       if (f.versionCount < policy.minVersions) reasons.push(`it has only ${f.versionCount} version(s)`);
       if (reasons.length > 0) {
-        findings.push({ ...base, rule: 'dependency/young-dependency', severity: 'medium', message: `"${name}" is added or widened and is young: ${reasons.join(' and ')} (event-stream's flatmap-stream was such a dependency)` });
+        findings.push({
+          ...base,
+          rule: 'dependency/young-dependency',
+          severity: 'medium',
+          message: `"${name}" is added or widened and is young: ${reasons.join(' and ')} (event-stream's flatmap-stream was such a dependency)`,
+        });
       }
     }
   }
@@ -118,7 +145,10 @@ function sideManifests(side: PackageSide): { registry: Manifest | null; packageJ
   let packageJson: Manifest | null = null;
   if (file) {
     try {
-      const text = typeof file.bytes === 'string' ? file.bytes : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength).toString('utf8');
+      const text =
+        typeof file.bytes === 'string'
+          ? file.bytes
+          : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength).toString('utf8');
       const value: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
       if (value && typeof value === 'object' && !Array.isArray(value)) packageJson = value as Manifest;
     } catch {

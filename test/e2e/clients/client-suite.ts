@@ -33,7 +33,9 @@ export interface ClientSpec {
 function versionsOf(stdout: string): string[] {
   const start = stdout.search(/[[{]/);
   const parsed = JSON.parse(stdout.slice(start)) as unknown;
-  const list = Array.isArray(parsed) ? parsed : ((parsed as { versions?: unknown; data?: unknown }).versions ?? (parsed as { data?: unknown }).data);
+  const list = Array.isArray(parsed)
+    ? parsed
+    : ((parsed as { versions?: unknown; data?: unknown }).versions ?? (parsed as { data?: unknown }).data);
   assert.ok(Array.isArray(list), `no version list in ${stdout}`);
   return (list as string[]).slice().sort();
 }
@@ -50,7 +52,11 @@ export function clientSuite(spec: ClientSpec): void {
       const now = Date.now();
       m = await startTestMirror({ clock: new ManualClock(now) });
       m.upstream.publish('demo-pkg', '1.0.0', { time: now - 60 * DAY });
-      m.upstream.publish('demo-pkg', '1.1.0', { time: now - 2 * HOUR, scripts: { postinstall: 'node build.js' }, files: { 'build.js': "require('child_process').execSync('id');\n" } });
+      m.upstream.publish('demo-pkg', '1.1.0', {
+        time: now - 2 * HOUR,
+        scripts: { postinstall: 'node build.js' },
+        files: { 'build.js': "require('child_process').execSync('id');\n" },
+      });
       await (await fetch(`${m.mirror.url}demo-pkg`)).arrayBuffer();
       await m.mirror.pipeline.drain();
       assert.equal((await m.mirror.runtime.store.versions.versionOf('demo-pkg', '1.1.0'))?.state, 'held');
@@ -92,7 +98,7 @@ export function clientSuite(spec: ClientSpec): void {
       assert.match(refused.text, /403/);
     });
 
-    test('…and the client\'s own output says it is held by Cordon', { todo: spec.cannotShowReason }, () => {
+    test("…and the client's own output says it is held by Cordon", { todo: spec.cannotShowReason }, () => {
       assert.match(refused.text, /demo-pkg@1\.1\.0 held by Cordon/);
       assert.match(refused.text, /install-script\/new-postinstall \[critical\]/);
       assert.match(refused.text, new RegExp(`review ${m.mirror.url.replace(/[.]/g, '\\.')}-/cordon/packages/demo-pkg/1\\.1\\.0`));

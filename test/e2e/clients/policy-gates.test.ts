@@ -26,7 +26,9 @@ describe('cordon policy export, read by each client and bot', () => {
   let configDir: string;
   let now: number;
   const exported = async (format: string, bothGates = false): Promise<string> => {
-    const res = await cordon(['policy', 'export', '--format', format, ...(bothGates ? ['--both-gates'] : [])], { CORDON_URL: m.mirror.url });
+    const res = await cordon(['policy', 'export', '--format', format, ...(bothGates ? ['--both-gates'] : [])], {
+      CORDON_URL: m.mirror.url,
+    });
     assert.equal(res.code, 0, res.stderr);
     return res.stdout;
   };
@@ -35,7 +37,10 @@ describe('cordon policy export, read by each client and bot', () => {
     now = Date.now(); // the clients' own gates read the wall clock
     const alice = testApprover('alice');
     configDir = mkdtempSync(join(tmpdir(), 'cordon-policy-gates-'));
-    writeFileSync(join(configDir, 'cordon.yaml'), `approvers:\n  - name: alice\n    key: ${JSON.stringify(alice.approver.line)}\npackages:\n  - match: "@acme/*"\n    cooldown: 0\n`);
+    writeFileSync(
+      join(configDir, 'cordon.yaml'),
+      `approvers:\n  - name: alice\n    key: ${JSON.stringify(alice.approver.line)}\npackages:\n  - match: "@acme/*"\n    cooldown: 0\n`,
+    );
     m = await startTestMirror({ clock: new ManualClock(now), env: { CORDON_CONFIG: join(configDir, 'cordon.yaml') } });
     m.upstream.publish('demo-pkg', '1.0.0', { time: now - 60 * DAY });
     m.upstream.publish('demo-pkg', '1.1.0', { time: now - 2 * HOUR });
@@ -55,12 +60,23 @@ describe('cordon policy export, read by each client and bot', () => {
 
   test('the JSON endpoint lists the fast-tracked version with its expiry and the shorter cooldown', async () => {
     const policy = (await (await fetch(`${m.mirror.url}-/cordon/api/v1/policy`)).json()) as Record<string, unknown>;
-    assert.deepEqual(policy.fastTracked, [{ package: 'demo-pkg', version: '1.1.0', expiresAt: new Date(now - 2 * HOUR + 3 * DAY).toISOString(), reason: 'approved by alice (1 of 1 needed for no findings), fast-tracked before its cooldown ended' }]);
+    assert.deepEqual(policy.fastTracked, [
+      {
+        package: 'demo-pkg',
+        version: '1.1.0',
+        expiresAt: new Date(now - 2 * HOUR + 3 * DAY).toISOString(),
+        reason: 'approved by alice (1 of 1 needed for no findings), fast-tracked before its cooldown ended',
+      },
+    ]);
     assert.deepEqual(policy.shorterCooldowns, [{ match: '@acme/*', cooldownMs: 0 }]);
     const res = await fetch(`${m.mirror.url}-/cordon/api/v1/policy/export?format=pnpm`);
     const body = (await res.json()) as { file: string; content: string };
     assert.equal(body.file, 'pnpm-workspace.yaml');
-    assert.equal(body.content.split('\n').slice(2).join('\n'), (await exported('pnpm')).split('\n').slice(2).join('\n'), 'the CLI prints what the endpoint serves');
+    assert.equal(
+      body.content.split('\n').slice(2).join('\n'),
+      (await exported('pnpm')).split('\n').slice(2).join('\n'),
+      'the CLI prints what the endpoint serves',
+    );
     const bad = await fetch(`${m.mirror.url}-/cordon/api/v1/policy/export?format=maven`);
     assert.equal(bad.status, 400);
   });
@@ -135,7 +151,7 @@ describe('cordon policy export, read by each client and bot', () => {
     }
   });
 
-  test("Renovate: its own validator accepts the export, and its own package rules let only the fast-tracked version skip the wait", async () => {
+  test('Renovate: its own validator accepts the export, and its own package rules let only the fast-tracked version skip the wait', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cordon-renovate-'));
     try {
       const json = await exported('renovate');
@@ -153,7 +169,18 @@ describe('cordon policy export, read by each client and bot', () => {
       const { checkMinimumReleaseAge } = await importEsm('renovate/dist/util/minimum-release-age.js');
       const releasedAt = new Date(now - 2 * HOUR).toISOString();
       const pending = async (version: string): Promise<boolean> => {
-        const resolved = await applyPackageRules({ ...config, datasource: 'npm', packageName: 'demo-pkg', depName: 'demo-pkg', version, releaseTimestamp: releasedAt, updateType: 'minor' }, 'update-type');
+        const resolved = await applyPackageRules(
+          {
+            ...config,
+            datasource: 'npm',
+            packageName: 'demo-pkg',
+            depName: 'demo-pkg',
+            version,
+            releaseTimestamp: releasedAt,
+            updateType: 'minor',
+          },
+          'update-type',
+        );
         return checkMinimumReleaseAge(resolved, releasedAt).isPending as boolean;
       };
       assert.equal(await pending('1.1.0'), false, 'the fast-tracked version gets a pull request now');
@@ -164,7 +191,11 @@ describe('cordon policy export, read by each client and bot', () => {
   });
 
   test('Dependabot: a cooldown of the whole days of the mirror, the mirror as registry, fast-tracked packages excluded', async () => {
-    const doc = parseYaml(await exported('dependabot')) as { version: number; registries: Record<string, { type: string; url: string }>; updates: Array<Record<string, any>> };
+    const doc = parseYaml(await exported('dependabot')) as {
+      version: number;
+      registries: Record<string, { type: string; url: string }>;
+      updates: Array<Record<string, any>>;
+    };
     assert.equal(doc.version, 2);
     assert.deepEqual(doc.registries.cordon, { type: 'npm-registry', url: m.mirror.url, 'replaces-base': true });
     assert.equal(doc.updates[0]!['package-ecosystem'], 'npm');

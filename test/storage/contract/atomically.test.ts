@@ -27,10 +27,34 @@ contract('atomically rolls back every port it wrote through when fn throws', asy
   const failure = new Error('the check after the writes failed');
   await assert.rejects(
     store.atomically(async (tx) => {
-      await tx.versions.recordSighting('demo', T + 1, [rec('demo', '2.0.0')], [move('demo', '1.0.0', 'quarantined', 'held')], [{ id: 'j2', package: 'demo', version: '2.0.0', integrity: 'sha512-demo-2.0.0', previousVersion: '1.0.0', previousIntegrity: 'sha512-demo-1.0.0' }]);
+      await tx.versions.recordSighting(
+        'demo',
+        T + 1,
+        [rec('demo', '2.0.0')],
+        [move('demo', '1.0.0', 'quarantined', 'held')],
+        [
+          {
+            id: 'j2',
+            package: 'demo',
+            version: '2.0.0',
+            integrity: 'sha512-demo-2.0.0',
+            previousVersion: '1.0.0',
+            previousIntegrity: 'sha512-demo-1.0.0',
+          },
+        ],
+      );
       await tx.audit.append({ at: T + 1, package: 'demo', version: null, fromState: null, toState: null, cause: 'contract', detail: null });
       await tx.withdrawals.missing('demo', '1.0.0', T + 1, 'packument', 0);
-      await tx.notifications.enqueue({ package: 'demo', version: '1.0.0', from: 'quarantined', to: 'held', reason: 'x', cause: 'x', at: T + 1, event: 'held' });
+      await tx.notifications.enqueue({
+        package: 'demo',
+        version: '1.0.0',
+        from: 'quarantined',
+        to: 'held',
+        reason: 'x',
+        cause: 'x',
+        at: T + 1,
+        event: 'held',
+      });
       await tx.approvals.mirrorId(() => 'rolled-back-id');
       throw failure;
     }),
@@ -57,13 +81,25 @@ contract('transactions that read then write serialise: what one read cannot chan
         const v = await tx.versions.versionOf('demo', '1.0.0');
         if (v?.state !== 'quarantined') return false;
         await new Promise((r) => setImmediate(r));
-        await tx.audit.append({ at: T + i, package: 'demo', version: '1.0.0', fromState: null, toState: null, cause: 'contract-check', detail: { i } });
+        await tx.audit.append({
+          at: T + i,
+          package: 'demo',
+          version: '1.0.0',
+          fromState: null,
+          toState: null,
+          cause: 'contract-check',
+          detail: { i },
+        });
         return tx.versions.transition(move('demo', '1.0.0', 'quarantined', 'released', T + i));
       }),
     ),
   );
   assert.equal(outcomes.filter(Boolean).length, 1, JSON.stringify(outcomes));
-  assert.equal((await store.audit.ofPackage('demo')).filter((e) => e.cause === 'contract-check').length, 1, 'no transaction acted on a state another had already changed');
+  assert.equal(
+    (await store.audit.ofPackage('demo')).filter((e) => e.cause === 'contract-check').length,
+    1,
+    'no transaction acted on a state another had already changed',
+  );
 });
 
 contract('the ports of a transaction refuse use after it ended', async (store) => {
@@ -103,11 +139,25 @@ contract('a port call that fails inside a transaction keeps nothing of itself, a
   const outcome = await store.atomically(async (tx) => {
     await tx.versions.transition(move('demo', '1.0.0', 'quarantined', 'released'));
     // Refused by the store (no signed decision): this call is undone, the transaction is not.
-    const refused = await tx.versions.recordSighting('demo', T + 1, [rec('demo', '3.0.0')], [move('demo', '2.0.0', 'quarantined', 'approved')]).then(() => false, () => true);
+    const refused = await tx.versions
+      .recordSighting('demo', T + 1, [rec('demo', '3.0.0')], [move('demo', '2.0.0', 'quarantined', 'approved')])
+      .then(
+        () => false,
+        () => true,
+      );
     await tx.versions.transition(move('demo', '2.0.0', 'quarantined', 'held'));
     return refused;
   });
   assert.equal(outcome, true);
-  assert.deepEqual((await store.versions.versionsOf('demo')).map((v) => [v.version, v.state]).sort(), [['1.0.0', 'released'], ['2.0.0', 'held']]);
-  assert.deepEqual((await store.audit.ofPackage('demo')).slice(2).map((e) => [e.version, e.toState]), [['1.0.0', 'released'], ['2.0.0', 'held']]);
+  assert.deepEqual((await store.versions.versionsOf('demo')).map((v) => [v.version, v.state]).sort(), [
+    ['1.0.0', 'released'],
+    ['2.0.0', 'held'],
+  ]);
+  assert.deepEqual(
+    (await store.audit.ofPackage('demo')).slice(2).map((e) => [e.version, e.toState]),
+    [
+      ['1.0.0', 'released'],
+      ['2.0.0', 'held'],
+    ],
+  );
 });

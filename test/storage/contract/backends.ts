@@ -61,7 +61,9 @@ const postgres: ContractBackend = {
   name: 'postgres',
   async unavailable() {
     if (process.env.CORDON_TEST_DATABASE_URL) return null;
-    return (await listening('127.0.0.1', 5432)) ? null : 'PostgreSQL does not answer on 127.0.0.1:5432; start it (Debian: pg_ctlcluster 15 main start), or set CORDON_TEST_DATABASE_URL';
+    return (await listening('127.0.0.1', 5432))
+      ? null
+      : 'PostgreSQL does not answer on 127.0.0.1:5432; start it (Debian: pg_ctlcluster 15 main start), or set CORDON_TEST_DATABASE_URL';
   },
   async open() {
     const db = await createTestDatabase();

@@ -28,35 +28,84 @@ export function contract(title: string, fn: (store: Store) => Promise<void>): vo
 /** A version as a sighting records it. */
 export function rec(pkg: string, version: string, state: VersionState = 'quarantined', extra: Partial<VersionRecord> = {}): VersionRecord {
   return {
-    package: pkg, version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: `sha512-${pkg}-${version}`, tarball: `${pkg.replace(/^@[^/]+\//, '')}-${version}.tgz`, tarballUrl: null, blob: null,
-    reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null, ...extra,
+    package: pkg,
+    version,
+    state,
+    publishedAt: T - 1000,
+    firstSeenAt: T,
+    integrity: `sha512-${pkg}-${version}`,
+    tarball: `${pkg.replace(/^@[^/]+\//, '')}-${version}.tgz`,
+    tarballUrl: null,
+    blob: null,
+    reason: 'new version in cooldown',
+    updatedAt: T,
+    analysis: 'pending',
+    maxSeverity: null,
+    findingsDigest: null,
+    publisher: null,
+    ...extra,
   };
 }
 
 /** A change of state with a cause the state machine allows for it (storage refuses any other), unless `cause` is given. */
-export function move(pkg: string, version: string, from: VersionState, to: VersionState, at = T + 1, cause: string = causesOf(from, to)[0] ?? 'not-allowed'): Transition {
+export function move(
+  pkg: string,
+  version: string,
+  from: VersionState,
+  to: VersionState,
+  at = T + 1,
+  cause: string = causesOf(from, to)[0] ?? 'not-allowed',
+): Transition {
   return { package: pkg, version, from, to, reason: `${from} to ${to}`, cause, at };
 }
 
 let alice: TestApprover | undefined;
 
 /** A decision signed for real (so `verifyAudit` accepts the log), about the bytes and findings given. */
-export function signedDecision(pkg: string, version: string, integrity: string, findingsDigest: string, decision: 'approve' | 'reject', at = T + 10): NewDecision {
+export function signedDecision(
+  pkg: string,
+  version: string,
+  integrity: string,
+  findingsDigest: string,
+  decision: 'approve' | 'reject',
+  at = T + 10,
+): NewDecision {
   alice ??= testApprover('alice');
   const statement: Statement = {
-    type: STATEMENT_TYPE, mirrorId: 'contract-mirror', package: pkg, version, integrity, findingsDigest, decision, reason: 'reviewed in the contract test', approver: 'alice',
-    issuedAt: new Date(at - 5).toISOString(), nonce: newNonce(),
+    type: STATEMENT_TYPE,
+    mirrorId: 'contract-mirror',
+    package: pkg,
+    version,
+    integrity,
+    findingsDigest,
+    decision,
+    reason: 'reviewed in the contract test',
+    approver: 'alice',
+    issuedAt: new Date(at - 5).toISOString(),
+    nonce: newNonce(),
   };
   const text = canonicalStatement(statement);
   return {
-    package: pkg, version, integrity, findingsDigest, decision, approver: 'alice', publicKey: alice.approver.publicKey, statement: text, signature: alice.sign(text),
-    nonce: statement.nonce, issuedAt: at - 5, acceptedAt: at, auditDetail: { keyLine: alice.approver.line },
+    package: pkg,
+    version,
+    integrity,
+    findingsDigest,
+    decision,
+    approver: 'alice',
+    publicKey: alice.approver.publicKey,
+    statement: text,
+    signature: alice.sign(text),
+    nonce: statement.nonce,
+    issuedAt: at - 5,
+    acceptedAt: at,
+    auditDetail: { keyLine: alice.approver.line },
   };
 }
 
 /** Every audit entry, oldest first, read through the port page by page. */
 export async function allAudit(store: Store): Promise<Awaited<ReturnType<Store['audit']['page']>>> {
   const out: Awaited<ReturnType<Store['audit']['page']>> = [];
-  for (let page = await store.audit.page(0, 100); page.length; page = await store.audit.page(page[page.length - 1]!.id, 100)) out.push(...page);
+  for (let page = await store.audit.page(0, 100); page.length; page = await store.audit.page(page[page.length - 1]!.id, 100))
+    out.push(...page);
   return out;
 }

@@ -97,8 +97,14 @@ for (const backend of backends) {
         read = store.versions.versionsOf('demo');
       });
       await assert.rejects(read!, (err: unknown) => isStoreUnavailable(err));
-      await assert.rejects(store.audit.append({ at: T, package: 'demo', version: null, fromState: null, toState: null, cause: 'x', detail: null }), (err: unknown) => isStoreUnavailable(err));
-      await assert.rejects(store.atomically(async () => 1), (err: unknown) => isStoreUnavailable(err));
+      await assert.rejects(
+        store.audit.append({ at: T, package: 'demo', version: null, fromState: null, toState: null, cause: 'x', detail: null }),
+        (err: unknown) => isStoreUnavailable(err),
+      );
+      await assert.rejects(
+        store.atomically(async () => 1),
+        (err: unknown) => isStoreUnavailable(err),
+      );
     } finally {
       // Cleaned up whatever failed above (a PostgreSQL test database is dropped, never left behind).
       await store.close();

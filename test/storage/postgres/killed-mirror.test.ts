@@ -26,7 +26,12 @@ const { openPostgresStore } = require(${JSON.stringify(resolve(__dirname, '../..
 test('a mirror killed with -9 while it holds the write lock: nothing of its transaction is kept, and the other mirror goes on', async () => {
   const db = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'cordon-pg-kill-'));
-  const store = await openPostgresStore({ databaseUrl: db.url, dataDir: join(dir, 'a'), storeBusyTimeoutMs: 250, storeLockTimeoutMs: 30_000 });
+  const store = await openPostgresStore({
+    databaseUrl: db.url,
+    dataDir: join(dir, 'a'),
+    storeBusyTimeoutMs: 250,
+    storeLockTimeoutMs: 30_000,
+  });
   const child = spawn(process.execPath, ['-e', CHILD, db.url, join(dir, 'b')], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await store.versions.recordSighting('kill', T, [rec('kill', '1.0.0')], []);
@@ -41,7 +46,16 @@ test('a mirror killed with -9 while it holds the write lock: nothing of its tran
     });
     // Deterministically: PostgreSQL shows it waiting for the advisory lock.
     for (;;) {
-      const waiting = await withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1", [db.name])).rowCount);
+      const waiting = await withClient(
+        db.url,
+        async (c) =>
+          (
+            await c.query(
+              "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1",
+              [db.name],
+            )
+          ).rowCount,
+      );
       if (waiting) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -50,7 +64,10 @@ test('a mirror killed with -9 while it holds the write lock: nothing of its tran
     child.kill('SIGKILL');
     assert.equal(await write, true, 'the quarantined version was still quarantined: nothing of the killed transaction was kept');
     const entries = await store.audit.page(0, 100);
-    assert.deepEqual(entries.map((e) => e.cause), ['first-sight', 'cooldown-ended']);
+    assert.deepEqual(
+      entries.map((e) => e.cause),
+      ['first-sight', 'cooldown-ended'],
+    );
     assert.deepEqual(verifyAudit(entries, { sequence: await store.audit.sequence() }).problems, []);
   } finally {
     child.kill('SIGKILL');

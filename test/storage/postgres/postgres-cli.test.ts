@@ -19,7 +19,10 @@ describe('cordon audit verify --db, cordon backup and cordon restore on PostgreS
     store = await openPostgresStore({ databaseUrl: db.url, dataDir: join(dir, 'data'), storeBusyTimeoutMs: 250 });
     await store.versions.recordSighting('lib', T, [rec('lib', '1.0.0'), rec('lib', '2.0.0', 'quarantined', { findingsDigest: 'd2' })], []);
     await store.versions.transition(move('lib', '1.0.0', 'quarantined', 'released'));
-    await store.approvals.accept(signedDecision('lib', '2.0.0', 'sha512-lib-2.0.0', 'd2', 'approve'), move('lib', '2.0.0', 'quarantined', 'approved', T + 20));
+    await store.approvals.accept(
+      signedDecision('lib', '2.0.0', 'sha512-lib-2.0.0', 'd2', 'approve'),
+      move('lib', '2.0.0', 'quarantined', 'approved', T + 20),
+    );
   });
   after(async () => {
     await store.close();
@@ -46,7 +49,10 @@ describe('cordon audit verify --db, cordon backup and cordon restore on PostgreS
     const lines = readFileSync(file, 'utf8').split('\n');
     const edited = lines.map((l) => (l.includes('"cause":"cooldown-ended"') ? l.replace('"at":', '"at":1,"x":') : l)).join('\n');
     const tampered = join(dir, 'tampered.backup');
-    writeFileSync(tampered, edited.replace(/"from_state":"quarantined","to_state":"released"/, '"from_state":"quarantined","to_state":"approved"'));
+    writeFileSync(
+      tampered,
+      edited.replace(/"from_state":"quarantined","to_state":"released"/, '"from_state":"quarantined","to_state":"approved"'),
+    );
     const bad = await cordon(['audit', 'verify', '--db', tampered]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout + bad.stderr, /ENTRY_ALTERED|changed after it was written/);
@@ -75,7 +81,13 @@ describe('cordon audit verify --db, cordon backup and cordon restore on PostgreS
       const restored = await openPostgresStore({ databaseUrl: target.url, dataDir: env.CORDON_DATA_DIR, storeBusyTimeoutMs: 250 });
       try {
         assert.equal(restored.identity.id, store.identity.id);
-        assert.deepEqual((await restored.versions.versionsOf('lib')).map((v) => [v.version, v.state]), [['1.0.0', 'released'], ['2.0.0', 'approved']]);
+        assert.deepEqual(
+          (await restored.versions.versionsOf('lib')).map((v) => [v.version, v.state]),
+          [
+            ['1.0.0', 'released'],
+            ['2.0.0', 'approved'],
+          ],
+        );
         assert.equal((await restored.approvals.decisionsOf('lib', '2.0.0')).length, 1);
         // New rows take new ids after the restored ones.
         await restored.versions.recordSighting('lib', T + 100, [rec('lib', '3.0.0')], []);

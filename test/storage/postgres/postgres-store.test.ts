@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataFolderError, isStoreUnavailable, openStore, readIdentity, StorageError, writeIdentity, type AuditEntry, type Store } from '../../../storage';
+import {
+  DataFolderError,
+  isStoreUnavailable,
+  openStore,
+  readIdentity,
+  StorageError,
+  writeIdentity,
+  type AuditEntry,
+  type Store,
+} from '../../../storage';
 import { openPostgresStore, inspectPostgresBackup } from '../../../storage/postgres';
 import { verifyAudit } from '../../../server/approvals/audit-verify';
 import type { VersionRecord } from '../../../server/policy/version-state';
@@ -14,14 +23,46 @@ import { createTestDatabase, CuttableProxy, withClient, type TestDatabase } from
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (pkg: string, version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: pkg, version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `${pkg}-${version}.tgz`, tarballUrl: null, blob: null,
-  reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: 'digest-1', publisher: null,
+  package: pkg,
+  version,
+  state,
+  publishedAt: T - 1000,
+  firstSeenAt: T,
+  integrity: 'sha512-AAAA',
+  tarball: `${pkg}-${version}.tgz`,
+  tarballUrl: null,
+  blob: null,
+  reason: 'new version in cooldown',
+  updatedAt: T,
+  analysis: 'pending',
+  maxSeverity: null,
+  findingsDigest: 'digest-1',
+  publisher: null,
 });
 /** A change of state with a cause the state machine allows for it (storage refuses any other). */
-const move = (pkg: string, version: string, from: VersionRecord['state'], to: VersionRecord['state'], at = T + 1): Transition => ({ package: pkg, version, from, to, reason: `${from} to ${to}`, cause: causesOf(from, to)[0]!, at });
+const move = (pkg: string, version: string, from: VersionRecord['state'], to: VersionRecord['state'], at = T + 1): Transition => ({
+  package: pkg,
+  version,
+  from,
+  to,
+  reason: `${from} to ${to}`,
+  cause: causesOf(from, to)[0]!,
+  at,
+});
 const decision = (pkg: string, version: string, nonce: string): NewDecision => ({
-  package: pkg, version, integrity: 'sha512-AAAA', findingsDigest: 'digest-1', decision: 'approve', approver: 'alice', publicKey: 'AAAAC3NzaC1lZDI1NTE5', statement: `approve ${pkg}@${version}`,
-  signature: 'sig', nonce, issuedAt: T, acceptedAt: T + 2, auditDetail: {},
+  package: pkg,
+  version,
+  integrity: 'sha512-AAAA',
+  findingsDigest: 'digest-1',
+  decision: 'approve',
+  approver: 'alice',
+  publicKey: 'AAAAC3NzaC1lZDI1NTE5',
+  statement: `approve ${pkg}@${version}`,
+  signature: 'sig',
+  nonce,
+  issuedAt: T,
+  acceptedAt: T + 2,
+  auditDetail: {},
 });
 
 const dirs: string[] = [];
@@ -30,11 +71,13 @@ const tempDir = (): string => {
   dirs.push(dir);
   return dir;
 };
-const open = (url: string, dataDir = tempDir(), extra: Record<string, number> = {}) => openPostgresStore({ databaseUrl: url, dataDir, storeBusyTimeoutMs: 250, ...extra });
+const open = (url: string, dataDir = tempDir(), extra: Record<string, number> = {}) =>
+  openPostgresStore({ databaseUrl: url, dataDir, storeBusyTimeoutMs: 250, ...extra });
 
 async function allEntries(store: Store): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
-  for (let page = await store.audit.page(0, 500); page.length; page = await store.audit.page(page[page.length - 1]!.id, 500)) out.push(...page);
+  for (let page = await store.audit.page(0, 500); page.length; page = await store.audit.page(page[page.length - 1]!.id, 500))
+    out.push(...page);
   return out;
 }
 
@@ -82,7 +125,9 @@ describe('PostgreSQL store', () => {
 
   test('two mirrors starting together on an empty database apply each migration once and share one store id', async () => {
     const [a, b] = await Promise.all([track(open(db.url)), track(open(db.url))]);
-    const applied = await withClient(db.url, async (c) => (await c.query('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r: { id: number }) => r.id));
+    const applied = await withClient(db.url, async (c) =>
+      (await c.query('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r: { id: number }) => r.id),
+    );
     assert.deepEqual(applied, [1]);
     assert.equal(a.backend, 'postgres');
     assert.equal(a.identity.id, b.identity.id);
@@ -95,7 +140,15 @@ describe('PostgreSQL store', () => {
 
   test('the audit log refuses UPDATE, DELETE, TRUNCATE and an insert that does not chain to the head', async () => {
     const store = await track(open(db.url));
-    const first = await store.audit.append({ at: T, package: 'audit-demo', version: null, fromState: null, toState: null, cause: 'test', detail: { n: 1 } });
+    const first = await store.audit.append({
+      at: T,
+      package: 'audit-demo',
+      version: null,
+      fromState: null,
+      toState: null,
+      cause: 'test',
+      detail: { n: 1 },
+    });
     await withClient(db.url, async (c) => {
       await assert.rejects(c.query('UPDATE audit_log SET cause = $1 WHERE id = $2', ['edited', first.id]), /append-only/);
       await assert.rejects(c.query('DELETE FROM audit_log WHERE id = $1', [first.id]), /append-only/);
@@ -113,7 +166,8 @@ describe('PostgreSQL store', () => {
   test('appends from two stores at once never fork the chain, and `cordon audit verify` accepts it', async () => {
     const [a, b] = await Promise.all([track(open(db.url)), track(open(db.url))]);
     const before = (await a.audit.head())?.id ?? 0;
-    const append = (s: Store, i: number) => s.audit.append({ at: T + i, package: 'race', version: null, fromState: null, toState: null, cause: 'test', detail: { i } });
+    const append = (s: Store, i: number) =>
+      s.audit.append({ at: T + i, package: 'race', version: null, fromState: null, toState: null, cause: 'test', detail: { i } });
     await Promise.all(Array.from({ length: 40 }, (_, i) => append(i % 2 ? a : b, i)));
     const entries = await allEntries(a);
     assert.equal(entries.length, before + 40);
@@ -122,7 +176,7 @@ describe('PostgreSQL store', () => {
     assert.equal(await a.audit.sequence(), entries[entries.length - 1]!.id);
   });
 
-  test('a transition on one mirror moves the other mirror\'s change generation within a second', async () => {
+  test("a transition on one mirror moves the other mirror's change generation within a second", async () => {
     const [a, b] = await Promise.all([track(open(db.url)), track(open(db.url))]);
     await a.versions.recordSighting('feed-demo', T, [rec('feed-demo', '1.0.0')], []);
     await until('b hears of feed-demo', () => b.changes.generation('feed-demo') !== -1, 1000);
@@ -155,7 +209,14 @@ describe('PostgreSQL store', () => {
   test('two mirrors at once: one first sighting each version, each job claimed once, one unbroken chain', async () => {
     const [a, b] = await Promise.all([track(open(db.url)), track(open(db.url))]);
     const versions = Array.from({ length: 10 }, (_, i) => `1.${i}.0`);
-    const job = (v: string) => ({ id: `job-${v}`, package: 'busy', version: v, integrity: 'sha512-AAAA', previousVersion: null, previousIntegrity: null });
+    const job = (v: string) => ({
+      id: `job-${v}`,
+      package: 'busy',
+      version: v,
+      integrity: 'sha512-AAAA',
+      previousVersion: null,
+      previousIntegrity: null,
+    });
     // Both mirrors see the same ten new versions at the same moment.
     await Promise.all(versions.flatMap((v) => [a, b].map((s) => s.versions.recordSighting('busy', T, [rec('busy', v)], [], [job(v)]))));
     assert.equal((await a.versions.versionsOf('busy')).length, 10);
@@ -175,16 +236,25 @@ describe('PostgreSQL store', () => {
       await assert.rejects(c.query("UPDATE versions SET state = 'approved' WHERE package = 'gate'"), /signed decision/);
       await assert.rejects(c.query("UPDATE versions SET state = 'rejected' WHERE package = 'gate'"), /signed decision/);
     });
-    const { decision: d, transitioned } = await store.approvals.accept(decision('gate', '1.0.0', 'nonce-gate-1'), move('gate', '1.0.0', 'quarantined', 'approved'));
+    const { decision: d, transitioned } = await store.approvals.accept(
+      decision('gate', '1.0.0', 'nonce-gate-1'),
+      move('gate', '1.0.0', 'quarantined', 'approved'),
+    );
     assert.equal(transitioned, true);
     assert.equal((await store.versions.versionOf('gate', '1.0.0'))?.state, 'approved');
     // Once approved, its bytes cannot change underneath the decision; and decisions are append-only.
     await withClient(db.url, async (c) => {
-      await assert.rejects(c.query("UPDATE versions SET integrity = 'sha512-BBBB' WHERE package = 'gate' AND version = '1.0.0'"), /signed decision/);
+      await assert.rejects(
+        c.query("UPDATE versions SET integrity = 'sha512-BBBB' WHERE package = 'gate' AND version = '1.0.0'"),
+        /signed decision/,
+      );
       await assert.rejects(c.query('UPDATE decisions SET approver = $1 WHERE id = $2', ['mallory', d.id]), /append-only/);
       await assert.rejects(c.query('DELETE FROM decisions WHERE id = $1', [d.id]), /append-only/);
     });
-    assert.deepEqual((await store.approvals.decisionsOf('gate', '1.0.0')).map((x) => x.nonce), ['nonce-gate-1']);
+    assert.deepEqual(
+      (await store.approvals.decisionsOf('gate', '1.0.0')).map((x) => x.nonce),
+      ['nonce-gate-1'],
+    );
     assert.equal(await store.approvals.nonceUsed('nonce-gate-1'), true);
   });
 
@@ -214,7 +284,15 @@ describe('PostgreSQL store', () => {
     await store.syncIdentity();
     await store.close();
     const identity = readIdentity(dir)!;
-    assert.equal(identity.auditHead?.hash, (await withClient(db.url, async (c) => (await c.query('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1')).rows[0] as { hash: string })).hash);
+    assert.equal(
+      identity.auditHead?.hash,
+      (
+        await withClient(
+          db.url,
+          async (c) => (await c.query('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1')).rows[0] as { hash: string },
+        )
+      ).hash,
+    );
     writeIdentity(dir, { ...identity, auditHead: { id: identity.auditHead!.id + 5, hash: 'f'.repeat(64) } });
     await assert.rejects(open(db.url, dir), (err: unknown) => err instanceof DataFolderError && err.code === 'STORE_ROLLED_BACK');
     writeIdentity(dir, { ...identity, id: 'another-store' });
@@ -254,7 +332,12 @@ test('PostgreSQL lost: every method fails closed with STORE_UNAVAILABLE, the fee
   const proxy = new CuttableProxy();
   await proxy.start();
   const dir = mkdtempSync(join(tmpdir(), 'cordon-pg-'));
-  const store = await openPostgresStore({ databaseUrl: proxy.urlFor(db.url), dataDir: dir, storeBusyTimeoutMs: 250, storeConnectTimeoutMs: 1000 });
+  const store = await openPostgresStore({
+    databaseUrl: proxy.urlFor(db.url),
+    dataDir: dir,
+    storeBusyTimeoutMs: 250,
+    storeConnectTimeoutMs: 1000,
+  });
   try {
     await store.versions.recordSighting('lost', T, [rec('lost', '1.0.0')], []);
     const before = store.changes.generation('lost');
@@ -292,10 +375,24 @@ test('PostgreSQL terminating every connection (a restart, 57P01): the store reco
   try {
     await store.versions.recordSighting('restart', T, [rec('restart', '1.0.0')], []);
     const before = store.changes.generation('restart');
-    const killed = await withClient(db.url, async (c) => (await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name])).rows.length);
+    const killed = await withClient(
+      db.url,
+      async (c) =>
+        (
+          await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+            db.name,
+          ])
+        ).rows.length,
+    );
     assert.ok(killed >= 2, `terminated ${killed} connections (the pool's and the listener's)`);
-    await until('the feed to reconnect and move every generation', () => store.changes.live && store.changes.generation('restart') !== before);
-    await until('the store to answer again', async () => (await store.versions.versionOf('restart', '1.0.0').catch(() => undefined))?.state === 'quarantined');
+    await until(
+      'the feed to reconnect and move every generation',
+      () => store.changes.live && store.changes.generation('restart') !== before,
+    );
+    await until(
+      'the store to answer again',
+      async () => (await store.versions.versionOf('restart', '1.0.0').catch(() => undefined))?.state === 'quarantined',
+    );
     assert.equal(await store.versions.transition(move('restart', '1.0.0', 'quarantined', 'released')), true);
   } finally {
     await store.close();

@@ -21,7 +21,12 @@ test('PostgreSQL faults that mean "not now" are told from the ones that mean "wr
     ['pg: pool wait timed out', new Error('timeout exceeded when trying to connect'), true, true],
     ['refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), true, false],
     ['a constraint (23505)', serverError('23505', 'duplicate key'), false, false],
-    ['a trigger refusal (23514)', serverError('23514', 'a version becomes approved or rejected only through a signed decision'), false, false],
+    [
+      'a trigger refusal (23514)',
+      serverError('23514', 'a version becomes approved or rejected only through a signed decision'),
+      false,
+      false,
+    ],
     ['serialisation failure (40001)', serverError('40001'), false, false],
     ['a syntax error (42601)', serverError('42601'), false, false],
     ['a plain error', new Error('boom'), false, false],

@@ -3,12 +3,36 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataPaths, DataFolderError, isStoreUnavailable, openSqliteStore, openStore, readIdentity, StorageError, writeIdentity, type Store } from '../../../storage';
+import {
+  dataPaths,
+  DataFolderError,
+  isStoreUnavailable,
+  openSqliteStore,
+  openStore,
+  readIdentity,
+  StorageError,
+  writeIdentity,
+  type Store,
+} from '../../../storage';
 import type { VersionRecord } from '../../../server/policy/version-state';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
 const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo', version, state, publishedAt: T - 1000, firstSeenAt: T, integrity: 'sha512-AAAA', tarball: `demo-${version}.tgz`, tarballUrl: null, blob: null, reason: 'new version in cooldown', updatedAt: T, analysis: 'pending', maxSeverity: null, findingsDigest: null, publisher: null,
+  package: 'demo',
+  version,
+  state,
+  publishedAt: T - 1000,
+  firstSeenAt: T,
+  integrity: 'sha512-AAAA',
+  tarball: `demo-${version}.tgz`,
+  tarballUrl: null,
+  blob: null,
+  reason: 'new version in cooldown',
+  updatedAt: T,
+  analysis: 'pending',
+  maxSeverity: null,
+  findingsDigest: null,
+  publisher: null,
 });
 
 async function withStore(fn: (store: Store, dir: string) => Promise<void>): Promise<void> {
@@ -29,7 +53,10 @@ test('openStore opens the SQLite store of the data folder by default, and its po
     assert.equal(store.backend, 'sqlite');
     assert.equal(await store.versions.hasPackage('demo'), false);
     await store.versions.recordSighting('demo', T, [rec('1.0.0')], []);
-    assert.deepEqual((await store.versions.versionsOf('demo')).map((v) => v.state), ['quarantined']);
+    assert.deepEqual(
+      (await store.versions.versionsOf('demo')).map((v) => v.state),
+      ['quarantined'],
+    );
     assert.equal((await store.audit.head())?.id, 1);
   } finally {
     await store.close();
@@ -44,11 +71,25 @@ test('atomically: its own reads see its writes, the reader sees them only after 
     let seenOutside: string | undefined;
     await store.atomically(async (tx) => {
       // The stores' own db.transaction() nests as a SAVEPOINT inside the manual BEGIN IMMEDIATE.
-      assert.equal(await tx.versions.transition({ package: 'demo', version: '1.0.0', from: 'quarantined', to: 'released', reason: 'cooled down', cause: 'cooldown-ended', at: T + 1 }), true);
+      assert.equal(
+        await tx.versions.transition({
+          package: 'demo',
+          version: '1.0.0',
+          from: 'quarantined',
+          to: 'released',
+          reason: 'cooled down',
+          cause: 'cooldown-ended',
+          at: T + 1,
+        }),
+        true,
+      );
       seenInside = (await tx.versions.versionOf('demo', '1.0.0'))?.state;
       seenOutside = (await store.versions.versionOf('demo', '1.0.0'))?.state;
     });
-    assert.deepEqual([seenInside, seenOutside, (await store.versions.versionOf('demo', '1.0.0'))?.state], ['released', 'quarantined', 'released']);
+    assert.deepEqual(
+      [seenInside, seenOutside, (await store.versions.versionOf('demo', '1.0.0'))?.state],
+      ['released', 'quarantined', 'released'],
+    );
 
     const head = await store.audit.head();
     await assert.rejects(
@@ -71,7 +112,10 @@ test('a write through the store from inside its own atomically is refused instea
       }),
       (err: unknown) => err instanceof StorageError && err.code === 'STORE_NESTED_WRITE',
     );
-    await assert.rejects(store.atomically(() => store.atomically(async () => 1)), (err: unknown) => err instanceof StorageError && err.code === 'STORE_NESTED_WRITE');
+    await assert.rejects(
+      store.atomically(() => store.atomically(async () => 1)),
+      (err: unknown) => err instanceof StorageError && err.code === 'STORE_NESTED_WRITE',
+    );
     // The lock was released: the store still writes.
     await store.versions.recordSighting('demo', T, [rec('1.0.0')], []);
     assert.equal(await store.versions.hasPackage('demo'), true);
@@ -103,7 +147,10 @@ test('a rolled-back store is refused at open, and the folder is released again',
   await store.close();
   const identity = readIdentity(dir)!;
   writeIdentity(dir, { ...identity, auditHead: { id: 7, hash: 'f'.repeat(64) } });
-  assert.throws(() => openSqliteStore(dir, { busyTimeoutMs: 250 }), (err: unknown) => err instanceof DataFolderError && err.code === 'STORE_ROLLED_BACK');
+  assert.throws(
+    () => openSqliteStore(dir, { busyTimeoutMs: 250 }),
+    (err: unknown) => err instanceof DataFolderError && err.code === 'STORE_ROLLED_BACK',
+  );
   assert.equal(existsSync(dataPaths(dir).pid), false);
   writeIdentity(dir, identity);
   const again = openSqliteStore(dir, { busyTimeoutMs: 250 });
