@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
-import { AuditLog, type AuditEntry } from './audit-log';
+import { AuditLog, type AuditEntry, type AuditInput } from './audit-log';
 import { TransitionWriter, type Transition } from './transitions';
 import { toDecision, type DecisionRow } from './rows';
 
@@ -44,6 +44,34 @@ export type NewDecision = Omit<StoredDecision, 'id' | 'auditId' | 'method' | 'ev
 
 /** The audit log cause of an accepted signed decision; its detail carries statement, signature and key. */
 export const DECISION_CAUSE = 'decision-signed';
+
+/** A decision as both backends keep it, and its audit entry (which carries everything needed to check it again). */
+export function decisionRecords(input: NewDecision): { decision: Omit<StoredDecision, 'id' | 'auditId'>; audit: AuditInput } {
+  const { auditDetail, method = 'ssh', evidence = null, ...rest } = input;
+  const d = { ...rest, method, evidence };
+  const audit: AuditInput = {
+    at: d.acceptedAt,
+    package: d.package,
+    version: d.version,
+    fromState: null,
+    toState: null,
+    cause: DECISION_CAUSE,
+    detail: {
+      ...auditDetail,
+      decision: d.decision,
+      approver: d.approver,
+      publicKey: d.publicKey,
+      integrity: d.integrity,
+      findingsDigest: d.findingsDigest,
+      nonce: d.nonce,
+      statement: d.statement,
+      signature: d.signature,
+      // SSH entries keep the shape they always had; a passkey entry names its method and carries its evidence.
+      ...(method === 'webauthn' ? { method, evidence } : {}),
+    },
+  };
+  return { decision: d, audit };
+}
 
 export class ApprovalStore {
   private readonly stmt: Record<string, Statement>;
@@ -98,31 +126,11 @@ export class ApprovalStore {
    */
   accept(input: NewDecision, transition: Transition | null): { decision: StoredDecision; transitioned: boolean } {
     return this.db.transaction(() => {
-      const { auditDetail, method = 'ssh', evidence = null, ...rest } = input;
-      const d = { ...rest, method, evidence };
-      const entry = this.auditLog.append({
-        at: d.acceptedAt,
-        package: d.package,
-        version: d.version,
-        fromState: null,
-        toState: null,
-        cause: DECISION_CAUSE,
-        detail: {
-          ...auditDetail,
-          decision: d.decision,
-          approver: d.approver,
-          publicKey: d.publicKey,
-          integrity: d.integrity,
-          findingsDigest: d.findingsDigest,
-          nonce: d.nonce,
-          statement: d.statement,
-          signature: d.signature,
-          // SSH entries keep the shape they always had; a passkey entry names its method and carries its evidence.
-          ...(method === 'webauthn' ? { method, evidence } : {}),
-        },
-      });
+      const { decision: d, audit } = decisionRecords(input);
+      const entry = this.auditLog.append(audit);
       const id = Number(
-        this.stmt.insert!.run({ ...d, evidence: evidence === null ? null : JSON.stringify(evidence), auditId: entry.id }).lastInsertRowid,
+        this.stmt.insert!.run({ ...d, evidence: d.evidence === null ? null : JSON.stringify(d.evidence), auditId: entry.id })
+          .lastInsertRowid,
       );
       const transitioned = transition !== null && this.transitions.apply(transition);
       return { decision: { ...d, id, auditId: entry.id }, transitioned };

@@ -2,9 +2,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { VersionState } from '../server/policy/version-state';
 import type { Db } from './database';
-import type { AuditLog } from './audit-log';
+import type { AuditInput, AuditLog } from './audit-log';
 import { eventOf, type NotifyEvent } from '../server/notify/events';
-import { NotificationOutbox } from './notification-outbox';
+import { NotificationOutbox, type NotifyChange } from './notification-outbox';
 import { assertAllowed } from '../server/policy/state-machine';
 
 /** A change of state, written together with its audit entry. */
@@ -20,6 +20,24 @@ export interface Transition {
   readonly detail?: Record<string, unknown>;
   /** The notification this change raises when not the default of `to` (`cascaded` for a hold cascaded from another version). */
   readonly event?: NotifyEvent;
+}
+
+/** What an applied transition writes beside the state, on either backend: its audit entry, and the notification it raises (if any). */
+export function transitionRecords(t: Transition): { audit: AuditInput; change: NotifyChange | null } {
+  const audit = {
+    at: t.at,
+    package: t.package,
+    version: t.version,
+    fromState: t.from,
+    toState: t.to,
+    cause: t.cause,
+    detail: { reason: t.reason, ...t.detail },
+  };
+  const event = eventOf(t);
+  const change = event
+    ? { package: t.package, version: t.version, from: t.from, to: t.to, reason: t.reason, cause: t.cause, at: t.at, event }
+    : null;
+  return { audit, change };
 }
 
 export class TransitionWriter {
@@ -41,27 +59,9 @@ export class TransitionWriter {
     // The last guard: a change the state machine does not allow is refused here, never written.
     assertAllowed(t);
     if (this.setState.run(t.to, t.reason, t.at, t.package, t.version, t.from).changes === 0) return false;
-    this.auditLog.append({
-      at: t.at,
-      package: t.package,
-      version: t.version,
-      fromState: t.from,
-      toState: t.to,
-      cause: t.cause,
-      detail: { reason: t.reason, ...t.detail },
-    });
-    const event = eventOf(t);
-    if (event)
-      this.outbox.enqueue({
-        package: t.package,
-        version: t.version,
-        from: t.from,
-        to: t.to,
-        reason: t.reason,
-        cause: t.cause,
-        at: t.at,
-        event,
-      });
+    const { audit, change } = transitionRecords(t);
+    this.auditLog.append(audit);
+    if (change) this.outbox.enqueue(change);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 /** Signed decisions on PostgreSQL (append-only, enforced by trigger) and the mirror's id. */
 import type { ApprovalPort } from '../ports';
-import { DECISION_CAUSE } from '../approval-store';
+import { decisionRecords } from '../approval-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
 import { applyTransition } from './transitions';
@@ -27,29 +27,8 @@ export function approvalPort(a: Access): ApprovalPort {
     accept: (input, transition) =>
       a.write(
         async (sql) => {
-          const { auditDetail, method = 'ssh', evidence = null, ...rest } = input;
-          const d = { ...rest, method, evidence };
-          const entry = await appendAudit(sql, {
-            at: d.acceptedAt,
-            package: d.package,
-            version: d.version,
-            fromState: null,
-            toState: null,
-            cause: DECISION_CAUSE,
-            detail: {
-              ...auditDetail,
-              decision: d.decision,
-              approver: d.approver,
-              publicKey: d.publicKey,
-              integrity: d.integrity,
-              findingsDigest: d.findingsDigest,
-              nonce: d.nonce,
-              statement: d.statement,
-              signature: d.signature,
-              // SSH entries keep the shape they always had; a passkey entry names its method and carries its evidence.
-              ...(method === 'webauthn' ? { method, evidence } : {}),
-            },
-          });
+          const { decision: d, audit } = decisionRecords(input);
+          const entry = await appendAudit(sql, audit);
           const row = await sql.one<{ id: number }>(
             `INSERT INTO decisions (package, version, integrity, findings_digest, decision, approver, public_key, statement, signature, method, evidence, nonce, issued_at, accepted_at, audit_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
@@ -63,8 +42,8 @@ export function approvalPort(a: Access): ApprovalPort {
               d.publicKey,
               d.statement,
               d.signature,
-              method,
-              evidence === null ? null : JSON.stringify(evidence),
+              d.method,
+              d.evidence === null ? null : JSON.stringify(d.evidence),
               d.nonce,
               d.issuedAt,
               d.acceptedAt,

@@ -1,6 +1,5 @@
 /** The one way a version changes state on PostgreSQL: compare-and-set on the state it leaves, with its audit entry and notification. */
-import type { Transition } from '../transitions';
-import { eventOf } from '../../server/notify/events';
+import { transitionRecords, type Transition } from '../transitions';
 import { assertAllowed } from '../../server/policy/state-machine';
 import type { Sql } from './connection';
 import { appendAudit } from './audit';
@@ -19,26 +18,8 @@ export async function applyTransition(sql: Sql, t: Transition): Promise<boolean>
     [t.to, t.reason, t.at, t.package, t.version, t.from],
   );
   if (changed === 0) return false;
-  await appendAudit(sql, {
-    at: t.at,
-    package: t.package,
-    version: t.version,
-    fromState: t.from,
-    toState: t.to,
-    cause: t.cause,
-    detail: { reason: t.reason, ...t.detail },
-  });
-  const event = eventOf(t);
-  if (event)
-    await enqueueEvent(sql, {
-      package: t.package,
-      version: t.version,
-      from: t.from,
-      to: t.to,
-      reason: t.reason,
-      cause: t.cause,
-      at: t.at,
-      event,
-    });
+  const { audit, change } = transitionRecords(t);
+  await appendAudit(sql, audit);
+  if (change) await enqueueEvent(sql, change);
   return true;
 }

@@ -2,25 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnalysisStore, NotificationOutbox, OpsQueries, openDatabase, RefusalStore, VersionStore, type Db } from '../../storage';
 import type { VersionRecord } from '../../server/policy/version-state';
+import { versionRecord } from '../helpers/version-record';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
-const rec = (version: string, state: VersionRecord['state'] = 'quarantined', integrity: string | null = 'sha512-AAAA'): VersionRecord => ({
-  package: 'demo',
-  version,
-  state,
-  publishedAt: T - 1000,
-  firstSeenAt: T,
-  integrity,
-  tarball: `demo-${version}.tgz`,
-  tarballUrl: null,
-  blob: null,
-  reason: 'new version in cooldown',
-  updatedAt: T,
-  analysis: 'pending',
-  maxSeverity: null,
-  findingsDigest: null,
-  publisher: null,
-});
+const rec = (version: string, state: VersionRecord['state'] = 'quarantined', integrity: string | null = 'sha512-AAAA'): VersionRecord =>
+  versionRecord('demo', version, state, { integrity });
 const events = (db: Db) => db.prepare('SELECT event, package, version, from_state, to_state, cause FROM notify_events ORDER BY id').all();
 
 test('a state change that raises an event writes it in its own transaction; one that does not apply writes nothing', () => {

@@ -6,25 +6,11 @@ import { join } from 'node:path';
 import { AnalysisStore, openDatabase, StorageError, VersionStore } from '../../storage';
 import { migrations } from '../../storage/migrations';
 import type { VersionRecord } from '../../server/policy/version-state';
+import { versionRecord } from '../helpers/version-record';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
-const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo',
-  version,
-  state,
-  publishedAt: T - 1000,
-  firstSeenAt: T,
-  integrity: 'sha512-AAAA',
-  tarball: `demo-${version}.tgz`,
-  tarballUrl: null,
-  blob: null,
-  reason: 'new version in cooldown',
-  updatedAt: T,
-  analysis: 'pending',
-  maxSeverity: null,
-  findingsDigest: null,
-  publisher: null,
-});
+const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord =>
+  versionRecord('demo', version, state, { integrity: 'sha512-AAAA' });
 
 test('migrations apply once, in WAL mode, and survive reopening', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'cordon-db-')), 'cordon.sqlite');

@@ -1,11 +1,12 @@
 /** Shared pieces of the store contract: one test per backend, and records, transitions and signed decisions built in the test. */
 import { test } from 'node:test';
 import { canonicalStatement, newNonce, STATEMENT_TYPE, type Statement } from '../../../server/approvals/statement';
-import type { VersionRecord, VersionState } from '../../../server/policy/version-state';
+import type { VersionState } from '../../../server/policy/version-state';
 import { causesOf } from '../../../server/policy/state-machine';
 import type { NewDecision, Store, Transition } from '../../../storage';
 import { testApprover, type TestApprover } from '../../approvals/keys';
 import { backends } from './backends';
+import { versionRecord } from '../../helpers/version-record';
 
 export const T = Date.parse('2026-11-20T12:00:00Z');
 
@@ -26,26 +27,7 @@ export function contract(title: string, fn: (store: Store) => Promise<void>): vo
 }
 
 /** A version as a sighting records it. */
-export function rec(pkg: string, version: string, state: VersionState = 'quarantined', extra: Partial<VersionRecord> = {}): VersionRecord {
-  return {
-    package: pkg,
-    version,
-    state,
-    publishedAt: T - 1000,
-    firstSeenAt: T,
-    integrity: `sha512-${pkg}-${version}`,
-    tarball: `${pkg.replace(/^@[^/]+\//, '')}-${version}.tgz`,
-    tarballUrl: null,
-    blob: null,
-    reason: 'new version in cooldown',
-    updatedAt: T,
-    analysis: 'pending',
-    maxSeverity: null,
-    findingsDigest: null,
-    publisher: null,
-    ...extra,
-  };
-}
+export const rec = versionRecord;
 
 /** A change of state with a cause the state machine allows for it (storage refuses any other), unless `cause` is given. */
 export function move(

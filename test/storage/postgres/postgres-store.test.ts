@@ -20,25 +20,11 @@ import { causesOf } from '../../../server/policy/state-machine';
 import type { Transition } from '../../../storage/transitions';
 import type { NewDecision } from '../../../storage/approval-store';
 import { createTestDatabase, CuttableProxy, withClient, type TestDatabase } from '../../helpers/postgres';
+import { versionRecord } from '../../helpers/version-record';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
-const rec = (pkg: string, version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: pkg,
-  version,
-  state,
-  publishedAt: T - 1000,
-  firstSeenAt: T,
-  integrity: 'sha512-AAAA',
-  tarball: `${pkg}-${version}.tgz`,
-  tarballUrl: null,
-  blob: null,
-  reason: 'new version in cooldown',
-  updatedAt: T,
-  analysis: 'pending',
-  maxSeverity: null,
-  findingsDigest: 'digest-1',
-  publisher: null,
-});
+const rec = (pkg: string, version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord =>
+  versionRecord(pkg, version, state, { integrity: 'sha512-AAAA', findingsDigest: 'digest-1' });
 /** A change of state with a cause the state machine allows for it (storage refuses any other). */
 const move = (pkg: string, version: string, from: VersionRecord['state'], to: VersionRecord['state'], at = T + 1): Transition => ({
   package: pkg,

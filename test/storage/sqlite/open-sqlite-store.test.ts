@@ -15,25 +15,11 @@ import {
   type Store,
 } from '../../../storage';
 import type { VersionRecord } from '../../../server/policy/version-state';
+import { versionRecord } from '../../helpers/version-record';
 
 const T = Date.parse('2026-11-20T12:00:00Z');
-const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord => ({
-  package: 'demo',
-  version,
-  state,
-  publishedAt: T - 1000,
-  firstSeenAt: T,
-  integrity: 'sha512-AAAA',
-  tarball: `demo-${version}.tgz`,
-  tarballUrl: null,
-  blob: null,
-  reason: 'new version in cooldown',
-  updatedAt: T,
-  analysis: 'pending',
-  maxSeverity: null,
-  findingsDigest: null,
-  publisher: null,
-});
+const rec = (version: string, state: VersionRecord['state'] = 'quarantined'): VersionRecord =>
+  versionRecord('demo', version, state, { integrity: 'sha512-AAAA' });
 
 async function withStore(fn: (store: Store, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-sqlite-store-'));
