@@ -72,7 +72,10 @@ export default class CordonGuardPlugin {
       if (ready) return dispatch(ready, req, res, next);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         // A body read a turn later may have lost bytes: a write is refused (503) until the mirror has started.
-        const starting = new HttpError('UNAVAILABLE', 'Cordon is still starting (opening its store). Send this request again in a few seconds.');
+        const starting = new HttpError(
+          'UNAVAILABLE',
+          'Cordon is still starting (opening its store). Send this request again in a few seconds.',
+        );
         return sendError(res, Object.assign(starting, { retryAfterSeconds: 2 }));
       }
       routes.then(
