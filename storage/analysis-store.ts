@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { AnalysisOutcome } from '../server/policy/version-state';
 import { TransitionWriter, type Transition } from './transitions';
-import { AuditLog } from './audit-log';
+import { AuditLog, type AuditInput } from './audit-log';
 import { toAnalysis, type AnalysisRow } from './rows';
 
 export interface StoredFinding {
@@ -28,6 +28,20 @@ export interface StoredAnalysis {
   readonly analyzerVersion: string;
   readonly timings: Readonly<Record<string, number>>;
   readonly finishedAt: number;
+}
+
+/** The audit entry of a recorded analysis, on either backend. */
+export function analysisAudit(analysis: StoredAnalysis, outcome: AnalysisOutcome): AuditInput {
+  const { digest, maxSeverity, analyzerVersion } = analysis;
+  return {
+    at: analysis.finishedAt,
+    package: analysis.package,
+    version: analysis.version,
+    fromState: null,
+    toState: null,
+    cause: 'analysis-finished',
+    detail: { outcome, digest, maxSeverity, findings: analysis.findings.length, analyzerVersion },
+  };
 }
 
 export class AnalysisStore {
@@ -122,21 +136,7 @@ export class AnalysisStore {
       ).changes;
       if (changed === 0) return false;
       this.stmt.upsert!.run({ ...analysis, findings: JSON.stringify(analysis.findings), timings: JSON.stringify(analysis.timings) });
-      this.auditLog.append({
-        at: analysis.finishedAt,
-        package: analysis.package,
-        version: analysis.version,
-        fromState: null,
-        toState: null,
-        cause: 'analysis-finished',
-        detail: {
-          outcome,
-          digest: analysis.digest,
-          maxSeverity: analysis.maxSeverity,
-          findings: analysis.findings.length,
-          analyzerVersion: analysis.analyzerVersion,
-        },
-      });
+      this.auditLog.append(analysisAudit(analysis, outcome));
       if (transition) this.transitions.apply(transition);
       return true;
     })();

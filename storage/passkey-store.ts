@@ -1,7 +1,7 @@
 /** Passkeys bound to approvers, and the one-time enrollment links that create them. */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
-import { AuditLog, type AuditEntry } from './audit-log';
+import { AuditLog, type AuditEntry, type AuditInput } from './audit-log';
 import { toEnrollment, toPasskey, type EnrollmentRow, type PasskeyRow } from './rows';
 
 /** An SSH-signed request for a one-time enrollment link, as kept until it is used or expires. */
@@ -52,6 +52,15 @@ export const PASSKEY_ENROLLED = 'passkey-enrolled';
 export const PASSKEY_REMOVED = 'passkey-removed';
 /** Package field of audit entries that are about people, not packages. */
 export const PASSKEY_AUDIT_PACKAGE = '-';
+
+/** The audit entry of a passkey enrolled or removed, on either backend (it names no package or version). */
+export function passkeyAudit(
+  cause: typeof PASSKEY_ENROLLED | typeof PASSKEY_REMOVED,
+  at: number,
+  detail: Record<string, unknown>,
+): AuditInput {
+  return { at, package: PASSKEY_AUDIT_PACKAGE, version: null, fromState: null, toState: null, cause, detail };
+}
 
 export class PasskeyStore {
   private readonly stmt: Record<string, Statement>;
@@ -114,15 +123,7 @@ export class PasskeyStore {
   ): { passkey: StoredPasskey; entry: AuditEntry } | undefined {
     return this.db.transaction(() => {
       if (this.stmt.useEnrollment!.run(at, passkey.tokenHash, at, challenge).changes !== 1) return undefined;
-      const entry = this.auditLog.append({
-        at,
-        package: PASSKEY_AUDIT_PACKAGE,
-        version: null,
-        fromState: null,
-        toState: null,
-        cause: PASSKEY_ENROLLED,
-        detail: auditDetail,
-      });
+      const entry = this.auditLog.append(passkeyAudit(PASSKEY_ENROLLED, at, auditDetail));
       this.stmt.insertPasskey!.run({ ...passkey, transports: JSON.stringify(passkey.transports), auditId: entry.id });
       return { passkey: { ...passkey, lastUsedAt: null, removedAt: null, auditId: entry.id }, entry };
     })();
@@ -143,15 +144,7 @@ export class PasskeyStore {
   remove(credentialId: string, at: number, auditDetail: Record<string, unknown>): boolean {
     return this.db.transaction(() => {
       if (this.stmt.remove!.run(at, credentialId).changes !== 1) return false;
-      this.auditLog.append({
-        at,
-        package: PASSKEY_AUDIT_PACKAGE,
-        version: null,
-        fromState: null,
-        toState: null,
-        cause: PASSKEY_REMOVED,
-        detail: auditDetail,
-      });
+      this.auditLog.append(passkeyAudit(PASSKEY_REMOVED, at, auditDetail));
       return true;
     })();
   }

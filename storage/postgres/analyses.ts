@@ -1,6 +1,6 @@
 /** Analyses and the findings the mirror added beyond them, on PostgreSQL. */
 import type { AnalysisPort } from '../ports';
-import type { StoredFinding } from '../analysis-store';
+import { analysisAudit, type StoredFinding } from '../analysis-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
 import { applyTransition } from './transitions';
@@ -46,21 +46,7 @@ export function analysisPort(a: Access): AnalysisPort {
               analysis.finishedAt,
             ],
           );
-          await appendAudit(sql, {
-            at: analysis.finishedAt,
-            package: analysis.package,
-            version: analysis.version,
-            fromState: null,
-            toState: null,
-            cause: 'analysis-finished',
-            detail: {
-              outcome,
-              digest: analysis.digest,
-              maxSeverity: analysis.maxSeverity,
-              findings: analysis.findings.length,
-              analyzerVersion: analysis.analyzerVersion,
-            },
-          });
+          await appendAudit(sql, analysisAudit(analysis, outcome));
           if (transition) await applyTransition(sql, transition);
           return true;
         },

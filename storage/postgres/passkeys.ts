@@ -1,6 +1,6 @@
 /** Passkeys and their one-time enrollment links, on PostgreSQL. */
 import type { PasskeyPort } from '../ports';
-import { PASSKEY_AUDIT_PACKAGE, PASSKEY_ENROLLED, PASSKEY_REMOVED, type StoredPasskey } from '../passkey-store';
+import { PASSKEY_ENROLLED, PASSKEY_REMOVED, passkeyAudit, type StoredPasskey } from '../passkey-store';
 import type { Access } from './access';
 import { appendAudit } from './audit';
 import { toEnrollment, toPasskey, type EnrollmentRow, type PasskeyRow } from '../rows';
@@ -37,15 +37,7 @@ export function passkeyPort(a: Access): PasskeyPort {
           [at, passkey.tokenHash, challenge],
         );
         if (used !== 1) return undefined;
-        const entry = await appendAudit(sql, {
-          at,
-          package: PASSKEY_AUDIT_PACKAGE,
-          version: null,
-          fromState: null,
-          toState: null,
-          cause: PASSKEY_ENROLLED,
-          detail: auditDetail,
-        });
+        const entry = await appendAudit(sql, passkeyAudit(PASSKEY_ENROLLED, at, auditDetail));
         await sql.run(
           `INSERT INTO passkeys (credential_id, approver, ssh_key, public_key, public_key_pem, algorithm, counter, transports, token_hash, created_at, audit_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -78,15 +70,7 @@ export function passkeyPort(a: Access): PasskeyPort {
           (await sql.run('UPDATE passkeys SET removed_at = $1 WHERE credential_id = $2 AND removed_at IS NULL', [at, credentialId])) !== 1
         )
           return false;
-        await appendAudit(sql, {
-          at,
-          package: PASSKEY_AUDIT_PACKAGE,
-          version: null,
-          fromState: null,
-          toState: null,
-          cause: PASSKEY_REMOVED,
-          detail: auditDetail,
-        });
+        await appendAudit(sql, passkeyAudit(PASSKEY_REMOVED, at, auditDetail));
         return true;
       }),
     touch: (credentialId, counter, at) =>

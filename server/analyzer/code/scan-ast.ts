@@ -1,5 +1,4 @@
 import { Folder, memberName, stringLiteral, type Folded } from './fold';
-import { classifyModule } from './modules';
 import type { SignalSink } from './signal';
 import { classifyDecoded, classifyString, isTokenName } from './strings';
 import { some, walk, type AstNode } from './walk';
@@ -121,19 +120,7 @@ function scanProgram(program: AstNode, sink: SignalSink): void {
   // `require(m)` may come before `const m = 'chi' + 'ld_process'` in the text.
   const calls: N[] = [];
   const joins: N[] = [];
-  const moduleRef = (spec: string, at: N) => {
-    if (spec.startsWith('./') || spec.startsWith('../')) sink.relativeImports.push(spec);
-    const cls = classifyModule(spec);
-    if (cls)
-      sink.add({
-        key: `module:${cls.name}`,
-        category: cls.category,
-        rule: cls.rule,
-        severity: cls.severity,
-        message: `uses ${cls.what}: "${cls.name}"`,
-        ...pos(at),
-      });
-  };
+  const moduleRef = (spec: string, at: N) => sink.moduleReference(spec, pos(at));
   const execute = (kind: string, at: N, args: N[]) => {
     if (args.some((a) => some(a, isDecoder))) {
       sink.add({

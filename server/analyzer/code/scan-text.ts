@@ -1,4 +1,3 @@
-import { classifyModule } from './modules';
 import type { SignalSink } from './signal';
 import { classifyString, isTokenName } from './strings';
 
@@ -32,17 +31,7 @@ export function scanText(text: string, sink: SignalSink, opts: { readonly shell?
   const at = lineIndex(text);
   for (const m of text.matchAll(REQUIRE_RE)) {
     const spec = m[1] ?? m[2]!;
-    if (spec.startsWith('./') || spec.startsWith('../')) sink.relativeImports.push(spec);
-    const cls = classifyModule(spec);
-    if (cls)
-      sink.add({
-        key: `module:${cls.name}`,
-        category: cls.category,
-        rule: cls.rule,
-        severity: cls.severity,
-        message: `uses ${cls.what}: "${cls.name}"`,
-        ...at(m.index!),
-      });
+    sink.moduleReference(spec, at(m.index!));
   }
   for (const m of text.matchAll(ENV_RE)) {
     const name = m[1] ?? m[2]!;

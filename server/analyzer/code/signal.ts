@@ -1,4 +1,5 @@
 import type { Category, Severity } from '../types';
+import { classifyModule } from './modules';
 
 /**
  * A capability seen at one place in one file. `key` names the capability independently of
@@ -41,6 +42,21 @@ export class SignalSink {
   private truncated = false;
   readonly signals: Signal[] = [];
   readonly relativeImports: string[] = [];
+
+  /** A module the file requires or imports, found by either scanner: followed when relative, a signal when it brings a capability. */
+  moduleReference(spec: string, where: { line: number; column: number; endLine?: number }): void {
+    if (spec.startsWith('./') || spec.startsWith('../')) this.relativeImports.push(spec);
+    const cls = classifyModule(spec);
+    if (cls)
+      this.add({
+        key: `module:${cls.name}`,
+        category: cls.category,
+        rule: cls.rule,
+        severity: cls.severity,
+        message: `uses ${cls.what}: "${cls.name}"`,
+        ...where,
+      });
+  }
 
   add(signal: Signal): void {
     const id = `${signal.key}@${signal.line}`;
