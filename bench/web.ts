@@ -12,6 +12,7 @@ import { findingsDigest } from '../server/analyzer';
 import type { Finding } from '../server/analyzer';
 import { DAY, HOUR, NOW, startTestMirror } from '../test/helpers/mirror';
 import { percentile } from './load';
+import { versionRecord } from '../test/helpers/version-record';
 
 const QUEUE = Number(process.env.BENCH_QUEUE ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -102,25 +103,7 @@ async function queueBench(): Promise<string[]> {
       await store.versions.recordSighting(
         name,
         seen,
-        [
-          {
-            package: name,
-            version,
-            state: 'quarantined',
-            publishedAt: seen,
-            firstSeenAt: seen,
-            integrity,
-            tarball: `${name}-${version}.tgz`,
-            tarballUrl: null,
-            blob: null,
-            reason: 'new version in cooldown',
-            updatedAt: seen,
-            analysis: 'pending',
-            maxSeverity: null,
-            findingsDigest: null,
-            publisher: null,
-          },
-        ],
+        [versionRecord(name, version, 'quarantined', { publishedAt: seen, firstSeenAt: seen, integrity, updatedAt: seen })],
         [],
       );
       await store.analyses.record(

@@ -11,6 +11,7 @@ import { WITHDRAWN_CAUSE } from '../../server/quarantine/withdrawal-watch';
 import type { Store, StorePorts } from '../../storage/ports';
 import { configWith, fixture, HOUR, postinstall, T0, type Fixture } from './service-fixture';
 import { testApprover } from './keys';
+import { versionRecord } from '../helpers/version-record';
 
 const alice = testApprover('alice');
 const config = configWith([alice.approver], { quorum: { critical: 1, low: 1 }, mirrorId: 'test-mirror', cascade: { window: '48h' } });
@@ -112,25 +113,7 @@ test('clearing a withdrawal block (clear and requeue) goes through the transacti
   await f.store.versions.recordSighting(
     'gone',
     seen,
-    [
-      {
-        package: 'gone',
-        version: '1.0.1',
-        state: 'quarantined',
-        publishedAt: seen,
-        firstSeenAt: seen,
-        integrity,
-        tarball: 'gone-1.0.1.tgz',
-        tarballUrl: null,
-        blob: null,
-        reason: 'new version in cooldown',
-        updatedAt: seen,
-        analysis: 'pending',
-        maxSeverity: null,
-        findingsDigest: null,
-        publisher: null,
-      },
-    ],
+    [versionRecord('gone', '1.0.1', 'quarantined', { publishedAt: seen, firstSeenAt: seen, integrity, updatedAt: seen })],
     [],
     [{ id: 'job-gone', package: 'gone', version: '1.0.1', integrity, previousVersion: null, previousIntegrity: null }],
   );

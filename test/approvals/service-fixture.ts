@@ -12,6 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { versionRecord } from '../helpers/version-record';
 
 export const T0 = Date.parse('2026-11-20T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -119,24 +120,14 @@ export async function fixture(config: CordonConfig, now = T0): Promise<Fixture> 
         name,
         seen,
         [
-          {
-            package: name,
-            version,
-            state: 'quarantined',
+          versionRecord(name, version, 'quarantined', {
             publishedAt: seen,
             firstSeenAt: seen,
             integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`,
             tarball: `${version}.tgz`,
-            tarballUrl: null,
-            blob: null,
-            reason: 'new version in cooldown',
             updatedAt: seen,
-            analysis: 'pending',
-            maxSeverity: null,
-            findingsDigest: null,
-            publisher: null,
             ...over,
-          },
+          }),
         ],
         [],
       );
